@@ -1,0 +1,193 @@
+"""Reading and writing: one registry of readers, chosen by sniffing content, overridable by name.
+
+A reader turns one file (or a store directory) into `Loaded` memories and/or sessions::
+
+    @register_reader("my-format", provides=("sessions",), extensions=(".log",))
+    class MyFormat:
+        def sniff(self, path, head): return 0.9 if head.startswith("MYLOG") else 0.0
+        def read(self, path): return Loaded(sessions=[...])
+
+`load_store`, `load_sessions` and `load_corpus` are what callers use. A loader either returns
+everything or raises one `WorkbenchError`; it never returns a half-loaded corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import ReaderError, UnknownNameError
+from ..records import Corpus, Memory, Session, Store
+from ._util import read_head
+
+
+@dataclass
+class Loaded:
+    """What a reader found in one source."""
+
+    memories: list[Memory] | None = None
+    sessions: list[Session] = field(default_factory=list)
+    store_id: str | None = None
+    store_name: str | None = None
+    versions: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Reader(Protocol):
+    name: str
+    provides: tuple[str, ...]
+    extensions: tuple[str, ...]
+
+    def sniff(self, path: Path, head: str) -> float: ...
+
+    def read(self, path: Path) -> Loaded: ...
+
+
+READERS: dict[str, Reader] = {}
+DEFAULT_READERS = (
+    "workbench.io.store_files",
+    "workbench.io.store_json",
+    "workbench.io.store_table",
+    "workbench.io.sessions_platform",
+    "workbench.io.sessions_chat",
+    "workbench.io.letta",
+    "workbench.io.locomo",
+)
+
+
+def register_reader(
+    name: str, *, provides: Sequence[str], extensions: Sequence[str] = (), description: str = ""
+) -> Callable[[type], type]:
+    """Class decorator: register a reader under `name` (built-ins register the same way)."""
+
+    def decorate(cls: type) -> type:
+        reader = cls()
+        reader.name = name
+        reader.provides = tuple(provides)
+        reader.extensions = tuple(extensions)
+        reader.description = description or (cls.__doc__ or "").strip().splitlines()[0]
+        READERS[name] = reader
+        return cls
+
+    return decorate
+
+
+def _load_defaults() -> None:
+    import importlib
+
+    for module in DEFAULT_READERS:
+        importlib.import_module(module)
+
+
+def get_reader(name: str) -> Reader:
+    """The reader registered under `name`."""
+    _load_defaults()
+    if name not in READERS:
+        raise UnknownNameError(f"unknown format {name!r}; known formats: {', '.join(sorted(READERS))}")
+    return READERS[name]
+
+
+def readers() -> dict[str, Reader]:
+    """Every registered reader by name."""
+    _load_defaults()
+    return dict(READERS)
+
+
+def sniff(path: str | Path, want: str) -> Reader:
+    """The reader that best recognises `path` among those that provide `want`."""
+    path = Path(path)
+    _load_defaults()
+    head = "" if path.is_dir() else read_head(path)
+    scored = []
+    for reader in READERS.values():
+        if want not in reader.provides:
+            continue
+        score = reader.sniff(path, head)
+        if score > 0:
+            scored.append((score, reader.name, reader))
+    if not scored:
+        known = ", ".join(sorted(r.name for r in READERS.values() if want in r.provides))
+        raise ReaderError(
+            f"cannot tell which format holds {want}; name it with format=... (one of: {known})",
+            source=str(path),
+        )
+    return max(scored, key=lambda item: (item[0], item[1]))[2]
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise ReaderError("no such file or directory", source=str(path))
+
+
+def load_store(path: str | Path, format: str | None = None) -> Store:
+    """Read a memory store from a directory or file (format sniffed unless named)."""
+    path = Path(path)
+    _check_exists(path)
+    reader = get_reader(format) if format else sniff(path, "memories")
+    loaded = reader.read(path)
+    if loaded.memories is None:
+        raise ReaderError(f"format {reader.name!r} holds no memory store", source=str(path))
+    return Store(
+        tuple(loaded.memories),
+        id=loaded.store_id,
+        name=loaded.store_name or path.stem,
+        origin=str(path),
+        versions=tuple(loaded.versions),
+    )
+
+
+SESSION_SUFFIXES = (".json", ".jsonl", ".af")
+
+
+def _session_files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and p.suffix in SESSION_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise ReaderError(f"no session files ({', '.join(SESSION_SUFFIXES)}) found", source=str(path))
+    return files
+
+
+def load_sessions(paths: str | Path | Iterable[str | Path], format: str | None = None) -> tuple[Session, ...]:
+    """Read sessions from files or directories of files, ordered by start time."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    sessions: list[Session] = []
+    for path in map(Path, paths):
+        _check_exists(path)
+        for file in _session_files(path):
+            reader = get_reader(format) if format else sniff(file, "sessions")
+            sessions.extend(reader.read(file).sessions)
+    seen: dict[str, Session] = {}
+    for session in sessions:
+        first = seen.setdefault(session.id, session)
+        if first is not session:
+            raise ReaderError(f"session id {session.id!r} appears twice (also in {first.origin})",
+                              source=session.origin, field="id")
+    return tuple(sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id)))
+
+
+def load_corpus(
+    store: str | Path | Store,
+    sessions: str | Path | Iterable[str | Path] | None = None,
+    *,
+    store_format: str | None = None,
+    sessions_format: str | None = None,
+) -> Corpus:
+    """Read a store and (optionally) sessions into one `Corpus`."""
+    if not isinstance(store, Store):
+        store = load_store(store, store_format)
+    loaded = load_sessions(sessions, sessions_format) if sessions is not None else ()
+    return Corpus(store, loaded)
+
+
+from .writers import write_store  # noqa: E402  (writers import Loaded-free helpers only)
+
+__all__ = [
+    "Loaded", "Reader", "READERS", "register_reader", "get_reader", "readers", "sniff",
+    "load_store", "load_sessions", "load_corpus", "write_store",
+]

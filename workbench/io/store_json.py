@@ -1,0 +1,90 @@
+"""Memory stores as JSON: the Managed Agents export, JSON Lines of memories, and mem0's export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import ReaderError
+from ..records import Memory, stable_id
+from . import Loaded, register_reader
+from ._util import item_lines, iter_jsonl, load_json, located, read_text, require
+
+
+def _memories(path: Path, text: str, items: Any, key: str | None, build) -> list[Memory]:
+    if not isinstance(items, list):
+        raise ReaderError(f"expected a list of memories{f' under {key!r}' if key else ''}", source=str(path))
+    lines = item_lines(text, key)
+    out = []
+    for index, item in enumerate(items):
+        line = lines[index] if index < len(lines) else None
+        where = f"{key or ''}[{index}]"
+        with located(path, line, where):
+            out.append(build(item, f"{path}:{line}" if line else f"{path}#{where}"))
+    return out
+
+
+@register_reader("managed-agents-store", provides=("memories",), extensions=(".json",))
+class ManagedAgentsStore:
+    """The Managed Agents memory store JSON (`{"type": "memory_store", "memories": [...]}`)."""
+
+    def sniff(self, path: Path, head: str) -> float:
+        if not head.lstrip().startswith("{"):
+            return 0.0
+        if '"memory_store"' in head:
+            return 1.0
+        return 0.6 if '"memories"' in head and '"path"' in head else 0.0
+
+    def read(self, path: Path) -> Loaded:
+        text = read_text(path)
+        data = load_json(path, text)
+        with located(path):
+            require(data, "memories", list)
+        memories = _memories(path, text, data["memories"], "memories", lambda d, o: Memory.from_dict(d, origin=o))
+        versions = data.get("memory_versions") or []
+        return Loaded(memories=memories, store_id=data.get("id"), store_name=data.get("name"), versions=versions)
+
+
+@register_reader("memories-jsonl", provides=("memories",), extensions=(".jsonl",))
+class MemoriesJsonl:
+    """JSON Lines, one memory object (`path`, `content`, times) per line."""
+
+    def sniff(self, path: Path, head: str) -> float:
+        first = head.lstrip().split("\n", 1)[0]
+        return 0.8 if first.startswith("{") and '"path"' in first and '"content"' in first else 0.0
+
+    def read(self, path: Path) -> Loaded:
+        memories = []
+        for line, item in iter_jsonl(path):
+            with located(path, line):
+                memories.append(Memory.from_dict(item, origin=f"{path}:{line}"))
+        return Loaded(memories=memories)
+
+
+def _mem0_memory(item: dict, origin: str) -> Memory:
+    """One mem0 memory becomes one document at `/mem0/<user or agent>/<id>.md`."""
+    text = require(item, "memory")
+    meta = {k: item[k] for k in ("user_id", "agent_id", "run_id", "hash", "categories", "metadata") if item.get(k)}
+    ident = str(item.get("id") or stable_id("mem_", text))
+    owner = item.get("user_id") or item.get("agent_id") or "memories"
+    return Memory.from_dict(
+        {"id": ident, "path": f"/mem0/{owner}/{ident}.md", "content": text.rstrip("\n") + "\n",
+         "created_at": item.get("created_at"), "updated_at": item.get("updated_at") or item.get("created_at"),
+         "meta": meta},
+        origin=origin,
+    )
+
+
+@register_reader("mem0", provides=("memories",), extensions=(".json",))
+class Mem0Export:
+    """mem0's export: `{"results": [{"id", "memory", "user_id", "created_at", ...}]}` or a bare list."""
+
+    def sniff(self, path: Path, head: str) -> float:
+        return 0.9 if '"memory"' in head and ('"results"' in head or '"hash"' in head) else 0.0
+
+    def read(self, path: Path) -> Loaded:
+        text = read_text(path)
+        data = load_json(path, text)
+        key = "results" if isinstance(data, dict) else None
+        items = data.get("results") if isinstance(data, dict) else data
+        return Loaded(memories=_memories(path, text, items, key, _mem0_memory))

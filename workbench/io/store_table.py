@@ -1,0 +1,71 @@
+"""Memory stores as tables: CSV or Parquet with `path`, `content` and `updated_at` columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ReaderError
+from ..records import Memory
+from . import Loaded, register_reader
+from ._util import located, read_text
+
+REQUIRED = ("path", "content")
+
+
+def _rows(frame, path: Path, first_line: int) -> list[Memory]:
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise ReaderError(f"missing column(s) {', '.join(missing)}; need path, content and updated_at",
+                          source=str(path), line=1 if first_line else None, field=missing[0])
+    out = []
+    for index, row in enumerate(frame.to_dict("records")):
+        line = index + first_line if first_line else None
+        record = {k: (None if _is_missing(v) else v) for k, v in row.items()}
+        with located(path, line, None if line else f"row {index}"):
+            out.append(Memory.from_dict(record, origin=f"{path}:{line}" if line else f"{path}#row{index}"))
+    return out
+
+
+def _is_missing(value) -> bool:
+    try:
+        return value != value or value is None  # NaN
+    except Exception:
+        return False
+
+
+@register_reader("csv", provides=("memories",), extensions=(".csv",))
+class CsvStore:
+    """CSV with `path`, `content`, `updated_at` (and optional `id`, `created_at`) columns."""
+
+    def sniff(self, path: Path, head: str) -> float:
+        return 0.9 if path.suffix.lower() == ".csv" else 0.0
+
+    def read(self, path: Path) -> Loaded:
+        import io
+
+        import pandas as pd
+
+        text = read_text(path)
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[])
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise ReaderError(f"malformed CSV: {exc}", source=str(path)) from None
+        frame = frame.replace({"": None})
+        return Loaded(memories=_rows(frame, path, first_line=2))
+
+
+@register_reader("parquet", provides=("memories",), extensions=(".parquet",))
+class ParquetStore:
+    """Parquet with `path`, `content`, `updated_at` (and optional `id`, `created_at`) columns."""
+
+    def sniff(self, path: Path, head: str) -> float:
+        return 0.95 if head.startswith("PAR1") or path.suffix.lower() == ".parquet" else 0.0
+
+    def read(self, path: Path) -> Loaded:
+        import pandas as pd
+
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types for a broken file
+            raise ReaderError(f"cannot read Parquet: {exc}", source=str(path)) from None
+        return Loaded(memories=_rows(frame, path, first_line=0))

@@ -1,0 +1,477 @@
+"""The records every stage passes along: memories, notes, sessions, turns, stores, corpora.
+
+Plain frozen dataclasses. A `Memory` has the shape of the Managed Agents memory object, so a
+platform export loads unchanged; a `Note` is one fact inside a memory (a bullet, a numbered
+item, a `Key: value` line, a paragraph or a code block), located by its character span so a
+document can be rewritten note by note and written back whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from .errors import ReaderError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_PATH_BYTES = 1024
+MAX_CONTENT_BYTES = 102_400
+MAX_SESSIONS = 100
+ROLES = ("user", "agent", "tool", "system")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def sha256(text: str) -> str:
+    """Lower-case hex SHA-256 of the UTF-8 bytes, as the platform computes `content_sha256`."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    """A short id derived from content, so loading the same thing twice gives the same id."""
+    return prefix + sha256("\x1f".join(parts))[:24]
+
+
+def parse_time(value: Any, *, field_name: str = "time") -> datetime:
+    """An aware UTC datetime from an ISO 8601 string, epoch seconds or a datetime."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        dt = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", value.strip()) else value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ReaderError(f"expected an ISO 8601 time, got {value!r}", field=field_name) from None
+    else:
+        raise ReaderError(f"expected an ISO 8601 time, got {value!r}", field=field_name)
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """RFC 3339 text with a `Z`, as the platform writes times."""
+    if dt is None:
+        return None
+    text = dt.astimezone(timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def check_path(path: str) -> str:
+    """Refuse memory paths that are not absolute, escape the store, or break the size limit."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ReaderError(f"memory path must start with '/', got {path!r}", field="path")
+    if "\x00" in path or "\\" in path:
+        raise ReaderError(f"memory path contains a NUL byte or backslash: {path!r}", field="path")
+    parts = path.split("/")[1:]
+    if any(p in ("..", ".") for p in parts) or path.endswith("/") or "" in parts:
+        raise ReaderError(f"memory path must name a file inside the store, got {path!r}", field="path")
+    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
+        raise ReaderError(f"memory path is longer than {MAX_PATH_BYTES} bytes", field="path")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """One document of a memory store (the platform's memory object)."""
+
+    id: str
+    path: str
+    content: str
+    created_at: datetime
+    updated_at: datetime
+    version_id: str | None = None
+    author: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    origin: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        check_path(self.path)
+        if not isinstance(self.content, str):
+            raise ReaderError("memory content must be text", field="content")
+        size = len(self.content.encode("utf-8"))
+        if size > MAX_CONTENT_BYTES:
+            raise ReaderError(
+                f"memory {self.path} is {size:,} bytes; the limit is {MAX_CONTENT_BYTES:,}",
+                field="content",
+            )
+
+    @property
+    def sha256(self) -> str:
+        return sha256(self.content)
+
+    @property
+    def provenance(self) -> Mapping[str, Sequence[str]]:
+        """Turn ids that support each note, keyed by note text (kept in `meta`)."""
+        return self.meta.get("provenance", {})
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, origin: str = "") -> Memory:
+        """Build from the platform's memory JSON (also accepts `version_id`/`meta`)."""
+        if not isinstance(data, Mapping):
+            raise ReaderError(f"expected a memory object, got {type(data).__name__}")
+        for name in ("path", "content"):
+            if data.get(name) is None:
+                raise ReaderError("missing", field=name)
+        created = parse_time(data.get("created_at") or data.get("updated_at") or EPOCH, field_name="created_at")
+        updated = parse_time(data.get("updated_at") or created, field_name="updated_at")
+        return cls(
+            id=str(data.get("id") or stable_id("mem_", data["path"])),
+            path=data["path"],
+            content=data["content"],
+            created_at=created,
+            updated_at=updated,
+            version_id=data.get("memory_version_id") or data.get("version_id"),
+            author=data.get("author"),
+            meta=dict(data.get("meta") or {}),
+            origin=origin,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The platform's memory JSON (plus `meta` when there is any)."""
+        out: dict[str, Any] = {
+            "type": "memory",
+            "id": self.id,
+            "path": self.path,
+            "content": self.content,
+            "content_sha256": self.sha256,
+            "content_size_bytes": len(self.content.encode("utf-8")),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+        if self.version_id:
+            out["memory_version_id"] = self.version_id
+        if self.author:
+            out["author"] = self.author
+        if self.meta:
+            out["meta"] = dict(self.meta)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One fact inside a memory document."""
+
+    id: str
+    memory_id: str
+    path: str
+    position: int
+    text: str
+    kind: str
+    section: str
+    start: int
+    end: int
+    created_at: datetime
+    updated_at: datetime
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn of a transcript."""
+
+    id: str
+    session_id: str
+    role: str
+    text: str
+    at: datetime | None
+    position: int
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A transcript: an ordered run of turns."""
+
+    id: str
+    started_at: datetime | None
+    title: str
+    turns: tuple[Turn, ...]
+    origin: str = field(default="", compare=False)
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def ended_at(self) -> datetime | None:
+        times = [t.at for t in self.turns if t.at is not None]
+        return max(times) if times else self.started_at
+
+
+@dataclass(frozen=True)
+class Store:
+    """A memory store: documents with unique paths. Never modified in place."""
+
+    memories: tuple[Memory, ...]
+    id: str | None = None
+    name: str | None = None
+    origin: str = field(default="", compare=False)
+    versions: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "memories", tuple(self.memories))
+        seen: dict[str, Memory] = {}
+        for memory in self.memories:
+            first = seen.setdefault(memory.path, memory)
+            if first is not memory:
+                where = f" (first at {first.origin})" if first.origin else ""
+                raise ReaderError(
+                    f"duplicate memory path {memory.path!r}{where}", source=memory.origin or None, field="path"
+                )
+
+    @cached_property
+    def by_id(self) -> dict[str, Memory]:
+        return {m.id: m for m in self.memories}
+
+    @cached_property
+    def by_path(self) -> dict[str, Memory]:
+        return {m.path: m for m in self.memories}
+
+    @cached_property
+    def notes(self) -> tuple[Note, ...]:
+        return tuple(n for m in self.memories for n in split_notes(m))
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 over every (path, content) pair, independent of order and ids."""
+        return sha256("\n".join(f"{m.path}\x1f{m.sha256}" for m in sorted(self.memories, key=lambda m: m.path)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Managed Agents store JSON."""
+        out: dict[str, Any] = {"type": "memory_store"}
+        if self.id:
+            out["id"] = self.id
+        if self.name:
+            out["name"] = self.name
+        out["memories"] = [m.to_dict() for m in self.memories]
+        if self.versions:
+            out["memory_versions"] = [dict(v) for v in self.versions]
+        return out
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """What a dream reads: one store and the sessions to learn from."""
+
+    store: Store
+    sessions: tuple[Session, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sessions", tuple(self.sessions))
+
+    @property
+    def memories(self) -> tuple[Memory, ...]:
+        return self.store.memories
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return self.store.notes
+
+    @cached_property
+    def turns(self) -> tuple[Turn, ...]:
+        return tuple(t for s in self.sessions for t in s.turns)
+
+    @cached_property
+    def note_by_id(self) -> dict[str, Note]:
+        return {n.id: n for n in self.notes}
+
+    @cached_property
+    def turn_by_id(self) -> dict[str, Turn]:
+        return {t.id: t for t in self.turns}
+
+    @cached_property
+    def session_by_id(self) -> dict[str, Session]:
+        return {s.id: s for s in self.sessions}
+
+    @property
+    def as_of(self) -> datetime:
+        """The latest time in the corpus: the deterministic 'now' of a dream."""
+        times = [m.updated_at for m in self.memories]
+        times += [t for s in self.sessions for t in (s.started_at, s.ended_at) if t is not None]
+        return max(times, default=EPOCH)
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """DataFrames for memories, notes, sessions and turns, indexed by id."""
+        import pandas as pd
+
+        memories = pd.DataFrame(
+            [
+                {"id": m.id, "path": m.path, "notes": 0, "bytes": len(m.content.encode()),
+                 "created_at": m.created_at, "updated_at": m.updated_at, "content": m.content}
+                for m in self.memories
+            ],
+            columns=["id", "path", "notes", "bytes", "created_at", "updated_at", "content"],
+        ).set_index("id")
+        notes = pd.DataFrame(
+            [
+                {"id": n.id, "memory_id": n.memory_id, "path": n.path, "position": n.position,
+                 "kind": n.kind, "section": n.section, "text": n.text,
+                 "created_at": n.created_at, "updated_at": n.updated_at, "evidence": list(n.evidence)}
+                for n in self.notes
+            ],
+            columns=["id", "memory_id", "path", "position", "kind", "section", "text",
+                     "created_at", "updated_at", "evidence"],
+        ).set_index("id")
+        if len(memories):
+            memories["notes"] = notes.groupby("memory_id").size().reindex(memories.index, fill_value=0)
+        sessions = pd.DataFrame(
+            [
+                {"id": s.id, "title": s.title, "started_at": s.started_at, "ended_at": s.ended_at,
+                 "turns": len(s.turns), "origin": s.origin}
+                for s in self.sessions
+            ],
+            columns=["id", "title", "started_at", "ended_at", "turns", "origin"],
+        ).set_index("id")
+        turns = pd.DataFrame(
+            [
+                {"id": t.id, "session_id": t.session_id, "position": t.position, "role": t.role,
+                 "at": t.at, "text": t.text}
+                for t in self.turns
+            ],
+            columns=["id", "session_id", "position", "role", "at", "text"],
+        ).set_index("id")
+        return {"memories": memories, "notes": notes, "sessions": sessions, "turns": turns}
+
+
+# --- notes: splitting documents into facts and writing them back ------------------------------
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s+(\[[ xX]\]\s+)?")
+_FIELD = re.compile(r"^[A-Za-z][\w '/()-]{0,40}:\s+\S")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+@dataclass
+class _Block:
+    kind: str
+    start: int
+    end: int
+    lines: list[str]
+    indent: int = 0
+
+
+def _blocks(content: str) -> Iterable[tuple[_Block, str]]:
+    """Yield (block, section) pairs for every note-sized block of a markdown-ish document."""
+    sections: list[str] = []
+    current: _Block | None = None
+    fence: str | None = None
+    offset = 0
+    for raw in content.splitlines(keepends=True):
+        line = raw.rstrip("\r\n")
+        start, end = offset, offset + len(line)
+        offset += len(raw)
+        section = " / ".join(sections)
+        if fence is not None:
+            assert current is not None
+            current.lines.append(line)
+            current.end = end
+            if line.strip().startswith(fence):
+                yield current, section
+                current, fence = None, None
+            continue
+        fence_match = _FENCE.match(line)
+        heading = _HEADING.match(line)
+        bullet = _BULLET.match(line)
+        if fence_match or heading or not line.strip() or bullet:
+            if current is not None:
+                yield current, section
+                current = None
+        if fence_match:
+            fence = fence_match.group(1)
+            current = _Block("code", start, end, [line])
+        elif heading:
+            level = len(heading.group(1))
+            sections[level - 1:] = [heading.group(2)]
+        elif not line.strip():
+            continue
+        elif bullet:
+            kind = "numbered" if bullet.group(2)[0].isdigit() else "bullet"
+            current = _Block(kind, start, end, [line[bullet.end():]], indent=len(bullet.group(1)))
+        elif current is not None and current.kind in ("bullet", "numbered") and line[:1].isspace():
+            current.lines.append(line.strip())
+            current.end = end
+        elif _FIELD.match(line) and (current is None or current.kind == "field"):
+            if current is not None:
+                yield current, section
+            current = _Block("field", start, end, [line])
+        elif current is not None and current.kind == "paragraph":
+            current.lines.append(line.strip())
+            current.end = end
+        else:
+            if current is not None:
+                yield current, section
+            current = _Block("paragraph", start, end, [line.strip()])
+    if current is not None:
+        yield current, " / ".join(sections)
+
+
+def split_notes(memory: Memory) -> list[Note]:
+    """The notes of a memory document, in order; ids are `<memory id>#<position>`."""
+    provenance = memory.provenance
+    notes = []
+    for block, section in _blocks(memory.content):
+        text = "\n".join(block.lines) if block.kind == "code" else " ".join(s.strip() for s in block.lines)
+        if not text.strip():
+            continue
+        position = len(notes)
+        notes.append(
+            Note(
+                id=f"{memory.id}#{position}",
+                memory_id=memory.id,
+                path=memory.path,
+                position=position,
+                text=text.strip(),
+                kind=block.kind,
+                section=section,
+                start=block.start,
+                end=block.end,
+                created_at=memory.created_at,
+                updated_at=memory.updated_at,
+                evidence=tuple(provenance.get(text.strip(), ())),
+            )
+        )
+    return notes
+
+
+def rewrite_content(
+    content: str,
+    notes: Sequence[Note],
+    replacements: Mapping[str, str | None],
+    additions: Sequence[str] = (),
+) -> str:
+    """Rewrite a document: replace (text) or drop (None) notes by id, then append new bullets.
+
+    Markers (`- `, `1. `) of replaced notes are kept; everything not touched stays byte-identical.
+    """
+    out: list[str] = []
+    cursor = 0
+    for note in sorted(notes, key=lambda n: n.start):
+        if note.id not in replacements:
+            continue
+        new = replacements[note.id]
+        out.append(content[cursor:note.start])
+        if new is None:
+            cursor = note.end
+            if content[cursor:cursor + 1] == "\n":
+                cursor += 1
+            continue
+        marker = _BULLET.match(content[note.start:note.end])
+        prefix = marker.group(0) if marker and note.kind in ("bullet", "numbered") else ""
+        out.append(prefix + new.strip())
+        cursor = note.end
+    out.append(content[cursor:])
+    text = "".join(out)
+    if additions:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        last = text.rstrip("\n").rsplit("\n", 1)[-1]
+        if last.strip() and not _BULLET.match(last):
+            text += "\n"
+        text += "".join(f"- {a.strip()}\n" for a in additions)
+    return text
