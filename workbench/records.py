@@ -296,6 +296,32 @@ class Corpus:
         times += [t for s in self.sessions for t in (s.started_at, s.ended_at) if t is not None]
         return max(times, default=EPOCH)
 
+    def summary(self, top: int = 5) -> dict[str, Any]:
+        """Counts, time span, notes per memory and the largest files (what `workbench inspect` prints)."""
+        per_memory: dict[str, int] = {}
+        for note in self.notes:
+            per_memory[note.memory_id] = per_memory.get(note.memory_id, 0) + 1
+        counts = [per_memory.get(m.id, 0) for m in self.memories]
+        times = [m.updated_at for m in self.memories] + [m.created_at for m in self.memories]
+        times += [t for s in self.sessions for t in (s.started_at, s.ended_at) if t is not None]
+        largest = sorted(self.memories, key=lambda m: (-len(m.content.encode()), m.path))[:top]
+        return {
+            "memories": len(self.memories),
+            "notes": len(self.notes),
+            "sessions": len(self.sessions),
+            "turns": len(self.turns),
+            "bytes": sum(len(m.content.encode()) for m in self.memories),
+            "first": iso(min(times)) if times else None,
+            "last": iso(max(times)) if times else None,
+            "notes_per_memory": {
+                "min": min(counts, default=0),
+                "median": sorted(counts)[len(counts) // 2] if counts else 0,
+                "max": max(counts, default=0),
+            },
+            "largest": [{"path": m.path, "bytes": len(m.content.encode()), "notes": per_memory.get(m.id, 0)} for m in largest],
+            "store_digest": self.store.digest,
+        }
+
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """DataFrames for memories, notes, sessions and turns, indexed by id."""
         import pandas as pd

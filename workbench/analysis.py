@@ -1,0 +1,540 @@
+"""The numeric core: neighbours, duplicates, conflicts, clusters, the map, staleness and support.
+
+`analyze(corpus)` embeds every note and every sentence of the sessions once, then derives
+everything else with pure functions over arrays. The bar-dependent parts (`duplicate_groups`,
+`conflict_pairs`, `note_status`, `insight_candidates`) are separate functions, so a dream can
+re-run them under other bars in milliseconds without embedding anything again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .compare import Profile, compare, proper_nouns
+from .compare import profile as make_profile
+from .embed import EmbeddingCache, Embedder, get_embedder
+from .records import Corpus, Note, iso
+from .statements import (
+    DURABLE_CUES, EPISODIC_CUES, SMALL_TALK, Statement, clean_fact, expiry, extract_statements, has_cue,
+)
+
+EXACT_LIMIT = 20_000
+
+# Bars per embedder family: TF-IDF cosines run far lower than sentence-embedding cosines.
+DEFAULT_BARS = {
+    "tfidf": {"floor": 0.2, "duplicate": 0.45, "conflict": 0.35, "support": 0.4, "insight": 0.3},
+    "minilm": {"floor": 0.45, "duplicate": 0.75, "conflict": 0.6, "support": 0.65, "insight": 0.6},
+    "voyage": {"floor": 0.45, "duplicate": 0.8, "conflict": 0.65, "support": 0.7, "insight": 0.65},
+}
+
+
+def default_bars(embedder_id: str) -> dict[str, float]:
+    """The similarity bars that suit an embedder (by the family its id starts with)."""
+    family = embedder_id.split("-", 1)[0]
+    return dict(DEFAULT_BARS.get(family, DEFAULT_BARS["minilm"]))
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Notes that say the same thing; `representative` has the clearest (most complete) wording."""
+
+    id: str
+    notes: tuple[str, ...]
+    representative: str
+    similarity: float
+    why: str
+
+
+@dataclass(frozen=True)
+class ConflictPair:
+    """The same subject with two values; `winner` is the later one (None when they cannot be ordered)."""
+
+    older: str
+    newer: str
+    winner: str | None
+    similarity: float
+    difference: str
+    detail: str
+    source: str = "store"  # "store": two notes; "session": a later turn contradicts a note
+    turn_id: str | None = None
+    session_id: str | None = None
+    quote: str | None = None
+
+
+@dataclass(frozen=True)
+class InsightCandidate:
+    """A fact stated in several sessions that no note holds."""
+
+    id: str
+    text: str
+    kind: str
+    statements: tuple[str, ...]
+    sessions: tuple[str, ...]
+    quotes: tuple[tuple[str, str, str], ...]  # (session id, turn id, quote)
+    similarity: float
+    best_memory: str | None
+    best_memory_similarity: float
+
+
+@dataclass
+class Analysis:
+    """Everything the engines and the UI need about a corpus, keyed by ids."""
+
+    corpus: Corpus
+    embedder_id: str
+    bars: dict[str, float]
+    note_ids: list[str]
+    vectors: np.ndarray
+    statements: list[Statement]
+    statement_vectors: np.ndarray
+    neighbours: np.ndarray
+    neighbour_similarity: np.ndarray
+    pairs: pd.DataFrame
+    mentions: pd.DataFrame
+    profiles: dict[str, Profile] = field(repr=False)
+    duplicates: list[DuplicateGroup] = field(default_factory=list)
+    conflicts: list[ConflictPair] = field(default_factory=list)
+    clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cluster_labels: dict[int, str] = field(default_factory=dict)
+    coords: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    insights: list[InsightCandidate] = field(default_factory=list)
+    embedder: Embedder | None = field(default=None, repr=False)
+
+    @property
+    def row(self) -> dict[str, int]:
+        return {note_id: i for i, note_id in enumerate(self.note_ids)}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed new texts (a focus instruction, a query) in the same space as the notes."""
+        if self.embedder is None:
+            self.embedder = get_embedder(self.embedder_id.split("-", 1)[0])
+        return self.embedder.embed(list(texts))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Duplicates, conflicts (winner marked), clusters, coordinates and staleness as JSON data."""
+        notes = self.notes.reset_index().replace({np.nan: None})
+        for column in notes.columns:
+            if pd.api.types.is_datetime64_any_dtype(notes[column]):
+                notes[column] = notes[column].map(lambda t: None if pd.isna(t) else iso(t.to_pydatetime()))
+        return {
+            "embedder": self.embedder_id,
+            "bars": self.bars,
+            "counts": {"notes": len(self.note_ids), "sessions": len(self.corpus.sessions),
+                       "statements": len(self.statements), "duplicate_groups": len(self.duplicates),
+                       "conflicts": len(self.conflicts), "clusters": len(self.cluster_labels),
+                       "insight_candidates": len(self.insights)},
+            "duplicates": [asdict(g) for g in self.duplicates],
+            "conflicts": [asdict(c) for c in self.conflicts],
+            "clusters": {str(k): v for k, v in self.cluster_labels.items()},
+            "insights": [asdict(i) for i in self.insights],
+            "notes": notes.to_dict("records"),
+            "coords": self.coords.reset_index().round(5).to_dict("records"),
+        }
+
+
+# --- neighbours -----------------------------------------------------------------------------
+
+
+def nearest(vectors: np.ndarray, k: int = 15, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest neighbours by cosine (self excluded): exact in blocks up to 20k rows, else NN-descent."""
+    n = len(vectors)
+    k = max(0, min(k, n - 1))
+    if k == 0:
+        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0), dtype=np.float32)
+    if n > EXACT_LIMIT:
+        return _approximate(vectors, k)
+    index = np.empty((n, k), dtype=np.int64)
+    sims = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        scores = vectors[start:stop] @ vectors.T
+        scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        part_scores = np.take_along_axis(scores, part, axis=1)
+        order = np.lexsort((part, -part_scores), axis=1)
+        index[start:stop] = np.take_along_axis(part, order, axis=1)
+        sims[start:stop] = np.take_along_axis(part_scores, order, axis=1)
+    return index, sims
+
+
+def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    from pynndescent import NNDescent
+
+    graph = NNDescent(vectors, metric="dot", n_neighbors=k + 1, random_state=0, low_memory=True,
+                      n_jobs=1, compressed=True).neighbor_graph
+    index, dist = graph
+    out_index = np.empty((len(vectors), k), dtype=np.int64)
+    out_sims = np.empty((len(vectors), k), dtype=np.float32)
+    for row in range(len(vectors)):
+        keep = index[row] != row
+        out_index[row] = index[row][keep][:k]
+        out_sims[row] = (1.0 - dist[row][keep][:k]).astype(np.float32)
+    return out_index, out_sims
+
+
+def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """For each query row, the k most similar rows of `vectors` (blocked; memory stays bounded)."""
+    k = min(k, len(vectors))
+    if k == 0 or len(queries) == 0:
+        return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
+    index = np.empty((len(queries), k), dtype=np.int64)
+    sims = np.empty((len(queries), k), dtype=np.float32)
+    for start in range(0, len(queries), block):
+        scores = queries[start:start + block] @ vectors.T
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        part_scores = np.take_along_axis(scores, part, axis=1)
+        order = np.lexsort((part, -part_scores), axis=1)
+        index[start:start + block] = np.take_along_axis(part, order, axis=1)
+        sims[start:start + block] = np.take_along_axis(part_scores, order, axis=1)
+    return index, sims
+
+
+# --- pairs, duplicates, conflicts ----------------------------------------------------------
+
+
+def _older_first(a: Note, b: Note) -> tuple[Note, Note]:
+    return (a, b) if (a.updated_at, a.id) <= (b.updated_at, b.id) else (b, a)
+
+
+def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.ndarray,
+               sims: np.ndarray, floor: float) -> pd.DataFrame:
+    """Every neighbouring pair above `floor`, older note first, with its structural relation."""
+    seen: set[tuple[int, int]] = set()
+    rows = []
+    for i, (row_index, row_sims) in enumerate(zip(index, sims)):
+        for j, sim in zip(row_index, row_sims):
+            if sim < floor:
+                break
+            key = (min(i, int(j)), max(i, int(j)))
+            if key in seen:
+                continue
+            seen.add(key)
+            old, new = _older_first(notes[key[0]], notes[key[1]])
+            result = compare(profiles[old.id], profiles[new.id])
+            rows.append((old.id, new.id, round(float(sim), 4), result.relation, result.difference,
+                         result.detail, round(result.overlap, 3), old.updated_at < new.updated_at))
+    columns = ["older", "newer", "similarity", "relation", "difference", "detail", "overlap", "ordered"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
+
+
+def _complete_link(edges: list[tuple[str, str]]) -> list[list[str]]:
+    """Group ids so every two members of a group are linked (no single-link chaining)."""
+    linked = set(edges) | {(b, a) for a, b in edges}
+    groups: list[set[str]] = []
+    group_of: dict[str, int] = {}
+    for a, b in edges:
+        ga, gb = group_of.get(a), group_of.get(b)
+        if ga is None and gb is None:
+            group_of[a] = group_of[b] = len(groups)
+            groups.append({a, b})
+        elif ga is not None and gb is not None:
+            if ga != gb and all((x, y) in linked for x in groups[ga] for y in groups[gb]):
+                for member in groups[gb]:
+                    group_of[member] = ga
+                groups[ga] |= groups[gb]
+                groups[gb] = set()
+        else:
+            target, new = (ga, b) if ga is not None else (gb, a)
+            if all((new, member) in linked for member in groups[target]):
+                groups[target].add(new)
+                group_of[new] = target
+    return [sorted(g) for g in groups if g]
+
+
+def _representative(members: Sequence[str], notes: dict[str, Note], profiles: dict[str, Profile]) -> str:
+    """The most complete wording; ties go to the most recent, then the shortest text."""
+    return min(members, key=lambda m: (-len(profiles[m].content), -notes[m].updated_at.timestamp(),
+                                       len(notes[m].text), m))
+
+
+def duplicate_groups(analysis: Analysis, bar: float) -> list[DuplicateGroup]:
+    """Duplicate groups at a similarity bar, confirmed by structure, complete-linkage."""
+    pairs = analysis.pairs
+    hits = pairs[(pairs.relation == "duplicate") & (pairs.similarity >= bar)]
+    notes = analysis.corpus.note_by_id
+    sim_of = {(a, b): s for a, b, s in zip(hits.older, hits.newer, hits.similarity)}
+    sim_of.update({(b, a): s for (a, b), s in list(sim_of.items())})
+    groups = []
+    for members in _complete_link(list(zip(hits.older, hits.newer))):
+        rep = _representative(members, notes, analysis.profiles)
+        sims = [sim_of[(a, b)] for a in members for b in members if a < b and (a, b) in sim_of]
+        verbatim = len({notes[m].text.strip().lower() for m in members}) == 1
+        why = "the same text" if verbatim else f"same content and values (cosine ≥ {min(sims):.2f})"
+        groups.append(DuplicateGroup(f"dup-{rep}", tuple(members), rep, round(min(sims), 4), why))
+    return sorted(groups, key=lambda g: g.id)
+
+
+def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
+    """Same subject, different value: between notes, and between notes and later session turns."""
+    pairs = analysis.pairs
+    hits = pairs[(pairs.relation == "conflict") & (pairs.similarity >= bar)]
+    out = [
+        ConflictPair(row.older, row.newer, row.newer if row.ordered else None, row.similarity,
+                     row.difference, row.detail)
+        for row in hits.itertuples()
+    ]
+    mentions = analysis.mentions
+    late = mentions[(mentions.relation == "conflict") & mentions.later & mentions.fact & (mentions.similarity >= bar)]
+    by_note: dict[str, Any] = {}
+    for row in late.sort_values(["at", "statement"]).itertuples():
+        by_note[row.note] = row  # the latest statement about the note wins
+    statement = {s.id: s for s in analysis.statements}
+    for note_id, row in sorted(by_note.items()):
+        s = statement[row.statement]
+        out.append(ConflictPair(note_id, s.id, s.id, row.similarity, row.difference, row.detail, "session",
+                                s.turn_id, s.session_id, s.text))
+    return out
+
+
+# --- statements: support, supersession, insights -------------------------------------------
+
+
+def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],
+                      statement_vectors: np.ndarray, profiles: dict[str, Profile], floor: float,
+                      k: int = 5) -> pd.DataFrame:
+    """For each sentence of the sessions, the notes it is close to and how it relates to them."""
+    index, sims = top_matches(statement_vectors, vectors, k)
+    rows = []
+    for s_row, statement in enumerate(statements):
+        for j, sim in zip(index[s_row], sims[s_row]):
+            if sim < floor:
+                break
+            note = notes[int(j)]
+            result = compare(profiles[note.id], profiles[statement.id])
+            later = statement.at is not None and statement.at > note.updated_at
+            rows.append((statement.id, note.id, statement.session_id, round(float(sim), 4), result.relation,
+                         result.difference, result.detail, later, bool(statement.kind), statement.at))
+    columns = ["statement", "note", "session", "similarity", "relation", "difference", "detail", "later", "fact", "at"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
+    """Per note: age, durability, expiry, sessions supporting it, what supersedes it, isolation."""
+    corpus = analysis.corpus
+    as_of = corpus.as_of
+    mentions = analysis.mentions
+    support = mentions[(mentions.relation == "duplicate") & (mentions.similarity >= bars["support"])]
+    sessions_of = support.groupby("note")["session"].agg(lambda s: tuple(sorted(set(s))))
+    last_at = support.groupby("note")["at"].max()
+    superseded: dict[str, str] = {}
+    for pair in conflict_pairs(analysis, bars["conflict"]):
+        if pair.winner is not None:
+            superseded.setdefault(pair.older, pair.winner)
+    isolated = (analysis.neighbour_similarity[:, 0] < bars["conflict"]) if analysis.neighbour_similarity.shape[1] \
+        else np.ones(len(analysis.note_ids), dtype=bool)
+    rows = []
+    for i, note in enumerate(corpus.notes):
+        ends = expiry(note.text, note.updated_at)
+        supported = sessions_of.get(note.id, ())
+        rows.append({
+            "id": note.id, "path": note.path, "updated_at": note.updated_at,
+            "age_days": round((as_of - note.updated_at).total_seconds() / 86400, 1),
+            "durable": bool(has_cue(note.text, DURABLE_CUES)),
+            "episodic": bool(has_cue(note.text, EPISODIC_CUES)),
+            "small_talk": has_cue(note.text, SMALL_TALK).strip(),
+            "temporary": ends[1] if ends else "",
+            "expires_at": ends[0] if ends else pd.NaT,
+            "expired": bool(ends and ends[0] < as_of),
+            "support_sessions": len(supported),
+            "supported_by": list(supported),
+            "last_support_at": last_at.get(note.id, pd.NaT),
+            "superseded_by": superseded.get(note.id),
+            "isolated": bool(isolated[i]),
+        })
+    frame = pd.DataFrame(rows).set_index("id") if rows else pd.DataFrame()
+    return frame
+
+
+def insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> list[InsightCandidate]:
+    """Durable facts and failures stated in two or more sessions that no note already holds."""
+    mentions = analysis.mentions
+    known = set(mentions[(mentions.similarity >= support_bar) & mentions.relation.isin(["duplicate", "conflict"])].statement)
+    facts = [i for i, s in enumerate(analysis.statements) if s.kind and s.id not in known]
+    if not facts:
+        return []
+    vectors = analysis.statement_vectors[facts]
+    statements = [analysis.statements[i] for i in facts]
+    index, sims = nearest(vectors, k=min(20, len(facts) - 1))
+    edges = []
+    for a, (row_index, row_sims) in enumerate(zip(index, sims)):
+        for b, sim in zip(row_index, row_sims):
+            b = int(b)
+            sa, sb = statements[a], statements[b]
+            if sim < bar or a > b or sa.session_id == sb.session_id:
+                continue
+            if sa.kind == "failure" or sb.kind == "failure":
+                ok = sa.text == sb.text
+            else:
+                ok = compare(analysis.profiles[sa.id], analysis.profiles[sb.id]).relation == "duplicate"
+            if ok:
+                edges.append((sa.id, sb.id))
+    by_id = {s.id: (s, v) for s, v in zip(statements, vectors)}
+    centroids, memory_ids = _memory_centroids(analysis)
+    out = []
+    for members in _complete_link(sorted(edges)):
+        group = [by_id[m][0] for m in members]
+        sessions = tuple(sorted({s.session_id for s in group}))
+        if len(sessions) < 2:
+            continue
+        block = np.stack([by_id[m][1] for m in members])
+        centrality = (block @ block.T).mean(axis=1)
+        best = group[int(np.argmax(centrality))]
+        kind = Counter(s.kind for s in group).most_common(1)[0][0]
+        text = _insight_text(best, len(sessions))
+        where, where_sim = None, 0.0
+        if len(centroids):
+            scores = centroids @ block.mean(axis=0)
+            where, where_sim = memory_ids[int(np.argmax(scores))], float(scores.max())
+        quotes = tuple((s.session_id, s.turn_id, s.text) for s in sorted(group, key=lambda s: (s.at or 0, s.id)))
+        out.append(InsightCandidate(f"ins-{best.id}", text, kind, tuple(members), sessions, quotes,
+                                    round(float(centrality.mean()), 4), where, round(where_sim, 4)))
+    return sorted(out, key=lambda c: (-len(c.sessions), c.id))
+
+
+def _insight_text(statement: Statement, sessions: int) -> str:
+    if statement.kind == "failure":
+        return f"`{statement.text.removesuffix(' failed')}` failed in {sessions} separate sessions; treat it as a known flaky or recurring failure."
+    return clean_fact(statement.text)
+
+
+def _memory_centroids(analysis: Analysis) -> tuple[np.ndarray, list[str]]:
+    by_memory: dict[str, list[int]] = defaultdict(list)
+    for i, note in enumerate(analysis.corpus.notes):
+        by_memory[note.memory_id].append(i)
+    memory_ids = sorted(by_memory)
+    if not memory_ids:
+        return np.zeros((0, analysis.vectors.shape[1] if analysis.vectors.size else 0)), []
+    centroids = np.stack([analysis.vectors[by_memory[m]].mean(axis=0) for m in memory_ids])
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return centroids / norms, memory_ids
+
+
+# --- clusters and the map -----------------------------------------------------------------
+
+
+def cluster(analysis: Analysis, min_cluster_size: int | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
+    """HDBSCAN clusters (-1 = noise) with a short label from each cluster's top terms."""
+    n = len(analysis.note_ids)
+    if n < 4:
+        labels = np.full(n, -1)
+    elif n > EXACT_LIMIT:
+        from sklearn.cluster import MiniBatchKMeans
+
+        labels = MiniBatchKMeans(n_clusters=max(8, int(np.sqrt(n / 4))), random_state=0, n_init=3,
+                                 batch_size=4096).fit_predict(analysis.vectors)
+    else:
+        from sklearn.cluster import HDBSCAN
+
+        size = min_cluster_size or max(3, min(25, n // 40))
+        reduced = _reduce(analysis.vectors, 24)
+        labels = HDBSCAN(min_cluster_size=size, min_samples=2, copy=True).fit_predict(reduced)
+    names = _cluster_names(analysis, labels)
+    frame = pd.DataFrame({"id": analysis.note_ids, "cluster": labels.astype(int)})
+    frame["label"] = frame.cluster.map(lambda c: names.get(int(c), "unclustered"))
+    return frame.set_index("id"), names
+
+
+def _reduce(vectors: np.ndarray, dims: int) -> np.ndarray:
+    if vectors.shape[1] <= dims or len(vectors) <= dims:
+        return vectors
+    from sklearn.decomposition import PCA
+
+    return PCA(dims, random_state=0, svd_solver="randomized").fit_transform(vectors)
+
+
+def _cluster_names(analysis: Analysis, labels: np.ndarray) -> dict[int, str]:
+    """c-TF-IDF: the three words most specific to each cluster."""
+    per_cluster: dict[int, Counter] = defaultdict(Counter)
+    df: Counter = Counter()
+    for note_id, label in zip(analysis.note_ids, labels):
+        words = analysis.profiles[note_id].words | analysis.profiles[note_id].values
+        df.update(words)
+        if label >= 0:
+            per_cluster[int(label)].update(words)
+    total = max(1, len(analysis.note_ids))
+    names = {}
+    for label, counts in sorted(per_cluster.items()):
+        scored = sorted(counts, key=lambda w: (-counts[w] * np.log(1 + total / df[w]), w))
+        names[label] = " / ".join(scored[:3])
+    return names
+
+
+def project(vectors: np.ndarray) -> np.ndarray:
+    """A 2-D PCA layout (milliseconds; the UMAP layout comes from `layout_umap`)."""
+    if len(vectors) == 0:
+        return np.zeros((0, 2))
+    if len(vectors) < 3:
+        return np.column_stack([np.arange(len(vectors), dtype=float), np.zeros(len(vectors))])
+    from sklearn.decomposition import PCA
+
+    return PCA(2, random_state=0).fit_transform(vectors)
+
+
+# --- the whole analysis ---------------------------------------------------------------------
+
+
+def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 15,
+            cache: EmbeddingCache | None = None, bars: dict[str, float] | None = None) -> Analysis:
+    """Embed and relate a corpus: the input every engine and view works from."""
+    if not isinstance(embedder, Embedder):
+        embedder = get_embedder(embedder)
+    notes = list(corpus.notes)
+    statements = extract_statements(corpus.sessions)
+    note_texts = [n.text for n in notes]
+    statement_texts = [s.text for s in statements]
+    if embedder.id.endswith("unfitted"):
+        embedder.fit(note_texts + statement_texts)
+    cache = cache or EmbeddingCache()
+    vectors = cache.embed(embedder, note_texts)
+    statement_vectors = cache.embed(embedder, statement_texts)
+    bars = {**default_bars(embedder.id), **(bars or {})}
+    names = proper_nouns(note_texts + [s.text for s in statements if s.role == "user"])
+    profiles = {n.id: make_profile(n.text, names) for n in notes}
+    profiles.update({s.id: make_profile(s.text, names) for s in statements})
+    index, sims = nearest(vectors, k)
+    analysis = Analysis(
+        corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
+        statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
+        pairs=note_pairs(notes, profiles, index, sims, bars["floor"]),
+        mentions=relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"]),
+        profiles=profiles, embedder=embedder,
+    )
+    analysis.duplicates = duplicate_groups(analysis, bars["duplicate"])
+    analysis.conflicts = conflict_pairs(analysis, bars["conflict"])
+    analysis.clusters, analysis.cluster_labels = cluster(analysis)
+    xy = project(vectors)
+    analysis.coords = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=pd.Index(analysis.note_ids, name="id"))
+    analysis.notes = note_status(analysis, bars)
+    analysis.insights = insight_candidates(analysis, bars["insight"], bars["support"])
+    return analysis
+
+
+def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int = 0) -> pd.DataFrame:
+    """A UMAP layout fed the k-NN graph the analysis already holds (much faster first fit)."""
+    import umap
+
+    n = len(analysis.note_ids)
+    if n < 5:
+        return analysis.coords.copy()
+    k = min(n_neighbors, analysis.neighbours.shape[1] + 1)
+    knn_index = np.column_stack([np.arange(n), analysis.neighbours[:, : k - 1]])
+    knn_dist = np.column_stack([np.zeros(n), 1.0 - analysis.neighbour_similarity[:, : k - 1]]).clip(0)
+    reducer = umap.UMAP(n_neighbors=k, metric="cosine", random_state=random_state,
+                        precomputed_knn=(knn_index, knn_dist, None), n_jobs=1, init="pca")
+    xy = reducer.fit_transform(analysis.vectors)
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=pd.Index(analysis.note_ids, name="id"))
+
+
+def as_of(analysis: Analysis) -> datetime:
+    """The reference 'now' of the analysis (the latest time in the corpus)."""
+    return analysis.corpus.as_of

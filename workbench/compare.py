@@ -1,0 +1,173 @@
+"""Text structure for telling duplicates from conflicts: values, negation, roles, change cues.
+
+A similarity bar alone merges "X is Y" with "X is not Y" and "A reviews B" with "B reviews A"
+as readily as true paraphrases (measured on PAWS), and a false merge deletes a fact. So every
+similar pair is compared structurally:
+
+- duplicate: the same values, the same polarity, one wording covering the other's content;
+- conflict: the same subject with a different value, number, date or polarity (or the newer text
+  announces a change: "no longer", "moved to", "instead of");
+- distinct: alike on the surface but about a different subject, or with swapped roles;
+- related: merely similar.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NEGATORS = frozenset(
+    "not no never cannot without none nobody nothing neither nor n't dont doesnt didnt isnt arent "
+    "wasnt werent wont shouldnt mustnt avoid avoids stop stopped".split()
+)
+CHANGE_CUES = (
+    "no longer", "moved to", "moved the", "moved our", "instead of", "switched", "replaced", "migrated",
+    "renamed", "changed", "anymore", "from now on", "going forward", "as of", "now uses", "now use",
+    "we now", "is now", "are now", "took over", "handed over", "upgraded", "downgraded", "deprecated",
+)
+STOP = frozenset(
+    """a an the and or but if then else of to in on at by for with from into onto over under about
+    as is are was were be been being am do does did doing have has had having this that these those
+    it its it's i me my we our us you your he she him her his they them their there here what which
+    who whom whose when where why how all any both each few more most other some such only own same so
+    than too very can will just should would could may might must shall also please ok okay yes yeah
+    one get got let lets let's make sure really thing things use used using uses via per etc e.g i.e
+    like just still always again up out off down now then""".split()
+)
+MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+
+_CODE = re.compile(r"`([^`]+)`")
+_TOKEN = re.compile(r"[A-Za-z0-9][\w\-./:@+#]*[\w+#]|[A-Za-z0-9]|n't")
+_VALUEISH = re.compile(r"\d|[._/:@#]|[a-z][A-Z]")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match push/pushes/pushing, test/tests."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What `compare` needs of one text, computed once per text."""
+
+    words: frozenset[str]
+    values: frozenset[str]
+    negated: bool
+    cue: str
+    entities: tuple[str, ...]
+
+    @property
+    def content(self) -> frozenset[str]:
+        return self.words | self.values
+
+
+def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
+    """Split a text into content words, value-like tokens, polarity and change cues.
+
+    `names` are lower-cased proper nouns known from the corpus (capitalised mid-sentence); they
+    count as values, so "CI runs on Jenkins" and "CI runs on Buildkite" differ in value.
+    """
+    lowered = text.lower()
+    values = {span.strip().lower() for span in _CODE.findall(text) if span.strip()}
+    plain = _CODE.sub(" ", text)
+    words: set[str] = set()
+    entities: list[str] = []
+    negated = False
+    for position, match in enumerate(_TOKEN.finditer(plain.replace("’", "'"))):
+        raw = re.sub(r"'s$", "", match.group(0).rstrip(".:/"))
+        token = raw.lower().replace("'", "")
+        if not token:
+            continue
+        if token in NEGATORS or raw.lower().endswith("n't"):
+            negated = True
+            continue
+        is_name = token in names or (
+            position > 0 and raw[:1].isupper() and not raw.isupper() and len(raw) > 1 and token not in STOP
+        )
+        if _VALUEISH.search(raw) or token in MONTHS or is_name:
+            values.add(token)
+            entities.append(token)
+        elif token not in STOP and len(token) > 1:
+            words.add(stem(token))
+    if "no longer" in lowered:
+        negated = True
+    cue = next((c for c in CHANGE_CUES if c in lowered), "")
+    return Profile(frozenset(words), frozenset(values), negated, cue, tuple(entities))
+
+
+def proper_nouns(texts: list[str]) -> frozenset[str]:
+    """Words written capitalised in the middle of sentences and never in lower case."""
+    upper: set[str] = set()
+    lower: set[str] = set()
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?:;])\s+|\n", _CODE.sub(" ", text)):
+            for position, token in enumerate(re.findall(r"[A-Za-zÀ-ÿ][\w'’-]*", sentence)):
+                if token[0].isupper():
+                    if position > 0 and not token.isupper():
+                        upper.add(token.lower())
+                else:
+                    lower.add(token.lower())
+    return frozenset(w for w in upper - lower if w not in STOP and w not in MONTHS and len(w) > 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """How two similar texts relate, and the evidence for it."""
+
+    relation: str  # duplicate | conflict | distinct | related
+    overlap: float
+    difference: str  # "" | negation | value | role_swap | scope | elaboration
+    detail: str
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def _role_swap(a: Profile, b: Profile) -> bool:
+    shared = [e for e in a.entities if e in b.entities]
+    if len(set(shared)) < 2 or a.content != b.content:
+        return False
+    order_b = [e for e in b.entities if e in shared]
+    return [e for e in a.entities if e in shared] != order_b
+
+
+def compare(a: Profile, b: Profile) -> Comparison:
+    """Relate `a` (older) to `b` (newer) by structure alone; callers apply similarity bars.
+
+    "duplicate" here means "may be merged if similar enough"; "conflict" means "the same
+    subject with a different value if similar enough".
+    """
+    overlap = _overlap(a.content, b.content)
+    only_a, only_b = a.values - b.values, b.values - a.values
+    words_a, words_b = a.words - b.words, b.words - a.words
+    substituted = bool(words_a) and bool(words_b)
+    if _role_swap(a, b):
+        return Comparison("distinct", overlap, "role_swap", "the same names in swapped roles")
+    cue = b.cue or a.cue
+    if a.negated != b.negated:
+        if (not substituted or cue) and overlap >= 0.5:
+            return Comparison("conflict", overlap, "negation", "one says the opposite of the other")
+        return Comparison("distinct", overlap, "scope", "opposite polarity about different things")
+    if only_a and only_b:
+        detail = f"{', '.join(sorted(only_a))} → {', '.join(sorted(only_b))}"
+        if (not substituted or cue) and overlap >= 0.34:
+            return Comparison("conflict", overlap, "value", detail)
+        return Comparison("distinct", overlap, "scope", detail)
+    if b.cue and overlap >= 0.5 and only_b:
+        return Comparison("conflict", overlap, "value", f"newer text says: {b.cue}")
+    if only_a or only_b:
+        if overlap >= 0.5:
+            return Comparison("duplicate", overlap, "elaboration", "one wording adds detail to the other")
+        return Comparison("related", overlap, "", "")
+    if overlap >= 0.5:
+        return Comparison("duplicate", overlap, "", "same content, same values, same polarity")
+    return Comparison("related", overlap, "", "")

