@@ -497,7 +497,7 @@ def rewrite_content(
         if text and not text.endswith("\n"):
             text += "\n"
         last = text.rstrip("\n").rsplit("\n", 1)[-1]
-        if last.strip() and not _BULLET.match(last):
+        if last.strip() and not _BULLET.match(last) and not text.endswith("\n\n"):
             text += "\n"
         text += "".join(f"- {a.strip()}\n" for a in additions)
     return text

@@ -1,0 +1,301 @@
+"""Plans: the operations a dream proposes, with evidence, and the store they would produce.
+
+Operations work on notes (`<memory id>#<n>`) or, for the platform engine, on whole memories;
+`apply_operations` applies any subset to a store and writes whole documents back. The input
+store is never modified.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ..errors import ReaderError
+from ..focus import Focus
+from ..records import EPOCH, Memory, Note, Store, iso, parse_time, rewrite_content, sha256, split_notes, stable_id
+
+PLAN_FORMAT = 1
+KINDS = ("merge", "update", "delete", "create")
+REASONS = ("duplicate", "conflict", "stale", "temporary", "superseded", "off_focus", "low_value", "insight", "platform")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A note or memory an operation reads or removes, with its text and path at plan time."""
+
+    id: str
+    path: str
+    text: str
+
+    @property
+    def is_note(self) -> bool:
+        return "#" in self.id
+
+    def as_note(self) -> Note:
+        return Note(self.id, self.id.split("#")[0], self.path, 0, self.text, "bullet", "", 0, 0, EPOCH, EPOCH)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What an operation writes: note text placed at `note_id` (or appended to `path`), or a whole memory."""
+
+    path: str
+    text: str
+    note_id: str | None = None
+    whole_memory: bool = False
+
+    def as_note(self) -> Note:
+        return Note(self.note_id or self.path, "", self.path, 0, self.text, "bullet", "", 0, 0, EPOCH, EPOCH)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why: a session turn (with a quote) or a memory/note the operation relies on."""
+
+    quote: str
+    session_id: str | None = None
+    turn_id: str | None = None
+    note_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One proposed change; `id` is derived from its content, so equal plans have equal ids."""
+
+    kind: str
+    reason: str
+    targets: tuple[Target, ...]
+    result: Result | None
+    rationale: str
+    evidence: tuple[Evidence, ...] = ()
+    confidence: float = 0.5
+    provenance: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ReaderError(f"unknown operation kind {self.kind!r}", field="kind")
+        if not self.id:
+            body = json.dumps([self.kind, self.reason, [t.id for t in self.targets],
+                               self.result and [self.result.path, self.result.text]], ensure_ascii=False)
+            object.__setattr__(self, "id", stable_id("op_", body)[:15])
+        object.__setattr__(self, "confidence", round(float(self.confidence), 3))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "reason": self.reason,
+            "targets": [vars_of(t) for t in self.targets],
+            "result": vars_of(self.result) if self.result else None,
+            "rationale": self.rationale,
+            "evidence": [{k: v for k, v in vars_of(e).items() if v is not None} for e in self.evidence],
+            "confidence": self.confidence, "provenance": list(self.provenance), "depends_on": list(self.depends_on),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Operation:
+        result = data.get("result")
+        return cls(
+            kind=data["kind"], reason=data["reason"],
+            targets=tuple(Target(**t) for t in data.get("targets", [])),
+            result=Result(**result) if result else None,
+            rationale=data.get("rationale", ""),
+            evidence=tuple(Evidence(**e) for e in data.get("evidence", [])),
+            confidence=data.get("confidence", 0.5), provenance=tuple(data.get("provenance", [])),
+            depends_on=tuple(data.get("depends_on", [])), id=data.get("id", ""),
+        )
+
+
+def vars_of(obj: Any) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
+
+
+@dataclass
+class Plan:
+    """A dream's proposal: operations with evidence, the output store, usage and inputs."""
+
+    engine: str
+    engine_version: str
+    focus: Focus
+    inputs: dict[str, Any]
+    operations: list[Operation]
+    output_store: Store
+    model: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def by_id(self) -> dict[str, Operation]:
+        return {op.id: op for op in self.operations}
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by kind and reason, and the share of input notes deleted and rewritten."""
+        total = max(1, int(self.inputs.get("notes", 0)))
+        deleted = {t.id for op in self.operations if op.kind == "delete" for t in op.targets}
+        rewritten = {t.id for op in self.operations if op.kind in ("merge", "update") for t in op.targets}
+        removed_by_merge = {t.id for op in self.operations if op.kind in ("merge", "update") for t in op.targets
+                            if op.result is None or t.id != op.result.note_id}
+        return {
+            "operations": len(self.operations),
+            "by_kind": dict(sorted(Counter(op.kind for op in self.operations).items())),
+            "by_reason": dict(sorted(Counter(op.reason for op in self.operations).items())),
+            "deleted_share": round(len(deleted | removed_by_merge) / total, 4),
+            "rewritten_share": round(len(rewritten) / total, 4),
+            "notes_in": int(self.inputs.get("notes", 0)),
+            "notes_out": len(self.output_store.notes),
+            "memories_in": int(self.inputs.get("memories", 0)),
+            "memories_out": len(self.output_store.memories),
+        }
+
+    def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
+        """JSON data; byte-identical for identical inputs (timings are left out unless asked)."""
+        out = {
+            "format": PLAN_FORMAT, "engine": self.engine, "engine_version": self.engine_version,
+            "model": self.model, "focus": self.focus.to_dict(), "inputs": self.inputs,
+            "summary": self.summary(), "operations": [op.to_dict() for op in self.operations],
+            "usage": self.usage, "notes": self.notes, "output_store": self.output_store.to_dict(),
+        }
+        if timings:
+            out["timings"] = self.timings
+        return out
+
+    def to_json(self, *, timings: bool = False) -> str:
+        return json.dumps(self.to_dict(timings=timings), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        if data.get("format") != PLAN_FORMAT or "operations" not in data:
+            raise ReaderError(f"not a workbench plan (format {data.get('format')!r}); write one with `workbench dream`")
+        store = data.get("output_store") or {"memories": []}
+        return cls(
+            engine=data["engine"], engine_version=data.get("engine_version", ""),
+            focus=Focus.from_dict(data.get("focus")), inputs=dict(data.get("inputs", {})),
+            operations=[Operation.from_dict(op) for op in data["operations"]],
+            output_store=Store(tuple(Memory.from_dict(m) for m in store["memories"]), id=store.get("id"),
+                               name=store.get("name")),
+            model=data.get("model"), usage=dict(data.get("usage", {})), notes=list(data.get("notes", [])),
+            timings=dict(data.get("timings", {})),
+        )
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "plan.json") -> Plan:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReaderError(f"malformed JSON: {exc.msg}", source=source, line=exc.lineno) from None
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError) as exc:
+            raise ReaderError(f"malformed plan: {exc}", source=source) from None
+
+
+# --- applying operations ------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    memory: Memory | None
+    path: str
+    replacements: dict[str, str | None] = field(default_factory=dict)
+    additions: list[str] = field(default_factory=list)
+    whole: str | None = None
+    deleted: bool = False
+    provenance: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _title(path: str) -> str:
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return stem.replace("-", " ").replace("_", " ").capitalize() or "Notes"
+
+
+def apply_operations(store: Store, operations: Iterable[Operation], *, at: datetime | None = None,
+                     edits: Mapping[str, str] | None = None) -> Store:
+    """The store after applying `operations` in order (edits replace an operation's result text).
+
+    Notes are replaced or dropped in place, new notes are appended as bullets (a new document
+    is created when the path does not exist), and a document left without notes is removed.
+    """
+    edits = edits or {}
+    docs = {m.path: _Doc(m, m.path) for m in store.memories}
+    notes = {n.id: n for n in store.notes}
+    at = at or max((m.updated_at for m in store.memories), default=EPOCH)
+    for op in operations:
+        text = edits.get(op.id, op.result.text if op.result else None)
+        if op.result is not None and op.result.whole_memory:
+            _apply_memory_op(docs, op, text)
+            continue
+        for target in op.targets:
+            note = notes.get(target.id)
+            if note is None:
+                continue
+            doc = docs[note.path]
+            keep_here = op.result is not None and op.result.note_id == target.id and op.kind != "delete"
+            doc.replacements[target.id] = text if keep_here else None
+            if keep_here:
+                doc.provenance[text.strip()] = sorted(set(op.provenance) | set(note.evidence))
+        if op.kind == "create" and op.result is not None:
+            doc = docs.setdefault(op.result.path, _Doc(None, op.result.path))
+            doc.additions.append(text)
+            doc.provenance[text.strip()] = sorted(set(op.provenance))
+    memories = [m for m in (_render(doc, at) for doc in docs.values()) if m is not None]
+    return Store(tuple(sorted(memories, key=lambda m: m.path)), id=store.id, name=store.name, versions=store.versions)
+
+
+def _apply_memory_op(docs: dict[str, _Doc], op: Operation, text: str | None) -> None:
+    if op.kind == "delete":
+        for target in op.targets:
+            if target.path in docs:
+                docs[target.path].deleted = True
+        return
+    for target in op.targets:
+        if target.path in docs and target.path != op.result.path:
+            docs[target.path].deleted = True
+    doc = docs.setdefault(op.result.path, _Doc(None, op.result.path))
+    doc.whole, doc.deleted = text, False
+
+
+def _render(doc: _Doc, at: datetime) -> Memory | None:
+    memory = doc.memory
+    if doc.deleted:
+        return None
+    if doc.whole is not None:
+        content = doc.whole
+    elif memory is None:
+        content = f"# {_title(doc.path)}\n\n"
+        content = rewrite_content(content, [], {}, doc.additions)
+    elif not doc.replacements and not doc.additions:
+        return memory
+    else:
+        content = rewrite_content(memory.content, split_notes(memory), doc.replacements, doc.additions)
+    provenance = dict(memory.provenance) if memory is not None else {}
+    provenance.update(doc.provenance)
+    draft = Memory(
+        id=memory.id if memory else stable_id("mem_", doc.path), path=doc.path, content=content,
+        created_at=memory.created_at if memory else at, updated_at=at,
+        author=memory.author if memory else None,
+        meta={**(dict(memory.meta) if memory else {}), "provenance": provenance} if provenance or memory else {},
+    )
+    texts = {n.text for n in split_notes(draft)}
+    kept = {k: v for k, v in provenance.items() if k in texts and v}
+    meta = {k: v for k, v in draft.meta.items() if k != "provenance"}
+    if kept:
+        meta["provenance"] = kept
+    if not texts:
+        return None
+    return replace(draft, meta=meta)
+
+
+def content_digest(memories: Sequence[Memory]) -> str:
+    return sha256("\n".join(f"{m.path}\x1f{m.sha256}" for m in sorted(memories, key=lambda m: m.path)))
+
+
+def plan_time(data: Mapping[str, Any]) -> datetime:
+    return parse_time(data.get("as_of") or EPOCH)
+
+
+__all__ = ["Target", "Result", "Evidence", "Operation", "Plan", "apply_operations", "iso"]
