@@ -67,6 +67,248 @@ def inspect(args: argparse.Namespace) -> int:
 inspect.arguments = lambda p: (_store_options(p), p.add_argument("--json", action="store_true", help="print JSON"))
 
 
+
+def _focus(args: argparse.Namespace):
+    from pathlib import Path
+
+    from .focus import Focus
+
+    text = args.focus or ""
+    if getattr(args, "focus_file", None):
+        from .io._util import read_text
+
+        text = read_text(Path(args.focus_file))
+    return Focus(instructions=text, max_sessions=args.max_sessions, since=args.since, until=args.until,
+                 session_ids=args.session_ids or [], horizon_days=args.horizon_days, min_sessions=args.min_sessions,
+                 duplicate_bar=args.duplicate_bar, conflict_bar=args.conflict_bar)
+
+
+def _write(path: str, text: str) -> None:
+    from pathlib import Path
+
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=path) from None
+
+
+@command("analyze", "duplicates, conflicts, clusters, the 2-D map and staleness as JSON")
+def analyze_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench analyze sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --out analysis.json"""
+    from .analysis import analyze
+
+    analysis = analyze(_corpus(args), args.embedder)
+    data = analysis.to_dict()
+    _write(args.out, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    counts = data["counts"]
+    print(f"{counts['notes']} notes, {counts['sessions']} sessions: {counts['duplicate_groups']} duplicate groups, "
+          f"{counts['conflicts']} conflicts, {counts['clusters']} clusters, {counts['insight_candidates']} insight "
+          f"candidates → {args.out}")
+    return 0
+
+
+analyze_cmd.arguments = lambda p: (_store_options(p), p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage"),
+                                   p.add_argument("--out", required=True, help="where to write analysis.json"))
+
+
+def _focus_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--focus", default=None, help="focus instructions (≤ 4,096 characters)")
+    p.add_argument("--focus-file", default=None, help="read the focus instructions from a file")
+    p.add_argument("--max-sessions", type=int, default=None, help="read the most recent N sessions (≤ 100)")
+    p.add_argument("--since", default=None, help="only sessions from this date on")
+    p.add_argument("--until", default=None, help="only sessions up to this date")
+    p.add_argument("--session-ids", nargs="+", default=None, help="only these sessions")
+    p.add_argument("--horizon-days", type=int, default=120, help="episodic notes older than this may be pruned")
+    p.add_argument("--min-sessions", type=int, default=2, help="sessions that must state a fact to distill it")
+    p.add_argument("--duplicate-bar", type=float, default=None, help="similarity bar for duplicates")
+    p.add_argument("--conflict-bar", type=float, default=None, help="similarity bar for conflicts")
+
+
+def print_plan_summary(plan) -> None:
+    summary = plan.summary()
+    print(f"{plan.engine} dream: {summary['operations']} operations on {summary['notes_in']} notes "
+          f"→ {summary['notes_out']} notes in {summary['memories_out']} memories")
+    print(f"  {'kind':<8} {'reason':<12} {'count':>5}")
+    from collections import Counter
+
+    for (kind, reason), count in sorted(Counter((op.kind, op.reason) for op in plan.operations).items()):
+        print(f"  {kind:<8} {reason:<12} {count:>5}")
+    print(f"  deletes {summary['deleted_share']:.0%} and rewrites {summary['rewritten_share']:.0%} of notes")
+    for note in plan.notes:
+        print(f"  note: {note}")
+
+
+@command("dream", "plan a dream (offline, claude or platform engine) and write plan.json")
+def dream_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench dream sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --focus "Prioritize code style" --out plan.json"""
+    from .dream import dream
+
+    options = {}
+    if args.engine == "offline":
+        options["embedder"] = args.embedder
+    else:
+        options.update(model=args.model, dry_run=args.dry_run) if args.engine == "claude" else options.update(model=args.model)
+    plan = dream(_corpus(args), _focus(args), engine=args.engine, **{k: v for k, v in options.items() if v is not None})
+    if isinstance(plan, dict):  # a dry run reports the calls it would make
+        _print_json(plan)
+        return 0
+    _write(args.out, plan.to_json())
+    print_plan_summary(plan)
+    print(f"plan → {args.out}")
+    return 0
+
+
+def _dream_arguments(p: argparse.ArgumentParser) -> None:
+    _store_options(p)
+    _focus_options(p)
+    p.add_argument("--engine", default="offline", choices=["offline", "claude", "platform"])
+    p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage (offline engine)")
+    p.add_argument("--model", default=None, help="Claude model (claude and platform engines)")
+    p.add_argument("--dry-run", action="store_true", help="claude engine: print the calls and a token estimate, send nothing")
+    p.add_argument("--out", default="plan.json", help="where to write the plan")
+
+
+dream_cmd.arguments = _dream_arguments
+
+
+def _load_plan(path: str):
+    from pathlib import Path
+
+    from .dream.plan import Plan
+    from .io._util import read_text
+
+    return Plan.from_json(read_text(Path(path)), source=path)
+
+
+@command("review", "decide on a plan's operations: automatic above a confidence bar, or approve all")
+def review_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench review plan.json --auto --min-confidence 0.8 --out decisions.json"""
+    from .review import Guardrail, Review
+
+    plan = _load_plan(args.plan)
+    review = Review(plan, guardrail=Guardrail(args.max_deleted, args.max_rewritten))
+    if args.decisions:
+        review = Review.load(plan, args.decisions)
+    if args.approve_all:
+        review.approve_all(who=args.who)
+    elif args.auto:
+        review.auto(args.min_confidence, args.kinds, who="auto")
+    else:
+        raise WorkbenchError("choose --auto [--min-confidence X] [--kinds ...] or --approve-all")
+    review.save(args.out)
+    counts = review.counts()
+    print(f"{counts['approve']} approved, {counts['edit']} edited, {counts['reject']} rejected, "
+          f"{counts['pending']} pending, {counts['blocked']} blocked → {args.out}")
+    for line in review.log:
+        print(f"  note: {line}")
+    return 0
+
+
+def _review_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("plan", help="plan.json written by `workbench dream`")
+    p.add_argument("--auto", action="store_true", help="approve operations at or above --min-confidence")
+    p.add_argument("--min-confidence", type=float, default=0.8)
+    p.add_argument("--kinds", nargs="+", default=None, choices=["merge", "update", "delete", "create"])
+    p.add_argument("--approve-all", action="store_true")
+    p.add_argument("--decisions", default=None, help="resume from earlier decisions")
+    p.add_argument("--max-deleted", type=float, default=0.40, help="guardrail: largest share of notes deleted")
+    p.add_argument("--max-rewritten", type=float, default=0.60, help="guardrail: largest share of notes rewritten")
+    p.add_argument("--who", default="cli")
+    p.add_argument("--out", default="decisions.json")
+
+
+review_cmd.arguments = _review_arguments
+
+
+@command("export", "apply approved operations and write an auditable snapshot")
+def export_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench export sample-data/coding-assistant/store.json plan.json --decisions decisions.json --out snapshot"""
+    from .export import export_snapshot
+    from .io import load_store
+    from .review import Review
+
+    plan = _load_plan(args.plan)
+    review = Review.load(plan, args.decisions) if args.decisions else Review(plan).approve_all(who="cli")
+    snapshot = export_snapshot(load_store(args.store, args.store_format), plan, review, args.out, format=args.format,
+                               force=args.force, allow_large_change=args.allow_large_change)
+    output = snapshot.manifest["output"]
+    print(f"snapshot ({args.format}) → {snapshot.path}: {output['memories']} memories, {output['notes']} notes")
+    for warning in snapshot.warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("store", help="the input memory store the plan was made for")
+    p.add_argument("plan", help="plan.json")
+    p.add_argument("--decisions", default=None, help="decisions.json (default: approve every operation)")
+    p.add_argument("--store-format", default=None)
+    p.add_argument("--out", required=True)
+    p.add_argument("--format", default="dir", choices=["dir", "json", "mem0", "zip"])
+    p.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
+
+
+export_cmd.arguments = _export_arguments
+
+
+@command("verify", "recompute a snapshot's digests (and replay its dream with --replay)")
+def verify_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions"""
+    from .export import replay_snapshot, verify_snapshot
+
+    result = verify_snapshot(args.snapshot)
+    print(f"{'intact' if result.ok else 'NOT intact'}: {result.files} memory files checked")
+    for problem in result.problems:
+        print(f"  {problem}")
+    ok = result.ok
+    if args.replay:
+        if not args.store:
+            raise WorkbenchError("--replay needs the input --store (and --sessions) the snapshot was made from")
+        same, detail = replay_snapshot(args.snapshot, _corpus(args))
+        print(f"replay: {'same plan' if same else 'DIFFERENT plan'} ({detail})")
+        ok = ok and same
+    return 0 if ok else 1
+
+
+def _verify_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("snapshot")
+    p.add_argument("--replay", action="store_true", help="re-run the offline engine on the manifest's inputs")
+    p.add_argument("--store", default=None)
+    p.add_argument("--sessions", nargs="+", default=None)
+    p.add_argument("--store-format", default=None)
+    p.add_argument("--sessions-format", default=None)
+
+
+verify_cmd.arguments = _verify_arguments
+
+
+@command("lab", "open JupyterLab on the notebooks (quickstart first)")
+def lab_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench lab --port 8888"""
+    from .launch import run_lab
+
+    return run_lab(args.notebook, port=args.port, open_browser=not args.no_browser)
+
+
+lab_cmd.arguments = lambda p: (p.add_argument("--notebook", default="notebooks/00_quickstart.ipynb"),
+                               p.add_argument("--port", type=int, default=None),
+                               p.add_argument("--no-browser", action="store_true"))
+
+
+@command("app", "serve the Workbench as a standalone page (Voila)")
+def app_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench app --port 8866"""
+    from .launch import run_app
+
+    return run_app(args.notebook, port=args.port, open_browser=not args.no_browser)
+
+
+app_cmd.arguments = lambda p: (p.add_argument("--notebook", default="notebooks/app.ipynb"),
+                               p.add_argument("--port", type=int, default=None),
+                               p.add_argument("--no-browser", action="store_true"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="workbench", description="Dream Workbench: see, steer and review memory dreams.")
     sub = parser.add_subparsers(dest="command", required=True)

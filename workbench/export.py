@@ -284,3 +284,26 @@ def verify_snapshot(path: str | Path) -> Verification:
     if not changes.is_file() or sha256(changes.read_text(encoding="utf-8")) != manifest.get("changes_sha256"):
         problems.append(f"changed or missing: {CHANGES}")
     return Verification(not problems, problems, len(files))
+
+
+def replay_snapshot(path: str | Path, corpus) -> tuple[bool, str]:
+    """Re-run the offline engine on the manifest's inputs and compare the plan with the one recorded."""
+    from .dream.offline import dream_offline
+    from .focus import Focus
+
+    manifest = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
+    if manifest["engine"]["name"] != "offline":
+        return False, f"only offline plans can be replayed; this one came from {manifest['engine']['name']}"
+    if corpus.store.digest != manifest["input"]["store_digest"]:
+        return False, "the store given is not the snapshot's input store (digest differs)"
+    wanted = manifest["input"]["sessions"]
+    known = {s.id for s in corpus.sessions}
+    if not set(wanted) <= known:
+        return False, f"{len(set(wanted) - known)} of the snapshot's sessions are missing from the sessions given"
+    focus = Focus.from_dict({**manifest["focus"], "session_ids": wanted})
+    embedder = (manifest.get("embedder") or "tfidf").split("-", 1)[0]
+    plan = dream_offline(corpus, focus, embedder=embedder)
+    digest = plan_digest(plan)
+    if digest == manifest["plan"]["digest"]:
+        return True, f"plan digest {digest[:12]}"
+    return False, f"plan digest {digest[:12]} differs from the manifest's {manifest['plan']['digest'][:12]}"

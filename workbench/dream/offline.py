@@ -310,7 +310,7 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
                 "sessions": [s.id for s in corpus.sessions], "embedder": analysis.embedder_id,
                 "as_of": iso(corpus.as_of), "notes": len(corpus.notes), "memories": len(corpus.memories),
                 "bars": {k: round(v, 4) for k, v in sorted(planner.bars.items())}},
-        operations=planner.ops, output_store=output, notes=planner.remarks,
+        operations=planner.ops, output_store=output, notes=planner.remarks, input_store=corpus.store,
     )
     violations = check(plan, focus)
     if violations:  # the engine's own plans must pass its own check

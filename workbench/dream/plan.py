@@ -128,10 +128,26 @@ class Plan:
     usage: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    input_store: Store | None = field(default=None, repr=False, compare=False)
 
     @property
     def by_id(self) -> dict[str, Operation]:
         return {op.id: op for op in self.operations}
+
+    def fates(self) -> dict[str, str]:
+        """What happens to each input note: kept, merged, updated or pruned (created notes are extra)."""
+        fate = {n.id: "kept" for n in self.input_notes} if self.input_notes else {}
+        names = {"merge": "merged", "update": "updated", "delete": "pruned"}
+        for op in self.operations:
+            for target in op.targets:
+                if target.is_note and op.kind in names:
+                    fate[target.id] = names[op.kind]
+        return fate
+
+    @property
+    def input_notes(self) -> list[Note]:
+        """The input store's notes, when the plan was made in this process (not kept in plan.json)."""
+        return list(self.input_store.notes) if self.input_store is not None else []
 
     def summary(self) -> dict[str, Any]:
         """Counts by kind and reason, and the share of input notes deleted and rewritten."""
