@@ -29,7 +29,7 @@ EXACT_LIMIT = 20_000
 
 # Bars per embedder family: TF-IDF cosines run far lower than sentence-embedding cosines.
 DEFAULT_BARS = {
-    "tfidf": {"floor": 0.2, "duplicate": 0.45, "conflict": 0.35, "support": 0.4, "insight": 0.3},
+    "tfidf": {"floor": 0.2, "duplicate": 0.45, "conflict": 0.3, "support": 0.4, "insight": 0.3},
     "minilm": {"floor": 0.45, "duplicate": 0.75, "conflict": 0.6, "support": 0.65, "insight": 0.6},
     "voyage": {"floor": 0.45, "duplicate": 0.8, "conflict": 0.65, "support": 0.7, "insight": 0.65},
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 NEGATORS = frozenset(
     "not no never cannot without none nobody nothing neither nor n't dont doesnt didnt isnt arent "
@@ -61,44 +62,60 @@ class Profile:
     negated: bool
     cue: str
     entities: tuple[str, ...]
+    sequence: tuple[str, ...] = ()
+    atoms: frozenset[str] = frozenset()
 
     @property
     def content(self) -> frozenset[str]:
         return self.words | self.values
 
 
+def _specific(piece: str, raw: str) -> bool:
+    """Values that must match exactly: numbers, versions, hosts, identifiers, camelCase."""
+    return bool(re.search(r"\d|[._@#]", piece)) or bool(re.search(r"[a-z][A-Z]", raw))
+
+
 def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
     """Split a text into content words, value-like tokens, polarity and change cues.
 
-    `names` are lower-cased proper nouns known from the corpus (capitalised mid-sentence); they
-    count as values, so "CI runs on Jenkins" and "CI runs on Buildkite" differ in value.
+    Values are numbers, versions, hosts, identifiers, dates and the corpus's proper nouns
+    (`names`: words capitalised mid-sentence, never in lower case); so "CI runs on Jenkins" and
+    "CI runs on Buildkite" differ in value. Code spans count by their pieces; negation inside
+    code (`pytest -m "not integration"`) is not negation of the sentence.
     """
     lowered = text.lower()
-    values = {span.strip().lower() for span in _CODE.findall(text) if span.strip()}
-    plain = _CODE.sub(" ", text)
+    plain = _CODE.sub(lambda m: " " * len(m.group(0)), text)
     words: set[str] = set()
+    values: set[str] = set()
+    atoms: set[str] = set()
     entities: list[str] = []
+    sequence: list[str] = []
     negated = False
-    for position, match in enumerate(_TOKEN.finditer(plain.replace("’", "'"))):
-        raw = re.sub(r"'s$", "", match.group(0).rstrip(".:/"))
-        token = raw.lower().replace("'", "")
-        if not token:
-            continue
-        if token in NEGATORS or raw.lower().endswith("n't"):
-            negated = True
-            continue
-        is_name = token in names or (
-            position > 0 and raw[:1].isupper() and not raw.isupper() and len(raw) > 1 and token not in STOP
-        )
-        if _VALUEISH.search(raw) or token in MONTHS or is_name:
-            values.add(token)
-            entities.append(token)
-        elif token not in STOP and len(token) > 1:
-            words.add(stem(token))
+    for match in _TOKEN.finditer(text.replace("’", "'").replace("`", " ")):
+        in_code = not plain[match.start():match.end()].strip()
+        for position, raw in enumerate(re.split(r"[/:=,()\[\]]+", match.group(0))):
+            raw = re.sub(r"'s$", "", raw.strip(".-'\"")).strip()
+            piece = raw.lower().replace("'", "")
+            if not piece:
+                continue
+            if piece in NEGATORS or piece.endswith("n't") or piece.endswith("nt") and piece[:-2] + "n't" in NEGATORS:
+                negated = negated or not in_code
+                continue
+            if _specific(piece, raw) or piece in names or piece in MONTHS:
+                values.add(piece)
+                atoms.update(a for a in re.split(r"[\W_]+", piece) if a)
+                entities.append(piece)
+                sequence.append(piece)
+            elif piece not in STOP and len(piece) > 1:
+                word = stem(piece)
+                words.add(word)
+                atoms.add(word)
+                sequence.append(word)
     if "no longer" in lowered:
         negated = True
     cue = next((c for c in CHANGE_CUES if c in lowered), "")
-    return Profile(frozenset(words), frozenset(values), negated, cue, tuple(entities))
+    return Profile(frozenset(words), frozenset(values), negated, cue, tuple(entities), tuple(sequence),
+                   frozenset(atoms))
 
 
 def proper_nouns(texts: list[str]) -> frozenset[str]:
@@ -126,10 +143,11 @@ class Comparison:
     detail: str
 
 
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
+def _overlap(a: Profile, b: Profile) -> float:
+    """Shared atoms over the smaller side: how much of one text the other covers."""
+    if not a.atoms or not b.atoms:
         return 0.0
-    return len(a & b) / min(len(a), len(b))
+    return len(a.atoms & b.atoms) / min(len(a.atoms), len(b.atoms))
 
 
 def _role_swap(a: Profile, b: Profile) -> bool:
@@ -140,34 +158,48 @@ def _role_swap(a: Profile, b: Profile) -> bool:
     return [e for e in a.entities if e in shared] != order_b
 
 
+def _reordered(a: Profile, b: Profile) -> bool:
+    """Nearly the same words in a different order: PAWS-style swaps hide here, so never merge them."""
+    bag_a, bag_b = set(a.sequence), set(b.sequence)
+    bag = len(bag_a & bag_b) / max(1, len(bag_a | bag_b))
+    if bag < 0.6 or a.sequence == b.sequence:
+        return False
+    return SequenceMatcher(None, a.sequence, b.sequence, autojunk=False).ratio() < 0.9 * bag
+
+
 def compare(a: Profile, b: Profile) -> Comparison:
     """Relate `a` (older) to `b` (newer) by structure alone; callers apply similarity bars.
 
     "duplicate" here means "may be merged if similar enough"; "conflict" means "the same
-    subject with a different value if similar enough".
+    subject with a different value if similar enough". A newer text that announces a change
+    ("moved to", "no longer", "switched") may contradict with less shared wording.
     """
-    overlap = _overlap(a.content, b.content)
+    overlap = _overlap(a, b)
     only_a, only_b = a.values - b.values, b.values - a.values
-    words_a, words_b = a.words - b.words, b.words - a.words
-    substituted = bool(words_a) and bool(words_b)
+    substituted = bool(a.words - b.words) and bool(b.words - a.words)
+    cue = b.cue
     if _role_swap(a, b):
         return Comparison("distinct", overlap, "role_swap", "the same names in swapped roles")
-    cue = b.cue or a.cue
     if a.negated != b.negated:
-        if (not substituted or cue) and overlap >= 0.5:
+        if (cue or not substituted) and overlap >= 0.4:
             return Comparison("conflict", overlap, "negation", "one says the opposite of the other")
         return Comparison("distinct", overlap, "scope", "opposite polarity about different things")
     if only_a and only_b:
         detail = f"{', '.join(sorted(only_a))} → {', '.join(sorted(only_b))}"
-        if (not substituted or cue) and overlap >= 0.34:
+        if cue and overlap >= 0.25:
+            return Comparison("conflict", overlap, "value", detail)
+        if not substituted and len(only_a) == 1 and overlap >= 0.34:
             return Comparison("conflict", overlap, "value", detail)
         return Comparison("distinct", overlap, "scope", detail)
-    if b.cue and overlap >= 0.5 and only_b:
-        return Comparison("conflict", overlap, "value", f"newer text says: {b.cue}")
+    if only_b and cue and overlap >= 0.4:
+        return Comparison("conflict", overlap, "value", f"the newer text says: {cue} {', '.join(sorted(only_b))}")
     if only_a or only_b:
-        if overlap >= 0.5:
+        names_only = all(not _specific(v, v) for v in only_a | only_b)
+        if overlap >= (0.4 if names_only else 0.6) and not _reordered(a, b):
             return Comparison("duplicate", overlap, "elaboration", "one wording adds detail to the other")
         return Comparison("related", overlap, "", "")
-    if overlap >= 0.5:
+    if overlap >= 0.4 and _reordered(a, b):
+        return Comparison("distinct", overlap, "order", "the same words in another order (roles may differ)")
+    if overlap >= 0.4:
         return Comparison("duplicate", overlap, "", "same content, same values, same polarity")
     return Comparison("related", overlap, "", "")

@@ -121,7 +121,8 @@ class Memory:
         for name in ("path", "content"):
             if data.get(name) is None:
                 raise ReaderError("missing", field=name)
-        created = parse_time(data.get("created_at") or data.get("updated_at") or EPOCH, field_name="created_at")
+        created_from = "created_at" if data.get("created_at") else "updated_at"
+        created = parse_time(data.get(created_from) or EPOCH, field_name=created_from)
         updated = parse_time(data.get("updated_at") or created, field_name="updated_at")
         return cls(
             id=str(data.get("id") or stable_id("mem_", data["path"])),
@@ -216,14 +217,16 @@ class Store:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "memories", tuple(self.memories))
-        seen: dict[str, Memory] = {}
-        for memory in self.memories:
-            first = seen.setdefault(memory.path, memory)
-            if first is not memory:
-                where = f" (first at {first.origin})" if first.origin else ""
-                raise ReaderError(
-                    f"duplicate memory path {memory.path!r}{where}", source=memory.origin or None, field="path"
-                )
+        for key in ("path", "id"):
+            seen: dict[str, Memory] = {}
+            for memory in self.memories:
+                value = getattr(memory, key)
+                first = seen.setdefault(value, memory)
+                if first is not memory:
+                    where = f" (first at {first.origin})" if first.origin else ""
+                    raise ReaderError(
+                        f"duplicate memory {key} {value!r}{where}", source=memory.origin or None, field=key
+                    )
 
     @cached_property
     def by_id(self) -> dict[str, Memory]:
@@ -388,7 +391,7 @@ def _blocks(content: str) -> Iterable[tuple[_Block, str]]:
     current: _Block | None = None
     fence: str | None = None
     offset = 0
-    for raw in content.splitlines(keepends=True):
+    for raw in re.findall(r"[^\n]*\n|[^\n]+\Z", content):  # only \n ends a line, as in markdown
         line = raw.rstrip("\r\n")
         start, end = offset, offset + len(line)
         offset += len(raw)
@@ -484,8 +487,10 @@ def rewrite_content(
         out.append(content[cursor:note.start])
         if new is None:
             cursor = note.end
-            if content[cursor:cursor + 1] == "\n":
-                cursor += 1
+            for eol in ("\r\n", "\n"):
+                if content.startswith(eol, cursor):
+                    cursor += len(eol)
+                    break
             continue
         marker = _BULLET.match(content[note.start:note.end])
         prefix = marker.group(0) if marker and note.kind in ("bullet", "numbered") else ""
@@ -494,10 +499,11 @@ def rewrite_content(
     out.append(content[cursor:])
     text = "".join(out)
     if additions:
+        eol = "\r\n" if "\r\n" in content else "\n"
         if text and not text.endswith("\n"):
-            text += "\n"
-        last = text.rstrip("\n").rsplit("\n", 1)[-1]
-        if last.strip() and not _BULLET.match(last) and not text.endswith("\n\n"):
-            text += "\n"
-        text += "".join(f"- {a.strip()}\n" for a in additions)
+            text += eol
+        last = text.rstrip("\r\n").rsplit("\n", 1)[-1]
+        if last.strip() and not _BULLET.match(last) and not text.endswith(("\n\n", "\r\n\r\n")):
+            text += eol
+        text += "".join(f"- {a.strip()}{eol}" for a in additions)
     return text

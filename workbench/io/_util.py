@@ -22,9 +22,10 @@ def read_text(path: Path, *, bom: bool = True) -> str:
     try:
         return data.decode("utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        start = exc.start + (len(data) - len(exc.object))  # utf-8-sig reports offsets past the BOM
+        line = data[:start].count(b"\n") + 1
         raise ReaderError(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            f"not valid UTF-8 (byte 0x{data[start]:02x}); save the file as UTF-8",
             source=str(path),
             line=line,
         ) from None
@@ -50,7 +51,7 @@ def load_json(path: Path, text: str | None = None) -> Any:
 def iter_jsonl(path: Path, text: str | None = None) -> Iterator[tuple[int, Any]]:
     """(line number, object) for every non-blank line of a JSON Lines file."""
     text = read_text(path) if text is None else text
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 is valid inside JSON
         if not line.strip():
             continue
         try:
@@ -67,14 +68,8 @@ def item_lines(text: str, key: str | None = None) -> list[int]:
     Lets an error inside `memories[7]` name the line a person can open, not just the index.
     """
     decoder = json.JSONDecoder()
-    pos = 0
-    if key is not None:
-        found = text.find(f'"{key}"')
-        if found < 0:
-            return []
-        pos = text.find(":", found) + 1
-    pos = text.find("[", pos)
-    if pos < 0:
+    pos = _value_start(text, key, decoder) if key is not None else _skip_space(text, 0)
+    if pos is None or not text.startswith("[", pos):
         return []
     pos += 1
     lines: list[int] = []
@@ -88,6 +83,39 @@ def item_lines(text: str, key: str | None = None) -> list[int]:
             _, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError:
             return lines
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n\ufeff":
+        pos += 1
+    return pos
+
+
+def _value_start(text: str, key: str, decoder: json.JSONDecoder) -> int | None:
+    """Where the value of the top-level object's `key` starts (a key, not a string that equals it)."""
+    pos = _skip_space(text, 0)
+    if not text.startswith("{", pos):
+        return None
+    pos += 1
+    try:
+        while True:
+            pos = _skip_space(text, pos)
+            if not text.startswith('"', pos):
+                return None
+            name, pos = decoder.raw_decode(text, pos)
+            pos = _skip_space(text, pos)
+            if not text.startswith(":", pos):
+                return None
+            pos = _skip_space(text, pos + 1)
+            if name == key:
+                return pos
+            _, pos = decoder.raw_decode(text, pos)
+            pos = _skip_space(text, pos)
+            if not text.startswith(",", pos):
+                return None
+            pos += 1
+    except json.JSONDecodeError:
+        return None
 
 
 @contextmanager

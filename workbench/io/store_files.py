@@ -32,13 +32,16 @@ class DirectoryStore:
             resolved = file.resolve()
             if root not in resolved.parents:
                 raise ReaderError("symbolic link points outside the store", source=str(file))
+            if file.is_dir():  # a link to a directory inside the store: not followed, as os.walk does
+                continue
+            content = read_text(file, bom=False)  # first, so a broken link is a ReaderError
             stat = file.stat()
             mtime = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc)
             info = known.get(relative, {})
             record = {
                 "id": info.get("id") or stable_id("mem_", relative),
                 "path": relative,
-                "content": read_text(file, bom=False),
+                "content": content,
                 "created_at": info.get("created_at") or mtime,
                 "updated_at": info.get("updated_at") or mtime,
                 "memory_version_id": info.get("memory_version_id"),
@@ -54,7 +57,8 @@ class DirectoryStore:
 def _files(root: Path):
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        for name in [*filenames, *links]:  # linked directories are checked, never followed
             if not name.startswith("."):
                 yield Path(dirpath) / name
 

@@ -12,18 +12,35 @@ from ._util import located, read_text
 REQUIRED = ("path", "content")
 
 
-def _rows(frame, path: Path, first_line: int) -> list[Memory]:
+def _rows(frame, path: Path, lines: list[int] | None) -> list[Memory]:
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise ReaderError(f"missing column(s) {', '.join(missing)}; need path, content and updated_at",
-                          source=str(path), line=1 if first_line else None, field=missing[0])
+                          source=str(path), line=1 if lines is not None else None, field=missing[0])
     out = []
     for index, row in enumerate(frame.to_dict("records")):
-        line = index + first_line if first_line else None
+        line = lines[index] if lines is not None and index < len(lines) else None
         record = {k: (None if _is_missing(v) else v) for k, v in row.items()}
         with located(path, line, None if line else f"row {index}"):
             out.append(Memory.from_dict(record, origin=f"{path}:{line}" if line else f"{path}#row{index}"))
     return out
+
+
+def _row_lines(text: str) -> list[int]:
+    """The line each data row starts on (a quoted cell may span several lines; blank lines are skipped)."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""))
+    starts, previous = [], 0
+    try:
+        for row in reader:
+            if row:
+                starts.append(previous + 1)
+            previous = reader.line_num
+    except csv.Error:
+        pass
+    return starts[1:]
 
 
 def _is_missing(value) -> bool:
@@ -51,7 +68,7 @@ class CsvStore:
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise ReaderError(f"malformed CSV: {exc}", source=str(path)) from None
         frame = frame.replace({"": None})
-        return Loaded(memories=_rows(frame, path, first_line=2))
+        return Loaded(memories=_rows(frame, path, _row_lines(text)))
 
 
 @register_reader("parquet", provides=("memories",), extensions=(".parquet",))
@@ -68,4 +85,4 @@ class ParquetStore:
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for a broken file
             raise ReaderError(f"cannot read Parquet: {exc}", source=str(path)) from None
-        return Loaded(memories=_rows(frame, path, first_line=0))
+        return Loaded(memories=_rows(frame, path, None))

@@ -1,0 +1,86 @@
+"""Shared fixtures: a small coding-assistant memory store built in code, and the same store on disk."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from workbench.io import write_store
+from workbench.records import Memory, Store
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real embedding cache."""
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def tiny_store() -> Store:
+    """Four documents of a coding assistant: style, CI (CRLF), team, deploys (no final newline)."""
+    return Store(
+        (
+            Memory(
+                id="mem_01JQ7Z4A1B2C3D4E5F6G7H8J9K",
+                path="/coding/style.md",
+                content=(
+                    "# Code style\n\n"
+                    "## Python\n\n"
+                    "- Format with `ruff format`; line length is 100.\n"
+                    "- Type hints on every public function.\n\n"
+                    "## Reviews\n\n"
+                    "1. Every bug fix comes with a failing test first.\n"
+                    "2. Keep pull requests under 400 changed lines.\n"
+                ),
+                created_at=utc(2025, 3, 2, 9, 14, 7, 250000),
+                updated_at=utc(2025, 5, 19, 16, 40, 2, 918311),
+                version_id="memver_01JVB0C2D4F6H8J0K2M4N6P8Q0",
+                author="agent",
+                meta={"source": "onboarding", "reviewed": True},
+            ),
+            Memory(
+                id="mem_01JQ7Z4B2C3D4E5F6G7H8J9K0M",
+                path="/coding/ci.md",
+                content=(
+                    "# CI\r\n\r\n"
+                    "Runner: GitHub Actions, ubuntu-24.04\r\n"
+                    "Python versions: 3.11 and 3.12\r\n\r\n"
+                    "The payments job is flaky when tests read the wall clock.\r\n"
+                ),
+                created_at=utc(2025, 3, 2, 9, 15, 30),
+                updated_at=utc(2025, 4, 28, 11, 2, 45, 1),
+            ),
+            Memory(
+                id="mem_01JQ7Z4C3D4E5F6G7H8J9K0M1N",
+                path="/team/people.md",
+                content=(
+                    "# Team\n\n"
+                    "Dana Okafor leads the payments squad and reviews every migration.\n\n"
+                    "Luis Ferreira owns the CI runners. Ping him in #ci-infra, not by DM.\n"
+                ),
+                created_at=utc(2025, 3, 4, 13, 0),
+                updated_at=utc(2025, 3, 4, 13, 0),
+            ),
+            Memory(
+                id="mem_01JQ7Z4D4E5F6G7H8J9K0M1N2P",
+                path="/projects/payments/deploy.md",
+                content="- Deploys go out Tuesday and Thursday after 14:00 UTC.\n- Never deploy payments on a Friday.",
+                created_at=utc(2025, 3, 1, 17, 45),
+                updated_at=utc(2025, 5, 2, 9, 0, 9),
+                meta={"provenance": {"Never deploy payments on a Friday.": ["sevt_01JT2M0000000000000000002"]}},
+            ),
+        ),
+        id="memstore_01JQ7Z3K8V6W2Y4X9A5B7C1D3E",
+        name="acme-coding-assistant",
+    )
+
+
+@pytest.fixture
+def store_dir(tiny_store, tmp_path):
+    """`tiny_store` written as a directory of files (with its hidden sidecar)."""
+    return write_store(tiny_store, tmp_path / "acme-coding-assistant", "dir")

@@ -1,0 +1,137 @@
+"""What the `claude` and `platform` engines share: the SDK client, token usage and cost, API errors.
+
+Keys come from the anthropic SDK's own configuration (`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`,
+an SDK profile) or an explicit `client=`; the workbench never reads, stores or prints a key.
+
+Prices (`PRICES`) are list prices in USD per million tokens by model family, used only for
+estimates: cache writes bill 1.25× the input price (5-minute cache), cache reads 0.1×.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from ..errors import EngineError
+
+DEFAULT_MODEL = "claude-sonnet-4-6"
+USAGE_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+# (model id prefix, input $/MTok, output $/MTok); the first matching prefix wins.
+PRICES: tuple[tuple[str, float, float], ...] = (
+    ("claude-opus-4-0", 15.0, 75.0),
+    ("claude-opus-4-1", 15.0, 75.0),
+    ("claude-opus-4-2025", 15.0, 75.0),
+    ("claude-3-opus", 15.0, 75.0),
+    ("claude-opus", 5.0, 25.0),
+    ("claude-sonnet", 3.0, 15.0),
+    ("claude-3-7-sonnet", 3.0, 15.0),
+    ("claude-3-5-sonnet", 3.0, 15.0),
+    ("claude-3-5-haiku", 0.8, 4.0),
+    ("claude-3-haiku", 0.25, 1.25),
+    ("claude-haiku", 1.0, 5.0),
+)
+CACHE_WRITE_FACTOR = 1.25
+CACHE_READ_FACTOR = 0.1
+
+T = TypeVar("T")
+
+
+def make_client(client: Any = None, *, engine: str, max_retries: int = 2, timeout: float | None = None) -> Any:
+    """The given client, or a new `anthropic.Anthropic` from the SDK's configuration.
+
+    Raises `EngineError` when no credential is configured (the key itself is never shown).
+    """
+    if client is not None:
+        return client
+    import anthropic
+
+    try:
+        options: dict[str, Any] = {"max_retries": max_retries}
+        if timeout is not None:
+            options["timeout"] = timeout
+        made = anthropic.Anthropic(**options)
+    except Exception as exc:  # a broken SDK profile, say; never echo credentials
+        raise EngineError(f"the {engine} engine could not configure the Anthropic client "
+                          f"({type(exc).__name__}); check ANTHROPIC_API_KEY or your SDK profile") from None
+    if made.api_key is None and made.auth_token is None and getattr(made, "credentials", None) is None:
+        raise EngineError(f"the {engine} engine needs ANTHROPIC_API_KEY (or an Anthropic SDK profile); "
+                          "the offline engine works without one")
+    return made
+
+
+def approx_tokens(text: str) -> int:
+    """A dry-run token estimate: UTF-8 bytes / 4, rounded up (Claude averages ~3.5–4 bytes a token)."""
+    return math.ceil(len(text.encode("utf-8")) / 4)
+
+
+def usage_dict(usage: Any) -> dict[str, int]:
+    """The four token counts of an SDK `Usage` (or a mapping), missing ones as 0."""
+    get = usage.get if isinstance(usage, Mapping) else (lambda k: getattr(usage, k, None))
+    return {key: int(get(key) or 0) for key in USAGE_KEYS}
+
+
+def add_usage(total: dict[str, int], usage: Mapping[str, int]) -> dict[str, int]:
+    for key in USAGE_KEYS:
+        total[key] = total.get(key, 0) + int(usage.get(key, 0))
+    return total
+
+
+def price(model: str) -> tuple[float, float] | None:
+    """(input, output) USD per million tokens for a model id, or None when the family is unknown."""
+    for prefix, cost_in, cost_out in PRICES:
+        if model.startswith(prefix):
+            return cost_in, cost_out
+    return None
+
+
+def estimate_cost(model: str, usage: Mapping[str, int]) -> float | None:
+    """Estimated USD for a usage dict under `PRICES` (None for an unknown model family)."""
+    rates = price(model)
+    if rates is None:
+        return None
+    cost_in, cost_out = rates
+    dollars = (usage.get("input_tokens", 0) * cost_in
+               + usage.get("cache_creation_input_tokens", 0) * cost_in * CACHE_WRITE_FACTOR
+               + usage.get("cache_read_input_tokens", 0) * cost_in * CACHE_READ_FACTOR
+               + usage.get("output_tokens", 0) * cost_out) / 1e6
+    return round(dollars, 6)
+
+
+def describe_error(exc: BaseException, timeout: float | None = None) -> str:
+    """One line naming an SDK error: status, the API's error type and message (never headers)."""
+    import anthropic
+
+    if isinstance(exc, anthropic.APITimeoutError):
+        return f"timed out{f' after {timeout:g} s' if timeout else ''}"
+    if isinstance(exc, anthropic.APIConnectionError):
+        return "could not connect to the API"
+    if isinstance(exc, anthropic.APIStatusError):
+        kind = exc.type or type(exc).__name__
+        message = exc.api_message or ""
+        return f"HTTP {exc.status_code} {kind}" + (f": {message}" if message else "")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """Errors no later call can get past: a refused key, no permission, an unknown model or route."""
+    import anthropic
+
+    return isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError, anthropic.NotFoundError))
+
+
+def with_write_retries(call: Callable[[], T], attempts: int = 2, delay: float = 0.5) -> T:
+    """Run a write (sent with SDK retries off, so a 409 precondition failure is final at once),
+    retrying only rate limits, 5xx and connection errors with exponential backoff."""
+    import anthropic
+
+    for attempt in range(attempts + 1):
+        try:
+            return call()
+        except (anthropic.RateLimitError, anthropic.InternalServerError, anthropic.APIConnectionError):
+            if attempt == attempts:
+                raise
+            time.sleep(delay * 2 ** attempt)
+    raise AssertionError("unreachable")
