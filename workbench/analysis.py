@@ -9,7 +9,7 @@ re-run them under other bars in milliseconds without embedding anything again.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,14 +22,14 @@ from .compare import profile as make_profile
 from .embed import EmbeddingCache, Embedder, get_embedder
 from .records import Corpus, Note, iso
 from .statements import (
-    DURABLE_CUES, EPISODIC_CUES, SMALL_TALK, Statement, clean_fact, expiry, extract_statements, has_cue,
+    DURABLE_CUES, EPISODIC_CUES, SMALL_TALK, Statement, clean_fact, dated, expiry, extract_statements, has_cue,
 )
 
 EXACT_LIMIT = 20_000
 
 # Bars per embedder family: TF-IDF cosines run far lower than sentence-embedding cosines.
 DEFAULT_BARS = {
-    "tfidf": {"floor": 0.2, "duplicate": 0.45, "conflict": 0.3, "support": 0.4, "insight": 0.3},
+    "tfidf": {"floor": 0.3, "duplicate": 0.6, "conflict": 0.35, "support": 0.55, "insight": 0.5},
     "minilm": {"floor": 0.45, "duplicate": 0.75, "conflict": 0.6, "support": 0.65, "insight": 0.6},
     "voyage": {"floor": 0.45, "duplicate": 0.8, "conflict": 0.65, "support": 0.7, "insight": 0.65},
 }
@@ -99,6 +99,7 @@ class Analysis:
     pairs: pd.DataFrame
     mentions: pd.DataFrame
     profiles: dict[str, Profile] = field(repr=False)
+    weights: dict[str, float] = field(default_factory=dict, repr=False)
     duplicates: list[DuplicateGroup] = field(default_factory=list)
     conflicts: list[ConflictPair] = field(default_factory=list)
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -204,8 +205,18 @@ def _older_first(a: Note, b: Note) -> tuple[Note, Note]:
     return (a, b) if (a.updated_at, a.id) <= (b.updated_at, b.id) else (b, a)
 
 
+def atom_weights(profiles: Iterable[Profile]) -> dict[str, float]:
+    """Inverse document frequency of every atom: rare words and values weigh more in overlaps."""
+    df: Counter = Counter()
+    total = 0
+    for p in profiles:
+        df.update(p.atoms)
+        total += 1
+    return {atom: float(np.log(1 + total / count)) for atom, count in df.items()}
+
+
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.ndarray,
-               sims: np.ndarray, floor: float) -> pd.DataFrame:
+               sims: np.ndarray, floor: float, weights: dict[str, float] | None = None) -> pd.DataFrame:
     """Every neighbouring pair above `floor`, older note first, with its structural relation."""
     seen: set[tuple[int, int]] = set()
     rows = []
@@ -218,7 +229,7 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.nd
                 continue
             seen.add(key)
             old, new = _older_first(notes[key[0]], notes[key[1]])
-            result = compare(profiles[old.id], profiles[new.id])
+            result = compare(profiles[old.id], profiles[new.id], weights)
             rows.append((old.id, new.id, round(float(sim), 4), result.relation, result.difference,
                          result.detail, round(result.overlap, 3), old.updated_at < new.updated_at))
     columns = ["older", "newer", "similarity", "relation", "difference", "detail", "overlap", "ordered"]
@@ -226,8 +237,12 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.nd
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
 
-def _complete_link(edges: list[tuple[str, str]]) -> list[list[str]]:
-    """Group ids so every two members of a group are linked (no single-link chaining)."""
+def _complete_link(edges: list[tuple[str, str]], share: float = 1.0) -> list[list[str]]:
+    """Group ids so every two members of a group are linked (no single-link chaining).
+
+    With `share` < 1, two groups join when at least that share of their cross pairs is linked
+    (average linkage: still no chaining through a single link, but room for paraphrase).
+    """
     linked = set(edges) | {(b, a) for a, b in edges}
     groups: list[set[str]] = []
     group_of: dict[str, int] = {}
@@ -237,14 +252,16 @@ def _complete_link(edges: list[tuple[str, str]]) -> list[list[str]]:
             group_of[a] = group_of[b] = len(groups)
             groups.append({a, b})
         elif ga is not None and gb is not None:
-            if ga != gb and all((x, y) in linked for x in groups[ga] for y in groups[gb]):
+            cross = [(x, y) in linked for x in groups[ga] for y in groups[gb]] if ga != gb else []
+            if cross and sum(cross) >= share * len(cross):
                 for member in groups[gb]:
                     group_of[member] = ga
                 groups[ga] |= groups[gb]
                 groups[gb] = set()
         else:
             target, new = (ga, b) if ga is not None else (gb, a)
-            if all((new, member) in linked for member in groups[target]):
+            links = [(new, member) in linked for member in groups[target]]
+            if sum(links) >= share * len(links):
                 groups[target].add(new)
                 group_of[new] = target
     return [sorted(g) for g in groups if g]
@@ -300,7 +317,7 @@ def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 
 def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],
                       statement_vectors: np.ndarray, profiles: dict[str, Profile], floor: float,
-                      k: int = 5) -> pd.DataFrame:
+                      k: int = 5, weights: dict[str, float] | None = None) -> pd.DataFrame:
     """For each sentence of the sessions, the notes it is close to and how it relates to them."""
     index, sims = top_matches(statement_vectors, vectors, k)
     rows = []
@@ -309,7 +326,7 @@ def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Se
             if sim < floor:
                 break
             note = notes[int(j)]
-            result = compare(profiles[note.id], profiles[statement.id])
+            result = compare(profiles[note.id], profiles[statement.id], weights)
             later = statement.at is not None and statement.at > note.updated_at
             rows.append((statement.id, note.id, statement.session_id, round(float(sim), 4), result.relation,
                          result.difference, result.detail, later, bool(statement.kind), statement.at))
@@ -339,7 +356,7 @@ def note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
             "id": note.id, "path": note.path, "updated_at": note.updated_at,
             "age_days": round((as_of - note.updated_at).total_seconds() / 86400, 1),
             "durable": bool(has_cue(note.text, DURABLE_CUES)),
-            "episodic": bool(has_cue(note.text, EPISODIC_CUES)),
+            "episodic": bool(has_cue(note.text, EPISODIC_CUES)) or dated(note.text),
             "small_talk": has_cue(note.text, SMALL_TALK).strip(),
             "temporary": ends[1] if ends else "",
             "expires_at": ends[0] if ends else pd.NaT,
@@ -357,8 +374,10 @@ def note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
 def insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> list[InsightCandidate]:
     """Durable facts and failures stated in two or more sessions that no note already holds."""
     mentions = analysis.mentions
-    known = set(mentions[(mentions.similarity >= support_bar) & mentions.relation.isin(["duplicate", "conflict"])].statement)
-    facts = [i for i, s in enumerate(analysis.statements) if s.kind and s.id not in known]
+    known = set(mentions[((mentions.similarity >= support_bar) & mentions.relation.isin(["duplicate", "conflict"]))
+                         | (mentions.similarity >= analysis.bars["duplicate"])].statement)
+    facts = [i for i, s in enumerate(analysis.statements)
+             if (s.kind or s.role == "user") and s.id not in known and _self_contained(s, analysis.profiles[s.id])]
     if not facts:
         return []
     vectors = analysis.statement_vectors[facts]
@@ -374,21 +393,22 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> li
             if sa.kind == "failure" or sb.kind == "failure":
                 ok = sa.text == sb.text
             else:
-                ok = compare(analysis.profiles[sa.id], analysis.profiles[sb.id]).relation == "duplicate"
+                ok = compare(analysis.profiles[sa.id], analysis.profiles[sb.id], analysis.weights).relation == "duplicate"
             if ok:
                 edges.append((sa.id, sb.id))
     by_id = {s.id: (s, v) for s, v in zip(statements, vectors)}
     centroids, memory_ids = _memory_centroids(analysis)
     out = []
-    for members in _complete_link(sorted(edges)):
+    for members in _complete_link(sorted(edges), share=0.5):
         group = [by_id[m][0] for m in members]
         sessions = tuple(sorted({s.session_id for s in group}))
-        if len(sessions) < 2:
+        stated = [s for s in group if s.kind]
+        if len(sessions) < 2 or not stated and len(sessions) < 3:
             continue
         block = np.stack([by_id[m][1] for m in members])
-        centrality = (block @ block.T).mean(axis=1)
+        centrality = (block @ block.T).mean(axis=1) + np.array([0.5 if s.kind else 0.0 for s in group])
         best = group[int(np.argmax(centrality))]
-        kind = Counter(s.kind for s in group).most_common(1)[0][0]
+        kind = Counter(s.kind for s in stated).most_common(1)[0][0] if stated else "pattern"
         text = _insight_text(best, len(sessions))
         where, where_sim = None, 0.0
         if len(centroids):
@@ -398,6 +418,15 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> li
         out.append(InsightCandidate(f"ins-{best.id}", text, kind, tuple(members), sessions, quotes,
                                     round(float(centrality.mean()), 4), where, round(where_sim, 4)))
     return sorted(out, key=lambda c: (-len(c.sessions), c.id))
+
+
+_PRONOUN_START = ("it ", "it's ", "this ", "that ", "they ", "these ", "those ", "i don't want it", "do it", "same ")
+
+
+def _self_contained(statement: Statement, profile: Profile) -> bool:
+    """A sentence that can stand as a note: enough content, a question it is not, no dangling 'it'."""
+    text = statement.text.strip().lower()
+    return (len(profile.atoms) >= 3 and not text.endswith("?") and not text.startswith(_PRONOUN_START))
 
 
 def _insight_text(statement: Statement, sessions: int) -> str:
@@ -502,12 +531,14 @@ def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 
     profiles = {n.id: make_profile(n.text, names) for n in notes}
     profiles.update({s.id: make_profile(s.text, names) for s in statements})
     index, sims = nearest(vectors, k)
+    weights = atom_weights(profiles.values())
     analysis = Analysis(
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
-        pairs=note_pairs(notes, profiles, index, sims, bars["floor"]),
-        mentions=relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"]),
-        profiles=profiles, embedder=embedder,
+        pairs=note_pairs(notes, profiles, index, sims, bars["floor"], weights),
+        mentions=relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"],
+                                   weights=weights),
+        profiles=profiles, weights=weights, embedder=embedder,
     )
     analysis.duplicates = duplicate_groups(analysis, bars["duplicate"])
     analysis.conflicts = conflict_pairs(analysis, bars["conflict"])

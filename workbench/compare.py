@@ -14,17 +14,19 @@ similar pair is compared structurally:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 NEGATORS = frozenset(
     "not no never cannot without none nobody nothing neither nor n't dont doesnt didnt isnt arent "
-    "wasnt werent wont shouldnt mustnt avoid avoids stop stopped".split()
+    "wasnt werent wont shouldnt mustnt avoid avoids stop stopped dropped retired removed abandoned".split()
 )
 CHANGE_CUES = (
     "no longer", "moved to", "moved the", "moved our", "instead of", "switched", "replaced", "migrated",
     "renamed", "changed", "anymore", "from now on", "going forward", "as of", "now uses", "now use",
-    "we now", "is now", "are now", "took over", "handed over", "upgraded", "downgraded", "deprecated",
+    "we now", "is now", "are now", " now.", " now,", "took over", "handed over", "upgraded", "downgraded",
+    "deprecated", "bumped", "dropped", "retired", "replaced by", "no more",
 )
 STOP = frozenset(
     """a an the and or but if then else of to in on at by for with from into onto over under about
@@ -32,7 +34,7 @@ STOP = frozenset(
     it its it's i me my we our us you your he she him her his they them their there here what which
     who whom whose when where why how all any both each few more most other some such only own same so
     than too very can will just should would could may might must shall also please ok okay yes yeah
-    one get got let lets let's make sure really thing things use used using uses via per etc e.g i.e
+    one get got let lets let's sure really thing things use used using uses via per etc e.g i.e
     like just still always again up out off down now then""".split()
 )
 MONTHS = frozenset(
@@ -101,7 +103,9 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
             if piece in NEGATORS or piece.endswith("n't") or piece.endswith("nt") and piece[:-2] + "n't" in NEGATORS:
                 negated = negated or not in_code
                 continue
-            if _specific(piece, raw) or piece in names or piece in MONTHS:
+            if (in_code and len(piece) > 1 and piece not in STOP) or _specific(piece, raw) or piece in names \
+                    or piece in MONTHS:
+                piece = stem(piece) if piece in names else piece
                 values.add(piece)
                 atoms.update(a for a in re.split(r"[\W_]+", piece) if a)
                 entities.append(piece)
@@ -143,11 +147,27 @@ class Comparison:
     detail: str
 
 
-def _overlap(a: Profile, b: Profile) -> float:
-    """Shared atoms over the smaller side: how much of one text the other covers."""
+def _overlap(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) -> float:
+    """Shared atoms over the smaller side, weighted by rarity: how much of one text the other covers."""
     if not a.atoms or not b.atoms:
         return 0.0
-    return len(a.atoms & b.atoms) / min(len(a.atoms), len(b.atoms))
+    if weights is None:
+        return len(a.atoms & b.atoms) / min(len(a.atoms), len(b.atoms))
+    weight = lambda atoms: sum(weights.get(x, 1.0) for x in atoms)  # noqa: E731
+    return weight(a.atoms & b.atoms) / min(weight(a.atoms), weight(b.atoms))
+
+
+def _coverage(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) -> float:
+    """How much of `a`'s content `b` also has."""
+    if not a.atoms:
+        return 0.0
+    weight = (lambda atoms: sum(weights.get(x, 1.0) for x in atoms)) if weights else len
+    return weight(a.atoms & b.atoms) / weight(a.atoms)
+
+
+def _unmatched(a: Profile, b: Profile) -> frozenset[str]:
+    """Values of `a` that `b` has neither as a value nor as a plain word."""
+    return frozenset(v for v in a.values if v not in b.values and v not in b.words and stem(v) not in b.words)
 
 
 def _role_swap(a: Profile, b: Profile) -> bool:
@@ -167,27 +187,28 @@ def _reordered(a: Profile, b: Profile) -> bool:
     return SequenceMatcher(None, a.sequence, b.sequence, autojunk=False).ratio() < 0.9 * bag
 
 
-def compare(a: Profile, b: Profile) -> Comparison:
+def compare(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) -> Comparison:
     """Relate `a` (older) to `b` (newer) by structure alone; callers apply similarity bars.
 
     "duplicate" here means "may be merged if similar enough"; "conflict" means "the same
     subject with a different value if similar enough". A newer text that announces a change
     ("moved to", "no longer", "switched") may contradict with less shared wording.
     """
-    overlap = _overlap(a, b)
-    only_a, only_b = a.values - b.values, b.values - a.values
+    overlap = _overlap(a, b, weights)
+    only_a, only_b = _unmatched(a, b), _unmatched(b, a)
     substituted = bool(a.words - b.words) and bool(b.words - a.words)
     cue = b.cue
     if _role_swap(a, b):
         return Comparison("distinct", overlap, "role_swap", "the same names in swapped roles")
+    if cue and overlap >= 0.2 and (a.negated != b.negated or (only_a and only_b)):
+        detail = f"{', '.join(sorted(only_a))} → {', '.join(sorted(only_b))}" if only_a and only_b else f"the newer text says: {cue}"
+        return Comparison("conflict", overlap, "value" if only_a and only_b else "negation", detail)
     if a.negated != b.negated:
-        if (cue or not substituted) and overlap >= 0.4:
+        if not substituted and overlap >= 0.4:
             return Comparison("conflict", overlap, "negation", "one says the opposite of the other")
         return Comparison("distinct", overlap, "scope", "opposite polarity about different things")
     if only_a and only_b:
         detail = f"{', '.join(sorted(only_a))} → {', '.join(sorted(only_b))}"
-        if cue and overlap >= 0.25:
-            return Comparison("conflict", overlap, "value", detail)
         if not substituted and len(only_a) == 1 and overlap >= 0.34:
             return Comparison("conflict", overlap, "value", detail)
         return Comparison("distinct", overlap, "scope", detail)
@@ -195,7 +216,10 @@ def compare(a: Profile, b: Profile) -> Comparison:
         return Comparison("conflict", overlap, "value", f"the newer text says: {cue} {', '.join(sorted(only_b))}")
     if only_a or only_b:
         names_only = all(not _specific(v, v) for v in only_a | only_b)
-        if overlap >= (0.4 if names_only else 0.6) and not _reordered(a, b):
+        richer, plainer = (a, b) if only_a else (b, a)
+        covered = _overlap(plainer, richer, weights) if len(plainer.atoms) <= len(richer.atoms) else \
+            _coverage(plainer, richer, weights)
+        if covered >= (0.5 if names_only else 0.8) and not _reordered(a, b):
             return Comparison("duplicate", overlap, "elaboration", "one wording adds detail to the other")
         return Comparison("related", overlap, "", "")
     if overlap >= 0.4 and _reordered(a, b):

@@ -68,14 +68,17 @@ _TOKEN = r"(?u)\b\w[\w\-.]*\w\b|\b\w\b"
 
 
 class TfidfEmbedder:
-    """Word (1–2) and character (3–5) n-gram TF-IDF, reduced to `dim` with TruncatedSVD.
+    """Word (1–2) and character (3–5) n-gram TF-IDF, reduced with TruncatedSVD (latent semantic analysis).
 
-    A corpus of at most `dim` texts is projected exactly (a full SVD keeps every inner
-    product; tiny corpora have fewer components than `dim` and are zero-padded).
+    Components: one per `texts_per_component` texts, at least 16, at most `dim` — the same
+    smoothing at every corpus size keeps similarity on one scale; vectors are zero-padded to
+    `dim`, which changes no inner product. Tiny corpora are projected exactly.
     """
 
-    def __init__(self, dim: int = 256, max_char_features: int = 2**18, svd_sample: int = 20_000) -> None:
+    def __init__(self, dim: int = 256, max_char_features: int = 2**18, svd_sample: int = 20_000,
+                 texts_per_component: int = 4) -> None:
         self.dim = dim
+        self.texts_per_component = texts_per_component
         self.max_char_features = max_char_features
         self.svd_sample = svd_sample
         self.id = f"tfidf-{dim}-unfitted"
@@ -85,7 +88,7 @@ class TfidfEmbedder:
     def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
         """Name the corpus to fit on; the fitting itself waits for the first text not in a cache."""
         self._texts = sorted(set(texts)) or [""]
-        self.id = f"tfidf-{self.dim}-{sha256(chr(31).join(self._texts))[:16]}"
+        self.id = f"tfidf-{self.dim}-{self.texts_per_component}-{sha256(chr(31).join(self._texts))[:16]}"
         self._word = None
         return self
 
@@ -100,7 +103,8 @@ class TfidfEmbedder:
                                      min_df=1 if len(unique) < 2000 else 2,
                                      max_features=self.max_char_features, dtype=np.float32)
         sparse = self._sparse(unique, fit=True)
-        if len(unique) <= self.dim:  # exact: every inner product of the corpus is kept
+        components = min(self.dim, max(16, len(unique) // self.texts_per_component))
+        if components >= min(sparse.shape):  # tiny corpus: exact, every inner product kept
             _, _, vt = np.linalg.svd(sparse.toarray(), full_matrices=False)
             self._basis = vt.astype(np.float32)
         else:
@@ -108,7 +112,7 @@ class TfidfEmbedder:
             if len(unique) > self.svd_sample:  # fit the rotation on an even sample: same quality, far less time
                 step = len(unique) / self.svd_sample
                 sample = [unique[int(i * step)] for i in range(self.svd_sample)]
-            svd = TruncatedSVD(self.dim, algorithm="randomized", n_iter=4, random_state=0)
+            svd = TruncatedSVD(components, algorithm="randomized", n_iter=5, random_state=0)
             svd.fit(self._sparse(sample))
             self._basis = svd.components_.astype(np.float32)
 

@@ -30,7 +30,8 @@ FACT_CUES: dict[str, tuple[str, ...]] = {
                    "you keep", "again you", "stop "),
     "decision": ("we decided", "we're going with", "we are going with", "we switched", "we moved", "we migrated",
                  "we now", "we use", "we're using", "we are using", "from now on", "going forward", "we agreed",
-                 "the plan is", "we standardized", "we renamed", "we upgraded", "is now", "are now", "we no longer"),
+                 "the plan is", "we standardized", "we renamed", "we upgraded", "is now", "are now", "we no longer",
+                 "we bumped", "we dropped", "we retired", "moved to", "took over", "switched to"),
     "ownership": (" owns ", " is responsible for", " maintains ", " is on call", " on-call", " ask ", " reviews ",
                   " is the owner", " took over", " handles "),
     "environment": (" runs on ", " is hosted", " lives in ", " lives at ", " host is", " version ", " port ",
@@ -43,13 +44,14 @@ DURABLE_CUES = (
     "lives", "deploy", "rule", "every", "standard", "style", "is on", "reviews", "handles", "contact",
 )
 EPISODIC_CUES = (
-    "yesterday", "today", "tonight", "last week", "last night", "this morning", "this afternoon", "once",
+    "yesterday", "today", "tonight", "last week", "last night", "this morning", "this afternoon", " once",
     "one-off", "one off", "incident", "outage", "debugging", "debugged", "stack trace", "traceback",
-    "was failing", "were failing", "hotfix", "asked for", "during the session", "at the time", "that day",
-    "happened", "was down", "crashed", "spent the",
+    "was failing", "were failing", "hotfix", "during the session", "at the time", "that day",
+    "happened", "was down", "crashed", "spent the", "fixed it", "fixed the", "turned out", "root cause",
+    "regression", "shows up as",
 )
 SMALL_TALK = (
-    "lunch", "breakfast", "dinner", "coffee", "sandwich", "pizza", "weather", "raining", "sunny", "snow",
+    "lunch", "breakfast", "dinner", "coffee", "sandwich", "pizza", "weather", "rain", "sunny", "snow",
     "limerick", "haiku", "poem", "joke", "birthday", "weekend plans", "vacation photos", "movie", "tv show",
     "football", "soccer", "cat ", "dog ", "hungry", "tired today",
 )
@@ -70,7 +72,7 @@ _UNTIL = re.compile(
     re.IGNORECASE,
 )
 _FAILURE = re.compile(
-    r"(?:FAILED|ERROR)\s+(?P<test>[\w/.\-]+::[\w\[\]\-.]+)"
+    r"(?:FAILED|ERROR)\s+(?P<test>[\w/.\-]+::[\w\[\]\-.:]+)"
     r"|(?P<exc>\b[A-Z]\w*(?:Error|Exception|Timeout)\b):\s+(?P<msg>[^\n]{0,80})",
 )
 
@@ -100,13 +102,13 @@ def sentences(text: str) -> list[str]:
 
 def fact_kind(sentence: str) -> str:
     """The kind of durable fact a user sentence states, or "" for ordinary talk."""
-    lowered = " " + sentence.lower().replace("’", "'") + " "
-    if lowered.rstrip().endswith("?") or len(sentence.split()) > 60:
+    lowered = " " + re.sub(r"[^\w'#@./`-]+", " ", sentence.lower().replace("’", "'")) + " "
+    if sentence.rstrip().endswith("?") or len(sentence.split()) > 60:
         return ""
     for kind, cues in FACT_CUES.items():
         if any(cue in lowered for cue in cues):
             return kind
-    return ""
+    return "decision" if re.search(r"\bnow\s*[.,;!]?\s*$", lowered.strip()) else ""
 
 
 def clean_fact(sentence: str) -> str:
@@ -141,7 +143,8 @@ def failure_signatures(text: str) -> list[str]:
     found: list[str] = []
     for match in _FAILURE.finditer(text):
         if match.group("test"):
-            signature = f"{match.group('test')} failed"
+            name = re.sub(r"\[.*$", "", match.group("test").rsplit("::", 1)[-1])
+            signature = f"{name} failed"
         else:
             message = re.sub(r"\d+(\.\d+)?", "N", match.group("msg")).strip()
             signature = f"{match.group('exc')}: {message}"
@@ -156,19 +159,36 @@ def has_cue(text: str, cues: Iterable[str]) -> str:
     return next((cue for cue in cues if cue in lowered), "")
 
 
+_DATE = re.compile(r"\b(?:(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<day>\d{1,2})"
+                   r"(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{4}))?|(?P<iso>\d{4}-\d{2}-\d{2}))\b", re.IGNORECASE)
+_BOUND = re.compile(r"\b(?:until|till|through|ends?|target|expected|deadline|after|before)\b", re.IGNORECASE)
+
+
+def dated(text: str) -> bool:
+    """True when a text names a calendar date (an episodic sign)."""
+    return bool(_DATE.search(text))
+
+
+_RANGE = re.compile(r"\b(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\s*(?:-|–|to|through)\s*"
+                    r"(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?", re.IGNORECASE)
+_ONE_DAY = re.compile(r"\b(?:that day|on that day|for the day|is down|are down|is out|are out|is off)\b", re.IGNORECASE)
+
+
 def _until(text: str, written: datetime) -> datetime | None:
-    match = _UNTIL.search(text)
+    match = _UNTIL.search(text) or _RANGE.search(text)
+    if not match and (_BOUND.search(text) or _ONE_DAY.search(text)):
+        match = max(_DATE.finditer(text), key=lambda m: m.start(), default=None)
     if not match:
         return None
     try:
-        if match.group("iso"):
+        if match.groupdict().get("iso"):
             return datetime.fromisoformat(match.group("iso")).replace(tzinfo=timezone.utc)
         month = MONTHS.get(match.group("month").lower())
         if month is None:
             return None
         year = int(match.group("year") or written.year)
         day = datetime(year, month, int(match.group("day")), tzinfo=timezone.utc)
-        if not match.group("year") and day < written - timedelta(days=31):
+        if not match.group("year") and day < written - timedelta(days=200):
             day = day.replace(year=year + 1)
         return day
     except ValueError:
@@ -179,7 +199,8 @@ def expiry(text: str, written: datetime) -> tuple[datetime, str] | None:
     """When a note that is temporary by its own words stops holding, and the words that say so."""
     until = _until(text, written)
     if until is not None:
-        return until, _UNTIL.search(text).group(0)
+        found = _UNTIL.search(text) or _RANGE.search(text) or max(_DATE.finditer(text), key=lambda m: m.start())
+        return until, found.group(0)
     lowered = text.lower()
     for phrase, days in TEMPORARY:
         if re.search(r"\b" + re.escape(phrase) + r"\b", lowered):

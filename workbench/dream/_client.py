@@ -48,17 +48,17 @@ def make_client(client: Any = None, *, engine: str, max_retries: int = 2, timeou
         return client
     import anthropic
 
+    needs = (f"the {engine} engine needs ANTHROPIC_API_KEY (or an Anthropic SDK profile); "
+             "the offline engine works without one")
+    options: dict[str, Any] = {"max_retries": max_retries}
+    if timeout is not None:
+        options["timeout"] = timeout
     try:
-        options: dict[str, Any] = {"max_retries": max_retries}
-        if timeout is not None:
-            options["timeout"] = timeout
         made = anthropic.Anthropic(**options)
-    except Exception as exc:  # a broken SDK profile, say; never echo credentials
-        raise EngineError(f"the {engine} engine could not configure the Anthropic client "
-                          f"({type(exc).__name__}); check ANTHROPIC_API_KEY or your SDK profile") from None
+    except Exception as exc:  # e.g. an SDK profile that cannot be read; never echo its content
+        raise EngineError(f"{needs} ({type(exc).__name__} while reading the SDK configuration)") from None
     if made.api_key is None and made.auth_token is None and getattr(made, "credentials", None) is None:
-        raise EngineError(f"the {engine} engine needs ANTHROPIC_API_KEY (or an Anthropic SDK profile); "
-                          "the offline engine works without one")
+        raise EngineError(needs)
     return made
 
 

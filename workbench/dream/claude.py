@@ -222,7 +222,7 @@ def _request(batch: Sequence[Candidate], number: int, total: int, system: list, 
     content = [
         {"type": "text", "text": f"Batch {number} of {total}: judge these {len(batch)} candidates ({ids}). "
                                  f"Call {TOOL_NAME} once, with exactly one verdict per candidate."},
-        {"type": "text", "text": json.dumps({"candidates": [c.prompt for c in batch]}, ensure_ascii=False, indent=1)},
+        {"type": "text", "text": json.dumps({"candidates": [c.prompt for c in batch]}, ensure_ascii=False)},
     ]
     return {"model": model, "max_tokens": max_tokens, "system": system, "tools": [TOOL],
             "tool_choice": {"type": "tool", "name": TOOL_NAME}, "messages": [{"role": "user", "content": content}]}

@@ -23,6 +23,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
+from ..compare import _specific
 from ..analysis import Analysis, ConflictPair, conflict_pairs, duplicate_groups, insight_candidates, note_status
 from ..focus import Focus, check, matches, select_sessions
 from ..records import Corpus, Note, iso
@@ -112,6 +113,10 @@ class _Planner:
     def _recently_supported(self, note_id: str) -> bool:
         last = self.status.at[note_id, "last_support_at"]
         return not pd.isna(last) and last >= self.as_of - timedelta(days=self.focus.horizon_days)
+
+    def _supported_since(self, note_id: str, when) -> bool:
+        last = self.status.at[note_id, "last_support_at"]
+        return not pd.isna(last) and last > when
 
     # -- phase 2: consolidate
     def store_conflicts(self, pairs: list[ConflictPair]) -> None:
@@ -203,7 +208,7 @@ class _Planner:
             decision = None
             if excluded:
                 decision = ("off_focus", 0.85, f"The focus excludes “{excluded}”.")
-            elif row.expired and not supported:
+            elif row.expired and not self._supported_since(note_id, row.expires_at):
                 decision = ("temporary", 0.85, f"Temporary by its own words (“{row.temporary}”) and past "
                             f"{row.expires_at:%Y-%m-%d}; no session since supports it.")
             elif supported:
@@ -214,9 +219,6 @@ class _Planner:
             elif row.episodic and not row.durable and row.age_days > horizon:
                 decision = ("stale", 0.7, f"A one-off, episodic note from {note.updated_at:%Y-%m-%d} "
                             f"({row.age_days:.0f} days old, horizon {horizon}) that no session mentions again.")
-            elif self.focus.prune_low_value and row.isolated and row.episodic and not row.durable:
-                decision = ("low_value", 0.6, "An isolated one-off note: nothing related in the store and no "
-                            "session mentions it.")
             if decision:
                 reason, confidence, rationale = decision
                 self.add(Operation(kind="delete", reason=reason, targets=(self.target(note_id),), result=None,
@@ -264,9 +266,13 @@ def _conflict_confidence(pair: ConflictPair, older: Note, newer: Note) -> float:
 def rewrite_value(note_text: str, statement: str, analysis: Analysis, note_id: str, statement_id: str) -> str:
     """The note with its old value swapped for the new one, when that is unambiguous; else the statement."""
     old = analysis.profiles[note_id].values - analysis.profiles[statement_id].values
-    new = analysis.profiles[statement_id].values - analysis.profiles[note_id].values
-    if len(old) == 1 and len(new) == 1:
-        (old_value,), (new_value,) = old, new
+    new = [v for v in analysis.profiles[statement_id].values - analysis.profiles[note_id].values if _specific(v, v)]
+    if len(new) == 1 and old:
+        new_value = new[0]
+        atoms = set(re.split(r"[\W_]+", new_value))
+        old_value = max(sorted(old), key=lambda v: len(atoms & set(re.split(r"[\W_]+", v))))
+        if not _specific(old_value, old_value) or not atoms & set(re.split(r"[\W_]+", old_value)) - {""}:
+            return clean_fact(statement)
         found_old = re.search(re.escape(old_value), note_text, re.IGNORECASE)
         found_new = re.search(re.escape(new_value), statement, re.IGNORECASE)
         if found_old and found_new:

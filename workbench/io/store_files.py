@@ -25,7 +25,8 @@ class DirectoryStore:
     def read(self, path: Path) -> Loaded:
         root = path.resolve()
         sidecar = load_json(path / SIDECAR) if (path / SIDECAR).is_file() else {}
-        known = {m["path"]: m for m in sidecar.get("memories", [])}
+        with located(path / SIDECAR):
+            known = {m["path"]: m for m in sidecar.get("memories", [])}
         memories = []
         for file in sorted(_files(path)):
             relative = "/" + file.relative_to(path).as_posix()
@@ -50,6 +51,8 @@ class DirectoryStore:
             }
             with located(file):
                 memories.append(Memory.from_dict(record, origin=str(file)))
+        order = {p: i for i, p in enumerate(known)}  # the store's own order; new files after, by path
+        memories.sort(key=lambda m: order.get(m.path, len(order)))
         return Loaded(memories=memories, store_id=sidecar.get("id"), store_name=sidecar.get("name") or path.name,
                       versions=sidecar.get("memory_versions", []))
 

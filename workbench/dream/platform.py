@@ -1,0 +1,369 @@
+"""The platform engine: the real Dreams API through the anthropic SDK.
+
+Pull a memory store and its sessions (`pull_store`, `pull_sessions`, `pull`), run a dream on the
+platform and wait for it (`run_dream`), turn the difference between the input and output stores
+into a Plan of whole-memory operations (`plan_from_stores`), and write approved changes back
+with `content_sha256` preconditions, so a memory an agent changed meanwhile is reported as a
+conflict and never overwritten (`push`).
+
+    client = anthropic.Anthropic()
+    corpus = pull(client, "memstore_...", "pulled/")
+    plan = dream(corpus, Focus("Only coding style"), engine="platform", client=client)
+    report = push(client, corpus.store.id, plan, [op.id for op in plan.operations], corpus.store)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anthropic
+
+from ..errors import EngineError, LimitError, ReaderError
+from ..focus import MAX_INSTRUCTIONS, Focus, check, select_sessions
+from ..io.sessions_platform import events_to_turns
+from ..io.writers import store_json
+from ..records import MAX_SESSIONS, Corpus, Memory, Session, Store, iso, parse_time, split_notes
+from . import _client
+from .plan import Operation, Plan, Result, Target, apply_operations
+
+ENGINE_VERSION = "0.1.0"
+FINAL = ("completed", "failed", "canceled")
+# The platform reports no confidence; 0.5 keeps its changes below a usual auto-approval bar.
+PLATFORM_CONFIDENCE = 0.5
+
+
+@contextmanager
+def _api(what: str) -> Iterator[None]:
+    """Turn an SDK error into an `EngineError` that names the step and the API's error."""
+    try:
+        yield
+    except anthropic.AnthropicError as exc:
+        raise EngineError(f"{what}: {_client.describe_error(exc)}") from None
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    return item.to_dict(mode="json") if hasattr(item, "to_dict") else dict(item)
+
+
+# --- listing -----------------------------------------------------------------------------
+
+
+def list_stores(client: Any) -> list[dict[str, Any]]:
+    """Every (unarchived) memory store: id, name, description, times."""
+    with _api("list memory stores"):
+        return [_plain(s) for s in client.beta.memory_stores.list(limit=100)]
+
+
+def list_sessions(client: Any, store_id: str | None = None) -> list[dict[str, Any]]:
+    """Sessions, newest first; with `store_id`, only those that mount that store."""
+    options = {"memory_store_id": store_id} if store_id else {}
+    with _api("list sessions"):
+        return [_plain(s) for s in client.beta.sessions.list(limit=100, **options)]
+
+
+def list_dreams(client: Any) -> list[dict[str, Any]]:
+    """Dreams, newest first, with status, inputs, outputs and usage."""
+    with _api("list dreams"):
+        return [_plain(d) for d in client.beta.dreams.list(limit=100)]
+
+
+# --- pulling -----------------------------------------------------------------------------
+
+
+def pull_store(client: Any, store_id: str, *, versions: bool = True) -> Store:
+    """A platform memory store with every memory's content (and its version history)."""
+    with _api(f"pull memory store {store_id}"):
+        info = client.beta.memory_stores.retrieve(store_id)
+        memories = []
+        for item in client.beta.memory_stores.memories.list(store_id, view="full", limit=100):
+            if getattr(item, "type", "memory") != "memory":
+                continue
+            if item.content is None:
+                item = client.beta.memory_stores.memories.retrieve(item.id, memory_store_id=store_id, view="full")
+            memories.append(Memory.from_dict(_plain(item), origin=f"platform:{store_id}{item.path}"))
+        history = [_plain(v) for v in client.beta.memory_stores.memory_versions.list(store_id, limit=100)] \
+            if versions else []
+    return Store(tuple(sorted(memories, key=lambda m: m.path)), id=info.id, name=info.name,
+                 origin=f"platform:{store_id}", versions=tuple(history))
+
+
+def _session_export(client: Any, session_id: str) -> dict[str, Any]:
+    """A session in the Managed Agents export shape: the session object plus its `events`."""
+    with _api(f"pull session {session_id}"):
+        session = _plain(client.beta.sessions.retrieve(session_id))
+        events = [_plain(e) for e in client.beta.sessions.events.list(session_id, limit=100)]
+    head = {k: session.get(k) for k in ("type", "id", "created_at", "title") if k in session}
+    return {**head, "events": events, **{k: v for k, v in session.items() if k not in head}}
+
+
+def session_from_export(data: Mapping[str, Any], origin: str = "") -> Session:
+    """Map a session export to a `Session` exactly as the `managed-agents-session` reader does."""
+    session_id = str(data["id"])
+    origin = origin or f"platform:sessions/{session_id}"
+    turns = events_to_turns(session_id, list(data.get("events") or []), Path(origin), "", None)
+    started = data.get("created_at")
+    started_at = parse_time(started, field_name="created_at") if started else (turns[0].at if turns else None)
+    title = data.get("title") or next((t.text[:80] for t in turns if t.role == "user"), session_id)
+    return Session(session_id, started_at, title, tuple(turns), origin=origin)
+
+
+def pull_sessions(client: Any, session_ids: Iterable[str]) -> list[Session]:
+    """Sessions with their events mapped to turns (user, agent, tool), in the order given."""
+    return [session_from_export(_session_export(client, sid)) for sid in dict.fromkeys(session_ids)]
+
+
+def pull(client: Any, store_id: str, out_dir: str | Path, session_ids: Iterable[str] | None = None) -> Corpus:
+    """Write `store.json` and `sessions/<id>.json` under `out_dir` (Managed Agents shapes).
+
+    Without `session_ids`, the sessions that mount the store. Everything is fetched before
+    anything is written. `workbench.io.load_corpus(out/"store.json", out/"sessions")` reads it back.
+    """
+    store = pull_store(client, store_id)
+    ids = list(session_ids) if session_ids is not None else [s["id"] for s in list_sessions(client, store_id)]
+    exports = [_session_export(client, sid) for sid in dict.fromkeys(ids)]
+    out = Path(out_dir)
+    try:
+        (out / "sessions").mkdir(parents=True, exist_ok=True)
+        (out / "store.json").write_text(store_json(store), encoding="utf-8")
+        for data in exports:
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+            (out / "sessions" / f"{data['id']}.json").write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ReaderError(f"cannot write: {exc.strerror or exc}", source=str(out)) from None
+    sessions = [session_from_export(d, str(out / "sessions" / f"{d['id']}.json")) for d in exports]
+    return Corpus(store, tuple(sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))))
+
+
+# --- dreaming ----------------------------------------------------------------------------
+
+
+def _cancel(client: Any, dream_id: str) -> None:
+    try:
+        client.beta.dreams.cancel(dream_id)
+    except anthropic.AnthropicError:
+        pass  # it may have finished meanwhile; the caller reports what happened
+
+
+def run_dream(client: Any, store_id: str, session_ids: Sequence[str], instructions: str | None = None,
+              model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0, *,
+              progress: bool = True, on_poll: Callable[[Any], None] | None = None) -> tuple[Any, Store]:
+    """Create a dream over one store and 1–100 sessions, poll it to the end, return (dream, output store).
+
+    A dream still running after `timeout` seconds, or interrupted (KeyboardInterrupt), is
+    canceled on the platform. A failed dream raises `EngineError` naming the API's error.
+    """
+    from tqdm.auto import tqdm
+
+    session_ids = list(dict.fromkeys(session_ids))
+    if not session_ids:
+        raise EngineError("a dream reads 1 to 100 sessions; none were given")
+    if len(session_ids) > MAX_SESSIONS:
+        raise LimitError(f"{len(session_ids)} sessions given; a dream reads at most {MAX_SESSIONS}. Select them "
+                         f"with --max-sessions {MAX_SESSIONS}, --since/--until DATE or --session-ids ID ...",
+                         field="sessions")
+    if instructions and len(instructions) > MAX_INSTRUCTIONS:
+        raise LimitError(f"instructions are {len(instructions):,} characters; the limit is {MAX_INSTRUCTIONS:,}",
+                         field="instructions")
+    inputs = [{"type": "memory_store", "memory_store_id": store_id},
+              {"type": "sessions", "session_ids": session_ids}]
+    with _api("create a dream"):
+        dream = client.beta.dreams.create(inputs=inputs, model=model, instructions=instructions or None)
+    deadline = time.monotonic() + timeout
+    bar = tqdm(desc=f"dream {dream.id}", unit=" polls", disable=not progress, leave=False)
+    try:
+        while dream.status not in FINAL:
+            if time.monotonic() >= deadline:
+                _cancel(client, dream.id)
+                raise EngineError(f"dream {dream.id} did not finish within {timeout:g} s; it was canceled")
+            time.sleep(poll_interval)
+            with _api(f"poll dream {dream.id} (it may still be running on the platform)"):
+                dream = client.beta.dreams.retrieve(dream.id)
+            bar.set_postfix_str(dream.status)
+            bar.update(1)
+            if on_poll is not None:
+                on_poll(dream)
+    except KeyboardInterrupt:
+        _cancel(client, dream.id)
+        raise
+    finally:
+        bar.close()
+    if dream.status == "failed":
+        error = dream.error
+        detail = f"{error.type}: {error.message}" if error else "no error given"
+        raise EngineError(f"dream {dream.id} failed: {detail}")
+    if dream.status == "canceled":
+        raise EngineError(f"dream {dream.id} was canceled")
+    if not dream.outputs:
+        raise EngineError(f"dream {dream.id} completed without an output memory store")
+    return dream, pull_store(client, dream.outputs[0].memory_store_id, versions=False)
+
+
+# --- from two stores to a plan -----------------------------------------------------------
+
+
+def _note_targets(memory: Memory, keep: set[str] = frozenset()) -> tuple[Target, ...]:
+    """The notes of `memory` whose text is not in `keep`; the whole memory when there are none."""
+    targets = tuple(Target(n.id, n.path, n.text) for n in split_notes(memory) if n.text not in keep)
+    return targets or (Target(memory.id, memory.path, memory.content),)
+
+
+def _memory_operation(before: Memory | None, after: Memory | None) -> Operation:
+    """One whole-memory operation: create, delete, or update with the changed notes as targets."""
+    if before is None:
+        count = len(split_notes(after))
+        return Operation(kind="create", reason="platform", targets=(),
+                         result=Result(after.path, after.content, whole_memory=True),
+                         rationale=f"The dream created {after.path} ({count} note{'s' * (count != 1)}).",
+                         confidence=PLATFORM_CONFIDENCE)
+    if after is None:
+        return Operation(kind="delete", reason="platform", targets=_note_targets(before),
+                         result=Result(before.path, "", whole_memory=True),
+                         rationale=f"The dream removed {before.path}.", confidence=PLATFORM_CONFIDENCE)
+    old = {n.text for n in split_notes(before)}
+    new = {n.text for n in split_notes(after)}
+    changed, added = len(old - new), len(new - old)
+    targets = _note_targets(before, new) if changed else (Target(before.id, before.path, before.content),)
+    return Operation(kind="update", reason="platform", targets=targets,
+                     result=Result(after.path, after.content, whole_memory=True),
+                     rationale=(f"The dream rewrote {after.path}: {changed} note(s) changed or removed, "
+                                f"{added} note(s) new."), confidence=PLATFORM_CONFIDENCE)
+
+
+def plan_from_stores(input_store: Store, output_store: Store, focus: Focus | None = None, *,
+                     dream: Any = None, model: str | None = None, sessions: Sequence[str] = ()) -> Plan:
+    """The difference between two stores as a Plan of whole-memory operations, matched by path.
+
+    Operations that break the focus scopes (a protected path, say) are dropped and named in
+    `plan.notes`, since the platform reads the instructions only as text.
+    """
+    focus = focus or Focus()
+    before, after = input_store.by_path, output_store.by_path
+    ops = [_memory_operation(before.get(p), after.get(p)) for p in sorted(set(before) | set(after))
+           if before.get(p) is None or after.get(p) is None or before[p].content != after[p].content]
+    plan = Plan(engine="platform", engine_version=ENGINE_VERSION, focus=focus, model=model,
+                inputs=_inputs(input_store, output_store, dream, sessions), operations=ops,
+                output_store=output_store)
+    bad = {v.operation: v for v in check(plan, focus)}
+    for op_id, v in bad.items():
+        plan.notes.append(f"dropped {op_id}: {v.detail} ({v.scope})")
+    plan.operations = [op for op in ops if op.id not in bad]
+    at = max((m.updated_at for m in output_store.memories), default=None)
+    plan.output_store = apply_operations(input_store, plan.operations, at=at)
+    if dream is not None:
+        usage = _client.usage_dict(dream.usage)
+        plan.usage = {"total": usage, "cost_usd": _client.estimate_cost(model or "", usage)}
+    return plan
+
+
+def _inputs(input_store: Store, output_store: Store, dream: Any, sessions: Sequence[str]) -> dict[str, Any]:
+    times = [m.updated_at for m in input_store.memories]
+    return {"store_digest": input_store.digest, "store_id": input_store.id, "sessions": list(sessions),
+            "as_of": iso(max(times)) if times else None, "notes": len(input_store.notes),
+            "memories": len(input_store.memories), "output_store_id": output_store.id,
+            "dream_id": getattr(dream, "id", None)}
+
+
+# --- pushing -----------------------------------------------------------------------------
+
+
+@dataclass
+class PushReport:
+    """What `push` did, one entry per memory path: written, conflicted (changed meanwhile), failed."""
+
+    written: list[dict[str, Any]] = field(default_factory=list)
+    conflicted: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicted and not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"written": self.written, "conflicted": self.conflicted, "failed": self.failed}
+
+
+def _paths(op: Operation) -> set[str]:
+    return {t.path for t in op.targets} | ({op.result.path} if op.result else set())
+
+
+def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[str | Operation],
+         input_store: Store, *, edits: Mapping[str, str] | None = None) -> PushReport:
+    """Write the approved operations (any engine's) back to a platform store, whole memory by memory.
+
+    Each write carries the `content_sha256` of `input_store`'s memory as a precondition: a memory
+    changed (or deleted) on the platform since is reported as a conflict and left as it is.
+    """
+    wanted = {op if isinstance(op, str) else op.id for op in approved_operations}
+    unknown = wanted - set(plan.by_id)
+    if unknown:
+        raise ReaderError(f"operation(s) not in the plan: {', '.join(sorted(unknown))}")
+    ops = [op for op in plan.operations if op.id in wanted]
+    target = apply_operations(input_store, ops, edits=edits)
+    before, after = input_store.by_path, target.by_path
+    writer = client.with_options(max_retries=0)  # a 409 is final; with_write_retries retries 429/5xx
+    memories = writer.beta.memory_stores.memories
+    report = PushReport()
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old is not None and new is not None and old.content == new.content:
+            continue
+        entry = {"path": path, "memory_id": old.id if old else None,
+                 "action": "create" if old is None else "delete" if new is None else "update",
+                 "operations": [op.id for op in ops if path in _paths(op)]}
+        if old is None:
+            call = lambda: memories.create(store_id, path=path, content=new.content)  # noqa: E731
+        elif new is None:
+            call = lambda: memories.delete(old.id, memory_store_id=store_id,  # noqa: E731
+                                           expected_content_sha256=old.sha256)
+        else:
+            call = lambda: memories.update(old.id, memory_store_id=store_id, content=new.content,  # noqa: E731
+                                           precondition={"type": "content_sha256", "content_sha256": old.sha256})
+        try:
+            _client.with_write_retries(call)
+            report.written.append(entry)
+        except (anthropic.ConflictError, anthropic.NotFoundError) as exc:
+            why = "changed on the platform since it was pulled" if isinstance(exc, anthropic.ConflictError) \
+                else "no longer on the platform"
+            report.conflicted.append({**entry, "detail": f"{why} ({_client.describe_error(exc)})"})
+        except anthropic.AnthropicError as exc:
+            report.failed.append({**entry, "detail": _client.describe_error(exc)})
+    return report
+
+
+# --- the engine --------------------------------------------------------------------------
+
+
+def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = None, store_id: str | None = None,
+                   model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0,
+                   max_retries: int = 2, progress: bool = True,
+                   on_poll: Callable[[Any], None] | None = None) -> Plan:
+    """Run a real dream on the platform store the corpus came from, with the focus's instructions
+    and focus-selected sessions (at most 100), and return the difference as a Plan."""
+    focus = focus or Focus()
+    store_id = store_id or corpus.store.id
+    if not store_id:
+        raise EngineError("the platform engine dreams over a platform memory store: pull one with "
+                          "`workbench pull STORE_ID --out DIR`, or pass store_id=...")
+    sessions = select_sessions(corpus.sessions, focus)
+    if not sessions:
+        raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
+    client = _client.make_client(client, engine="platform", max_retries=max_retries)
+    started = time.perf_counter()
+    input_store = pull_store(client, store_id)
+    dream, output = run_dream(client, store_id, [s.id for s in sessions], focus.instructions.strip() or None,
+                              model, poll_interval, timeout, progress=progress, on_poll=on_poll)
+    plan = plan_from_stores(input_store, output, focus, dream=dream, model=model, sessions=[s.id for s in sessions])
+    if input_store.digest != corpus.store.digest:
+        plan.notes.append(f"memory store {store_id} on the platform differs from the corpus's copy (changed since "
+                          "it was pulled?); the plan is against the platform's current store")
+    plan.timings = {"total": time.perf_counter() - started}
+    return plan
+
+
+ENGINE = dream_platform

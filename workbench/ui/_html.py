@@ -1,0 +1,188 @@
+"""HTML fragments for the widgets: escaped text in a few consistent shapes (no state, no widgets)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+
+import pandas as pd
+
+from ..plots import FATE_COLORS, Coloring, NoteContext, diff_html, operation_texts, short_title
+
+KIND_FATE = {"merge": "merged", "update": "updated", "delete": "pruned", "create": "created"}
+VERDICT_COLORS = {"approve": "#1a7f37", "reject": "#cf222e", "edit": "#9a6700", "pending": "#6e7781"}
+
+CSS = """<style>
+.wb-root{font-family:Inter,system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;color:#1f2328;line-height:1.45}
+.wb-root .widget-label,.wb-root .widget-html-content,.wb-root button,.wb-root input,.wb-root textarea,.wb-root select{font-family:inherit;font-size:13px}
+.wb-header{display:flex;align-items:baseline;gap:14px;flex-wrap:wrap;padding:6px 2px 10px;border-bottom:1px solid #d0d7de;margin-bottom:6px}
+.wb-title{font-size:17px;font-weight:650;letter-spacing:-.01em}
+.wb-stat{display:inline-flex;flex-direction:column;align-items:flex-start;padding:2px 10px;border-left:3px solid #d0d7de}
+.wb-stat b{font-size:16px;font-variant-numeric:tabular-nums}.wb-stat span{font-size:11px;color:#57606a;text-transform:uppercase;letter-spacing:.04em}
+.wb-badge{display:inline-block;padding:0 7px;border-radius:10px;font-size:11.5px;font-weight:600;color:white;line-height:18px;white-space:nowrap}
+.wb-muted{color:#57606a}.wb-small{font-size:12px}
+.wb-notice{padding:8px 12px;border-radius:6px;margin:4px 0}
+.wb-notice.info{background:#ddf4ff;border:1px solid #54aeff66}.wb-notice.warn{background:#fff8c5;border:1px solid #d4a72c66}
+.wb-notice.error{background:#ffebe9;border:1px solid #ff818266}.wb-notice.ok{background:#dafbe1;border:1px solid #4ac26b66}
+.wb-table{border-collapse:collapse;width:100%;font-size:12.5px}
+.wb-table th{position:sticky;top:0;background:#f6f8fa;text-align:left;font-weight:600;padding:4px 8px;border-bottom:1px solid #d0d7de;white-space:nowrap}
+.wb-table td{padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
+.wb-table tr:hover td{background:#f6f8fa}
+.wb-table td.text{max-width:520px;white-space:pre-wrap;word-break:break-word}
+.wb-scroll{max-height:420px;overflow:auto;border:1px solid #d0d7de;border-radius:6px}
+.wb-card{border:1px solid #d0d7de;border-radius:8px;padding:8px 12px;margin:6px 0;background:white}
+.wb-card h4{margin:0 0 4px;font-size:13px;font-weight:600}
+.wb-card .quote{border-left:3px solid #d0d7de;padding:2px 8px;margin:3px 0;color:#3d444d;white-space:pre-wrap}
+.wb-card ul{margin:2px 0 2px 18px;padding:0}
+.wb-swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px;vertical-align:middle}
+.wb-legend{font-size:12px;color:#3d444d;line-height:20px}
+.wb-op-head{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
+.wb-changes li{margin:2px 0}
+details.wb-details summary{cursor:pointer;color:#0969da;font-size:12px}
+</style>"""
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def badge(text: str, color: str) -> str:
+    return f'<span class="wb-badge" style="background:{color}">{esc(text)}</span>'
+
+
+def notice(text: str, kind: str = "info") -> str:
+    """A coloured box: info, warn, error or ok."""
+    return f'<div class="wb-notice {kind}">{text}</div>'
+
+
+def stats(items: Iterable[tuple[str, object, str | None]]) -> str:
+    """A row of big numbers with small labels: (label, value, accent colour)."""
+    cells = [f'<div class="wb-stat" style="border-color:{color or "#d0d7de"}"><b>{esc(value)}</b><span>{esc(label)}</span></div>'
+             for label, value, color in items]
+    return "".join(cells)
+
+
+def header(title: str, counts: Mapping[str, object]) -> str:
+    cells = stats((k, f"{v:,}" if isinstance(v, int) else v, None) for k, v in counts.items())
+    return f'<div class="wb-header"><span class="wb-title">{esc(title)}</span>{cells}</div>'
+
+
+def fate_stats(counts: Mapping[str, int]) -> str:
+    return stats((fate, counts.get(fate, 0), color) for fate, color in FATE_COLORS.items())
+
+
+def legend(coloring: Coloring, limit: int = 30) -> str:
+    """Colour swatches for a categorical colouring, or the range of a continuous one."""
+    if coloring.continuous:
+        values = coloring.values
+        high = float(values.max()) if len(values) else 0.0
+        return (f'<div class="wb-legend">colour: {esc(coloring.title)} · green = new, red = old '
+                f'(0 – {high:,.0f})</div>')
+    items = [f'<span class="wb-swatch" style="background:{color}"></span>{esc(short_title(cat, 40))} '
+             f'<span class="wb-muted">{count:,}</span>'
+             for cat, color, count in coloring.legend() if count][:limit]
+    return f'<div class="wb-legend">{"".join(items)}</div>'
+
+
+def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[str] = ("text",),
+          index_label: str = "id") -> str:
+    """An escaped, scrollable HTML table; list cells shown as counts with their first items."""
+    if frame.empty:
+        return '<div class="wb-muted wb-small">Nothing to show.</div>'
+    head = "".join(f"<th>{esc(c)}</th>" for c in [index_label, *frame.columns])
+    rows = []
+    for key, row in frame.head(max_rows).iterrows():
+        cells = [f"<td><code>{esc(key)}</code></td>"]
+        for column, value in row.items():
+            css = ' class="text"' if column in text_columns else ""
+            cells.append(f"<td{css}>{_cell(value)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    more = (f'<div class="wb-muted wb-small">… and {len(frame) - max_rows:,} more rows</div>'
+            if len(frame) > max_rows else "")
+    return f'<div class="wb-scroll"><table class="wb-table"><tr>{head}</tr>{"".join(rows)}</table></div>{more}'
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return '<span class="wb-muted">—</span>'
+        shown = ", ".join(esc(v) for v in value[:3])
+        return f"{len(value)}: {shown}{' …' if len(value) > 3 else ''}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, str) and value in FATE_COLORS:
+        return badge(value, FATE_COLORS[value])
+    return esc(value)
+
+
+def note_cards(contexts: Sequence[NoteContext], fates: Mapping[str, str] | None = None, limit: int = 20) -> str:
+    """One card per selected note: full text, duplicates, conflicts and the sessions that mention it."""
+    if not contexts:
+        return notice("Select notes on the map (click, box or lasso), pick a cluster, or search.", "info")
+    cards = []
+    for ctx in contexts[:limit]:
+        fate = (fates or {}).get(ctx.id)
+        parts = [f'<h4><code>{esc(ctx.id)}</code> <span class="wb-muted">{esc(ctx.path)}</span> '
+                 f'{badge(fate, FATE_COLORS[fate]) if fate else ""}</h4>',
+                 f'<div class="quote">{esc(ctx.text)}</div>']
+        if ctx.duplicates:
+            items = "".join(f"<li><code>{esc(i)}</code> {esc(short_title(t, 120))}</li>" for i, t in ctx.duplicates)
+            parts.append(f'<div class="wb-small"><b style="color:#6e7781">Duplicates</b><ul>{items}</ul></div>')
+        if ctx.conflicts:
+            items = "".join(f"<li><code>{esc(i)}</code> {esc(short_title(t, 120))} "
+                            f'<span class="wb-muted">({esc(d)})</span></li>' for i, t, d in ctx.conflicts)
+            parts.append(f'<div class="wb-small"><b style="color:#cf222e">Conflicts</b><ul>{items}</ul></div>')
+        if ctx.mentions:
+            items = "".join(f"<li><b>{esc(short_title(m.session_title, 40))}</b> "
+                            f'<span class="wb-muted">{esc(m.relation)} · {m.similarity:.2f}</span><br>'
+                            f"{esc(short_title(m.quote, 160))}</li>" for m in ctx.mentions)
+            parts.append(f'<div class="wb-small"><b style="color:#6f42c1">Mentioned in sessions</b><ul>{items}</ul></div>')
+        cards.append(f'<div class="wb-card">{"".join(parts)}</div>')
+    more = (f'<div class="wb-muted wb-small">Showing {limit} of {len(contexts):,} selected notes; '
+            "the table lists them all.</div>" if len(contexts) > limit else "")
+    return "".join(cards) + more
+
+
+def operation(op, *, session_titles: Mapping[str, str], decision: str = "pending",
+              documents: Sequence[tuple[str, str, str]] = (), edited: str | None = None) -> str:
+    """A review card body: kind, reason, confidence, rationale, evidence quotes and a before/after diff."""
+    fate = KIND_FATE[op.kind]
+    head = (f'<div class="wb-op-head">{badge(op.kind, FATE_COLORS[fate])} <b>{esc(op.reason)}</b>'
+            f'<span class="wb-muted">confidence {op.confidence:.2f}</span><code class="wb-muted">{esc(op.id)}</code>'
+            f'{badge(decision, VERDICT_COLORS.get(decision, "#6e7781"))}</div>')
+    quotes = []
+    for e in op.evidence[:6]:
+        where = (f"{short_title(session_titles.get(e.session_id, e.session_id), 40)} · {e.turn_id}"
+                 if e.session_id else f"note {e.note_id}" if e.note_id else "")
+        quotes.append(f'<div class="quote"><span class="wb-muted wb-small">{esc(where)}</span><br>'
+                      f"{esc(short_title(e.quote, 300))}</div>")
+    before, after = operation_texts(op)
+    if edited is not None:
+        after = edited
+    body = [head, f"<div>{esc(op.rationale)}</div>"]
+    if quotes:
+        body.append(f'<div class="wb-small"><b>Evidence</b>{"".join(quotes)}</div>')
+    body.append(diff_html(before, after, labels=("before", "after (edited)" if edited else "after")))
+    for path, old, new in documents:
+        body.append(f'<details class="wb-details"><summary>whole document {esc(path)}</summary>'
+                    f"{diff_html(old, new, labels=(path + ' now', path + ' after this change'))}</details>")
+    return "".join(body)
+
+
+def changes(plan, limit: int = 60) -> str:
+    """The operations of a plan as a compact list."""
+    if not plan.operations:
+        return '<div class="wb-muted">No changes under this focus.</div>'
+    items = []
+    for op in plan.operations[:limit]:
+        fate = KIND_FATE[op.kind]
+        items.append(f"<li>{badge(op.kind, FATE_COLORS[fate])} <b>{esc(op.reason)}</b> "
+                     f'<span class="wb-muted">{op.confidence:.2f}</span> {esc(short_title(op.rationale, 140))}</li>')
+    more = f"<li class='wb-muted'>… and {len(plan.operations) - limit:,} more</li>" if len(plan.operations) > limit else ""
+    return f'<ul class="wb-changes" style="padding-left:18px;margin:0">{"".join(items)}{more}</ul>'
+
+
+def scopes(lines: Sequence[str]) -> str:
+    if not lines:
+        return '<span class="wb-muted">no scopes: every note is in play</span>'
+    return "".join(f'<div class="wb-small">• {esc(line)}</div>' for line in lines)
