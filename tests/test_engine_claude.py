@@ -38,12 +38,14 @@ def _session(sid: str, at: str, title: str, turns: list[tuple[str, str]]) -> Ses
 
 def coding_corpus() -> Corpus:
     """A coding assistant's store: a port conflict, a verbatim duplicate, stale journal notes,
-    durable but old notes, and a preference three sessions repeat that no note holds."""
+    durable but old notes, a value a later session changed, and a preference three sessions
+    repeat that no note holds."""
     store = Store((
         _memory("mem_style", "/coding/style.md", "# Coding style\n\n- Use 4 spaces for indentation in Python.\n"
                 "- Prefer pytest over unittest for new tests.\n- Run ruff before every commit.\n", "2025-09-01T10:00:00Z"),
         _memory("mem_tools", "/coding/tools.md", "# Tools\n\n- Prefer pytest over unittest for new tests.\n"
-                "- The staging database runs on port 5432.\n- Deploys go through GitHub Actions.\n", "2025-10-01T10:00:00Z"),
+                "- The staging database runs on port 5432.\n- Deploys go through GitHub Actions.\n"
+                "- The CI pipeline runs on Python 3.11.\n", "2025-10-01T10:00:00Z"),
         _memory("mem_env", "/env/services.md", "# Services\n\n- The staging database runs on port 6543.\n"
                 "- Alice owns the billing service.\n", "2026-01-10T10:00:00Z"),
         _memory("mem_log", "/journal/2025-08.md", "# August\n\n- Yesterday we debugged a flaky websocket test "
@@ -58,6 +60,8 @@ def coding_corpus() -> Corpus:
             ("user", "Remember: always use uv for installing packages."), ("agent", "Installing with uv now.")]),
         _session("sesn_c", "2026-02-20T09:00:00Z", "CI fix", [
             ("user", "Please always use uv for installing packages."), ("agent", "Sure.")]),
+        _session("sesn_d", "2026-02-25T09:00:00Z", "CI upgrade", [
+            ("user", "We upgraded the CI pipeline to Python 3.12."), ("agent", "Noted.")]),
     )
     return Corpus(store, sessions)
 
@@ -129,6 +133,10 @@ def test_verdicts_become_operations_with_the_models_rationale_and_the_analysis_e
         assert op.rationale.startswith("The ") and op.confidence == 0.85
     conflict = next(op for op in plan.operations if op.reason == "conflict")
     assert [t.id for t in conflict.targets] == ["mem_tools#1", "mem_env#0"]
+    (upgrade,) = [op for op in plan.operations if op.reason == "conflict" and len(op.targets) == 1]
+    assert upgrade.result.text == "The CI pipeline runs on Python 3.12."
+    assert [(e.session_id, e.turn_id, e.quote) for e in upgrade.evidence] == [
+        ("sesn_d", "sesn_d-t0", "We upgraded the CI pipeline to Python 3.12.")]
     insight = next(op for op in plan.operations if op.kind == "create")
     assert insight.result.text == "Install Python packages with uv, not pip."
     assert {e.session_id for e in insight.evidence} >= {"sesn_a", "sesn_b"}

@@ -9,9 +9,15 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from workbench.dream import apply_operations, dream
+from workbench.dream import Plan, apply_operations, dream
 from workbench.dream.platform import (
-    list_dreams, plan_from_stores, pull, pull_sessions, pull_store, push, run_dream,
+    list_dreams,
+    plan_from_stores,
+    pull,
+    pull_sessions,
+    pull_store,
+    push,
+    run_dream,
 )
 from workbench.errors import EngineError, LimitError
 from workbench.focus import Focus, check
@@ -127,6 +133,16 @@ def test_a_dream_runs_to_a_plan_of_created_deleted_and_modified_memories(api, cl
     assert {m.path: m.content for m in applied.memories} == output
     assert {m.path: m.content for m in plan.output_store.memories} == output
     assert plan.usage["total"]["input_tokens"] > 0 and plan.inputs["dream_id"].startswith("drm_")
+    assert Plan.from_json(plan.to_json()).operations == plan.operations  # review and export read it back
+
+
+def test_a_dry_run_sends_nothing_and_shows_the_dream_it_would_create(api, client, pulled):
+    api.requests.clear()
+    plan = run(pulled, client, dry_run=True)
+    assert api.requests == [] and plan.operations == []
+    (call,) = plan.usage["calls"]
+    assert call["body"]["inputs"][1]["session_ids"] == ["sesn_one", "sesn_two"]
+    assert plan.usage["total"]["input_tokens"] > 0 and plan.notes[0].startswith("dry run: nothing was sent")
 
 
 def test_changes_the_focus_protects_are_dropped_from_the_plan_and_named(client, pulled):

@@ -43,7 +43,7 @@ MONTHS = frozenset(
 )
 
 _CODE = re.compile(r"`([^`]+)`")
-_TOKEN = re.compile(r"[A-Za-z0-9][\w\-./:@+#]*[\w+#]|[A-Za-z0-9]|n't")
+_TOKEN = re.compile(r"[A-Za-z0-9][\w\-./:@+#']*[\w+#]|[A-Za-z0-9]")
 _VALUEISH = re.compile(r"\d|[._/:@#]|[a-z][A-Z]")
 
 

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any, Literal
 
 import anthropic
@@ -351,10 +350,10 @@ def _link(ops: list[tuple[Candidate, Operation]]) -> list[Operation]:
     """Point `depends_on` at the new ids; an update whose note a merge dropped moves to the kept note."""
     new_id = {c.proposal.id: op for c, op in ops if c.proposal is not None}
     out = []
-    for c, op in ops:
+    for _, op in ops:
         depends = tuple(new_id[d].id for d in op.depends_on if d in new_id)
         if depends and op.kind == "update" and len(op.targets) == 1:
-            merge = new_id[op.depends_on[0]]
+            merge = next(new_id[d] for d in op.depends_on if d in new_id)
             kept = merge.result.note_id
             if kept != op.targets[0].id:
                 keep_target = next(t for t in merge.targets if t.id == kept)
@@ -372,7 +371,7 @@ def _estimate(requests: list[dict[str, Any]], batches: list[list[Candidate]], mo
     prefix = _client.approx_tokens(json.dumps(TOOL, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     prefix += sum(_client.approx_tokens(b["text"]) for b in requests[0]["system"]) if requests else 0
     calls, total = [], dict.fromkeys(_client.USAGE_KEYS, 0)
-    for i, (request, batch) in enumerate(zip(requests, batches)):
+    for i, (request, batch) in enumerate(zip(requests, batches, strict=True)):
         body = sum(_client.approx_tokens(b["text"]) for b in request["messages"][0]["content"])
         usage = {"input_tokens": body, "output_tokens": 60 * len(batch),
                  "cache_creation_input_tokens": prefix if i == 0 else 0,
@@ -420,7 +419,7 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
         return plan
     accepted, calls, rejected = [], [], 0
     notes = view.corpus.note_by_id
-    for number, (request, batch) in enumerate(zip(requests, batches), start=1):
+    for number, (request, batch) in enumerate(zip(requests, batches, strict=True), start=1):
         outcome = _judge(client, request, batch, number, timeout, model)
         calls += outcome.calls
         if outcome.fatal is not None:
@@ -465,7 +464,7 @@ def _usage(calls: list[dict[str, Any]], model: str, **verdicts: int) -> dict[str
     for call in calls:
         _client.add_usage(total, call)
     return {"calls": calls, "total": total, "cost_usd": _client.estimate_cost(model, total),
-            "prices_per_mtok": dict(zip(("input", "output"), _client.price(model) or (None, None))),
+            "prices_per_mtok": dict(zip(("input", "output"), _client.price(model) or (None, None), strict=True)),
             "verdicts": verdicts}
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,11 @@ def _api(what: str) -> Iterator[None]:
 
 def _plain(item: Any) -> dict[str, Any]:
     return item.to_dict(mode="json") if hasattr(item, "to_dict") else dict(item)
+
+
+def connect(max_retries: int = 2, timeout: float | None = None) -> Any:
+    """An `anthropic.Anthropic` from the SDK's configuration; `EngineError` when no key is set."""
+    return _client.make_client(None, engine="platform", max_retries=max_retries, timeout=timeout)
 
 
 # --- listing -----------------------------------------------------------------------------
@@ -292,6 +298,16 @@ def _paths(op: Operation) -> set[str]:
     return {t.path for t in op.targets} | ({op.result.path} if op.result else set())
 
 
+def _write(memories: Any, store_id: str, path: str, old: Memory | None, new: Memory | None) -> Any:
+    """One whole-memory write, conditional on the content `old` had when it was pulled."""
+    if old is None:
+        return memories.create(store_id, path=path, content=new.content)
+    if new is None:
+        return memories.delete(old.id, memory_store_id=store_id, expected_content_sha256=old.sha256)
+    return memories.update(old.id, memory_store_id=store_id, content=new.content,
+                           precondition={"type": "content_sha256", "content_sha256": old.sha256})
+
+
 def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[str | Operation],
          input_store: Store, *, edits: Mapping[str, str] | None = None) -> PushReport:
     """Write the approved operations (any engine's) back to a platform store, whole memory by memory.
@@ -316,16 +332,8 @@ def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[s
         entry = {"path": path, "memory_id": old.id if old else None,
                  "action": "create" if old is None else "delete" if new is None else "update",
                  "operations": [op.id for op in ops if path in _paths(op)]}
-        if old is None:
-            call = lambda: memories.create(store_id, path=path, content=new.content)  # noqa: E731
-        elif new is None:
-            call = lambda: memories.delete(old.id, memory_store_id=store_id,  # noqa: E731
-                                           expected_content_sha256=old.sha256)
-        else:
-            call = lambda: memories.update(old.id, memory_store_id=store_id, content=new.content,  # noqa: E731
-                                           precondition={"type": "content_sha256", "content_sha256": old.sha256})
         try:
-            _client.with_write_retries(call)
+            _client.with_write_retries(partial(_write, memories, store_id, path, old, new))
             report.written.append(entry)
         except (anthropic.ConflictError, anthropic.NotFoundError) as exc:
             why = "changed on the platform since it was pulled" if isinstance(exc, anthropic.ConflictError) \
@@ -341,10 +349,13 @@ def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[s
 
 def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = None, store_id: str | None = None,
                    model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0,
-                   max_retries: int = 2, progress: bool = True,
+                   max_retries: int = 2, progress: bool = True, dry_run: bool = False,
                    on_poll: Callable[[Any], None] | None = None) -> Plan:
     """Run a real dream on the platform store the corpus came from, with the focus's instructions
-    and focus-selected sessions (at most 100), and return the difference as a Plan."""
+    and focus-selected sessions (at most 100), and return the difference as a Plan.
+
+    `dry_run=True` sends nothing: the plan's usage holds the create request and a token estimate.
+    """
     focus = focus or Focus()
     store_id = store_id or corpus.store.id
     if not store_id:
@@ -353,6 +364,8 @@ def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = 
     sessions = select_sessions(corpus.sessions, focus)
     if not sessions:
         raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
+    if dry_run:
+        return _dry_run(corpus, focus, store_id, sessions, model)
     client = _client.make_client(client, engine="platform", max_retries=max_retries)
     started = time.perf_counter()
     input_store = pull_store(client, store_id)
@@ -363,6 +376,25 @@ def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = 
         plan.notes.append(f"memory store {store_id} on the platform differs from the corpus's copy (changed since "
                           "it was pulled?); the plan is against the platform's current store")
     plan.timings = {"total": time.perf_counter() - started}
+    return plan
+
+
+def _dry_run(corpus: Corpus, focus: Focus, store_id: str, sessions: Sequence[Session], model: str) -> Plan:
+    """The dream it would create, and its reading estimated at UTF-8 bytes / 4 tokens."""
+    body = {"inputs": [{"type": "memory_store", "memory_store_id": store_id},
+                       {"type": "sessions", "session_ids": [s.id for s in sessions]}],
+            "model": model, "instructions": focus.instructions.strip() or None}
+    read = sum(_client.approx_tokens(m.path + "\n" + m.content) for m in corpus.memories)
+    read += sum(_client.approx_tokens(t.text) for s in sessions for t in s.turns)
+    read += _client.approx_tokens(focus.instructions)
+    plan = Plan(engine="platform", engine_version=ENGINE_VERSION, focus=focus, model=model,
+                inputs=_inputs(corpus.store, corpus.store, None, [s.id for s in sessions]), operations=[],
+                output_store=corpus.store)
+    plan.usage = {"dry_run": True, "calls": [{"method": "POST", "path": "/v1/dreams", "body": body}],
+                  "estimate": "UTF-8 bytes / 4 of the memories, turns and instructions the dream reads",
+                  "total": {"input_tokens": read}}
+    plan.notes.append(f"dry run: nothing was sent; one dream would read {len(corpus.memories)} memories and "
+                      f"{len(sessions)} sessions, about {read:,} input tokens")
     return plan
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 
 import ipywidgets as w
@@ -201,7 +202,9 @@ class Explorer:
     # -- the background layout --------------------------------------------------------------
     def _compute_layout(self, layout: Callable[[Analysis], pd.DataFrame]) -> None:
         try:
-            self.layouts["UMAP"] = layout(self.analysis)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.layouts["UMAP"] = layout(self.analysis)
             self.layout_choice.disabled = False
             self.layout_choice.value = "UMAP"  # its observer draws the new layout
         except Exception as exc:  # the PCA map stays; say why
