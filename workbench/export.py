@@ -1,13 +1,16 @@
 """Snapshots: the approved memory set as an auditable, reproducible folder (or JSON, mem0 JSON, zip).
 
-A snapshot folder holds the memory files at their paths, `manifest.json` (inputs, focus, engine,
-every operation with its decision, SHA-256 of every output memory, usage, retention, secrets
-flagged) and `CHANGES.md`. Writes are atomic: a temporary sibling, then a rename; an existing
-target is replaced only with `force`; no memory path can land outside the snapshot.
+A snapshot folder holds `manifest.json` (inputs, focus, engine, every operation with its
+decision, SHA-256 of every output memory, usage, retention, secrets flagged), `CHANGES.md`, and
+`memories/`: the memory files at their paths plus the hidden sidecar that keeps ids and times, so
+`load_store(snapshot / "memories")` gives back exactly the store that was exported. Writes are
+atomic: a temporary sibling, then a rename; an existing target is replaced only with `force`;
+no memory path can land outside the snapshot.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,6 +25,7 @@ from typing import Any
 
 from .dream.plan import Plan
 from .errors import ExportError
+from .io.store_files import SIDECAR, sidecar_for
 from .io.writers import store_json
 from .records import Store, iso, sha256
 from .review import Guardrail, Retention, Review, blast_radius, plan_digest
@@ -30,9 +34,10 @@ FORMAT_VERSION = 1
 FORMATS = ("dir", "json", "mem0", "zip")
 MANIFEST = "manifest.json"
 CHANGES = "CHANGES.md"
+MEMORIES = "memories"  # the folder inside a snapshot that holds the memory files (a loadable store)
 SECRETS = {
     "anthropic_api_key": re.compile(r"sk-ant-[A-Za-z0-9_\-]{16,}"),
-    "openai_api_key": re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,}"),
+    "openai_api_key": re.compile(r"\bsk-(?!ant-)(?:proj-)?[A-Za-z0-9_\-]{20,}"),
     "aws_access_key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
     "github_token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
     "slack_token": re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
@@ -49,12 +54,12 @@ def safe_relative(path: str) -> PurePosixPath:
         raise ExportError(f"memory path looks like a Windows path: {path!r}")
     if not path.startswith("/"):
         raise ExportError(f"memory path must start with '/': {path!r}")
-    relative = PurePosixPath(path.lstrip("/"))
-    if not relative.parts or any(part in ("..", ".", "") for part in relative.parts) or path.startswith("//"):
+    parts = path[1:].split("/")  # split by hand: PurePosixPath would drop "." and "" silently
+    if any(part in ("..", ".", "") for part in parts):
         raise ExportError(f"memory path escapes the snapshot: {path!r}")
-    if relative.parts[0] in (MANIFEST, CHANGES):
+    if parts == [SIDECAR]:
         raise ExportError(f"memory path collides with the snapshot's own files: {path!r}")
-    return relative
+    return PurePosixPath(*parts)
 
 
 def find_secrets(store: Store) -> list[dict[str, Any]]:
@@ -110,7 +115,7 @@ def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store
         "change": blast_radius(plan, approved),
         "operations": operations,
         "output": {"store_digest": store_out.digest, "memories": len(store_out.memories), "notes": len(store_out.notes),
-                   "files": {m.path: m.sha256 for m in store_out.memories}},
+                   "folder": MEMORIES, "files": {m.path: m.sha256 for m in store_out.memories}},
         "usage": plan.usage,
         "retention": retention.to_dict() if retention else None,
         "secrets": find_secrets(store_out),
@@ -147,10 +152,12 @@ def changes_markdown(plan: Plan, review: Review) -> str:
 
 
 def _write_tree(root: Path, store: Store, manifest: dict[str, Any], changes: str) -> None:
+    folder = root / MEMORIES
+    folder.mkdir(parents=True)
     for memory in store.memories:
         relative = safe_relative(memory.path)
-        target = root.joinpath(*relative.parts)
-        for parent in [root.joinpath(*relative.parts[:i]) for i in range(1, len(relative.parts))]:
+        target = folder.joinpath(*relative.parts)
+        for parent in [folder.joinpath(*relative.parts[:i]) for i in range(1, len(relative.parts))]:
             if parent.is_symlink():
                 raise ExportError(f"refusing to write through a symbolic link: {parent}")
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -159,13 +166,17 @@ def _write_tree(root: Path, store: Store, manifest: dict[str, Any], changes: str
         if root.resolve() not in target.resolve().parents:
             raise ExportError(f"memory path escapes the snapshot: {memory.path!r}")
         target.write_text(memory.content, encoding="utf-8", newline="")
-    (root / CHANGES).write_text(changes, encoding="utf-8")
+    sidecar = sidecar_for(store)
+    (folder / SIDECAR).write_text(sidecar, encoding="utf-8", newline="")
+    manifest["output"]["sidecar_sha256"] = sha256(sidecar)
+    (root / CHANGES).write_text(changes, encoding="utf-8", newline="")
     manifest["changes_sha256"] = sha256(changes)
-    (root / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8",
+                                 newline="")
 
 
 def _mem0_json(store: Store) -> str:
-    items = [{"id": m.id, "memory": n.text, "hash": sha256(n.text)[:32], "metadata": {"path": m.path, "note": n.id},
+    items = [{"id": n.id, "memory": n.text, "hash": sha256(n.text)[:32], "metadata": {"path": m.path, "note": n.id},
               "created_at": iso(m.created_at), "updated_at": iso(m.updated_at)}
              for m in store.memories for n in store.notes if n.memory_id == m.id]
     return json.dumps({"results": items}, indent=2, ensure_ascii=False) + "\n"
@@ -180,6 +191,8 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
     if format not in FORMATS:
         raise ExportError(f"unknown snapshot format {format!r}; use one of {', '.join(FORMATS)}")
     out = Path(out)
+    if out.is_symlink():
+        raise ExportError(f"{out} is a symbolic link; refusing to write a snapshot through it")
     if out.exists() and not force:
         raise ExportError(f"{out} already exists; pass --force (force=True) to replace it")
     approved = review.approved_operations()
@@ -263,27 +276,53 @@ def verify_snapshot(path: str | Path) -> Verification:
                 safe_relative("/" + name)
             archive.extractall(tmp)
             return verify_snapshot(tmp)
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise ExportError(f"{path}: no {MANIFEST}; not a snapshot folder")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        return Verification(False, [f"{MANIFEST} is not valid JSON (line {exc.lineno})"], 0)
+    manifest = _read_manifest(path)
+    if manifest is None:
+        return Verification(False, [f"{MANIFEST} is not valid JSON"], 0)
     problems = []
-    files = manifest.get("output", {}).get("files", {})
+    folder = path / MEMORIES
+    output = manifest.get("output", {})
+    files = output.get("files", {})
     for memory_path, digest in sorted(files.items()):
-        file = path.joinpath(*safe_relative(memory_path).parts)
-        if not file.is_file():
+        file = folder.joinpath(*safe_relative(memory_path).parts)
+        if file.is_symlink():
+            problems.append(f"changed: {memory_path} (now a symbolic link)")
+        elif not file.is_file():
             problems.append(f"missing: {memory_path}")
-        elif sha256(file.read_bytes().decode("utf-8", errors="surrogateescape")) != digest:
+        elif _file_sha256(file) != digest:
             problems.append(f"changed: {memory_path}")
-    on_disk = {"/" + p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()} - {f"/{MANIFEST}", f"/{CHANGES}"}
-    problems += [f"unexpected file: {p}" for p in sorted(on_disk - set(files))]
+    sidecar = folder / SIDECAR
+    if not sidecar.is_file() or _file_sha256(sidecar) != output.get("sidecar_sha256"):
+        problems.append(f"changed or missing: {MEMORIES}/{SIDECAR}")
+    known = {MANIFEST, CHANGES, f"{MEMORIES}/{SIDECAR}"} | {MEMORIES + p for p in files}
+    on_disk = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file() or p.is_symlink()}
+    problems += [f"unexpected file: {p}" for p in sorted(on_disk - known)]
     changes = path / CHANGES
-    if not changes.is_file() or sha256(changes.read_text(encoding="utf-8")) != manifest.get("changes_sha256"):
+    if not changes.is_file() or _file_sha256(changes) != manifest.get("changes_sha256"):
         problems.append(f"changed or missing: {CHANGES}")
     return Verification(not problems, problems, len(files))
+
+
+def _file_sha256(file: Path) -> str:
+    """SHA-256 of the bytes on disk (the same as `sha256(text)` for the UTF-8 text that was written)."""
+    return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    """The manifest of a snapshot folder or zip (None when it is not valid JSON)."""
+    if path.is_file() and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if MANIFEST not in archive.namelist():
+                raise ExportError(f"{path}: no {MANIFEST}; not a snapshot")
+            text = archive.read(MANIFEST)
+    elif (path / MANIFEST).is_file():
+        text = (path / MANIFEST).read_bytes()
+    else:
+        raise ExportError(f"{path}: no {MANIFEST}; not a snapshot folder")
+    try:
+        return json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def replay_snapshot(path: str | Path, corpus) -> tuple[bool, str]:
@@ -291,7 +330,9 @@ def replay_snapshot(path: str | Path, corpus) -> tuple[bool, str]:
     from .dream.offline import dream_offline
     from .focus import Focus
 
-    manifest = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
+    manifest = _read_manifest(Path(path))
+    if manifest is None:
+        raise ExportError(f"{path}: {MANIFEST} is not valid JSON")
     if manifest["engine"]["name"] != "offline":
         return False, f"only offline plans can be replayed; this one came from {manifest['engine']['name']}"
     if corpus.store.digest != manifest["input"]["store_digest"]:

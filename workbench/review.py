@@ -147,16 +147,21 @@ class Review:
         return {k: d for k, d in self.current.items() if d.verdict in ("approve", "edit")}
 
     def blocked(self) -> dict[str, str]:
-        """Approved operations that depend on one not approved: operation id → why."""
-        accepted = self._accepted()
-        out = {}
-        for op in self.plan.operations:
-            if op.id not in accepted:
-                continue
-            missing = [d for d in op.depends_on if d not in accepted]
-            if missing:
-                state = self.current.get(missing[0])
-                out[op.id] = f"depends on {missing[0]}, which is {state.verdict + 'ed' if state else 'pending'}"
+        """Approved operations that depend on one not approved (or itself blocked): operation id → why."""
+        accepted, current = self._accepted(), self.current
+        out: dict[str, str] = {}
+        changed = True
+        while changed:  # a chain blocks as a whole: C on B on a rejected A blocks B and C
+            changed = False
+            for op in self.plan.operations:
+                if op.id not in accepted or op.id in out:
+                    continue
+                missing = [d for d in op.depends_on if d not in accepted or d in out]
+                if missing:
+                    first = missing[0]
+                    state = ("blocked" if first in out else "rejected" if first in current else "pending")
+                    out[op.id] = f"depends on {first}, which is {state}"
+                    changed = True
         return out
 
     def approved_operations(self) -> list[Operation]:
@@ -190,13 +195,19 @@ class Review:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise ReaderError(f"cannot read decisions: {exc}", source=str(path)) from None
+        if not isinstance(data, dict) or not isinstance(data.get("decisions", []), list):
+            raise ReaderError("not a decisions file (expected an object with a list of decisions)", source=str(path))
         if data.get("plan_digest") not in (None, plan_digest(plan)):
             raise ReaderError("these decisions were made on a different plan", source=str(path), field="plan_digest")
-        review = cls(plan, guardrail=Guardrail(**data.get("guardrail", {})), log=list(data.get("log", [])))
-        for item in data.get("decisions", []):
-            if item.get("operation") not in plan.by_id:
-                raise ReaderError(f"unknown operation {item.get('operation')!r}", source=str(path), field="operation")
-            review.decisions.append(Decision(**item))
+        try:
+            review = cls(plan, guardrail=Guardrail(**data.get("guardrail", {})), log=list(data.get("log", [])))
+            for item in data.get("decisions", []):
+                if item.get("operation") not in plan.by_id:
+                    raise ReaderError(f"unknown operation {item.get('operation')!r}", source=str(path),
+                                      field="operation")
+                review.decisions.append(Decision(**item))
+        except (TypeError, AttributeError) as exc:
+            raise ReaderError(f"malformed decisions: {exc}", source=str(path)) from None
         return review
 
 
@@ -213,7 +224,11 @@ def apply(store: Store, plan: Plan, review: Review) -> Store:
     from .records import parse_time
 
     at = parse_time(plan.inputs["as_of"]) if plan.inputs.get("as_of") else at
-    return apply_operations(store, review.approved_operations(), at=at, edits=review.edits())
+    result = apply_operations(store, review.approved_operations(), at=at, edits=review.edits())
+    # keep the input's document order (apply_operations sorts by path); new documents follow, by path
+    order = {m.path: i for i, m in enumerate(store.memories)}
+    memories = sorted(result.memories, key=lambda m: (order.get(m.path, len(order)), m.path))
+    return Store(tuple(memories), id=result.id, name=result.name, versions=result.versions)
 
 
 # --- retention check --------------------------------------------------------------------------

@@ -3,6 +3,9 @@
     from workbench.ui import Workbench
     wb = Workbench.from_paths("store.json", "sessions/")
     wb
+
+This package is the only place that imports ipywidgets and plotly's FigureWidget; the logic
+modules never import it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the UI d
         "pip install 'dream-workbench'  (or: pip install 'ipywidgets>=8' anywidget plotly)"
     ) from None
 
+from ._payloads import FocusForm, Picked
+from .app import Workbench
+from .conflicts import ConflictTimeline
 from .explorer import Explorer
+from .review import ReviewPanel
+from .tuner import FocusTuner
 
-__all__ = ["Explorer"]
+__all__ = ["Workbench", "Explorer", "FocusTuner", "ReviewPanel", "ConflictTimeline", "Picked", "FocusForm"]
