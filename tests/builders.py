@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from workbench.records import Corpus, Memory, Session, Store, Turn, stable_id
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample-data"
+SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def memory(path: str, bullets: list[str], day: int, title: str = "Notes") -> Memory:

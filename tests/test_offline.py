@@ -90,9 +90,10 @@ def test_only_limits_the_dream_to_a_topic(analysis):
 
 
 def test_a_stricter_bar_merges_less():
+    from builders import SAMPLE
     from workbench.io import load_corpus
 
-    sample = analyze(load_corpus("sample-data/coding-assistant/store.json", "sample-data/coding-assistant/sessions"))
+    sample = analyze(load_corpus(SAMPLE / "coding-assistant/store.json", SAMPLE / "coding-assistant/sessions"))
     loose = plan_from_analysis(sample, Focus(duplicate_bar=0.5))
     strict = plan_from_analysis(sample, Focus(duplicate_bar=0.999))
     assert len(ops(strict, "merge")) < len(ops(loose, "merge"))

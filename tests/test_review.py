@@ -114,8 +114,8 @@ def texts(store: Store) -> set[str]:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
     """(corpus, analysis, plan) for sample-data/coding-assistant, with a private embedding cache."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_CACHE", str(tmp_path_factory.mktemp("sample-cache")))
+    with pytest.MonkeyPatch.context() as mp:  # shared by this session's review, export and CLI tests
+        mp.setenv("WORKBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "sample-cache"))
         corpus = load_corpus("sample-data/coding-assistant/store.json", "sample-data/coding-assistant/sessions")
         analysis = analyze(corpus)
         plan = dream_offline(corpus, analysis=analysis)

@@ -143,14 +143,15 @@ def dream_cmd(args: argparse.Namespace) -> int:
     """Example: workbench dream sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --focus "Prioritize code style" --out plan.json"""
     from .dream import dream
 
-    options = {}
-    if args.engine == "offline":
-        options["embedder"] = args.embedder
-    else:
-        options.update(model=args.model, dry_run=args.dry_run) if args.engine == "claude" else options.update(model=args.model)
+    options: dict = {"embedder": args.embedder} if args.engine != "platform" else {}
+    if args.engine != "offline":
+        options.update(model=args.model, dry_run=args.dry_run or None)
+    if args.engine == "platform":
+        options.update(store_id=args.store_id)
     plan = dream(_corpus(args), _focus(args), engine=args.engine, **{k: v for k, v in options.items() if v is not None})
-    if isinstance(plan, dict):  # a dry run reports the calls it would make
-        _print_json(plan)
+    if args.dry_run:
+        print(f"dry run: nothing was sent. {plan.notes[0] if plan.notes else ''}")
+        _print_json(plan.usage)
         return 0
     _write(args.out, plan.to_json())
     print_plan_summary(plan)
@@ -165,6 +166,7 @@ def _dream_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage (offline engine)")
     p.add_argument("--model", default=None, help="Claude model (claude and platform engines)")
     p.add_argument("--dry-run", action="store_true", help="claude engine: print the calls and a token estimate, send nothing")
+    p.add_argument("--store-id", default=None, help="platform engine: the memory store to dream on")
     p.add_argument("--out", default="plan.json", help="where to write the plan")
 
 
@@ -281,6 +283,21 @@ def _verify_arguments(p: argparse.ArgumentParser) -> None:
 
 
 verify_cmd.arguments = _verify_arguments
+
+
+@command("pull", "export a platform memory store and its sessions to local files")
+def pull_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench pull memstore_01abc --out pulled/"""
+    from .dream.platform import connect, pull
+
+    corpus = pull(connect(), args.store_id, args.out, session_ids=args.session_ids or None)
+    summary = corpus.summary()
+    print(f"pulled {summary['memories']} memories and {summary['sessions']} sessions → {args.out}")
+    return 0
+
+
+pull_cmd.arguments = lambda p: (p.add_argument("store_id"), p.add_argument("--out", required=True),
+                                p.add_argument("--session-ids", nargs="+", default=None))
 
 
 @command("lab", "open JupyterLab on the notebooks (quickstart first)")

@@ -246,6 +246,9 @@ def apply_operations(store: Store, operations: Iterable[Operation], *, at: datet
             _apply_memory_op(docs, op, text)
             continue
         for target in op.targets:
+            if not target.is_note and op.kind == "delete" and target.path in docs:
+                docs[target.path].deleted = True  # a whole memory
+                continue
             note = notes.get(target.id)
             if note is None:
                 continue
