@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import time
+
 import numpy as np
 import pandas as pd
 
@@ -108,6 +110,15 @@ class Analysis:
     notes: pd.DataFrame = field(default_factory=pd.DataFrame)
     insights: list[InsightCandidate] = field(default_factory=list)
     embedder: Embedder | None = field(default=None, repr=False)
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def memoized(self, key: tuple, compute: Any) -> Any:
+        """A bar-dependent result, computed once per (key, sessions in view)."""
+        full = (key, frozenset(s.id for s in self.corpus.sessions))
+        if full not in self.memo:
+            self.memo[full] = compute()
+        return self.memo[full]
 
     @property
     def row(self) -> dict[str, int]:
@@ -317,7 +328,7 @@ def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 
 def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],
                       statement_vectors: np.ndarray, profiles: dict[str, Profile], floor: float,
-                      k: int = 5, weights: dict[str, float] | None = None) -> pd.DataFrame:
+                      k: int = 3, weights: dict[str, float] | None = None) -> pd.DataFrame:
     """For each sentence of the sessions, the notes it is close to and how it relates to them."""
     index, sims = top_matches(statement_vectors, vectors, k)
     rows = []
@@ -334,10 +345,35 @@ def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Se
     return pd.DataFrame(rows, columns=columns)
 
 
+def _note_facts(analysis: Analysis) -> list[dict[str, Any]]:
+    """What each note says about itself (bar-independent): age, durability, expiry words."""
+    as_of = analysis.corpus.as_of
+    rows = []
+    for note in analysis.corpus.notes:
+        ends = expiry(note.text, note.updated_at)
+        rows.append({
+            "id": note.id, "path": note.path, "updated_at": note.updated_at,
+            "age_days": round((as_of - note.updated_at).total_seconds() / 86400, 1),
+            "durable": bool(has_cue(note.text, DURABLE_CUES)),
+            "episodic": bool(has_cue(note.text, EPISODIC_CUES)) or dated(note.text),
+            "small_talk": has_cue(note.text, SMALL_TALK).strip(),
+            "temporary": ends[1] if ends else "",
+            "expires_at": ends[0] if ends else pd.NaT,
+            "expired": bool(ends and ends[0] < as_of),
+        })
+    return rows
+
+
 def note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
     """Per note: age, durability, expiry, sessions supporting it, what supersedes it, isolation."""
-    corpus = analysis.corpus
-    as_of = corpus.as_of
+    key = ("status", bars["support"], bars["conflict"])
+    return analysis.memoized(key, lambda: _note_status(analysis, bars))
+
+
+def _note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
+    if "facts" not in analysis.memo:
+        analysis.memo["facts"] = _note_facts(analysis)
+    facts = analysis.memo["facts"]
     mentions = analysis.mentions
     support = mentions[(mentions.relation == "duplicate") & (mentions.similarity >= bars["support"])]
     sessions_of = support.groupby("note")["session"].agg(lambda s: tuple(sorted(set(s))))
@@ -349,30 +385,22 @@ def note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
     isolated = (analysis.neighbour_similarity[:, 0] < bars["conflict"]) if analysis.neighbour_similarity.shape[1] \
         else np.ones(len(analysis.note_ids), dtype=bool)
     rows = []
-    for i, note in enumerate(corpus.notes):
-        ends = expiry(note.text, note.updated_at)
-        supported = sessions_of.get(note.id, ())
-        rows.append({
-            "id": note.id, "path": note.path, "updated_at": note.updated_at,
-            "age_days": round((as_of - note.updated_at).total_seconds() / 86400, 1),
-            "durable": bool(has_cue(note.text, DURABLE_CUES)),
-            "episodic": bool(has_cue(note.text, EPISODIC_CUES)) or dated(note.text),
-            "small_talk": has_cue(note.text, SMALL_TALK).strip(),
-            "temporary": ends[1] if ends else "",
-            "expires_at": ends[0] if ends else pd.NaT,
-            "expired": bool(ends and ends[0] < as_of),
-            "support_sessions": len(supported),
-            "supported_by": list(supported),
-            "last_support_at": last_at.get(note.id, pd.NaT),
-            "superseded_by": superseded.get(note.id),
-            "isolated": bool(isolated[i]),
-        })
-    frame = pd.DataFrame(rows).set_index("id") if rows else pd.DataFrame()
-    return frame
+    for i, fact in enumerate(facts):
+        note_id = fact["id"]
+        supported = sessions_of.get(note_id, ())
+        rows.append({**fact, "support_sessions": len(supported), "supported_by": list(supported),
+                     "last_support_at": last_at.get(note_id, pd.NaT),
+                     "superseded_by": superseded.get(note_id), "isolated": bool(isolated[i])})
+    return pd.DataFrame(rows).set_index("id") if rows else pd.DataFrame()
 
 
 def insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> list[InsightCandidate]:
     """Durable facts and failures stated in two or more sessions that no note already holds."""
+    return analysis.memoized(("insights", bar, support_bar, analysis.bars["duplicate"]),
+                             lambda: _insight_candidates(analysis, bar, support_bar))
+
+
+def _insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> list[InsightCandidate]:
     mentions = analysis.mentions
     known = set(mentions[((mentions.similarity >= support_bar) & mentions.relation.isin(["duplicate", "conflict"]))
                          | (mentions.similarity >= analysis.bars["duplicate"])].statement)
@@ -465,7 +493,7 @@ def cluster(analysis: Analysis, min_cluster_size: int | None = None) -> tuple[pd
         from sklearn.cluster import HDBSCAN
 
         size = min_cluster_size or max(3, min(25, n // 40))
-        reduced = _reduce(analysis.vectors, 24)
+        reduced = _reduce(analysis.vectors, 12)
         labels = HDBSCAN(min_cluster_size=size, min_samples=2, copy=True).fit_predict(reduced)
     names = _cluster_names(analysis, labels)
     frame = pd.DataFrame({"id": analysis.note_ids, "cluster": labels.astype(int)})
@@ -504,17 +532,32 @@ def project(vectors: np.ndarray) -> np.ndarray:
         return np.zeros((0, 2))
     if len(vectors) < 3:
         return np.column_stack([np.arange(len(vectors), dtype=float), np.zeros(len(vectors))])
-    from sklearn.decomposition import PCA
-
-    return PCA(2, random_state=0).fit_transform(vectors)
+    centered = vectors - vectors.mean(axis=0)
+    _, _, vt = np.linalg.svd(centered[:: max(1, len(centered) // 20_000)], full_matrices=False)
+    xy = centered @ vt[:2].T
+    return xy * np.where(xy[np.abs(xy).argmax(axis=0), [0, 1]] < 0, -1, 1)  # a fixed orientation
 
 
 # --- the whole analysis ---------------------------------------------------------------------
 
 
+class _Clock:
+    """Phase timings of one analysis (what a benchmark reports when something is slow)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.times[name] = round(now - self._last, 4)
+        self._last = now
+
+
 def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 15,
             cache: EmbeddingCache | None = None, bars: dict[str, float] | None = None) -> Analysis:
     """Embed and relate a corpus: the input every engine and view works from."""
+    clock = _Clock()
     if not isinstance(embedder, Embedder):
         embedder = get_embedder(embedder)
     notes = list(corpus.notes)
@@ -524,29 +567,41 @@ def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 
     if embedder.id.endswith("unfitted"):
         embedder.fit(note_texts + statement_texts)
     cache = cache or EmbeddingCache()
+    clock.lap("statements")
     vectors = cache.embed(embedder, note_texts)
     statement_vectors = cache.embed(embedder, statement_texts)
+    clock.lap("embed")
     bars = {**default_bars(embedder.id), **(bars or {})}
     names = proper_nouns(note_texts + [s.text for s in statements if s.role == "user"])
     profiles = {n.id: make_profile(n.text, names) for n in notes}
     profiles.update({s.id: make_profile(s.text, names) for s in statements})
-    index, sims = nearest(vectors, k)
     weights = atom_weights(profiles.values())
+    clock.lap("profiles")
+    index, sims = nearest(vectors, k)
+    clock.lap("neighbours")
     analysis = Analysis(
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
         pairs=note_pairs(notes, profiles, index, sims, bars["floor"], weights),
-        mentions=relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"],
-                                   weights=weights),
-        profiles=profiles, weights=weights, embedder=embedder,
+        mentions=pd.DataFrame(), profiles=profiles, weights=weights, embedder=embedder,
     )
+    clock.lap("pairs")
+    analysis.mentions = relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"],
+                                          weights=weights)
+    clock.lap("mentions")
     analysis.duplicates = duplicate_groups(analysis, bars["duplicate"])
     analysis.conflicts = conflict_pairs(analysis, bars["conflict"])
+    clock.lap("duplicates_conflicts")
     analysis.clusters, analysis.cluster_labels = cluster(analysis)
+    clock.lap("clusters")
     xy = project(vectors)
     analysis.coords = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=pd.Index(analysis.note_ids, name="id"))
+    clock.lap("projection")
     analysis.notes = note_status(analysis, bars)
+    clock.lap("staleness")
     analysis.insights = insight_candidates(analysis, bars["insight"], bars["support"])
+    clock.lap("insights")
+    analysis.timings = clock.times
     return analysis
 
 

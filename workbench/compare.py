@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 NEGATORS = frozenset(
     "not no never cannot without none nobody nothing neither nor n't dont doesnt didnt isnt arent "
@@ -77,6 +78,7 @@ def _specific(piece: str, raw: str) -> bool:
     return bool(re.search(r"\d|[._@#]", piece)) or bool(re.search(r"[a-z][A-Z]", raw))
 
 
+@lru_cache(maxsize=400_000)
 def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
     """Split a text into content words, value-like tokens, polarity and change cues.
 

@@ -153,7 +153,9 @@ def changes_markdown(plan: Plan, review: Review) -> str:
 
 def _write_tree(root: Path, store: Store, manifest: dict[str, Any], changes: str) -> None:
     folder = root / MEMORIES
-    folder.mkdir(parents=True)
+    if folder.is_symlink():
+        raise ExportError(f"refusing to write through a symbolic link: {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
     for memory in store.memories:
         relative = safe_relative(memory.path)
         target = folder.joinpath(*relative.parts)

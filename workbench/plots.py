@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .records import parse_time
+
 if TYPE_CHECKING:
     from .analysis import Analysis
     from .dream.plan import Operation, Plan
@@ -123,7 +125,7 @@ class Coloring:
         if self.continuous:
             return []
         counts = Counter(int(v) for v in self.values)
-        return [(c, col, counts.get(i, 0)) for i, (c, col) in enumerate(zip(self.categories, self.colors))]
+        return [(c, col, counts.get(i, 0)) for i, (c, col) in enumerate(zip(self.categories, self.colors, strict=True))]
 
 
 def _categorical(by: str, labels: Sequence[str], order: Sequence[str], colors: Sequence[str], title: str) -> Coloring:
@@ -159,7 +161,7 @@ def point_colors(analysis: Analysis, color_by: str = "cluster", plan: Plan | Non
     clusters = sorted({int(c) for c in points["cluster"] if c >= 0})
     order = [f"{c}: {names.get(c, '')}" for c in clusters] + ["unclustered"]
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(clusters))] + [NOISE_COLOR]
-    by_code = dict(zip(clusters, order))
+    by_code = dict(zip(clusters, order[:-1], strict=True))
     labels = [by_code.get(int(c), "unclustered") for c in points["cluster"]]
     return _categorical("cluster", labels, order, colors, "cluster")
 
@@ -371,8 +373,9 @@ def timeline(corpus: Corpus, *, plan: Plan | None = None, height: int = 360) -> 
         ))
     fig = go.Figure(traces)
     if plan is not None and plan.inputs.get("as_of"):
-        fig.add_vline(x=plan.inputs["as_of"], line=dict(color=FATE_COLORS["created"], dash="dash"))
-        fig.add_annotation(x=plan.inputs["as_of"], y=1, yref="paper", text="dream as of", showarrow=False,
+        as_of = parse_time(plan.inputs["as_of"])
+        fig.add_vline(x=as_of, line=dict(color=FATE_COLORS["created"], dash="dash"))
+        fig.add_annotation(x=as_of, y=1, yref="paper", text="dream as of", showarrow=False,
                            font=dict(size=11, color=FATE_COLORS["created"]), xanchor="left")
     _layout(fig, height=height, title=dict(text="Memory writes and sessions", x=0.01, font_size=14),
             legend=dict(orientation="h", y=-0.15))
@@ -513,7 +516,7 @@ def diff_rows(before: str, after: str) -> list[tuple[str, str, str]]:
     rows = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
-            rows += [("equal", x, y) for x, y in zip(a[i1:i2], b[j1:j2])]
+            rows += [("equal", x, y) for x, y in zip(a[i1:i2], b[j1:j2], strict=True)]
         elif tag == "delete":
             rows += [("removed", x, "") for x in a[i1:i2]]
         elif tag == "insert":
@@ -745,7 +748,7 @@ def conflict_figure(history: pd.DataFrame, *, pinned: str | None = None, height:
     colors = [FATE_COLORS["created"] if i == winner else FATE_COLORS["pruned"] for i in history.index]
     symbols = ["circle" if s == "note" else "diamond" for s in history["source"]]
     hover = [f"{'note ' + i if s == 'note' else 'said in ' + ', '.join(st)}" for i, s, st
-             in zip(history.index, history["source"], history["session_titles"])]
+             in zip(history.index, history["source"], history["session_titles"], strict=True)]
     fig = go.Figure(go.Scatter(
         x=history["at"], y=y, mode="markers+lines", customdata=list(history.index), hovertext=hover,
         hovertemplate="%{x|%Y-%m-%d %H:%M}<br>%{y}<br>%{hovertext}<extra></extra>",

@@ -72,6 +72,12 @@ def focus_scores(analysis: Analysis, focus: Focus) -> pd.Series:
     return pd.Series(scores, index=pd.Index(analysis.note_ids, name="id"), name="focus")
 
 
+class _Row(dict):
+    """A note's status row with attribute access."""
+
+    __getattr__ = dict.__getitem__
+
+
 class _Planner:
     """Builds the operations of one plan; every note is the target of at most one operation."""
 
@@ -87,6 +93,7 @@ class _Planner:
                 self.bars[name] = value
         self.as_of = analysis.corpus.as_of
         self.status = note_status(analysis, self.bars)
+        self.rows = {k: _Row(v) for k, v in self.status.to_dict("index").items()}
         self.used: dict[str, str] = {}  # note id -> operation id
         self.ops: list[Operation] = []
         self.remarks: list[str] = []
@@ -111,11 +118,11 @@ class _Planner:
         return op
 
     def _recently_supported(self, note_id: str) -> bool:
-        last = self.status.at[note_id, "last_support_at"]
+        last = self.rows[note_id]["last_support_at"]
         return not pd.isna(last) and last >= self.as_of - timedelta(days=self.focus.horizon_days)
 
     def _supported_since(self, note_id: str, when) -> bool:
-        last = self.status.at[note_id, "last_support_at"]
+        last = self.rows[note_id]["last_support_at"]
         return not pd.isna(last) and last > when
 
     # -- phase 2: consolidate
@@ -202,7 +209,7 @@ class _Planner:
         for note_id in self.analysis.note_ids:
             if note_id in self.used or not self.eligible(note_id):
                 continue
-            note, row = self.notes[note_id], self.status.loc[note_id]
+            note, row = self.notes[note_id], self.rows[note_id]
             supported = self._recently_supported(note_id)
             excluded = next((t for t in self.scopes.exclude if matches(t, note)), None)
             decision = None

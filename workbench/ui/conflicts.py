@@ -39,7 +39,7 @@ class ConflictTimeline:
             f"{len(self.subjects):,} subjects have contradicting values. The latest value wins unless you pin "
             "another one: pinning edits the operation that settles the conflict.", "info")
             if self.subjects else _html.notice("No conflicting notes in this corpus.", "ok"))
-        self.widget = w.VBox([intro, self.subject, self.figure, self.status, self.values],
+        self.widget = w.VBox([w.HTML(_html.CSS), intro, self.subject, self.figure, self.status, self.values],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self._render()
@@ -116,7 +116,7 @@ class ConflictTimeline:
                                              "out of focus, or left alone); nothing to pin.", "warn")
         else:
             verdicts = [self._review.current.get(op.id) for op in ops]
-            state = ", ".join(f"{op.id}: {d.verdict if d else 'pending'}" for op, d in zip(ops, verdicts))
+            state = ", ".join(f"{op.id}: {d.verdict if d else 'pending'}" for op, d in zip(ops, verdicts, strict=True))
             self.status.value = f'<div class="wb-small wb-muted">settled by {_html.esc(state)}</div>'
         winner = pinned or history.index[-1]
         rows, self.pin_buttons = [], {}

@@ -71,7 +71,7 @@ class Explorer:
         self.status = w.HTML()
         self.legend = w.HTML(_html.legend(plots.point_colors(analysis, color_by, plan, self._points)))
         self.table = w.HTML()
-        self.details = w.HTML(layout=w.Layout(max_height=f"{height}px", overflow_y="auto", width="100%"))
+        self.details = w.HTML(layout=w.Layout(max_height=f"{height}px", overflow="auto", width="100%"))
 
         self.color_by.observe(self._on_color_by, "value")
         self.cluster.observe(self._on_cluster, "value")
@@ -80,12 +80,12 @@ class Explorer:
         self.layout_choice.observe(self._on_layout_choice, "value")
 
         toolbar = w.HBox([self.color_by, self.cluster, self.search, self.clear, self.layout_choice],
-                         layout=w.Layout(flex_flow="row wrap", align_items="center", gap="6px"))
+                         layout=w.Layout(flex_flow="row wrap", align_items="center"))
         side = w.VBox([w.HTML("<b>Selected notes</b>"), self.details],
                       layout=w.Layout(flex="2 1 320px", min_width="300px", padding="0 0 0 10px"))
         main = w.HBox([w.VBox([self.figure], layout=w.Layout(flex="3 1 520px")), side],
                       layout=w.Layout(flex_flow="row wrap", width="100%"))
-        self.widget = w.VBox([toolbar, w.HBox([self.legend, self.status],
+        self.widget = w.VBox([w.HTML(_html.CSS), toolbar, w.HBox([self.legend, self.status],
                                               layout=w.Layout(justify_content="space-between")),
                               main, self.table], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")

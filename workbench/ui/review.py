@@ -158,7 +158,7 @@ class ReviewPanel:
                       layout=w.Layout(flex_flow="row wrap"))
         auto = w.HBox([w.HTML("<b>Mode</b>&nbsp;"), self.mode, self.confidence, self.auto_button],
                       layout=w.Layout(align_items="center", flex_flow="row wrap"))
-        self.widget = w.VBox([self.summary, auto, bulk, bar, self.cards_box,
+        self.widget = w.VBox([w.HTML(_html.CSS), self.summary, auto, bulk, bar, self.cards_box,
                               w.HTML("<b>Export</b>"), self.export_box.widget], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self._reset()
@@ -191,6 +191,8 @@ class ReviewPanel:
         """The operations on view: the chosen reason group (and only pending ones when ticked)."""
         group = self.group.value
         ops = [op for op in self.review.plan.operations if group in (ALL, None) or op.reason == group]
+        rank = {reason: i for i, (_, reason) in enumerate(self.group.options)}
+        ops.sort(key=lambda op: rank.get(op.reason, len(rank)))  # grouped by reason, plan order within
         if self.pending_only.value:
             current = self.review.current
             ops = [op for op in ops if op.id not in current]

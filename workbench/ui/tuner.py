@@ -82,7 +82,7 @@ class FocusTuner:
         self.status = w.HTML()
         self.counts = w.HTML()
         self.scopes = w.HTML()
-        self.changes = w.HTML(layout=w.Layout(max_height="360px", overflow_y="auto"))
+        self.changes = w.HTML(layout=w.Layout(max_height="360px", overflow="auto"))
         fig = plots.embedding_map(analysis, color_by="cluster", legend=False, height=height)
         fig.update_layout(title_text="Fate of every note under this focus", dragmode="pan")
         self.figure = go.FigureWidget(fig)
@@ -114,7 +114,7 @@ class FocusTuner:
         lower.set_title(0, "Changes")
         lower.set_title(1, "A / B")
         self.lower = lower
-        self.widget = w.VBox([w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
+        self.widget = w.VBox([w.HTML(_html.CSS), w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self.refresh()
