@@ -99,3 +99,25 @@ def spread(values: Sequence[float], scale: float = 1.0, unit: str = "s") -> dict
 
 def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
+
+
+# --- shared inputs ------------------------------------------------------------------------
+
+DATASETS = ("coding-assistant", "legal-research")
+
+
+def sample_paths(dataset: str) -> tuple[Path, Path]:
+    """(store, sessions) of a sample dataset, from labels.json."""
+    import json
+
+    meta = json.loads((SAMPLE / "labels.json").read_text(encoding="utf-8"))["datasets"][dataset]
+    return SAMPLE / meta["store"], SAMPLE / meta["sessions"]
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a benchmark subprocess: this checkout importable, same cache dir."""
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env

@@ -278,7 +278,7 @@ class EmbeddingCache:
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in index}.items())
         self.misses = len(missing)
         if missing:
-            new = embedder.embed([t for _, t in missing])
+            new = _embed_with_progress(embedder, [t for _, t in missing])
             if vectors.size == 0:
                 vectors = np.zeros((0, new.shape[1]), dtype=np.float32)
             index = dict(index)
@@ -289,6 +289,18 @@ class EmbeddingCache:
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
         return vectors[[index[k] for k in keys]]
+
+
+def _embed_with_progress(embedder: Embedder, texts: list[str], batch: int = 2048) -> np.ndarray:
+    """Embed in batches, with a progress bar when there is enough work to take more than a moment."""
+    if len(texts) <= batch:
+        return embedder.embed(texts)
+    from tqdm.auto import tqdm
+
+    parts = [embedder.embed(texts[i:i + batch])
+             for i in tqdm(range(0, len(texts), batch), desc=f"embedding ({embedder.id.split('-')[0]})",
+                           unit="batch", leave=False)]
+    return np.vstack(parts)
 
 
 def embed_texts(

@@ -701,11 +701,9 @@ def conflict_subjects(analysis: Analysis) -> list[ConflictSubject]:
     details: dict[str, list[str]] = defaultdict(list)
     for pair in analysis.conflicts:
         details[find(pair.older)].append(pair.detail)
-    history = {}
     out = []
     for root, members in groups.items():
         frame = conflict_history(analysis, members)
-        history[root] = frame
         newest = frame.iloc[-1]
         first_note = next((m for m in frame.index if m in analysis.corpus.note_by_id), frame.index[0])
         out.append(ConflictSubject(f"subject-{first_note}", short_title(newest["text"], 70), tuple(frame.index),
