@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import os
+import tempfile
+
 import pytest
 
-from workbench.io import write_store
+# Tests assert behaviour calibrated for the default offline embedder; tests of `minilm` ask for it.
+os.environ["WORKBENCH_EMBEDDER"] = "tfidf"
+os.environ.setdefault("WORKBENCH_CACHE", tempfile.mkdtemp(prefix="workbench-test-cache-"))
+
+from workbench.io import write_store  # noqa: E402
 from workbench.records import Memory, Store
 
 

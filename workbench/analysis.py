@@ -32,8 +32,8 @@ EXACT_LIMIT = 20_000
 # Bars per embedder family: TF-IDF cosines run far lower than sentence-embedding cosines.
 DEFAULT_BARS = {
     "tfidf": {"floor": 0.3, "duplicate": 0.6, "conflict": 0.35, "support": 0.55, "insight": 0.5},
-    "minilm": {"floor": 0.45, "duplicate": 0.75, "conflict": 0.6, "support": 0.65, "insight": 0.6},
-    "voyage": {"floor": 0.45, "duplicate": 0.8, "conflict": 0.65, "support": 0.7, "insight": 0.65},
+    "minilm": {"floor": 0.35, "duplicate": 0.6, "conflict": 0.45, "support": 0.55, "insight": 0.55, "semantic": 0.78},
+    "voyage": {"floor": 0.4, "duplicate": 0.7, "conflict": 0.55, "support": 0.6, "insight": 0.6, "semantic": 0.85},
 }
 
 
@@ -287,7 +287,11 @@ def _representative(members: Sequence[str], notes: dict[str, Note], profiles: di
 def duplicate_groups(analysis: Analysis, bar: float) -> list[DuplicateGroup]:
     """Duplicate groups at a similarity bar, confirmed by structure, complete-linkage."""
     pairs = analysis.pairs
-    hits = pairs[(pairs.relation == "duplicate") & (pairs.similarity >= bar)]
+    hits = (pairs.relation == "duplicate") & (pairs.similarity >= bar)
+    semantic = analysis.bars.get("semantic")
+    if semantic is not None:  # a sentence embedder may vouch for a paraphrase with little shared wording
+        hits |= (pairs.relation == "related") & (pairs.similarity >= max(bar, semantic))
+    hits = pairs[hits]
     notes = analysis.corpus.note_by_id
     sim_of = {(a, b): s for a, b, s in zip(hits.older, hits.newer, hits.similarity)}
     sim_of.update({(b, a): s for (a, b), s in list(sim_of.items())})
@@ -296,7 +300,7 @@ def duplicate_groups(analysis: Analysis, bar: float) -> list[DuplicateGroup]:
         rep = _representative(members, notes, analysis.profiles)
         sims = [sim_of[(a, b)] for a in members for b in members if a < b and (a, b) in sim_of]
         verbatim = len({notes[m].text.strip().lower() for m in members}) == 1
-        why = "the same text" if verbatim else f"same content and values (cosine ≥ {min(sims):.2f})"
+        why = "the same text" if verbatim else f"same content, no differing value (cosine ≥ {min(sims):.2f})"
         groups.append(DuplicateGroup(f"dup-{rep}", tuple(members), rep, round(min(sims), 4), why))
     return sorted(groups, key=lambda g: g.id)
 

@@ -47,9 +47,9 @@ def register_embedder(name: str) -> Callable[[Callable[[], Embedder]], Callable[
 
 
 def get_embedder(name: str | None = None) -> Embedder:
-    """A fresh embedder by name; `None` picks `minilm` when installed, else `tfidf`."""
+    """A fresh embedder by name; `None` picks `$WORKBENCH_EMBEDDER`, else `minilm` when installed, else `tfidf`."""
     if name is None:
-        name = "minilm" if minilm_available() else "tfidf"
+        name = os.environ.get("WORKBENCH_EMBEDDER") or ("minilm" if minilm_available() else "tfidf")
     if name not in EMBEDDERS:
         raise UnknownNameError(f"unknown embedder {name!r}; known embedders: {', '.join(sorted(EMBEDDERS))}")
     return EMBEDDERS[name]()

@@ -604,17 +604,20 @@ def notes_table(analysis: Analysis, ids: Iterable[str], plan: Plan | None = None
         rivals[pair.older].append(pair.newer)
         rivals[pair.newer].append(pair.older)
     mentions = analysis.mentions
-    near = mentions[mentions.note.isin(wanted)]
-    sessions = near.groupby("note")["session"].agg(lambda s: sorted(set(s))).to_dict()
-    label = analysis.clusters["label"] if len(analysis.clusters) else pd.Series(dtype=object)
-    status = analysis.notes
+    near = mentions[mentions.note.isin(wanted)].drop_duplicates(["note", "session"]).sort_values("session")
+    sessions = near.groupby("note")["session"].agg(list).to_dict()
+    label = (analysis.clusters["label"].reindex(wanted).fillna("unclustered").tolist() if len(analysis.clusters)
+             else ["unclustered"] * len(wanted))
+    status = analysis.notes.reindex(wanted) if len(analysis.notes) else pd.DataFrame(index=wanted)
+    age = status["age_days"].fillna(0.0).astype(float).tolist() if "age_days" in status else [0.0] * len(wanted)
+    support = (status["support_sessions"].fillna(0).astype(int).tolist() if "support_sessions" in status
+               else [0] * len(wanted))
     fates = plan.fates() if plan is not None else {}
     rows = []
-    for i in wanted:
-        row = {"id": i, "path": notes[i].path, "text": notes[i].text, "cluster": label.get(i, "unclustered"),
-               "age_days": float(status.at[i, "age_days"]) if i in status.index else 0.0,
-               "support_sessions": int(status.at[i, "support_sessions"]) if i in status.index else 0,
-               "duplicates": twins.get(i, []), "conflicts": rivals.get(i, []), "sessions": sessions.get(i, [])}
+    for k, i in enumerate(wanted):
+        row = {"id": i, "path": notes[i].path, "text": notes[i].text, "cluster": label[k], "age_days": age[k],
+               "support_sessions": support[k], "duplicates": twins.get(i, []), "conflicts": rivals.get(i, []),
+               "sessions": sessions.get(i, [])}
         if plan is not None:
             row["fate"] = fates.get(i, "kept")
         rows.append(row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 
@@ -15,7 +16,7 @@ class Debouncer:
 
     def __init__(self, fn: Callable[[], None], wait: float = 0.15) -> None:
         self.fn = fn
-        self.wait = wait
+        self.delay = wait
         self._timer: threading.Timer | None = None
         self._guard = threading.Lock()
         self.running = threading.Lock()
@@ -24,7 +25,7 @@ class Debouncer:
         with self._guard:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(self.wait, self._run)
+            self._timer = threading.Timer(self.delay, self._run)
             self._timer.daemon = True
             self._timer.start()
 
@@ -32,6 +33,20 @@ class Debouncer:
     def pending(self) -> bool:
         timer = self._timer
         return timer is not None and timer.is_alive()
+
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Block until no run is pending or under way; False if that took longer than `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            timer = self._timer
+            if timer is not None and timer.is_alive():
+                timer.join(max(0.0, deadline - time.monotonic()))
+                continue
+            if self.running.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                self.running.release()
+                if not self.pending:
+                    return True
+        return False
 
     def cancel(self) -> None:
         with self._guard:

@@ -159,6 +159,10 @@ class FocusTuner:
         self._debounce.flush()
         return self
 
+    def wait(self, timeout: float = 10.0) -> bool:
+        """Block until the debounced update (if any) has finished; False on timeout."""
+        return self._debounce.wait(timeout)
+
     def pin_a(self) -> FocusTuner:
         """Keep the current focus and plan as A; further changes make B."""
         if self._plan is not None:
