@@ -224,11 +224,7 @@ def apply(store: Store, plan: Plan, review: Review) -> Store:
     from .records import parse_time
 
     at = parse_time(plan.inputs["as_of"]) if plan.inputs.get("as_of") else at
-    result = apply_operations(store, review.approved_operations(), at=at, edits=review.edits())
-    # keep the input's document order (apply_operations sorts by path); new documents follow, by path
-    order = {m.path: i for i, m in enumerate(store.memories)}
-    memories = sorted(result.memories, key=lambda m: (order.get(m.path, len(order)), m.path))
-    return Store(tuple(memories), id=result.id, name=result.name, versions=result.versions)
+    return apply_operations(store, review.approved_operations(), at=at, edits=review.edits())
 
 
 # --- retention check --------------------------------------------------------------------------

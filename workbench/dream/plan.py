@@ -261,8 +261,10 @@ def apply_operations(store: Store, operations: Iterable[Operation], *, at: datet
             doc = docs.setdefault(op.result.path, _Doc(None, op.result.path))
             doc.additions.append(text)
             doc.provenance[text.strip()] = sorted(set(op.provenance))
+    order = {m.path: i for i, m in enumerate(store.memories)}
     memories = [m for m in (_render(doc, at) for doc in docs.values()) if m is not None]
-    return Store(tuple(sorted(memories, key=lambda m: m.path)), id=store.id, name=store.name, versions=store.versions)
+    memories.sort(key=lambda m: (order.get(m.path, len(order)), m.path))  # input order; new documents after, by path
+    return Store(tuple(memories), id=store.id, name=store.name, versions=store.versions)
 
 
 def _apply_memory_op(docs: dict[str, _Doc], op: Operation, text: str | None) -> None:
