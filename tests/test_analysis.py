@@ -122,3 +122,16 @@ def test_tfidf_clamps_its_components_for_tiny_corpora():
     vectors = embedder.embed(["one note", "another note", "a query"])
     assert vectors.shape == (3, embedder.dim)
     assert np.allclose(np.linalg.norm(vectors[:2], axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_the_umap_layout_is_cached_on_disk_by_texts_embedder_and_parameters(analysis):
+    import time
+
+    from workbench.analysis import layout_umap
+
+    first = layout_umap(analysis)
+    start = time.perf_counter()
+    second = layout_umap(analysis)
+    assert time.perf_counter() - start < 0.5
+    assert first.equals(second) and list(first.index) == analysis.note_ids

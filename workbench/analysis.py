@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+import os
 import time
 
 import numpy as np
@@ -21,8 +22,8 @@ import pandas as pd
 
 from .compare import Profile, compare, proper_nouns
 from .compare import profile as make_profile
-from .embed import EmbeddingCache, Embedder, get_embedder
-from .records import Corpus, Note, iso
+from .embed import EmbeddingCache, Embedder, cache_dir, get_embedder
+from .records import Corpus, Note, iso, sha256
 from .statements import (
     DURABLE_CUES, EPISODIC_CUES, SMALL_TALK, Statement, clean_fact, dated, expiry, extract_statements, has_cue,
 )
@@ -609,20 +610,39 @@ def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 
     return analysis
 
 
-def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int = 0) -> pd.DataFrame:
-    """A UMAP layout fed the k-NN graph the analysis already holds (much faster first fit)."""
-    import umap
+def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int = 0,
+                cache: bool = True) -> pd.DataFrame:
+    """A UMAP layout fed the k-NN graph the analysis already holds (much faster first fit).
 
+    Layouts are cached on disk keyed by the note texts, the embedder and the parameters, and
+    numba keeps its compiled code in the cache folder, so the second start is quick.
+    """
     n = len(analysis.note_ids)
     if n < 5:
         return analysis.coords.copy()
+    index = pd.Index(analysis.note_ids, name="id")
+    key = sha256("\x1f".join([analysis.embedder_id, str(n_neighbors), str(random_state),
+                               *(n.text for n in analysis.corpus.notes)]))
+    path = cache_dir() / "layouts" / f"umap-{key[:32]}.npy"
+    if cache and path.exists():
+        xy = np.load(path)
+        if xy.shape == (n, 2):
+            return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
+    import umap
+
     k = min(n_neighbors, analysis.neighbours.shape[1] + 1)
     knn_index = np.column_stack([np.arange(n), analysis.neighbours[:, : k - 1]])
     knn_dist = np.column_stack([np.zeros(n), 1.0 - analysis.neighbour_similarity[:, : k - 1]]).clip(0)
     reducer = umap.UMAP(n_neighbors=k, metric="cosine", random_state=random_state,
                         precomputed_knn=(knn_index, knn_dist, None), n_jobs=1, init="pca")
     xy = reducer.fit_transform(analysis.vectors)
-    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=pd.Index(analysis.note_ids, name="id"))
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        np.save(tmp, xy)
+        os.replace(tmp, path)
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
 
 
 def as_of(analysis: Analysis) -> datetime:
