@@ -1,13 +1,22 @@
-"""Starting JupyterLab and Voila for the workbench (what `workbench lab` and `workbench app` run)."""
+"""Starting JupyterLab and Voila for the workbench (what `workbench lab` and `workbench app` run).
+
+`lab_command` and `app_command` build the command lines; `run_lab` and `run_app` check the
+environment first (widget front ends, Voila, the notebook) and then run them. The real-browser
+tests start the servers with the same command lines, plus a token and private config folders.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import WorkbenchError
+
+LAB_NOTEBOOK = "notebooks/00_quickstart.ipynb"
+APP_NOTEBOOK = "notebooks/app.ipynb"
 
 
 def _root_flags() -> list[str]:
@@ -33,21 +42,51 @@ def widget_check() -> str | None:
     return None
 
 
-def run_lab(notebook: str, port: int | None = None, open_browser: bool = True) -> int:
-    problem = widget_check()
-    if problem:
-        raise WorkbenchError(problem)
-    if not Path(notebook).exists():
-        raise WorkbenchError("no such notebook; run `workbench lab` from the project folder", source=notebook)
-    command = [sys.executable, "-m", "jupyterlab", notebook, *_root_flags()]
+def _notebook(notebook: str | Path, command: str) -> Path:
+    path = Path(notebook)
+    if not path.is_file():
+        raise WorkbenchError(f"no such notebook; run `workbench {command}` from the project folder "
+                             f"(the one with notebooks/) or pass --notebook", source=str(notebook))
+    return path
+
+
+def lab_command(notebook: str | Path = LAB_NOTEBOOK, *, port: int | None = None, open_browser: bool = True,
+                extra: Sequence[str] = ()) -> list[str]:
+    """The JupyterLab command line: the notebook opened, served from the current folder."""
+    command = [sys.executable, "-m", "jupyterlab", str(notebook), *_root_flags()]
     if port:
         command.append(f"--port={port}")
     if not open_browser:
         command.append("--no-browser")
-    return subprocess.call(command)
+    return [*command, *extra]
 
 
-def run_app(notebook: str, port: int | None = None, open_browser: bool = True) -> int:
+def app_command(notebook: str | Path = APP_NOTEBOOK, *, port: int | None = None, open_browser: bool = True,
+                extra: Sequence[str] = ()) -> list[str]:
+    """The Voila command line: the notebook run and shown as a page, without its code."""
+    command = [sys.executable, "-m", "voila", str(notebook)]
+    if port:
+        command.append(f"--port={port}")
+    if not open_browser:
+        command.append("--no-browser")
+    return [*command, *extra]
+
+
+def _run(command: list[str]) -> int:
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:  # the server got the same Ctrl-C and stops by itself
+        return 130
+
+
+def run_lab(notebook: str = LAB_NOTEBOOK, port: int | None = None, open_browser: bool = True) -> int:
+    problem = widget_check()
+    if problem:
+        raise WorkbenchError(problem)
+    return _run(lab_command(_notebook(notebook, "lab"), port=port, open_browser=open_browser))
+
+
+def run_app(notebook: str = APP_NOTEBOOK, port: int | None = None, open_browser: bool = True) -> int:
     problem = widget_check()
     if problem:
         raise WorkbenchError(problem)
@@ -55,11 +94,4 @@ def run_app(notebook: str, port: int | None = None, open_browser: bool = True) -
         import voila  # noqa: F401
     except ImportError:
         raise WorkbenchError(f"`workbench app` needs Voila: {sys.executable} -m pip install 'dream-workbench[app]'") from None
-    if not Path(notebook).exists():
-        raise WorkbenchError("no such notebook; run `workbench app` from the project folder", source=notebook)
-    command = [sys.executable, "-m", "voila", notebook]
-    if port:
-        command.append(f"--port={port}")
-    if not open_browser:
-        command.append("--no-browser")
-    return subprocess.call(command)
+    return _run(app_command(_notebook(notebook, "app"), port=port, open_browser=open_browser))
