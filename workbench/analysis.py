@@ -181,8 +181,9 @@ def nearest(vectors: np.ndarray, k: int = 15, block: int = 1024) -> tuple[np.nda
 def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     from pynndescent import NNDescent
 
-    graph = NNDescent(vectors, metric="dot", n_neighbors=k + 1, random_state=0, low_memory=True,
-                      n_jobs=1, compressed=True).neighbor_graph
+    n_trees = min(16, 4 + int(round(len(vectors) ** 0.5 / 40)))
+    graph = NNDescent(vectors, metric="dot", n_neighbors=k + 1, random_state=0, low_memory=True, n_trees=n_trees,
+                      n_iters=max(6, int(np.log2(len(vectors))) // 2), n_jobs=1, compressed=True).neighbor_graph
     index, dist = graph
     out_index = np.empty((len(vectors), k), dtype=np.int64)
     out_sims = np.empty((len(vectors), k), dtype=np.float32)
@@ -587,7 +588,7 @@ def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 
     analysis = Analysis(
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
-        pairs=note_pairs(notes, profiles, index, sims, bars["floor"], weights),
+        pairs=note_pairs(notes, profiles, index, sims, min(bars["duplicate"], bars["conflict"]), weights),
         mentions=pd.DataFrame(), profiles=profiles, weights=weights, embedder=embedder,
     )
     clock.lap("pairs")

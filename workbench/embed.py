@@ -97,6 +97,9 @@ class TfidfEmbedder:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         unique = self._texts
+        if len(unique) > self.svd_sample:  # fit vocabulary and rotation on an even sample: same quality, less time
+            step = len(unique) / self.svd_sample
+            unique = [unique[int(i * step)] for i in range(self.svd_sample)]
         self._word = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=_TOKEN,
                                      min_df=1, max_features=2**18, dtype=np.float32)
         self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
@@ -108,12 +111,8 @@ class TfidfEmbedder:
             _, _, vt = np.linalg.svd(sparse.toarray(), full_matrices=False)
             self._basis = vt.astype(np.float32)
         else:
-            sample = unique
-            if len(unique) > self.svd_sample:  # fit the rotation on an even sample: same quality, far less time
-                step = len(unique) / self.svd_sample
-                sample = [unique[int(i * step)] for i in range(self.svd_sample)]
-            svd = TruncatedSVD(components, algorithm="randomized", n_iter=5, random_state=0)
-            svd.fit(self._sparse(sample))
+            svd = TruncatedSVD(components, algorithm="randomized", n_iter=4, random_state=0)
+            svd.fit(sparse)
             self._basis = svd.components_.astype(np.float32)
 
     def _sparse(self, texts: Sequence[str], fit: bool = False):

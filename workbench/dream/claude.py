@@ -165,7 +165,8 @@ def _from_proposal(n: int, op: Operation, analysis: Analysis) -> Candidate:
 
 def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
     """What the model must judge: the offline planner's proposals, conflicts it could not order,
-    and notes past the horizon that no recent session supports (all within the focus scopes)."""
+    and notes past the horizon that no recent session supports and that do not read as durable rules or
+    preferences (all within the focus scopes)."""
     planner = _Planner(analysis, focus)
     pairs = conflict_pairs(analysis, planner.bars["conflict"])
     planner.store_conflicts(pairs)
@@ -188,8 +189,8 @@ def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
     if "delete" in focus.kinds:
         horizon = focus.horizon_days
         for note_id in analysis.note_ids:
-            row = planner.status.loc[note_id]
-            if note_id in used or not planner.eligible(note_id) or row.age_days <= horizon \
+            row = planner.rows[note_id]
+            if note_id in used or not planner.eligible(note_id) or row.age_days <= horizon or row.durable \
                     or planner._recently_supported(note_id):
                 continue
             note = notes[note_id]
