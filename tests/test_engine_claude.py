@@ -145,7 +145,8 @@ def test_verdicts_become_operations_with_the_models_rationale_and_the_analysis_e
     assert "Use 4 spaces for indentation" in kept["/coding/style.md"].content  # merely old: kept
     assert "5432" not in kept["/coding/tools.md"].content
     assert "/journal/2025-08.md" not in kept  # every note of it pruned
-    assert plan.usage["verdicts"]["rejected"] > 0
+    sent = " ".join(json.dumps(r.json) for r in api.requests if r.path == "/v1/messages")
+    assert "Use 4 spaces for indentation" not in sent  # a durable rule is not sent to be judged for age alone
 
 
 def test_usage_in_the_plan_adds_up_to_what_the_api_billed(corpus, analysis, api):

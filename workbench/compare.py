@@ -180,6 +180,13 @@ def _role_swap(a: Profile, b: Profile) -> bool:
     return [e for e in a.entities if e in shared] != order_b
 
 
+def _other_subject(a: Profile, b: Profile, only_a: frozenset[str], only_b: frozenset[str]) -> bool:
+    """The texts open with different names or values: "Alba had X" and "Yara had X" are two facts."""
+    if not a.sequence or not b.sequence or a.sequence[0] == b.sequence[0]:
+        return False
+    return a.sequence[0] in only_a and b.sequence[0] in only_b
+
+
 def _reordered(a: Profile, b: Profile) -> bool:
     """Nearly the same words in a different order: PAWS-style swaps hide here, so never merge them."""
     bag_a, bag_b = set(a.sequence), set(b.sequence)
@@ -205,6 +212,9 @@ def compare(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) 
     if cue and overlap >= 0.2 and (a.negated != b.negated or (only_a and only_b)):
         detail = f"{', '.join(sorted(only_a))} → {', '.join(sorted(only_b))}" if only_a and only_b else f"the newer text says: {cue}"
         return Comparison("conflict", overlap, "value" if only_a and only_b else "negation", detail)
+    if _other_subject(a, b, only_a, only_b):
+        return Comparison("distinct", overlap, "scope", "about different subjects "
+                          f"({a.sequence[0]} / {b.sequence[0]})")
     if a.negated != b.negated:
         if not substituted and overlap >= 0.4:
             return Comparison("conflict", overlap, "negation", "one says the opposite of the other")

@@ -180,7 +180,7 @@ class MiniLMEmbedder:
 
             self._model = SentenceTransformer(_minilm_path(), device="cpu")
         vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                     show_progress_bar=len(texts) > 2000)
+                                     show_progress_bar=False)
         return _unit(vectors)
 
 

@@ -122,15 +122,19 @@ def _note(note: Note) -> dict[str, str]:
     return {"id": note.id, "path": note.path, "text": note.text, "updated_at": iso(note.updated_at)}
 
 
-def _turns(analysis: Analysis, evidence: Sequence[Evidence]) -> list[dict[str, Any]]:
+def _turns(analysis: Analysis, evidence: Sequence[Evidence], context: bool = False) -> list[dict[str, Any]]:
+    """The quoted sentences; with `context`, also the start of the turn around each quote."""
     turns = analysis.corpus.turn_by_id
     out = []
     for e in evidence:
         turn = turns.get(e.turn_id or "")
         if e.session_id is None or turn is None:
             continue
-        out.append({"session_id": e.session_id, "turn_id": e.turn_id, "at": iso(turn.at), "role": turn.role,
-                    "quote": e.quote, "turn": turn.text[:600]})
+        item = {"session_id": e.session_id, "turn_id": e.turn_id, "at": iso(turn.at), "role": turn.role,
+                "quote": e.quote}
+        if context and turn.text.strip() != e.quote.strip():
+            item["turn"] = turn.text[:300]
+        out.append(item)
     return out
 
 
@@ -146,7 +150,7 @@ def _from_proposal(n: int, op: Operation, analysis: Analysis) -> Candidate:
     prompt: dict[str, Any] = {"id": f"c{n}", "kind": kind,
                               "notes": [_note(notes[t.id]) for t in op.targets if t.id in notes],
                               "analysis": op.rationale}
-    turns = _turns(analysis, op.evidence)
+    turns = _turns(analysis, op.evidence, context=kind == "session_conflict")
     if turns:
         prompt["turns"] = turns
     proposal: dict[str, Any] = {}

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from ..plots import FATE_COLORS, Coloring, NoteContext, diff_html, operation_texts, short_title
+from ..plots import FATE_COLORS, Coloring, diff_html
+from ..views import NoteContext, operation_texts, short_title
 
 KIND_FATE = {"merge": "merged", "update": "updated", "delete": "pruned", "create": "created"}
 VERDICT_COLORS = {"approve": "#1a7f37", "reject": "#cf222e", "edit": "#9a6700", "pending": "#6e7781"}
@@ -15,20 +16,24 @@ VERDICT_COLORS = {"approve": "#1a7f37", "reject": "#cf222e", "edit": "#9a6700", 
 CSS = """<style>
 .wb-root{font-family:Inter,system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;color:#1f2328;line-height:1.45}
 .wb-root .widget-label,.wb-root .widget-html-content,.wb-root button,.wb-root input,.wb-root textarea,.wb-root select{font-family:inherit;font-size:13px}
-.wb-header{display:flex;align-items:baseline;gap:14px;flex-wrap:wrap;padding:6px 2px 10px;border-bottom:1px solid #d0d7de;margin-bottom:6px}
-.wb-title{font-size:17px;font-weight:650;letter-spacing:-.01em}
-.wb-stat{display:inline-flex;flex-direction:column;align-items:flex-start;padding:2px 10px;border-left:3px solid #d0d7de}
-.wb-stat b{font-size:16px;font-variant-numeric:tabular-nums}.wb-stat span{font-size:11px;color:#57606a;text-transform:uppercase;letter-spacing:.04em}
+.wb-header{display:flex;align-items:center;gap:6px 18px;flex-wrap:wrap;padding:6px 2px 10px;border-bottom:1px solid #d0d7de;margin-bottom:6px}
+.wb-title{flex:0 0 auto;font-size:17px;font-weight:650;letter-spacing:-.01em;white-space:nowrap}
+.wb-stats{display:flex;flex:1 1 480px;flex-wrap:wrap;gap:6px 4px;min-width:0}
+.wb-stat{display:inline-flex;flex:0 0 auto;flex-direction:column;align-items:flex-start;padding:1px 9px;border-left:3px solid #d0d7de;white-space:nowrap}
+.wb-stat b{font-size:16px;font-variant-numeric:tabular-nums}.wb-stat span{font-size:10.5px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
 .wb-badge{display:inline-block;padding:0 7px;border-radius:10px;font-size:11.5px;font-weight:600;color:white;line-height:18px;white-space:nowrap}
 .wb-muted{color:#57606a}.wb-small{font-size:12px}
 .wb-notice{padding:8px 12px;border-radius:6px;margin:4px 0}
 .wb-notice.info{background:#ddf4ff;border:1px solid #54aeff66}.wb-notice.warn{background:#fff8c5;border:1px solid #d4a72c66}
 .wb-notice.error{background:#ffebe9;border:1px solid #ff818266}.wb-notice.ok{background:#dafbe1;border:1px solid #4ac26b66}
 .wb-table{border-collapse:collapse;width:100%;font-size:12.5px}
-.wb-table th{position:sticky;top:0;background:#f6f8fa;text-align:left;font-weight:600;padding:4px 8px;border-bottom:1px solid #d0d7de;white-space:nowrap}
-.wb-table td{padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
+.wb-table th{position:sticky;top:0;background:#f6f8fa;text-align:left;font-weight:600;padding:4px 8px;border-bottom:1px solid #d0d7de}
+.wb-table td{padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top;max-width:240px;overflow-wrap:anywhere}
 .wb-table tr:hover td{background:#f6f8fa}
-.wb-table td.text{max-width:520px;white-space:pre-wrap;word-break:break-word}
+.wb-table td.c-index{min-width:120px}.wb-table td.c-path{min-width:140px}.wb-table td.c-cluster{min-width:90px}
+.wb-table td.text{min-width:280px;max-width:560px;white-space:pre-line;overflow-wrap:break-word}
+.wb-table [title]{cursor:help}.wb-table span.count[title]{border-bottom:1px dotted #8c959f}
+.wb-root .jupyter-button{min-width:fit-content}
 .wb-scroll{max-height:420px;overflow:auto;border:1px solid #d0d7de;border-radius:6px}
 .wb-card{border:1px solid #d0d7de;border-radius:8px;padding:8px 12px;margin:6px 0;background:white}
 .wb-card h4{margin:0 0 4px;font-size:13px;font-weight:600}
@@ -64,7 +69,7 @@ def stats(items: Iterable[tuple[str, object, str | None]]) -> str:
 
 def header(title: str, counts: Mapping[str, object]) -> str:
     cells = stats((k, f"{v:,}" if isinstance(v, int) else v, None) for k, v in counts.items())
-    return f'<div class="wb-header"><span class="wb-title">{esc(title)}</span>{cells}</div>'
+    return f'<div class="wb-header"><span class="wb-title">{esc(title)}</span><div class="wb-stats">{cells}</div></div>'
 
 
 def fate_stats(counts: Mapping[str, int]) -> str:
@@ -85,29 +90,42 @@ def legend(coloring: Coloring, limit: int = 30) -> str:
 
 
 def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[str] = ("text",),
-          index_label: str = "id") -> str:
-    """An escaped, scrollable HTML table; list cells shown as counts with their first items."""
+          index_label: str = "id", text_limit: int = 280) -> str:
+    """An escaped, scrollable HTML table; list cells shown as counts, their items on hover.
+
+    Text columns get room (a minimum width) and wrap; a text longer than `text_limit` is cut,
+    with the whole text in the cell's `title` (shown on hover).
+    """
     if frame.empty:
         return '<div class="wb-muted wb-small">Nothing to show.</div>'
-    head = "".join(f"<th>{esc(c)}</th>" for c in [index_label, *frame.columns])
+    # headers may break after an underscore (support_<wbr>sessions) instead of widening the column
+    head = "".join(f"<th>{esc(c).replace('_', '_<wbr>')}</th>" for c in [index_label, *frame.columns])
+    css = {c: "c-" + "".join(ch if ch.isalnum() else "-" for ch in str(c)) for c in frame.columns}
     rows = []
     for key, row in frame.head(max_rows).iterrows():
-        cells = [f"<td><code>{esc(key)}</code></td>"]
+        cells = [f'<td class="c-index"><code>{esc(key)}</code></td>']
         for column, value in row.items():
-            css = ' class="text"' if column in text_columns else ""
-            cells.append(f"<td{css}>{_cell(value)}</td>")
+            if column in text_columns and isinstance(value, str):
+                cells.append(_text_cell(value, text_limit))
+            else:
+                cells.append(f'<td class="{css[column]}">{_cell(value)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     more = (f'<div class="wb-muted wb-small">… and {len(frame) - max_rows:,} more rows</div>'
             if len(frame) > max_rows else "")
     return f'<div class="wb-scroll"><table class="wb-table"><tr>{head}</tr>{"".join(rows)}</table></div>{more}'
 
 
+def _text_cell(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return f'<td class="text">{esc(text)}</td>'
+    return f'<td class="text" title="{esc(text)}">{esc(text[: limit - 1].rstrip())}…</td>'
+
+
 def _cell(value: object) -> str:
     if isinstance(value, (list, tuple)):
         if not value:
             return '<span class="wb-muted">—</span>'
-        shown = ", ".join(esc(v) for v in value[:3])
-        return f"{len(value)}: {shown}{' …' if len(value) > 3 else ''}"
+        return f'<span class="count" title="{esc(", ".join(map(str, value)))}">{len(value)}</span>'
     if isinstance(value, float):
         return f"{value:,.1f}"
     if isinstance(value, str) and value in FATE_COLORS:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-import plotly.graph_objects as go
 
 from .. import plots
 from ..analysis import Analysis, analyze, layout_umap
@@ -23,7 +22,7 @@ from ..io import load_corpus
 from ..launch import widget_check
 from ..records import MAX_SESSIONS, Corpus
 from ..review import Review
-from . import _html
+from . import _html, _static
 from .conflicts import ConflictTimeline
 from .explorer import Explorer
 from .review import ReviewPanel
@@ -38,12 +37,17 @@ def _default_focus(corpus: Corpus) -> Focus:
 
 
 class _Progress:
-    """An IntProgress shown while the notebook cell runs (nothing outside IPython)."""
+    """An IntProgress shown while the notebook cell runs (nothing outside IPython).
+
+    It is displayed with a display id and, when done, that display is replaced by an empty
+    output: the saved notebook (or Voila's page) then holds no reference to a widget that no
+    longer exists, so nothing says "Error displaying widget: model not found".
+    """
 
     def __init__(self, steps: int, enabled: bool = True) -> None:
         self.bar = w.IntProgress(value=0, min=0, max=steps, description="starting",
                                  style={"description_width": "initial"}, layout=w.Layout(width="480px"))
-        self.shown = False
+        self.handle = None
         if enabled:
             try:
                 from IPython import get_ipython
@@ -51,14 +55,21 @@ class _Progress:
             except ImportError:  # pragma: no cover
                 return
             if get_ipython() is not None:
-                display(self.bar)
-                self.shown = True
+                self.handle = display(self.bar, display_id=True)
+
+    @property
+    def shown(self) -> bool:
+        return self.handle is not None
 
     def step(self, text: str) -> None:
         self.bar.description = text
         self.bar.value = min(self.bar.max, self.bar.value + 1)
 
     def close(self) -> None:
+        """Clear the bar's display (then drop the model, which nothing shows any more)."""
+        if self.handle is not None:
+            self.handle.update({"text/plain": ""}, raw=True)
+            self.handle = None
         self.bar.close()
 
 
@@ -82,9 +93,10 @@ class Workbench:
         self.header = w.HTML()
         self.banner = w.HTML(_html.notice(f"<b>Widgets may not work here.</b> {_html.esc(self.problem)}", "error")
                              if self.problem else "")
-        self.sankey = go.FigureWidget(plots.fate_sankey(plan))
-        self.timeline = go.FigureWidget(plots.timeline(analysis.corpus, plan=plan))
-        self.heatmap = go.FigureWidget(plots.support_heatmap(analysis))
+        # plain figures (no callbacks needed): only the two maps are FigureWidgets
+        self.sankey = _static.figure_output(plots.fate_sankey(plan))
+        self.timeline = _static.figure_output(plots.timeline(analysis.corpus, plan=plan))
+        self.heatmap = _static.figure_output(plots.support_heatmap(analysis))
 
         context = w.Accordion(children=[self.timeline, self.heatmap],
                               titles=("Timeline: memory writes and sessions", "Support: clusters × sessions"))
@@ -149,9 +161,7 @@ class Workbench:
         self.review_panel.review = self._review
         self.conflicts.review = self._review
         self.explorer.plan = plan
-        with self.sankey.batch_update():
-            fig = plots.fate_sankey(plan)
-            self.sankey.data[0].update(fig.data[0])
+        _static.show(self.sankey, plots.fate_sankey(plan))
         self.tabs.selected_index = TABS.index("Review")
         self._render_header()
         return self

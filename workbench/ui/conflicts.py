@@ -12,10 +12,10 @@ import ipywidgets as w
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import plots
+from .. import plots, views
 from ..analysis import Analysis
 from ..review import Review
-from . import _html
+from . import _html, _static
 
 
 class ConflictTimeline:
@@ -25,13 +25,14 @@ class ConflictTimeline:
                  on_change: Callable[[Review], None] | None = None) -> None:
         self.analysis = analysis
         self.on_change = on_change
-        self.subjects = plots.conflict_subjects(analysis)
+        self.subjects = views.conflict_subjects(analysis)
         self._review = review
         self.pin_buttons: dict[str, w.Button] = {}
         self.subject = w.Dropdown(
             options=[(f"{s.label}  ·  {len(s.members)} values", s.id) for s in self.subjects],
             description="subject", layout=w.Layout(width="640px"), style={"description_width": "60px"})
-        self.figure = go.FigureWidget(go.Figure())
+        self.figure = go.Figure()  # the figure on view (plain plotly: pinning is done with the buttons)
+        self.plot = _static.figure_output()
         self.values = w.VBox()
         self.status = w.HTML()
         self.subject.observe(lambda _: self._render(), "value")
@@ -39,7 +40,7 @@ class ConflictTimeline:
             f"{len(self.subjects):,} subjects have contradicting values. The latest value wins unless you pin "
             "another one: pinning edits the operation that settles the conflict.", "info")
             if self.subjects else _html.notice("No conflicting notes in this corpus.", "ok"))
-        self.widget = w.VBox([w.HTML(_html.CSS), intro, self.subject, self.figure, self.status, self.values],
+        self.widget = w.VBox([w.HTML(_html.CSS), intro, self.subject, self.plot, self.status, self.values],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self._render()
@@ -55,14 +56,14 @@ class ConflictTimeline:
         self._render()
 
     @property
-    def current(self) -> plots.ConflictSubject | None:
+    def current(self) -> views.ConflictSubject | None:
         return next((s for s in self.subjects if s.id == self.subject.value), None)
 
     @property
     def history(self):
         """The chosen subject's values over time (a DataFrame, oldest first)."""
         subject = self.current
-        return plots.conflict_history(self.analysis, subject.members) if subject else None
+        return views.conflict_history(self.analysis, subject.members) if subject else None
 
     def pin(self, value_id: str) -> ConflictTimeline:
         """Make `value_id` (a note or session sentence of the chosen subject) the true value."""
@@ -82,7 +83,7 @@ class ConflictTimeline:
         subject = self.current
         if self._review is None or subject is None:
             return []
-        return plots.resolving_operations(self._review.plan, subject.members)
+        return views.resolving_operations(self._review.plan, subject.members)
 
     def _pinned(self, history) -> str | None:
         """The value the current decisions keep (an edit whose text is one of the values)."""
@@ -100,14 +101,12 @@ class ConflictTimeline:
         subject = self.current
         if subject is None:
             self.values.children = []
+            self.plot.outputs = ()
             return
         history = self.history
         pinned = self._pinned(history)
-        fig = plots.conflict_figure(history, pinned=pinned)
-        with self.figure.batch_update():
-            self.figure.data = []
-            self.figure.add_traces(fig.data)
-            self.figure.layout = fig.layout
+        self.figure = plots.conflict_figure(history, pinned=pinned)
+        _static.show(self.plot, self.figure)
         ops = self._operations()
         if self._review is None:
             self.status.value = _html.notice("No plan under review: values are shown, pinning is off.", "warn")
@@ -131,7 +130,7 @@ class ConflictTimeline:
                     f'<div class="wb-small wb-muted">stated in: {_html.esc(sessions)}</div></div>')
             button = w.Button(description="Pin as true" if value_id != winner else "Kept",
                               icon="thumb-tack", disabled=value_id == winner or not ops,
-                              layout=w.Layout(width="120px"))
+                              layout=w.Layout(width="auto", min_width="120px", flex="0 0 auto"))
             button.on_click(lambda _, v=value_id: self.pin(v))
             self.pin_buttons[value_id] = button
             rows.append(w.HBox([w.HTML(html, layout=w.Layout(flex="1")), button],

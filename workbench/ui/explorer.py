@@ -16,7 +16,7 @@ import ipywidgets as w
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import plots
+from .. import plots, views
 from ..analysis import Analysis, layout_umap
 from ..dream.plan import Plan
 from . import _html
@@ -38,8 +38,8 @@ class Explorer:
         self._selected: tuple[str, ...] = ()
         self.coords = analysis.coords
         self.layouts: dict[str, pd.DataFrame] = {"PCA": analysis.coords}
-        self._points = plots.map_points(analysis)
-        self._extra = plots.extra_points(analysis, insights=True, statements=True)
+        self._points = views.map_points(analysis)
+        self._extra = views.extra_points(analysis, insights=True, statements=True)
         self._ids = list(self._points.index)
         self._position = {note_id: i for i, note_id in enumerate(self._ids)}
 
@@ -64,11 +64,11 @@ class Explorer:
             value=None, description="cluster", layout=w.Layout(width="300px"), style={"description_width": "50px"})
         self.search = w.Text(placeholder="find notes: words in text or path ⏎", continuous_update=False,
                              layout=w.Layout(width="260px"))
-        self.clear = w.Button(description="clear selection", icon="times", layout=w.Layout(width="140px"))
+        self.clear = w.Button(description="clear selection", icon="times", layout=w.Layout(width="auto"))
         self.layout_choice = w.ToggleButtons(options=["PCA", "UMAP"], value="PCA", disabled=True,
                                              style={"button_width": "60px"}, tooltips=["fast linear layout",
                                                                                      "neighbourhood-preserving layout"])
-        self.status = w.HTML()
+        self.status = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 0 0 8px"))
         self.legend = w.HTML(_html.legend(plots.point_colors(analysis, color_by, plan, self._points)))
         self.table = w.HTML()
         self.details = w.HTML(layout=w.Layout(max_height=f"{height}px", overflow="auto", width="100%"))
@@ -79,32 +79,31 @@ class Explorer:
         self.clear.on_click(lambda _: self._pick(Picked((), "clear")))
         self.layout_choice.observe(self._on_layout_choice, "value")
 
-        toolbar = w.HBox([self.color_by, self.cluster, self.search, self.clear, self.layout_choice],
+        toolbar = w.HBox([self.color_by, self.cluster, self.search, self.clear, self.layout_choice, self.status],
                          layout=w.Layout(flex_flow="row wrap", align_items="center"))
         side = w.VBox([w.HTML("<b>Selected notes</b>"), self.details],
                       layout=w.Layout(flex="2 1 320px", min_width="300px", padding="0 0 0 10px"))
         main = w.HBox([w.VBox([self.figure], layout=w.Layout(flex="3 1 520px")), side],
                       layout=w.Layout(flex_flow="row wrap", width="100%"))
-        self.widget = w.VBox([w.HTML(_html.CSS), toolbar, w.HBox([self.legend, self.status],
-                                              layout=w.Layout(justify_content="space-between")),
-                              main, self.table], layout=w.Layout(width="100%"))
+        self.widget = w.VBox([w.HTML(_html.CSS), toolbar, self.legend, main, self.table],
+                             layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self._render_selection()
 
         self.layout_thread: threading.Thread | None = None
         if layout is not None and len(self._ids) >= 5:
-            self.status.value = '<span class="wb-muted wb-small">PCA layout · computing UMAP in the background…</span>'
+            self.status.value = '<span class="wb-muted wb-small" style="white-space:nowrap">PCA layout · computing UMAP in the background…</span>'
             self.layout_thread = threading.Thread(target=self._compute_layout, args=(layout,), daemon=True,
                                                   name="workbench-umap")
             self.layout_thread.start()
         else:
-            self.status.value = '<span class="wb-muted wb-small">PCA layout</span>'
+            self.status.value = '<span class="wb-muted wb-small" style="white-space:nowrap">PCA layout</span>'
 
     # -- public state ---------------------------------------------------------------------------
     @property
     def selection(self) -> pd.DataFrame:
         """The selected notes (full text, cluster, duplicates, conflicts, sessions; fate with a plan)."""
-        return plots.notes_table(self.analysis, self._selected, self._plan)
+        return views.notes_table(self.analysis, self._selected, self._plan)
 
     @selection.setter
     def selection(self, ids: Iterable[str] | Picked | None) -> None:
@@ -147,8 +146,10 @@ class Explorer:
 
     def _pick(self, picked: Picked) -> None:
         self._selected = picked.ids
+        positions = [self._position[i] for i in picked.ids]
         with self._lock, self.figure.batch_update():
-            self.notes_trace.selectedpoints = [self._position[i] for i in picked.ids] if picked.ids else None
+            self.notes_trace.selectedpoints = positions if picked.ids else None
+            self.notes_trace.marker.line = plots.selection_outline(len(self._ids), positions)
             self._draw_links()
         self._render_selection()
 
@@ -164,7 +165,7 @@ class Explorer:
             self._pick(Picked(tuple(ids), "cluster"))
 
     def _on_search(self, change) -> None:
-        self._pick(Picked(tuple(plots.search_notes(self.analysis, change["new"])), "search"))
+        self._pick(Picked(tuple(views.search_notes(self.analysis, change["new"])), "search"))
 
     def _on_layout_choice(self, change) -> None:
         self._show_layout(self.layouts[change["new"]])
@@ -181,7 +182,7 @@ class Explorer:
     def _draw_links(self) -> None:
         extra = self._extra[self._extra["kind"] == "session"]
         coords = pd.concat([self.coords[["x", "y"]], extra[["x", "y"]]]) if len(extra) else self.coords
-        links = plots.link_segments(self.analysis, self._selected if self._selected else None, coords,
+        links = views.link_segments(self.analysis, self._selected if self._selected else None, coords,
                                     max_links=self.max_links)
         for trace, kind in ((self.figure.data[1], "duplicate"), (self.figure.data[2], "conflict")):
             seg = links[kind]
@@ -190,7 +191,7 @@ class Explorer:
     def _render_selection(self) -> None:
         frame = self.selection
         fates = frame["fate"].to_dict() if "fate" in frame else None
-        self.details.value = _html.note_cards(plots.note_context(self.analysis, list(frame.index[:20])), fates)
+        self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20])), fates)
         if frame.empty:
             self.table.value = ('<div class="wb-muted wb-small">No selection: drag a box or lasso on the map, '
                                 "click a point, pick a cluster or search.</div>")
@@ -211,13 +212,13 @@ class Explorer:
             self.status.value = (f'<span class="wb-small" style="color:#cf222e">UMAP layout failed '
                                  f"({_html.esc(exc)}); keeping PCA</span>")
             return
-        self.status.value = '<span class="wb-small" style="color:#1a7f37">UMAP layout ready</span>'
+        self.status.value = '<span class="wb-small" style="color:#1a7f37;white-space:nowrap">UMAP layout ready</span>'
 
     def _show_layout(self, coords: pd.DataFrame) -> None:
         with self._lock:
             self.coords = coords
-            self._points = plots.map_points(self.analysis, coords)
-            self._extra = extra = plots.extra_points(self.analysis, coords, insights=True, statements=True)
+            self._points = views.map_points(self.analysis, coords)
+            self._extra = extra = views.extra_points(self.analysis, coords, insights=True, statements=True)
             with self.figure.batch_update():
                 self.notes_trace.x = self._points["x"].to_numpy()
                 self.notes_trace.y = self._points["y"].to_numpy()

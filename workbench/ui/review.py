@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ipywidgets as w
 
-from .. import plots
+from .. import views
 from ..analysis import Analysis
 from ..dream.plan import Operation
 from ..errors import WorkbenchError
@@ -55,7 +55,7 @@ class OperationCard:
         blocked = review.blocked().get(self.op.id)
         self.body.value = _html.operation(
             self.op, session_titles=self.panel.session_titles, decision=verdict,
-            documents=plots.operation_documents(review.plan, self.op, edited), edited=edited,
+            documents=views.operation_documents(review.plan, self.op, edited), edited=edited,
         ) + (_html.notice(f"Blocked: {_html.esc(blocked)}", "warn") if blocked else "")
         for button, name in ((self.approve_button, "approve"), (self.reject_button, "reject"),
                              (self.edit_button, "edit")):
@@ -76,7 +76,8 @@ class ExportBox:
                                 layout=w.Layout(width="auto"))
         self.allow_large = w.Checkbox(value=False, description="allow a change above the guardrail caps",
                                       indent=False, layout=w.Layout(width="auto"))
-        self.button = w.Button(description="Export snapshot", icon="download", button_style="primary")
+        self.button = w.Button(description="Export snapshot", icon="download", button_style="primary",
+                               layout=w.Layout(width="auto"))
         self.result = w.HTML()
         self.snapshot: Snapshot | None = None
         self.button.on_click(lambda _: self.export())
@@ -127,16 +128,18 @@ class ReviewPanel:
         self.prev_button = w.Button(icon="chevron-left", layout=w.Layout(width="36px"))
         self.next_button = w.Button(icon="chevron-right", layout=w.Layout(width="36px"))
         self.page_label = w.HTML()
-        self.approve_group = w.Button(description="Approve group", icon="check-circle", button_style="success")
-        self.reject_group = w.Button(description="Reject group", icon="times-circle", button_style="danger")
-        self.approve_all = w.Button(description="Approve all pending", icon="check-square")
-        self.reject_all = w.Button(description="Reject all pending", icon="minus-square")
+        self.approve_group = w.Button(description="Approve group", icon="check-circle", button_style="success",
+                                      layout=w.Layout(width="auto"))
+        self.reject_group = w.Button(description="Reject group", icon="times-circle", button_style="danger",
+                                     layout=w.Layout(width="auto"))
+        self.approve_all = w.Button(description="Approve all pending", icon="check-square", layout=w.Layout(width="auto"))
+        self.reject_all = w.Button(description="Reject all pending", icon="minus-square", layout=w.Layout(width="auto"))
         self.mode = w.ToggleButtons(options=["manual", "automatic"], value="manual", style={"button_width": "90px"})
         self.confidence = w.FloatSlider(value=0.8, min=0.0, max=1.0, step=0.01, description="min confidence",
                                         readout_format=".2f", disabled=True, style={"description_width": "100px"},
                                         layout=w.Layout(width="360px"))
         self.auto_button = w.Button(description="Approve at or above the bar", icon="magic", disabled=True,
-                                    layout=w.Layout(width="230px"))
+                                    layout=w.Layout(width="auto"))
         self.summary = w.HTML()
         self.cards_box = w.VBox()
         self.export_box = ExportBox(self, folder)

@@ -19,7 +19,7 @@ import ipywidgets as w
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import plots
+from .. import plots, views
 from ..analysis import Analysis
 from ..dream.offline import dream_offline
 from ..dream.plan import Plan
@@ -47,7 +47,7 @@ class FocusTuner:
         self._a: tuple[Focus, Plan] | None = None
         self._holding = False
         self._debounce = Debouncer(self._update, wait)
-        self._points = plots.map_points(analysis)
+        self._points = views.map_points(analysis)
         form = FocusForm.from_focus(self._base, self.defaults)
         n_sessions = len(analysis.corpus.sessions)
 
@@ -86,10 +86,11 @@ class FocusTuner:
         fig = plots.embedding_map(analysis, color_by="cluster", legend=False, height=height)
         fig.update_layout(title_text="Fate of every note under this focus", dragmode="pan")
         self.figure = go.FigureWidget(fig)
-        self.pin_button = w.Button(description="Pin as A", icon="thumb-tack", tooltip="compare another focus with this one")
-        self.clear_button = w.Button(description="Clear A", icon="times", disabled=True)
+        self.pin_button = w.Button(description="Pin as A", icon="thumb-tack", tooltip="compare another focus with this one",
+                                   layout=w.Layout(width="auto"))
+        self.clear_button = w.Button(description="Clear A", icon="times", disabled=True, layout=w.Layout(width="auto"))
         self.review_button = w.Button(description="Review this plan →", button_style="primary", icon="check",
-                                      disabled=on_review is None)
+                                      disabled=on_review is None, layout=w.Layout(width="auto"))
         self.ab = w.HTML()
         self.pin_button.on_click(lambda _: self.pin_a())
         self.clear_button.on_click(lambda _: self.clear_a())
@@ -152,7 +153,7 @@ class FocusTuner:
         """Notes whose fate differs between the pinned plan A and the current plan B."""
         if self._a is None or self._plan is None:
             return pd.DataFrame(columns=["title", "a", "b"], index=pd.Index([], name="id"))
-        return plots.fate_differences(self._a[1], self._plan)
+        return views.fate_differences(self._a[1], self._plan)
 
     def refresh(self) -> FocusTuner:
         """Re-plan now, on this thread (what the debounce timer does after a change)."""
@@ -233,7 +234,7 @@ class FocusTuner:
                              f'{summary["notes_in"]:,} → {summary["notes_out"]:,} notes · '
                              f'deletes {summary["deleted_share"]:.0%}, rewrites {summary["rewritten_share"]:.0%} · '
                              f'<span class="wb-muted">planned in {elapsed:.2f} s</span></span>')
-        self.counts.value = f'<div style="display:flex;gap:4px;margin:4px 0">{_html.fate_stats(plots.fate_counts(plan))}</div>'
+        self.counts.value = f'<div style="display:flex;gap:4px;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
         self.scopes.value = _html.scopes(focus.scopes.describe())
         self.changes.value = _html.changes(plan, limit=150)
         self.instructions_count.value = self._count_html()
@@ -252,7 +253,7 @@ class FocusTuner:
         plan_b, focus_b = self._plan, self.focus
         column = lambda name, focus, plan: (  # noqa: E731
             f'<div style="flex:1;min-width:260px"><b>{name}</b>'
-            f'<div style="display:flex;gap:2px;flex-wrap:wrap;margin:4px 0">{_html.fate_stats(plots.fate_counts(plan))}</div>'
+            f'<div style="display:flex;gap:2px;flex-wrap:wrap;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
             f'{_html.scopes(focus.scopes.describe())}'
             f'<div class="wb-small wb-muted">{_html.esc(_knobs(focus))}</div></div>')
         diff = self.differences

@@ -1,0 +1,470 @@
+"""Tables and lookups the views show: pure functions over Analysis, Plan and Review; no plotting, no widgets.
+
+    views.notes_table(analysis, ["mem_3#0"], plan)   # the selected notes, in full
+    views.plan_frame(plan)                           # one row per operation
+    views.conflict_history(analysis, subject.members)
+
+`workbench.plots` draws these; `workbench.ui` shows them; a notebook can use them directly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .dream.plan import Operation, Plan
+
+FATES = ("kept", "merged", "updated", "pruned", "created")
+TITLE_LIMIT = 60
+
+
+def short_title(text: str, limit: int = TITLE_LIMIT) -> str:
+    """The first line of a text, whitespace collapsed, cut to `limit` characters with an ellipsis."""
+    line = " ".join(str(text).strip().split("\n", 1)[0].split())
+    line = re.sub(r"^[#>*\-+\s]+", "", line)
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def top_folder(path: str) -> str:
+    """The top-level folder of a path (`/people/ann.md` → `/people`), `/` for files at the root."""
+    return "/" + path.lstrip("/").split("/", 1)[0] if path.count("/") > 1 else "/"
+
+
+# --- the map --------------------------------------------------------------------------------
+
+
+def map_points(analysis: Analysis, coords: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per note in `analysis.note_ids` order: x, y, title, path, folder, cluster, age, support."""
+    coords = analysis.coords if coords is None else coords
+    ids = pd.Index(analysis.note_ids, name="id")
+    notes = analysis.corpus.note_by_id
+    frame = pd.DataFrame(index=ids)
+    frame["x"] = coords["x"].reindex(ids).to_numpy(dtype=float)
+    frame["y"] = coords["y"].reindex(ids).to_numpy(dtype=float)
+    frame["title"] = [short_title(notes[i].text) for i in ids]
+    frame["path"] = [notes[i].path for i in ids]
+    frame["folder"] = [top_folder(p) for p in frame.path]
+    if len(analysis.clusters):
+        frame["cluster"] = analysis.clusters["cluster"].reindex(ids).fillna(-1).astype(int).to_numpy()
+        frame["cluster_label"] = analysis.clusters["label"].reindex(ids).fillna("unclustered").to_numpy()
+    else:
+        frame["cluster"], frame["cluster_label"] = -1, "unclustered"
+    status = analysis.notes
+    for column, default in (("age_days", 0.0), ("support_sessions", 0)):
+        values = status[column].reindex(ids) if column in getattr(status, "columns", ()) else None
+        frame[column] = values.fillna(default).to_numpy() if values is not None else default
+    return frame
+
+
+@dataclass(frozen=True)
+class Links:
+    """One kind of link as None-separated x/y arrays, with how many exist and how many are drawn."""
+
+    kind: str
+    x: tuple
+    y: tuple
+    shown: int
+    total: int
+
+    @property
+    def name(self) -> str:
+        more = f", {self.shown} of {self.total}" if self.total > self.shown else ""
+        return f"{self.kind} links ({self.shown}{more})" if self.total else f"{self.kind} links"
+
+
+def link_pairs(analysis: Analysis, ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """Duplicate (representative → member) and conflict (older → newer) pairs touching `ids`."""
+    wanted = set(ids)
+    duplicates = [(g.representative, m) for g in analysis.duplicates if wanted.intersection(g.notes)
+                  for m in g.notes if m != g.representative]
+    conflicts = [(c.older, c.newer) for c in analysis.conflicts if c.older in wanted or c.newer in wanted]
+    return {"duplicate": duplicates, "conflict": conflicts}
+
+
+def link_segments(analysis: Analysis, ids: Iterable[str] | None, coords: pd.DataFrame, *,
+                  max_links: int = 300) -> dict[str, Links]:
+    """Line segments for duplicate and conflict links touching `ids` (none when `ids` is None)."""
+    pairs = link_pairs(analysis, ids) if ids is not None else {"duplicate": [], "conflict": []}
+    x_of, y_of = coords["x"], coords["y"]
+    out = {}
+    for kind, found in pairs.items():
+        drawable = [(a, b) for a, b in found if a in x_of.index and b in x_of.index]
+        shown = drawable[:max_links]
+        xs: list = []
+        ys: list = []
+        for a, b in shown:
+            xs += [float(x_of[a]), float(x_of[b]), None]
+            ys += [float(y_of[a]), float(y_of[b]), None]
+        out[kind] = Links(kind, tuple(xs), tuple(ys), len(shown), len(drawable))
+    return out
+
+
+def extra_points(analysis: Analysis, coords: pd.DataFrame | None = None, *, insights: bool = True,
+                 statements: bool = False, max_statements: int = 5_000) -> pd.DataFrame:
+    """Candidate insights and session fact sentences placed near the notes they resemble.
+
+    A point sits at the similarity-weighted mean of its five most similar notes, which works
+    for any layout (PCA or UMAP) without refitting it.
+    """
+    from .analysis import top_matches
+
+    coords = analysis.coords if coords is None else coords
+    columns = ["x", "y", "kind", "title"]
+    if not len(analysis.note_ids):
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="id"))
+    row = {s.id: i for i, s in enumerate(analysis.statements)}
+    ids, kinds, titles, vectors = [], [], [], []
+    if insights:
+        for candidate in analysis.insights:
+            rows = [row[s] for s in candidate.statements if s in row]
+            if rows:
+                ids.append(candidate.id)
+                kinds.append("insight")
+                titles.append(short_title(candidate.text))
+                vectors.append(analysis.statement_vectors[rows].mean(axis=0))
+    if statements:
+        in_conflict = {c.newer for c in analysis.conflicts if c.source == "session"}
+        chosen = [s for s in analysis.statements if s.kind or s.id in in_conflict][:max_statements]
+        for s in chosen:
+            ids.append(s.id)
+            kinds.append("session")
+            titles.append(short_title(s.text))
+            vectors.append(analysis.statement_vectors[row[s.id]])
+    if not ids:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="id"))
+    matrix = np.vstack(vectors).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    index, sims = top_matches(matrix / norms, analysis.vectors, k=5)
+    note_xy = coords[["x", "y"]].reindex(analysis.note_ids).to_numpy(dtype=float)
+    weights = np.clip(sims, 1e-3, None)
+    xy = (note_xy[index] * weights[..., None]).sum(axis=1) / weights.sum(axis=1, keepdims=True)
+    return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "kind": kinds, "title": titles},
+                        index=pd.Index(ids, name="id"))
+
+
+# --- selections and details ------------------------------------------------------------------
+
+
+def search_notes(analysis: Analysis, query: str) -> list[str]:
+    """Ids of notes whose text or path contains every word of `query` (case-insensitive)."""
+    words = [w for w in query.lower().split() if w]
+    if not words:
+        return []
+    return [n.id for n in analysis.corpus.notes
+            if all(w in f"{n.path} {n.text}".lower() for w in words)]
+
+
+def notes_table(analysis: Analysis, ids: Iterable[str], plan: Plan | None = None) -> pd.DataFrame:
+    """Full notes for `ids` (in map order): path, text, cluster, age, support, duplicates, conflicts, sessions, fate."""
+    wanted = [i for i in dict.fromkeys(ids) if i in analysis.corpus.note_by_id]
+    columns = ["path", "text", "cluster", "age_days", "support_sessions", "duplicates", "conflicts", "sessions"]
+    if plan is not None:
+        columns.append("fate")
+    if not wanted:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="id"))
+    notes = analysis.corpus.note_by_id
+    twins: dict[str, list[str]] = defaultdict(list)
+    for group in analysis.duplicates:
+        for m in group.notes:
+            twins[m] += [o for o in group.notes if o != m]
+    rivals: dict[str, list[str]] = defaultdict(list)
+    for pair in analysis.conflicts:
+        rivals[pair.older].append(pair.newer)
+        rivals[pair.newer].append(pair.older)
+    mentions = analysis.mentions
+    near = mentions[mentions.note.isin(wanted)].drop_duplicates(["note", "session"]).sort_values("session")
+    sessions = near.groupby("note")["session"].agg(list).to_dict()
+    label = (analysis.clusters["label"].reindex(wanted).fillna("unclustered").tolist() if len(analysis.clusters)
+             else ["unclustered"] * len(wanted))
+    status = analysis.notes.reindex(wanted) if len(analysis.notes) else pd.DataFrame(index=wanted)
+    age = status["age_days"].fillna(0.0).astype(float).tolist() if "age_days" in status else [0.0] * len(wanted)
+    support = (status["support_sessions"].fillna(0).astype(int).tolist() if "support_sessions" in status
+               else [0] * len(wanted))
+    fates = plan.fates() if plan is not None else {}
+    rows = []
+    for k, i in enumerate(wanted):
+        row = {"id": i, "path": notes[i].path, "text": notes[i].text, "cluster": label[k], "age_days": age[k],
+               "support_sessions": support[k], "duplicates": twins.get(i, []), "conflicts": rivals.get(i, []),
+               "sessions": sessions.get(i, [])}
+        if plan is not None:
+            row["fate"] = fates.get(i, "kept")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["id", *columns]).set_index("id")
+
+
+def duplicates_frame(analysis: Analysis) -> pd.DataFrame:
+    """One row per note of each duplicate group: group id, path, text, and whether it is the representative."""
+    notes = analysis.corpus.note_by_id
+    rows = [{"id": m, "group": g.id, "path": notes[m].path if m in notes else "",
+             "text": notes[m].text if m in notes else "", "representative": m == g.representative}
+            for g in analysis.duplicates for m in g.notes]
+    return pd.DataFrame(rows, columns=["id", "group", "path", "text", "representative"]).set_index("id")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A session sentence close to a note."""
+
+    session_id: str
+    session_title: str
+    turn_id: str
+    quote: str
+    relation: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class NoteContext:
+    """What the reader needs next to a note: its duplicates, its conflicts, the sessions that mention it."""
+
+    id: str
+    path: str
+    text: str
+    duplicates: tuple[tuple[str, str], ...]  # (note id, text)
+    conflicts: tuple[tuple[str, str, str], ...]  # (id, text, detail)
+    mentions: tuple[Mention, ...]
+
+
+def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 5) -> list[NoteContext]:
+    """Duplicates, conflicts and mentioning sessions of each note in `ids`."""
+    corpus = analysis.corpus
+    notes = corpus.note_by_id
+    statements = {s.id: s for s in analysis.statements}
+    titles = {s.id: s.title for s in corpus.sessions}
+    text_of = lambda i: notes[i].text if i in notes else statements[i].text if i in statements else i  # noqa: E731
+    wanted = set(ids)
+    near = analysis.mentions[analysis.mentions.note.isin(wanted)].sort_values(
+        ["note", "similarity"], ascending=[True, False])
+    by_note = {k: g.head(max_mentions) for k, g in near.groupby("note")}
+    out = []
+    for i in ids:
+        if i not in notes:
+            continue
+        dups = tuple((m, notes[m].text) for g in analysis.duplicates if i in g.notes for m in g.notes if m != i)
+        rivals = tuple(((c.newer if c.older == i else c.older), text_of(c.newer if c.older == i else c.older), c.detail)
+                       for c in analysis.conflicts if i in (c.older, c.newer))
+        rows = by_note.get(i)
+        mentions = tuple(
+            Mention(r.session, titles.get(r.session, r.session), statements[r.statement].turn_id,
+                    statements[r.statement].text, r.relation, float(r.similarity))
+            for r in rows.itertuples()) if rows is not None else ()
+        out.append(NoteContext(i, notes[i].path, notes[i].text, dups, rivals, mentions))
+    return out
+
+
+# --- conflicts ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConflictSubject:
+    """Notes and session sentences that give one subject different values (a connected group)."""
+
+    id: str
+    label: str
+    members: tuple[str, ...]
+    details: tuple[str, ...]
+
+
+def conflict_subjects(analysis: Analysis) -> list[ConflictSubject]:
+    """Conflict pairs grouped into subjects (connected components), newest value's title as label."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pair in analysis.conflicts:
+        parent[find(pair.older)] = find(pair.newer)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for member in list(parent):
+        groups[find(member)].append(member)
+    details: dict[str, list[str]] = defaultdict(list)
+    for pair in analysis.conflicts:
+        details[find(pair.older)].append(pair.detail)
+    out = []
+    for root, members in groups.items():
+        frame = conflict_history(analysis, members)
+        newest = frame.iloc[-1]
+        first_note = next((m for m in frame.index if m in analysis.corpus.note_by_id), frame.index[0])
+        out.append(ConflictSubject(f"subject-{first_note}", short_title(newest["text"], 70), tuple(frame.index),
+                                   tuple(dict.fromkeys(details[root]))))
+    return sorted(out, key=lambda s: (-len(s.members), s.id))
+
+
+def conflict_history(analysis: Analysis, members: Iterable[str]) -> pd.DataFrame:
+    """The values of one subject over time: source (note/session), text, time, path, sessions stating it."""
+    notes = analysis.corpus.note_by_id
+    statements = {s.id: s for s in analysis.statements}
+    titles = {s.id: s.title for s in analysis.corpus.sessions}
+    turn_session = {t.id: t.session_id for t in analysis.corpus.turns}
+    status = analysis.notes
+    rows = []
+    for m in members:
+        if m in notes:
+            note = notes[m]
+            stated = set(status.at[m, "supported_by"]) if m in status.index else set()
+            stated |= {turn_session[t] for t in note.evidence if t in turn_session}
+            rows.append({"id": m, "source": "note", "text": note.text, "at": note.updated_at, "path": note.path,
+                         "sessions": sorted(stated), "session_titles": [titles.get(s, s) for s in sorted(stated)]})
+        elif m in statements:
+            s = statements[m]
+            rows.append({"id": m, "source": "session", "text": s.text, "at": s.at, "path": "",
+                         "sessions": [s.session_id], "session_titles": [titles.get(s.session_id, s.session_id)]})
+    frame = pd.DataFrame(rows, columns=["id", "source", "text", "at", "path", "sessions", "session_titles"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame = frame.sort_values(["at", "id"], na_position="first").set_index("id")
+    frame["latest"] = False
+    if len(frame):
+        frame.iloc[-1, frame.columns.get_loc("latest")] = True
+    return frame
+
+
+def resolving_operations(plan: Plan, members: Iterable[str]) -> list[Operation]:
+    """The update operations of `plan` that settle a conflict among `members`."""
+    wanted = set(members)
+    return [op for op in plan.operations if op.kind == "update" and op.reason == "conflict"
+            and (wanted & {t.id for t in op.targets} or (op.result is not None and op.result.note_id in wanted))]
+
+
+# --- plans ----------------------------------------------------------------------------------------
+
+
+def plan_frame(plan: Plan) -> pd.DataFrame:
+    """One row per operation, in plan order: kind, reason, confidence, target ids, result text, rationale."""
+    rows = [{"id": op.id, "kind": op.kind, "reason": op.reason, "confidence": op.confidence,
+             "targets": [t.id for t in op.targets], "result": op.result.text if op.result is not None else None,
+             "rationale": op.rationale} for op in plan.operations]
+    return pd.DataFrame(rows, columns=["id", "kind", "reason", "confidence", "targets", "result",
+                                       "rationale"]).set_index("id")
+
+
+def fate_counts(plan: Plan) -> dict[str, int]:
+    """How many input notes are kept, merged, updated, pruned, and how many notes are created."""
+    counts = Counter(plan.fates().values())
+    out = {fate: counts.get(fate, 0) for fate in FATES}
+    out["created"] = sum(1 for op in plan.operations if op.kind == "create")
+    return out
+
+
+def fate_flows(plan: Plan) -> list[tuple[str, str, int]]:
+    """(source, target, count) flows: input notes → fate → output notes (or removed / folded in)."""
+    counts = fate_counts(plan)
+    fates = plan.fates()
+    flows = [("input notes", fate, counts[fate]) for fate in ("kept", "merged", "updated", "pruned")]
+    flows.append(("sessions", "created", counts["created"]))
+    survivors: dict[str, set[str]] = {"merged": set(), "updated": set()}
+    for op in plan.operations:
+        if op.kind in ("merge", "update") and op.result is not None and op.result.note_id:
+            survivors["merged" if op.kind == "merge" else "updated"].add(op.result.note_id)
+    for fate in ("merged", "updated"):
+        kept = sum(1 for note_id in survivors[fate] if fates.get(note_id) == fate)
+        flows.append((fate, "output notes", kept))
+        flows.append((fate, "folded into another note", counts[fate] - kept))
+    flows.append(("kept", "output notes", counts["kept"]))
+    flows.append(("created", "output notes", counts["created"]))
+    flows.append(("pruned", "removed", counts["pruned"]))
+    return [f for f in flows if f[2] > 0]
+
+
+def fate_differences(plan_a: Plan, plan_b: Plan) -> pd.DataFrame:
+    """Notes whose fate differs between two plans, and insights only one of them creates."""
+    fa, fb = plan_a.fates(), plan_b.fates()
+    notes = {n.id: n for n in plan_a.input_notes or plan_b.input_notes}
+    rows = [{"id": i, "title": short_title(notes[i].text) if i in notes else i, "a": fa.get(i, "kept"),
+             "b": fb.get(i, "kept")} for i in sorted(set(fa) | set(fb)) if fa.get(i, "kept") != fb.get(i, "kept")]
+    created_a = {op.result.text: op.id for op in plan_a.operations if op.kind == "create" and op.result}
+    created_b = {op.result.text: op.id for op in plan_b.operations if op.kind == "create" and op.result}
+    for text in sorted(set(created_a) ^ set(created_b)):
+        rows.append({"id": created_a.get(text) or created_b.get(text), "title": short_title(text),
+                     "a": "created" if text in created_a else "—", "b": "created" if text in created_b else "—"})
+    return pd.DataFrame(rows, columns=["id", "title", "a", "b"]).set_index("id")
+
+
+def support_matrix(analysis: Analysis, *, bar: float | None = None, max_clusters: int = 30) -> pd.DataFrame:
+    """Cluster × session counts of session sentences that restate a note of the cluster."""
+    bar = analysis.bars.get("support", 0.0) if bar is None else bar
+    mentions = analysis.mentions
+    hits = mentions[(mentions.relation == "duplicate") & (mentions.similarity >= bar)]
+    sessions = sorted(analysis.corpus.sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))
+    columns = [s.id for s in sessions]
+    if hits.empty or not len(analysis.clusters):
+        return pd.DataFrame(index=pd.Index([], name="cluster"), columns=columns, dtype=int)
+    labels = analysis.clusters["cluster"].map(
+        lambda c: f"{c}: {analysis.cluster_labels.get(int(c), '')}" if c >= 0 else "unclustered")
+    table = pd.crosstab(hits.note.map(labels), hits.session)
+    table = table.reindex(columns=columns, fill_value=0)
+    order = table.sum(axis=1).sort_values(ascending=False).index[:max_clusters]
+    table = table.loc[order]
+    table.index.name = "cluster"
+    return table
+
+
+# --- before and after -----------------------------------------------------------------------------
+
+
+def diff_rows(before: str, after: str) -> list[tuple[str, str, str]]:
+    """Side-by-side rows (tag, left, right): tag is equal, removed, added or changed."""
+    a, b = before.splitlines(), after.splitlines()
+    rows = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            rows += [("equal", x, y) for x, y in zip(a[i1:i2], b[j1:j2], strict=True)]
+        elif tag == "delete":
+            rows += [("removed", x, "") for x in a[i1:i2]]
+        elif tag == "insert":
+            rows += [("added", "", y) for y in b[j1:j2]]
+        else:
+            old, new = a[i1:i2], b[j1:j2]
+            for k in range(max(len(old), len(new))):
+                x, y = (old[k] if k < len(old) else ""), (new[k] if k < len(new) else "")
+                rows.append(("changed" if x and y else "removed" if x else "added", x, y))
+    return rows
+
+
+def operation_texts(op: Operation) -> tuple[str, str]:
+    """Before and after of one operation at note level: the targets' texts, then the result."""
+    before = "\n".join(t.text for t in op.targets)
+    after = op.result.text if op.result is not None and op.kind != "delete" else ""
+    return before, after
+
+
+def operation_documents(plan: Plan, op: Operation, content: str | None = None) -> list[tuple[str, str, str]]:
+    """(path, before, after) of every document the operation alone changes (with an edited result)."""
+    from .dream.plan import apply_operations
+
+    store = plan.input_store
+    if store is None:
+        return []
+    after = apply_operations(store, [op], at=None, edits={op.id: content} if content else None)
+    paths = {t.path for t in op.targets} | ({op.result.path} if op.result is not None else set())
+    out = []
+    for path in sorted(paths):
+        old = store.by_path.get(path)
+        new = after.by_path.get(path)
+        before, after_text = (old.content if old else ""), (new.content if new else "")
+        if before != after_text:
+            out.append((path, before, after_text))
+    return out
+
+
+__all__ = [
+    "FATES", "TITLE_LIMIT", "Links", "Mention", "NoteContext", "ConflictSubject",
+    "short_title", "top_folder", "map_points", "link_pairs", "link_segments", "extra_points",
+    "search_notes", "notes_table", "duplicates_frame", "note_context",
+    "conflict_subjects", "conflict_history", "resolving_operations",
+    "plan_frame", "fate_counts", "fate_flows", "fate_differences", "support_matrix",
+    "diff_rows", "operation_texts", "operation_documents",
+]
