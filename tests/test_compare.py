@@ -4,7 +4,8 @@ import pytest
 
 from workbench.compare import compare, profile, proper_nouns
 
-NAMES = proper_nouns(["Ask Priya or Tomás.", "Then Mei and Priya met Jenkins and GitHub Actions."])
+NAMES = proper_nouns(["Ask Priya or Tomás.", "Then Mei and Priya met Jenkins and GitHub Actions.",
+                      "So Alba, Yara, Olu and Hannah came."])
 
 
 def relation(older: str, newer: str) -> str:
@@ -26,7 +27,10 @@ def relation(older: str, newer: str) -> str:
     ("CI runs on Jenkins at `jenkins.internal`.", "CI moved from Jenkins to GitHub Actions on May 5; Jenkins is retired.", "conflict"),
     # role swap (PAWS-style): never a duplicate
     ("Priya reviews every migration that Mei writes.", "Mei reviews every migration that Priya writes.", "distinct"),
+    # a handover announced by the newer note
+    ("Olu owns the on-call rotation schedule.", "Hannah took over the on-call rotation schedule from Olu.", "conflict"),
     # same shape, different subject: not a conflict either
+    ("Alba adopted a rescue dog in May.", "Yara adopted a rescue dog in May.", "distinct"),
     ("Unit tests run with `pytest -m unit`.", "Integration tests run with `pytest -m integration`.", "distinct"),
     ("Makefiles must use tabs for recipe indentation.", "Python files never use tabs; indentation is 4 spaces.", "distinct"),
     ("The Sentry project for the API is `ledgerline-api`.",
