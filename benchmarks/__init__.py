@@ -41,14 +41,17 @@ class Section:
     lines: list[str] = field(default_factory=list)  # interpretation, generated from the numbers
     skipped: str | None = None
     seconds: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average when it started and ended
+    quick: bool = False  # quick sizes: targets are shown, not judged
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
         self.tables.append((list(header), [[cell(v) for v in row] for row in rows]))
 
     def target(self, what: str, value: float | None, limit: float, unit: str, *, at_least: bool = False,
                digits: int = 2) -> bool | None:
-        met = None if value is None else (value >= limit if at_least else value <= limit)
+        met = None if value is None or self.quick else (value >= limit if at_least else value <= limit)
         measured = "not measured" if value is None else f"{value:.{digits}f} {unit}".strip()
+        measured += " (quick size)" if self.quick else ""
         self.targets.append(Target(what, measured, f"{'≥' if at_least else '≤'} {limit:g} {unit}".strip(), met))
         return met
 
@@ -61,8 +64,13 @@ def cell(value: object) -> str:
     return str(value)
 
 
+def judged(met: bool | None, yes: str, no: str) -> str:
+    """Words for a verdict; at quick sizes nothing is judged."""
+    return {True: yes, False: no, None: "not judged at the quick size against"}[met]
+
+
 def mark(met: bool | None) -> str:
-    return {True: "met", False: "NOT met", None: "not measured"}[met]
+    return {True: "met", False: "NOT met", None: "not judged"}[met]
 
 
 # --- measuring ----------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from . import NAMES, ROOT, Section, mark
 
+BUDGET = {False: 840.0, True: 170.0}  # seconds for a whole run (full: under 15 min; quick: under 3)
+RUN_LAST = "scale"  # it takes what is left of the budget; the report keeps the NAMES order
 PACKAGES = ("dream-workbench", "numpy", "scipy", "scikit-learn", "pandas", "umap-learn", "pynndescent", "numba",
             "anthropic", "sentence-transformers", "torch")
 
@@ -71,7 +73,7 @@ def render(sections: list[Section], info: list[tuple[str, str]], quick: bool, el
         out += ["", "## Targets", "", "| benchmark | target | measured | bar | verdict |", "|---|---|---|---|---|"]
         out += [f"| {s.name} | {t.what} | {t.measured} | {t.target} | **{mark(t.met)}** |" for s, t in targets]
     for s in sections:
-        out += ["", f"## {s.title}", "", f"_{s.seconds:.0f} s._ {s.how}"]
+        out += ["", f"## {s.title}", "", f"_{s.seconds:.0f} s; load average {s.load[0]:.1f} → {s.load[1]:.1f}._ {s.how}"]
         if s.skipped:
             out += ["", f"**Skipped:** {s.skipped}"]
         for header, rows in s.tables:
@@ -98,27 +100,36 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in NAMES]
     if unknown:
         parser.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(NAMES)}")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars are not results
+    with tempfile.TemporaryDirectory(prefix="wb-bench-cache-") as cache:
+        os.environ["WORKBENCH_CACHE"] = cache  # a private cache: never the user's ~/.cache
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     names = args.names or list(NAMES)
-    os.environ.setdefault("WORKBENCH_CACHE", tempfile.mkdtemp(prefix="wb-bench-cache-"))  # never ~/.cache
     load = os.getloadavg()
     started = time.perf_counter()
-    sections, failed = [], []
-    for name in names:
+    sections, failed = {}, []
+    for name in sorted(names, key=lambda n: n == RUN_LAST):
         print(f"[benchmarks] {name}{' (quick)' if args.quick else ''} …", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
+        t0, load0 = time.perf_counter(), os.getloadavg()[0]
+        options = {}
+        if name == RUN_LAST and len(names) > 1:
+            options["budget"] = max(60.0, BUDGET[args.quick] - (t0 - started))
         try:
-            section = importlib.import_module(f"benchmarks.{name}").run(args.quick)
+            section = importlib.import_module(f"benchmarks.{name}").run(args.quick, **options)
         except Exception as exc:  # noqa: BLE001  (reported, and the run fails)
             traceback.print_exc()
             section = Section(name, name.capitalize(), "", skipped=f"FAILED: {type(exc).__name__}: {exc}")
             failed.append(name)
-        section.seconds = time.perf_counter() - t0
+        section.seconds, section.load = time.perf_counter() - t0, (load0, os.getloadavg()[0])
         print(f"[benchmarks] {name}: {section.seconds:.1f} s", file=sys.stderr, flush=True)
-        sections.append(section)
+        sections[name] = section
     elapsed = time.perf_counter() - started
     info = machine() + [("load average", f"{load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end "
                                           "(1-minute; other processes share these cores)")]
-    report = render(sections, info, args.quick, elapsed)
+    report = render([sections[n] for n in names], info, args.quick, elapsed)
     target = args.out or (None if args.quick or args.names else ROOT / "BENCHMARKS.md")
     if target is None:
         print(report)

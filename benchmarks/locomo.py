@@ -4,6 +4,8 @@ retrieval of that evidence (recall@5 over the store's notes) survived the dream.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from workbench.analysis import analyze
@@ -24,7 +26,7 @@ def recall_at_k(queries: np.ndarray, vectors: np.ndarray, evidence: list[tuple[s
     if len(vectors) == 0:
         return 0
     top = np.argsort(-(queries @ vectors.T), axis=1, kind="stable")[:, :K]
-    return sum(1 for row, want in zip(top, wanted) if any(want & set(evidence[j]) for j in row))
+    return sum(1 for row, want in zip(top, wanted, strict=True) if any(want & set(evidence[j]) for j in row))
 
 
 def one_sample(sample_id: str, store: Store, sessions: tuple, qa: list[dict]) -> dict:
@@ -39,12 +41,16 @@ def one_sample(sample_id: str, store: Store, sessions: tuple, qa: list[dict]) ->
     turns = set().union(*wanted) if wanted else set()
     backed_before = turns & {t for n in before for t in n.evidence}
     backed_after = turns & {t for n in after for t in n.evidence}
+    lost_by = Counter()  # the operation that removed the notes carrying a lost evidence turn
+    op_of = {t.id: f"{op.kind}/{op.reason}" for op in plan.operations for t in op.targets}
+    for turn in backed_before - backed_after:
+        lost_by.update({op_of.get(n.id, "?") for n in before if turn in n.evidence})
     queries = analysis.embed([q["question"] for q in questions])
     after_vectors = analysis.embed([n.text for n in after]) if after else np.zeros((0, queries.shape[1]))
     return {
         "sample": sample_id, "sessions": len(mine), "notes_in": len(before), "notes_out": len(after),
         "ops": plan.summary()["by_kind"], "evidence": len(turns), "backed_before": len(backed_before),
-        "backed_after": len(backed_after), "questions": len(questions),
+        "backed_after": len(backed_after), "questions": len(questions), "lost_by": lost_by,
         "hit_before": recall_at_k(queries, analysis.vectors, [n.evidence for n in before], wanted),
         "hit_after": recall_at_k(queries, after_vectors, [n.evidence for n in after], wanted),
     }
@@ -64,7 +70,7 @@ def run(quick: bool) -> Section:
         print(f"[locomo] skipped: {sec.skipped}")
         return sec
     store, sessions, qa = load_store(path), load_sessions(path), locomo_qa(path)
-    samples = sorted({s.meta["sample_id"] for s in sessions}, key=lambda s: [s.meta["sample_id"] for s in sessions].index(s))
+    samples = list(dict.fromkeys(q["sample_id"] for q in qa))  # file order
     samples = samples[:2] if quick else samples
     results = [one_sample(sample, store, sessions, qa) for sample in samples]
     total = {k: sum(r[k] for r in results) for k in ("sessions", "notes_in", "notes_out", "evidence",
@@ -86,4 +92,8 @@ def run(quick: bool) -> Section:
     verdict = ("keeps recall" if r_after >= r_before - 0.01 else f"loses {100 * (r_before - r_after):.1f} points of recall")
     sec.lines.append(f"The dream shrinks the stores by {pct(shrink)} and keeps {pct(kept)} of the evidence that was "
                      f"backed before; recall@{K} {pct(r_before)} → {pct(r_after)}: it {verdict}.")
+    lost = sum((r["lost_by"] for r in results), Counter())
+    if lost:
+        sec.lines.append("Evidence turns no longer backed, by the operation that removed their notes: "
+                         + ", ".join(f"{k} {v}" for k, v in lost.most_common()) + ".")
     return sec

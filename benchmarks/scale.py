@@ -32,11 +32,17 @@ def _rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
-def measure(notes: int, sessions: int, limit: float, layout: bool) -> dict:
-    """Run one size in a child process; its steps, peak RSS, and why it stopped (if it did)."""
-    cmd = [sys.executable, "-m", "benchmarks.scale", "--child", str(notes), str(sessions), str(int(layout))]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def measure(notes: int, sessions: int, limit: float, layout: str = "", env: dict | None = None) -> dict:
+    """Run one size in a child process; its steps, peak RSS, and why it stopped (if it did).
+
+    `layout`: "" (analysis only), "map" (+ the first drawn map), "umap" (+ map and UMAP layout).
+    """
+    cmd = [sys.executable, "-m", "benchmarks.scale", "--child", str(notes), str(sessions), layout or "-"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**child_env(), **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
     peak, stopped = [0.0], [None]
 
     def watch() -> None:
@@ -73,22 +79,24 @@ def slope(xs: list[float], ys: list[float]) -> float | None:
         return None
     lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
     mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
-    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
 
 
-def run(quick: bool, budget: float = 480.0) -> Section:
+def run(quick: bool, budget: float | None = None) -> Section:
+    budget = budget or (120.0 if quick else 480.0)
     sizes = [1000, 3000] if quick else [1000, 10_000, 100_000]
-    map_size = sizes[1]
-    sec = Section("scale", "Scale", (
+    map_size, layout = sizes[1], "map" if quick else "umap"
+    sec = Section("scale", "Scale", quick=quick, how=(
         f"Cold analysis (`analyze` with `tfidf`, empty cache) of the synthetic corpus at {', '.join(f'{s:,}' for s in sizes)} "
         "notes + 100 sessions, each size in a fresh process; peak RSS is the larger of the child's "
-        "`ru_maxrss` and the parent's /proc sampling. Step times are exclusive (`benchmarks/phases.py`). "
+        "own high-water mark (`VmHWM`) and the parent's sampling of its `VmRSS` every 0.2 s. Step times are exclusive (`benchmarks/phases.py`). "
         f"At {map_size:,} notes: the first drawn map (analysis done + `plots.embedding_map` built on the PCA "
-        "coordinates) and `layout_umap`. "
-        f"The whole benchmark has a {budget / 60:.0f}-minute budget; a size that runs past what is left is "
-        "stopped and reported as such."))
+        f"coordinates){' and `layout_umap` (first call in the process, numba JIT included)' if not quick else ''}. "
+        "The 1,000-note size runs twice, side by side: default BLAS/OpenMP threads and one thread. "
+        f"This benchmark had a {budget:.0f} s budget in this run; a size that runs past what is left is "
+        "stopped and reported as such, with the steps it finished."))
     start = time.perf_counter()
-    results = []
+    results, single = [], {}
     for notes in sizes:
         left = budget - (time.perf_counter() - start)
         if left < 30:
@@ -96,7 +104,10 @@ def run(quick: bool, budget: float = 480.0) -> Section:
                             "peak_mb": 0.0})
             continue
         print(f"[scale] {notes:,} notes (limit {left:.0f} s) …", file=sys.stderr, flush=True)
-        results.append(measure(notes, 100, left, notes == map_size))
+        results.append(measure(notes, 100, left, layout if notes == map_size else ""))
+        if notes == sizes[0]:  # the same size with one BLAS thread, side by side
+            left = min(300.0, budget - (time.perf_counter() - start))
+            single = measure(notes, 100, max(30.0, left), env=ONE_THREAD)
     done = [r for r in results if not r["stopped"]]
     rows = []
     for r in results:
@@ -111,6 +122,17 @@ def run(quick: bool, budget: float = 480.0) -> Section:
     labels = sorted({k for r in results for k in r["steps"]}, key=lambda k: -max(r["steps"].get(k, 0) for r in results))
     sec.table(["step (exclusive s)", *[f"{r['notes']:,}" for r in results]],
               [[k, *[f"{r['steps'][k]:.2f}" if k in r["steps"] else "–" for r in results]] for k in labels])
+    first = results[0]
+    if first.get("analyze") and single.get("analyze"):
+        sec.table([f"{first['notes']:,} notes, cold", "analyze s", "tfidf fit s", "PCA map s", "peak RSS MB"], [
+            [label, f"{r['analyze']:.1f}", f"{r['steps'].get('tfidf fit (vocabulary + SVD)', 0):.2f}",
+             f"{r['steps'].get('PCA map', 0):.2f}", f"{r['peak_mb']:.0f}"]
+            for label, r in (("default BLAS/OpenMP threads", first), ("1 thread (OPENBLAS/OMP_NUM_THREADS=1)", single))])
+        a, b = first["analyze"], single["analyze"]
+        how = "about as fast as" if max(a, b) / min(a, b) < 1.1 else \
+            f"{max(a, b) / min(a, b):.1f}× {'faster' if b < a else 'slower'} than"
+        sec.lines.append(f"BLAS threads at {first['notes']:,} notes: one thread is {how} the default "
+                         f"({b:.1f} s vs {a:.1f} s, same run).")
     k_time = slope([r["notes"] for r in done], [r["analyze"] for r in done])
     k_mem = slope([r["notes"] for r in done], [r["peak_mb"] for r in done])
     if k_time is not None:
@@ -142,13 +164,15 @@ def run(quick: bool, budget: float = 480.0) -> Section:
     mapped = next((r for r in results if r["notes"] == map_size), {})
     if mapped.get("map_s") is not None:
         first_map = mapped["analyze"] + mapped["map_s"]
+        umap_s = mapped.get("umap_s")
         sec.table([f"at {map_size:,} notes", "seconds"], [
             ["first drawn map: analysis + `embedding_map` (PCA)", f"{first_map:.1f}"],
             ["  of which the figure", f"{mapped['map_s']:.2f}"],
-            ["UMAP layout (`layout_umap`, after the analysis)", f"{mapped['umap_s']:.1f}"
-             if mapped.get("umap_s") is not None else "–"]])
-        sec.lines.append(f"At {map_size:,} notes the first map is drawn after {first_map:.0f} s (almost all "
-                         f"of it the analysis); UMAP adds {mapped.get('umap_s', float('nan')):.0f} s.")
+            ["UMAP layout (`layout_umap`, after the analysis)", f"{umap_s:.1f}" if umap_s is not None
+             else "not run (quick)" if quick else "did not finish"]])
+        sec.lines.append(f"At {map_size:,} notes the first map is drawn after {first_map:.0f} s "
+                         f"({mapped['analyze'] / first_map:.0%} of it the analysis)"
+                         + (f"; the UMAP layout takes {umap_s:.0f} s more." if umap_s is not None else "."))
     return sec
 
 
@@ -156,9 +180,16 @@ def run(quick: bool, budget: float = 480.0) -> Section:
 
 
 def _emit(**item) -> None:
-    import resource
+    """One JSON line, with the peak RSS so far (VmHWM: this process's own; `ru_maxrss` would include
+    the parent's RSS at fork time, which Linux carries across exec)."""
+    match = re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read()) if os.path.exists("/proc/self/status") \
+        else None
+    if match:
+        item["maxrss_mb"] = int(match.group(1)) / 1024
+    else:
+        import resource
 
-    item["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        item["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(item), flush=True)
 
 
@@ -173,7 +204,7 @@ def _name_swaps(analysis) -> int:
                and pattern.sub("@", notes[c.older].text) == pattern.sub("@", notes[c.newer].text))
 
 
-def _child(notes: int, sessions: int, layout: bool) -> None:
+def _child(notes: int, sessions: int, layout: str) -> None:
     import workbench.analysis as A
     from workbench.embed import EmbeddingCache
 
@@ -206,12 +237,13 @@ def _child(notes: int, sessions: int, layout: bool) -> None:
             _emit(step=key, seconds=value)
     _emit(analyze=elapsed, statements=len(analysis.statements), conflicts=len(analysis.conflicts),
           name_swaps=_name_swaps(analysis))
-    if layout:
+    if layout in ("map", "umap"):
         from workbench import plots
 
         start = time.perf_counter()
         plots.embedding_map(analysis)
         _emit(map_s=time.perf_counter() - start)
+    if layout == "umap":
         start = time.perf_counter()
         A.layout_umap(analysis)
         _emit(umap_s=time.perf_counter() - start)
@@ -219,4 +251,4 @@ def _child(notes: int, sessions: int, layout: bool) -> None:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
     os.environ.setdefault("TQDM_DISABLE", "1")
-    _child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1")
+    _child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].strip("-"))

@@ -1,10 +1,12 @@
 """A deterministic synthetic corpus of any size, recombined from real sentences.
 
-Notes are sentences of the sample stores and (when present) LoCoMo's observations, with the
-person they are about swapped for another name and numbers redrawn, so a large store has
-what a real one has: many similar notes about different people, some verbatim copies
-(2%) and some changed values (2%). Sessions are real transcripts (the sample data's, then
-LoCoMo's), re-dated after the notes. Everything is seeded: equal arguments, equal corpus.
+Notes are sentences of the sample stores and (when present) LoCoMo's observations, session
+summaries and event summaries; half of them joined at a clause boundary with the tail of
+another sentence ("… support group" + " because she wanted …"), the person swapped for
+another name and numbers redrawn. So a large store has what a real one has: many similar
+notes about different people, some verbatim copies (2%) and some changed values (2%).
+Sessions are real transcripts (the sample data's, then LoCoMo's), re-dated after the notes.
+Everything is seeded: equal arguments, equal corpus.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ Nadia Naveen Nia Nikolai Noor Oda Olga Omar Orla Oscar Paloma Pavel Petra Quenti
 Rui Sade Salma Santiago Saoirse Selin Seo-yeon Sina Soren Suki Tariq Teodora Thandi Tobias Uma Valentina Vikram
 Wanjiru Wen Xavier Yara Yusuf Zainab Zeynep Zofia""".split()
 _NUMBER = re.compile(r"\b\d+\b")
+_CLAUSE = re.compile(r",?\s+(?:because|while|after|since|which|so that|and then|but|and)\s+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +40,7 @@ def _sources() -> tuple[list[str], list[str], list[Session]]:
     """(sentences, the names they mention, real sessions) from the sample data and LoCoMo."""
     sentences, names, sessions = [], set(), []
     labels = json.loads((SAMPLE / "labels.json").read_text(encoding="utf-8"))
-    for name, meta in sorted(labels["datasets"].items()):
+    for _, meta in sorted(labels["datasets"].items()):
         sentences += [n.text for n in load_store(SAMPLE / meta["store"]).notes]
         sessions += load_sessions(SAMPLE / meta["sessions"])
     locomo = DATA / "locomo10.json"
@@ -48,14 +52,22 @@ def _sources() -> tuple[list[str], list[str], list[Session]]:
             for by_speaker in (sample.get("observation") or {}).values():
                 for facts in by_speaker.values():
                     sentences += [" ".join(f[0].split()) for f in facts if f and f[0].strip()]
+            for summary in (sample.get("session_summary") or {}).values():
+                sentences += [t for t in _SENTENCE.split(summary)[1:] if len(t) > 30]  # [0]: "X and Y talked on …"
+            for events in (sample.get("event_summary") or {}).values():
+                sentences += [e for key, items in events.items() if key != "date" for e in items]
         sessions += load_sessions(locomo, "locomo")
     names |= {"Priya", "Mei", "Olu", "Hannah", "Tomás", "Jonas", "Daniel"}
     return sentences, sorted(names), sessions
 
 
-def _variant(text: str, rng: random.Random, pattern: re.Pattern) -> str:
-    person = rng.choice(NAMES)
-    text = pattern.sub(person, text)
+def _variant(text: str, other: str, rng: random.Random, pattern: re.Pattern) -> str:
+    """`text` with its tail swapped for `other`'s (half the time), new names, new small numbers."""
+    head, tail = _CLAUSE.search(text[len(text) // 4:]), _CLAUSE.search(other[len(other) // 4:])
+    if head and tail and rng.random() < 0.5:
+        text = text[: len(text) // 4 + head.start()] + other[len(other) // 4 + tail.start():]
+    cast: dict[str, str] = {}  # each person of the sentence gets their own new name
+    text = pattern.sub(lambda m: cast.setdefault(m.group(0), rng.choice(NAMES)), text)
     return _NUMBER.sub(lambda m: str(rng.randint(2, 99)) if len(m.group(0)) < 4 else m.group(0), text)
 
 
@@ -79,7 +91,7 @@ def synthetic_corpus(notes: int, sessions: int = 100, *, per_doc: int = 8, seed:
                 texts.append(_NUMBER.sub(lambda m: str(int(m.group(0)) + rng.randint(1, 9)), base, count=1))
                 continue
         for _ in range(20):
-            text = _variant(rng.choice(sentences), rng, pattern)
+            text = _variant(rng.choice(sentences), rng.choice(sentences), rng, pattern)
             if text not in seen:
                 break
         seen.add(text)
