@@ -8,24 +8,31 @@ re-run them under other bars in milliseconds without embedding anything again.
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-import os
-import time
-
 import numpy as np
 import pandas as pd
 
 from .compare import Profile, compare, proper_nouns
 from .compare import profile as make_profile
-from .embed import EmbeddingCache, Embedder, cache_dir, get_embedder
+from .embed import Embedder, EmbeddingCache, cache_dir, get_embedder
 from .records import Corpus, Note, iso, sha256
 from .statements import (
-    DURABLE_CUES, EPISODIC_CUES, SMALL_TALK, Statement, clean_fact, dated, expiry, extract_statements, has_cue,
+    DURABLE_CUES,
+    EPISODIC_CUES,
+    SMALL_TALK,
+    Statement,
+    clean_fact,
+    dated,
+    expiry,
+    extract_statements,
+    has_cue,
 )
 
 EXACT_LIMIT = 20_000

@@ -73,7 +73,7 @@ class Profile:
         return self.words | self.values
 
 
-def _specific(piece: str, raw: str) -> bool:
+def is_specific(piece: str, raw: str) -> bool:
     """Values that must match exactly: numbers, versions, hosts, identifiers, camelCase."""
     return bool(re.search(r"\d|[._@#]", piece)) or bool(re.search(r"[a-z][A-Z]", raw))
 
@@ -97,7 +97,7 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
     negated = False
     for match in _TOKEN.finditer(text.replace("’", "'").replace("`", " ")):
         in_code = not plain[match.start():match.end()].strip()
-        for position, raw in enumerate(re.split(r"[/:=,()\[\]]+", match.group(0))):
+        for raw in re.split(r"[/:=,()\[\]]+", match.group(0)):
             raw = re.sub(r"'s$", "", raw.strip(".-'\"")).strip()
             piece = raw.lower().replace("'", "")
             if not piece:
@@ -105,7 +105,7 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
             if piece in NEGATORS or piece.endswith("n't") or piece.endswith("nt") and piece[:-2] + "n't" in NEGATORS:
                 negated = negated or not in_code
                 continue
-            if (in_code and len(piece) > 1 and piece not in STOP) or _specific(piece, raw) or piece in names \
+            if (in_code and len(piece) > 1 and piece not in STOP) or is_specific(piece, raw) or piece in names \
                     or piece in MONTHS:
                 piece = stem(piece) if piece in names else piece
                 values.add(piece)
@@ -227,7 +227,7 @@ def compare(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) 
     if only_b and cue and overlap >= 0.4:
         return Comparison("conflict", overlap, "value", f"the newer text says: {cue} {', '.join(sorted(only_b))}")
     if only_a or only_b:
-        names_only = all(not _specific(v, v) for v in only_a | only_b)
+        names_only = all(not is_specific(v, v) for v in only_a | only_b)
         richer, plainer = (a, b) if only_a else (b, a)
         covered = _overlap(plainer, richer, weights) if len(plainer.atoms) <= len(richer.atoms) else \
             _coverage(plainer, richer, weights)

@@ -23,8 +23,15 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from ..compare import _specific
-from ..analysis import Analysis, ConflictPair, conflict_pairs, duplicate_groups, insight_candidates, note_status
+from ..analysis import (
+    Analysis,
+    ConflictPair,
+    conflict_pairs,
+    duplicate_groups,
+    insight_candidates,
+    note_status,
+)
+from ..compare import is_specific
 from ..focus import Focus, check, matches, select_sessions
 from ..records import Corpus, Note, iso
 from ..statements import clean_fact
@@ -273,12 +280,12 @@ def _conflict_confidence(pair: ConflictPair, older: Note, newer: Note) -> float:
 def rewrite_value(note_text: str, statement: str, analysis: Analysis, note_id: str, statement_id: str) -> str:
     """The note with its old value swapped for the new one, when that is unambiguous; else the statement."""
     old = analysis.profiles[note_id].values - analysis.profiles[statement_id].values
-    new = [v for v in analysis.profiles[statement_id].values - analysis.profiles[note_id].values if _specific(v, v)]
+    new = [v for v in analysis.profiles[statement_id].values - analysis.profiles[note_id].values if is_specific(v, v)]
     if len(new) == 1 and old:
         new_value = new[0]
         atoms = set(re.split(r"[\W_]+", new_value))
         old_value = max(sorted(old), key=lambda v: len(atoms & set(re.split(r"[\W_]+", v))))
-        if not _specific(old_value, old_value) or not atoms & set(re.split(r"[\W_]+", old_value)) - {""}:
+        if not is_specific(old_value, old_value) or not atoms & set(re.split(r"[\W_]+", old_value)) - {""}:
             return clean_fact(statement)
         found_old = re.search(re.escape(old_value), note_text, re.IGNORECASE)
         found_new = re.search(re.escape(new_value), statement, re.IGNORECASE)

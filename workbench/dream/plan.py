@@ -8,7 +8,7 @@ store is never modified.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,7 +16,18 @@ from typing import Any
 
 from ..errors import ReaderError
 from ..focus import Focus
-from ..records import EPOCH, Memory, Note, Store, iso, parse_time, rewrite_content, sha256, split_notes, stable_id
+from ..records import (
+    EPOCH,
+    Memory,
+    Note,
+    Store,
+    iso,
+    parse_time,
+    rewrite_content,
+    sha256,
+    split_notes,
+    stable_id,
+)
 
 PLAN_FORMAT = 1
 KINDS = ("merge", "update", "delete", "create")
