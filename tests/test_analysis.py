@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from builders import coding_corpus, note_id
+
 from workbench.analysis import analyze, conflict_pairs, duplicate_groups, nearest
 from workbench.embed import EmbeddingCache, get_embedder
 

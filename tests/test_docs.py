@@ -1,6 +1,7 @@
 """The README keeps up with the code: every command and every reader is documented."""
 
 from builders import ROOT
+
 from workbench.cli import COMMANDS
 from workbench.io import readers
 

@@ -1,8 +1,8 @@
 """Focus: instructions compile into scopes a person can read, and the knobs are checked."""
 
 import pytest
-
 from builders import coding_store
+
 from workbench.errors import LimitError, ReaderError
 from workbench.focus import Focus, compile_instructions, matches, select_sessions
 from workbench.records import Session

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from builders import coding_corpus, coding_store, note_id
+
 from workbench.analysis import analyze
 from workbench.dream import dream
 from workbench.dream.offline import focus_scores, plan_from_analysis, restrict
@@ -91,6 +91,7 @@ def test_only_limits_the_dream_to_a_topic(analysis):
 
 def test_a_stricter_bar_merges_less():
     from builders import SAMPLE
+
     from workbench.io import load_corpus
 
     sample = analyze(load_corpus(SAMPLE / "coding-assistant/store.json", SAMPLE / "coding-assistant/sessions"))
