@@ -151,3 +151,12 @@ def test_restricting_sessions_needs_no_new_embedding(analysis):
     assert len(view.corpus.sessions) == 1 and view.vectors is analysis.vectors
     plan = plan_from_analysis(view, Focus())
     assert not any(op.kind == "create" for op in plan.operations)
+
+
+def test_instructions_raise_the_confidence_of_insights_they_are_about(analysis):
+    plain = {op.result.text: op.confidence for op in plan_from_analysis(analysis, Focus()).operations if op.kind == "create"}
+    about = {op.result.text: op.confidence
+             for op in plan_from_analysis(analysis, Focus("Prioritize logging: structlog, never print statements.")).operations
+             if op.kind == "create"}
+    text = next(t for t in about if "structlog" in t)
+    assert about[text] > plain[text] or about[text] == 0.95

@@ -240,11 +240,19 @@ class _Planner:
                                    confidence=confidence, provenance=note.evidence))
 
     # -- phase 4: distill
+    def _insight_relevance(self, candidates: list) -> list[float]:
+        """How close each candidate is to the instructions (1.0 for all when there are none)."""
+        if not self.focus.instructions.strip() or not candidates:
+            return [1.0] * len(candidates)
+        vectors = self.analysis.embed([self.focus.instructions] + [c.text for c in candidates])
+        return [0.5 + float(max(0.0, v @ vectors[0])) for v in vectors[1:]]
+
     def distill(self) -> None:
         memories = self.analysis.corpus.store.by_id
-        for candidate in insight_candidates(self.analysis, self.bars.get("insight", 0.3), self.bars["support"]):
-            if len(candidate.sessions) < self.focus.min_sessions:
-                continue
+        candidates = [c for c in insight_candidates(self.analysis, self.bars.get("insight", 0.3), self.bars["support"])
+                      if len(c.sessions) >= self.focus.min_sessions]
+        relevance = self._insight_relevance(candidates)
+        for candidate, fit in sorted(zip(candidates, relevance), key=lambda cf: (-cf[1], cf[0].id)):
             probe = Note("new", "", candidate.best_memory and memories[candidate.best_memory].path or "/insights",
                          0, candidate.text, "bullet", "", 0, 0, self.as_of, self.as_of)
             if any(matches(t, probe) for t in self.scopes.exclude):
@@ -257,12 +265,14 @@ class _Planner:
             if any(matches(t, replace(probe, path=path)) for t in self.scopes.protect):
                 path = f"/insights/{candidate.kind}s.md"
             n = len(candidate.sessions)
+            weight = self.focus.weight(replace(probe, path=path))
+            base = 0.5 + 0.1 * n + (0.05 if candidate.kind != "failure" else 0.0)
             self.add(Operation(
                 kind="create", reason="insight",
                 targets=(), result=Result(path, candidate.text),
                 rationale=f"Stated in {n} sessions ({candidate.kind}) and missing from the store; filed under {path}.",
                 evidence=tuple(Evidence(quote=q, session_id=s, turn_id=t) for s, t, q in candidate.quotes[:6]),
-                confidence=min(0.95, 0.5 + 0.1 * n + (0.05 if candidate.kind != "failure" else 0.0)),
+                confidence=min(0.95, base * min(1.15, 0.85 + 0.15 * fit * weight)),
                 provenance=tuple(sorted({t for _, t, _ in candidate.quotes})),
             ))
 
