@@ -338,8 +338,6 @@ def test_voila_serves_the_app_and_a_review_click_counts(voila, page):
         assert_clean(page)
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, reported: ConflictTimeline's `figure.data = []` + `add_traces` "
-                   "is not kept in the FigureWidget's state, so its plot is drawn empty in Voila")
 def test_the_conflict_timeline_plot_shows_its_values():
     if "voila conflict plot traces" not in OBSERVED:
         pytest.skip("needs test_voila_serves_the_app_and_a_review_click_counts to run first")

@@ -7,7 +7,10 @@ import threading
 import time
 from pathlib import Path
 
+import ipywidgets as w
 import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from plotly.callbacks import BoxSelector, Points
 from test_plots import small_analysis
@@ -15,7 +18,16 @@ from test_plots import small_analysis
 from workbench.dream.offline import plan_from_analysis
 from workbench.focus import Focus
 from workbench.review import Review
-from workbench.ui import ConflictTimeline, Explorer, FocusTuner, Picked, ReviewPanel, Workbench
+from workbench.ui import (
+    ConflictTimeline,
+    Explorer,
+    FocusTuner,
+    Picked,
+    ReviewPanel,
+    Workbench,
+    _html,
+    _static,
+)
 from workbench.ui import app as app_module
 from workbench.ui._payloads import FocusForm
 
@@ -115,8 +127,11 @@ def test_setting_the_selection_from_code_updates_the_table_and_selectedpoints(an
     assert "2</b> selected" in explorer.table.value and text in explorer.table.value
     assert text in explorer.details.value
     assert explorer.figure.data[2].x  # conflict links drawn for the selection
+    rings = np.asarray(explorer.notes_trace.marker.line.width)
+    assert sorted(np.flatnonzero(rings == rings.max())) == sorted(analysis.note_ids.index(i) for i in chosen)
     explorer.selection = []
     assert explorer.selection.empty and explorer.notes_trace.selectedpoints is None
+    assert np.ndim(explorer.notes_trace.marker.line.width) == 0  # no rings left, only the hairline
     with pytest.raises(KeyError, match="unknown note id"):
         explorer.selection = ["mem_404#0"]
 
@@ -149,6 +164,22 @@ def test_a_click_selects_one_note_and_filters_select_a_cluster_or_a_search(analy
     assert set(explorer.selection.index) == set(analysis.clusters.index[analysis.clusters.cluster == cluster])
 
 
+def test_long_texts_in_the_table_are_cut_with_the_whole_text_on_hover():
+    long = "word " * 100
+    frame = pd.DataFrame({"text": [long.strip(), "short"], "duplicates": [["x#0", "y#1"], []]},
+                         index=pd.Index(["a", "b"], name="id"))
+    page = _html.table(frame)
+    assert f'title="{long.strip()}"' in page and "…</td>" in page
+    assert '<td class="text">short</td>' in page
+    assert '<span class="count" title="x#0, y#1">2</span>' in page  # lists: a count, the items on hover
+
+
+def test_the_umap_status_sits_in_the_toolbar_on_one_line(analysis):
+    explorer = Explorer(analysis, layout=None)
+    toolbar = explorer.widget.children[1]
+    assert explorer.status in toolbar.children and "nowrap" in explorer.status.value
+
+
 def test_picked_is_a_frozen_dataclass_parsed_from_points():
     picked = Picked.from_points(Points(point_inds=[2, 0, 2]), ["a", "b", "c"], "lasso")
     assert picked == Picked(("c", "a"), "lasso")
@@ -175,6 +206,20 @@ def test_the_umap_layout_is_swapped_in_when_its_thread_finishes(analysis):
     assert np.allclose(explorer.notes_trace.x, before * 3)
     explorer.layout_choice.value = "PCA"
     assert np.allclose(explorer.notes_trace.x, before)
+
+
+def test_in_a_kernel_the_layout_waits_until_the_front_end_has_drawn_the_map(analysis, monkeypatch):
+    from workbench.ui import explorer as explorer_module
+
+    monkeypatch.setattr(explorer_module, "SETTLE", 0.0)
+    done = threading.Event()
+    explorer = Explorer(analysis, layout=lambda a: (done.set(), a.coords * 2)[1], wait_for_front_end=True)
+    assert explorer.layout_thread is None and "UMAP starts shortly" in explorer.status.value
+    explorer.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}  # what plotly.js sends
+    assert wait_for(lambda: explorer.layout_thread is not None) and done.wait(5)
+    explorer.layout_thread.join(5)
+    assert "UMAP layout ready" in explorer.status.value
+    assert explorer.start_layout().layout_thread is explorer.layout_thread  # once only
 
 
 def test_recolouring_by_fate_follows_the_plan(analysis, plan):
@@ -263,6 +308,19 @@ def test_pinning_an_older_value_creates_an_edit_decision(analysis, plan):
     assert "pinned" in "".join(row.children[0].value for row in timeline.values.children)
 
 
+def test_the_conflict_plot_is_a_plain_figure_redrawn_for_each_subject(analysis, plan):
+    timeline = ConflictTimeline(analysis, Review(plan))
+    assert isinstance(timeline.plot, w.Output) and not isinstance(timeline.figure, go.FigureWidget)
+    shown = []
+    for subject in timeline.subjects[:3]:
+        timeline.subject.value = subject.id
+        [output] = timeline.plot.outputs
+        figure = output["data"][_static.PLOTLY_MIME]
+        assert figure["data"][0]["customdata"] == list(timeline.history.index)
+        shown.append(figure["data"][0]["customdata"])
+    assert len({tuple(s) for s in shown}) == len(shown)
+
+
 # --- the app ----------------------------------------------------------------------------------
 
 
@@ -275,6 +333,50 @@ def test_the_workbench_loads_paths_and_delegates_its_state(tmp_path):
     wb.selection = [note]
     assert list(wb.selection.index) == [note] == list(wb.explorer.selection.index)
     assert f"<b>{len(wb.analysis.note_ids)}</b><span>notes" in wb.header.value
+
+
+def figure_widgets(widget) -> list:
+    found = [widget] if isinstance(widget, go.FigureWidget) else []
+    for child in getattr(widget, "children", ()):
+        found += figure_widgets(child)
+    return found
+
+
+def test_only_the_two_maps_are_figure_widgets_the_other_plots_are_plain(analysis):
+    wb = Workbench(analysis, layout=None)
+    assert figure_widgets(wb.widget) == [wb.explorer.figure, wb.tuner.figure]
+    for output in (wb.sankey, wb.timeline, wb.heatmap):
+        [shown] = output.outputs
+        assert _static.PLOTLY_MIME in shown["data"] and shown["data"][_static.PLOTLY_MIME]["data"]
+    before = wb.sankey.outputs
+    wb.tuner.horizon_days.value = 700
+    wb.tuner.refresh()
+    wb.use_plan(wb.tuner.plan)
+    assert wb.sankey.outputs != before
+
+
+def test_the_progress_bar_is_cleared_through_its_display_not_left_as_a_closed_widget():
+    class Handle:
+        updates = []
+
+        def update(self, obj, **kwargs):
+            self.updates.append((obj, kwargs))
+
+    bar = app_module._Progress(2, enabled=False)
+    bar.handle = Handle()
+    bar.step("loading")
+    bar.close()
+    assert Handle.updates == [({"text/plain": ""}, {"raw": True})]
+    assert not bar.shown
+
+
+def test_header_stats_wrap_as_one_group_and_buttons_fit_their_labels(analysis, plan):
+    wb = Workbench(analysis, layout=None)
+    assert '<div class="wb-stats">' in wb.header.value and ".wb-stats{" in _html.CSS
+    panel = wb.review_panel
+    for button in (panel.approve_all, panel.reject_all, panel.approve_group, panel.auto_button,
+                   wb.tuner.review_button, wb.explorer.clear):
+        assert button.layout.width == "auto", button.description
 
 
 def test_review_this_plan_hands_the_tuned_plan_to_review(analysis):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
@@ -30,6 +31,7 @@ CSS = """<style>
 .wb-table th{position:sticky;top:0;background:#f6f8fa;text-align:left;font-weight:600;padding:4px 8px;border-bottom:1px solid #d0d7de}
 .wb-table td{padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top;max-width:240px;overflow-wrap:anywhere}
 .wb-table tr:hover td{background:#f6f8fa}
+.wb-table td.num{white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
 .wb-table td.c-index{min-width:120px}.wb-table td.c-path{min-width:140px}.wb-table td.c-cluster{min-width:90px}
 .wb-table td.text{min-width:280px;max-width:560px;white-space:pre-line;overflow-wrap:break-word}
 .wb-table [title]{cursor:help}.wb-table span.count[title]{border-bottom:1px dotted #8c959f}
@@ -108,7 +110,8 @@ def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[st
             if column in text_columns and isinstance(value, str):
                 cells.append(_text_cell(value, text_limit))
             else:
-                cells.append(f'<td class="{css[column]}">{_cell(value)}</td>')
+                num = " num" if isinstance(value, numbers.Number) and not isinstance(value, bool) else ""
+                cells.append(f'<td class="{css[column]}{num}">{_cell(value)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     more = (f'<div class="wb-muted wb-small">… and {len(frame) - max_rows:,} more rows</div>'
             if len(frame) > max_rows else "")

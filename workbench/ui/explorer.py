@@ -23,14 +23,31 @@ from . import _html
 from ._payloads import Picked
 
 ALL = "all notes"
+FRONT_END_WAIT = 60.0  # s: start the layout anyway if no front end reports a drawn map by then
+SETTLE = 10.0  # s: after the map is drawn, let the rest of the page (other FigureWidgets) finish loading
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (where a front end may still be loading the widgets)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 class Explorer:
-    """A long-lived FigureWidget with one Scattergl trace of notes, a selection table and details."""
+    """A long-lived FigureWidget with one Scattergl trace of notes, a selection table and details.
+
+    The UMAP layout is computed on a background thread. In a kernel it starts once the front end
+    has drawn the map: a busy kernel while the page loads its widget models leaves plotly's
+    FigureWidget views deaf to later updates (seen in Voila), so the layout waits its turn.
+    """
 
     def __init__(self, analysis: Analysis, *, plan: Plan | None = None, color_by: str = "cluster",
                  layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap, max_links: int = 300,
-                 height: int = 560) -> None:
+                 height: int = 560, wait_for_front_end: bool | None = None) -> None:
         self.analysis = analysis
         self.max_links = max_links
         self._plan = plan
@@ -91,13 +108,28 @@ class Explorer:
         self._render_selection()
 
         self.layout_thread: threading.Thread | None = None
-        if layout is not None and len(self._ids) >= 5:
-            self.status.value = '<span class="wb-muted wb-small" style="white-space:nowrap">PCA layout · computing UMAP in the background…</span>'
-            self.layout_thread = threading.Thread(target=self._compute_layout, args=(layout,), daemon=True,
+        self._layout = layout if layout is not None and len(self._ids) >= 5 else None
+        if self._layout is None:
+            self.status.value = _status("PCA layout")
+        elif wait_for_front_end if wait_for_front_end is not None else _in_kernel():
+            self.status.value = _status("PCA layout · UMAP starts shortly")
+            self.figure.observe(self._on_drawn, names=["_js2py_layoutDelta", "_js2py_traceDeltas"])
+            fallback = threading.Timer(FRONT_END_WAIT, self.start_layout)
+            fallback.daemon = True
+            fallback.start()
+        else:
+            self.start_layout()
+
+    def start_layout(self) -> Explorer:
+        """Start computing the UMAP layout in the background (once; the map switches when it is ready)."""
+        with self._lock:
+            if self._layout is None or self.layout_thread is not None:
+                return self
+            self.status.value = _status("PCA layout · computing UMAP in the background…")
+            self.layout_thread = threading.Thread(target=self._compute_layout, args=(self._layout,), daemon=True,
                                                   name="workbench-umap")
             self.layout_thread.start()
-        else:
-            self.status.value = '<span class="wb-muted wb-small" style="white-space:nowrap">PCA layout</span>'
+        return self
 
     # -- public state ---------------------------------------------------------------------------
     @property
@@ -140,6 +172,14 @@ class Explorer:
         picked = Picked.from_points(points, self._ids, "click")
         if picked.ids:
             self._pick(picked)
+
+    def _on_drawn(self, change) -> None:
+        """The front end drew the map: start the layout after a moment (the page may still be loading)."""
+        if change["new"] and self.layout_thread is None:
+            self.figure.unobserve(self._on_drawn, names=["_js2py_layoutDelta", "_js2py_traceDeltas"])
+            timer = threading.Timer(SETTLE, self.start_layout)
+            timer.daemon = True
+            timer.start()
 
     def _on_deselect(self, trace, points) -> None:
         self._pick(Picked((), "deselect"))
@@ -212,7 +252,7 @@ class Explorer:
             self.status.value = (f'<span class="wb-small" style="color:#cf222e">UMAP layout failed '
                                  f"({_html.esc(exc)}); keeping PCA</span>")
             return
-        self.status.value = '<span class="wb-small" style="color:#1a7f37;white-space:nowrap">UMAP layout ready</span>'
+        self.status.value = _status("UMAP layout ready", "#1a7f37")
 
     def _show_layout(self, coords: pd.DataFrame) -> None:
         with self._lock:
@@ -232,3 +272,8 @@ class Explorer:
     # -- display ----------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _status(text: str, color: str | None = None) -> str:
+    style = f"white-space:nowrap;color:{color}" if color else "white-space:nowrap"
+    return f'<span class="wb-small{"" if color else " wb-muted"}" style="{style}">{_html.esc(text)}</span>'
