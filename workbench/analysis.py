@@ -236,8 +236,13 @@ def atom_weights(profiles: Iterable[Profile]) -> dict[str, float]:
 
 
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.ndarray,
-               sims: np.ndarray, floor: float, weights: dict[str, float] | None = None) -> pd.DataFrame:
-    """Every neighbouring pair above `floor`, older note first, with its structural relation."""
+               sims: np.ndarray, floor: float, weights: dict[str, float] | None = None,
+               related_floor: float = 1.01) -> pd.DataFrame:
+    """Neighbouring pairs above `floor`, older note first, with their structural relation.
+
+    Pairs that are merely related are kept only from `related_floor` on (a sentence embedder may
+    vouch for them as paraphrases); the rest would only cost memory at scale.
+    """
     seen: set[tuple[int, int]] = set()
     rows = []
     for i, (row_index, row_sims) in enumerate(zip(index, sims)):
@@ -250,6 +255,8 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.nd
             seen.add(key)
             old, new = _older_first(notes[key[0]], notes[key[1]])
             result = compare(profiles[old.id], profiles[new.id], weights)
+            if result.relation == "related" and sim < related_floor:
+                continue
             rows.append((old.id, new.id, round(float(sim), 4), result.relation, result.difference,
                          result.detail, round(result.overlap, 3), old.updated_at < new.updated_at))
     columns = ["older", "newer", "similarity", "relation", "difference", "detail", "overlap", "ordered"]
@@ -602,12 +609,13 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
     profiles.update({s.id: make_profile(s.text, names) for s in statements})
     weights = atom_weights(profiles.values())
     clock.lap("profiles")
-    index, sims = nearest(vectors, k)
+    index, sims = nearest(vectors, k if len(notes) <= EXACT_LIMIT else min(k, 10))
     clock.lap("neighbours")
     analysis = Analysis(
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
-        pairs=note_pairs(notes, profiles, index, sims, min(bars["duplicate"], bars["conflict"]), weights),
+        pairs=note_pairs(notes, profiles, index, sims, min(bars["duplicate"], bars["conflict"]), weights,
+                         related_floor=bars.get("semantic", 1.01)),
         mentions=pd.DataFrame(), profiles=profiles, weights=weights, embedder=embedder,
     )
     clock.lap("pairs")

@@ -169,8 +169,8 @@ def _from_proposal(n: int, op: Operation, analysis: Analysis) -> Candidate:
 
 def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
     """What the model must judge: the offline planner's proposals, conflicts it could not order,
-    and notes past the horizon that no recent session supports and that do not read as durable rules or
-    preferences (all within the focus scopes)."""
+    and episodic notes past the horizon that no recent session supports and that do not read as durable
+    rules or preferences (all within the focus scopes)."""
     planner = _Planner(analysis, focus)
     pairs = conflict_pairs(analysis, planner.bars["conflict"])
     planner.store_conflicts(pairs)
@@ -195,7 +195,7 @@ def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
         for note_id in analysis.note_ids:
             row = planner.rows[note_id]
             if note_id in used or not planner.eligible(note_id) or row.age_days <= horizon or row.durable \
-                    or planner._recently_supported(note_id):
+                    or not row.episodic or planner._recently_supported(note_id):
                 continue
             note = notes[note_id]
             op = Operation(kind="delete", reason="stale", targets=(planner.target(note_id),), result=None,
