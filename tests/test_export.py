@@ -366,7 +366,7 @@ def test_a_target_that_is_itself_a_symbolic_link_is_refused(small_store, tmp_pat
 
 # --- secrets ------------------------------------------------------------------------------------
 
-ANTHROPIC = "sk-ant-api03-" + "Zq7" * 10
+ANTHROPIC = "sk-" + "ant-api03-" + "Zq7" * 10  # built in pieces so no key-shaped literal sits in the repo
 OPENAI = "sk-proj-" + "Ab9" * 9
 AWS = "AKIA" + "QX7Z" * 4
 PASSWORD = "hunter2" + "Qx"
