@@ -39,7 +39,7 @@ EXACT_LIMIT = 20_000
 
 # Bars per embedder family: TF-IDF cosines run far lower than sentence-embedding cosines.
 DEFAULT_BARS = {
-    "tfidf": {"floor": 0.3, "duplicate": 0.6, "conflict": 0.35, "support": 0.55, "insight": 0.5},
+    "tfidf": {"floor": 0.3, "duplicate": 0.6, "conflict": 0.35, "support": 0.55, "insight": 0.5, "semantic": 0.72},
     "minilm": {"floor": 0.35, "duplicate": 0.6, "conflict": 0.45, "support": 0.55, "insight": 0.55, "semantic": 0.78},
     "voyage": {"floor": 0.4, "duplicate": 0.7, "conflict": 0.55, "support": 0.6, "insight": 0.6, "semantic": 0.85},
 }
@@ -305,8 +305,9 @@ def duplicate_groups(analysis: Analysis, bar: float) -> list[DuplicateGroup]:
     pairs = analysis.pairs
     hits = (pairs.relation == "duplicate") & (pairs.similarity >= bar)
     semantic = analysis.bars.get("semantic")
-    if semantic is not None:  # a sentence embedder may vouch for a paraphrase with little shared wording
-        hits |= (pairs.relation == "related") & (pairs.similarity >= max(bar, semantic))
+    if semantic is not None:  # high similarity may vouch for a paraphrase with less shared wording
+        hits |= ((pairs.relation == "related") & (pairs.difference == "") & (pairs.overlap >= 0.34)
+                 & (pairs.similarity >= max(bar, semantic)))
     hits = pairs[hits]
     notes = analysis.corpus.note_by_id
     sim_of = {(a, b): s for a, b, s in zip(hits.older, hits.newer, hits.similarity)}

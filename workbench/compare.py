@@ -67,6 +67,7 @@ class Profile:
     entities: tuple[str, ...]
     sequence: tuple[str, ...] = ()
     atoms: frozenset[str] = frozenset()
+    code: frozenset[str] = frozenset()
 
     @property
     def content(self) -> frozenset[str]:
@@ -91,6 +92,7 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
     plain = _CODE.sub(lambda m: " " * len(m.group(0)), text)
     words: set[str] = set()
     values: set[str] = set()
+    code: set[str] = set()
     atoms: set[str] = set()
     entities: list[str] = []
     sequence: list[str] = []
@@ -109,6 +111,8 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
                     or piece in MONTHS:
                 piece = stem(piece) if piece in names else piece
                 values.add(piece)
+                if in_code:
+                    code.add(piece)
                 atoms.update(a for a in re.split(r"[\W_]+", piece) if a)
                 entities.append(piece)
                 sequence.append(piece)
@@ -121,7 +125,7 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
         negated = True
     cue = next((c for c in CHANGE_CUES if c in lowered), "")
     return Profile(frozenset(words), frozenset(values), negated, cue, tuple(entities), tuple(sequence),
-                   frozenset(atoms))
+                   frozenset(atoms), frozenset(code))
 
 
 def proper_nouns(texts: list[str]) -> frozenset[str]:
@@ -227,13 +231,14 @@ def compare(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) 
     if only_b and cue and overlap >= 0.4:
         return Comparison("conflict", overlap, "value", f"the newer text says: {cue} {', '.join(sorted(only_b))}")
     if only_a or only_b:
-        names_only = all(not is_specific(v, v) for v in only_a | only_b)
+        names_only = all(not is_specific(v, v) and v not in a.code | b.code for v in only_a | only_b)
         richer, plainer = (a, b) if only_a else (b, a)
         covered = _overlap(plainer, richer, weights) if len(plainer.atoms) <= len(richer.atoms) else \
             _coverage(plainer, richer, weights)
         if covered >= (0.5 if names_only else 0.8) and not _reordered(a, b):
             return Comparison("duplicate", overlap, "elaboration", "one wording adds detail to the other")
-        return Comparison("related", overlap, "", "")
+        return Comparison("related", overlap, "" if names_only else "extra_values",
+                          "" if names_only else f"only one side names {', '.join(sorted(only_a | only_b))}")
     if overlap >= 0.4 and _reordered(a, b):
         return Comparison("distinct", overlap, "order", "the same words in another order (roles may differ)")
     if overlap >= 0.4:
