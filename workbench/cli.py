@@ -184,8 +184,8 @@ def _load_plan(path: str):
 
 @command("review", "decide on a plan's operations: automatic above a confidence bar, or approve all")
 def review_cmd(args: argparse.Namespace) -> int:
-    """Example: workbench review plan.json --auto --min-confidence 0.8 --out decisions.json"""
-    from .review import Guardrail, Review
+    """Example: workbench review plan.json --auto --out decisions.json"""
+    from .review import AUTO_BAR, Guardrail, Review
 
     plan = _load_plan(args.plan)
     review = Review(plan, guardrail=Guardrail(args.max_deleted, args.max_rewritten))
@@ -194,7 +194,7 @@ def review_cmd(args: argparse.Namespace) -> int:
     if args.approve_all:
         review.approve_all(who=args.who)
     elif args.auto:
-        review.auto(args.min_confidence, args.kinds, who="auto")
+        review.auto(AUTO_BAR if args.min_confidence is None else args.min_confidence, args.kinds, who="auto")
     else:
         raise WorkbenchError("choose --auto [--min-confidence X] [--kinds ...] or --approve-all")
     review.save(args.out)
@@ -209,7 +209,8 @@ def review_cmd(args: argparse.Namespace) -> int:
 def _review_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan", help="plan.json written by `workbench dream`")
     p.add_argument("--auto", action="store_true", help="approve operations at or above --min-confidence")
-    p.add_argument("--min-confidence", type=float, default=0.8)
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="the confidence bar (default 0.97: only verdicts of measured precision ≥ 0.97)")
     p.add_argument("--kinds", nargs="+", default=None, choices=["merge", "update", "delete", "create"])
     p.add_argument("--approve-all", action="store_true")
     p.add_argument("--decisions", default=None, help="resume from earlier decisions")

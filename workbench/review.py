@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 VERDICTS = ("approve", "reject", "edit")
 DESTRUCTIVE = ("merge", "update", "delete")
 
+AUTO_BAR = 0.97  # automatic approval applies only verdicts whose measured precision is at least this
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -114,7 +116,7 @@ class Review:
     def approve_all(self, who: str = "reviewer") -> Review:
         return self.approve(*[op.id for op in self.plan.operations if op.id not in self.current], who=who)
 
-    def auto(self, min_confidence: float = 0.8, kinds: Sequence[str] | None = None, who: str = "auto") -> Review:
+    def auto(self, min_confidence: float = AUTO_BAR, kinds: Sequence[str] | None = None, who: str = "auto") -> Review:
         """Automatic mode: approve pending operations at or above the bar, for the chosen kinds.
 
         Above the guardrail caps nothing destructive is approved; those stay pending for a person.

@@ -19,7 +19,7 @@ from ..dream.plan import Operation
 from ..errors import WorkbenchError
 from ..export import FORMATS, Snapshot, export_snapshot
 from ..records import Store
-from ..review import Review, blast_radius, plan_digest
+from ..review import AUTO_BAR, Review, blast_radius, plan_digest
 from . import _html
 
 ALL = "all"
@@ -135,7 +135,7 @@ class ReviewPanel:
         self.approve_all = w.Button(description="Approve all pending", icon="check-square", layout=w.Layout(width="auto"))
         self.reject_all = w.Button(description="Reject all pending", icon="minus-square", layout=w.Layout(width="auto"))
         self.mode = w.ToggleButtons(options=["manual", "automatic"], value="manual", style={"button_width": "90px"})
-        self.confidence = w.FloatSlider(value=0.8, min=0.0, max=1.0, step=0.01, description="min confidence",
+        self.confidence = w.FloatSlider(value=AUTO_BAR, min=0.0, max=1.0, step=0.01, description="min confidence",
                                         readout_format=".2f", disabled=True, style={"description_width": "100px"},
                                         layout=w.Layout(width="360px"))
         self.auto_button = w.Button(description="Approve at or above the bar", icon="magic", disabled=True,
