@@ -11,37 +11,29 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .compare import Profile, compare, proper_nouns
+from .candidates import Context, context_signals, insight_candidates, note_context, statement_kinds
+from .compare import Profile, proper_nouns, relate
 from .compare import profile as make_profile
 from .embed import Embedder, EmbeddingCache, cache_dir, get_embedder
 from .records import Corpus, Note, iso, sha256
-from .statements import (
-    DURABLE_CUES,
-    EPISODIC_CUES,
-    SMALL_TALK,
-    Statement,
-    clean_fact,
-    dated,
-    expiry,
-    extract_statements,
-    has_cue,
-)
+from .statements import Statement, episodic, expiry, extract_statements
 
 EXACT_LIMIT = 20_000
 
 # Bars per embedder family: TF-IDF cosines run far lower than sentence-embedding cosines.
 DEFAULT_BARS = {
-    "tfidf": {"floor": 0.3, "duplicate": 0.6, "conflict": 0.35, "support": 0.55, "insight": 0.5, "semantic": 0.72},
-    "minilm": {"floor": 0.35, "duplicate": 0.6, "conflict": 0.45, "support": 0.55, "insight": 0.55, "semantic": 0.78},
-    "voyage": {"floor": 0.4, "duplicate": 0.7, "conflict": 0.55, "support": 0.6, "insight": 0.6, "semantic": 0.85},
+    "tfidf": {"floor": 0.3, "duplicate": 0.6, "conflict": 0.35, "support": 0.55, "insight": 0.5},
+    "minilm": {"floor": 0.35, "duplicate": 0.6, "conflict": 0.45, "support": 0.55, "insight": 0.55},
+    "voyage": {"floor": 0.4, "duplicate": 0.7, "conflict": 0.55, "support": 0.6, "insight": 0.6},
 }
 
 
@@ -109,7 +101,8 @@ class Analysis:
     pairs: pd.DataFrame
     mentions: pd.DataFrame
     profiles: dict[str, Profile] = field(repr=False)
-    weights: dict[str, float] = field(default_factory=dict, repr=False)
+    contexts: dict[str, Context] = field(default_factory=dict, repr=False)
+    parent_ids: frozenset[str] = frozenset()
     duplicates: list[DuplicateGroup] = field(default_factory=list)
     conflicts: list[ConflictPair] = field(default_factory=list)
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -127,6 +120,10 @@ class Analysis:
         if full not in self.memo:
             self.memo[full] = compute()
         return self.memo[full]
+
+    @cached_property
+    def statement_by_id(self) -> dict[str, Statement]:
+        return {s.id: s for s in self.statements}
 
     @property
     def row(self) -> dict[str, int]:
@@ -225,23 +222,17 @@ def _older_first(a: Note, b: Note) -> tuple[Note, Note]:
     return (a, b) if (a.updated_at, a.id) <= (b.updated_at, b.id) else (b, a)
 
 
-def atom_weights(profiles: Iterable[Profile]) -> dict[str, float]:
-    """Inverse document frequency of every atom: rare words and values weigh more in overlaps."""
-    df: Counter = Counter()
-    total = 0
-    for p in profiles:
-        df.update(p.atoms)
-        total += 1
-    return {atom: float(np.log(1 + total / count)) for atom, count in df.items()}
+COARSE = {"verbatim": "duplicate", "same_words": "duplicate", "subset": "duplicate", "negation": "conflict",
+          "value": "conflict", "words": "conflict", "reordered": "distinct", "subject": "distinct"}
 
 
-def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.ndarray,
-               sims: np.ndarray, floor: float, weights: dict[str, float] | None = None,
-               related_floor: float = 1.01) -> pd.DataFrame:
-    """Neighbouring pairs above `floor`, older note first, with their structural relation.
+def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
+               index: np.ndarray, sims: np.ndarray, floor: float) -> pd.DataFrame:
+    """Neighbouring pairs at or above `floor`, older note first, with how they differ and where they sit.
 
-    Pairs that are merely related are kept only from `related_floor` on (a sentence embedder may
-    vouch for them as paraphrases); the rest would only cost memory at scale.
+    `relation` is the coarse reading (duplicate, conflict, distinct, related); `kind` the exact
+    difference (`workbench.compare.relate`); the context columns say whether both notes share a
+    document, section and parent item, or name different subjects in their context.
     """
     seen: set[tuple[int, int]] = set()
     rows = []
@@ -254,21 +245,21 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], index: np.nd
                 continue
             seen.add(key)
             old, new = _older_first(notes[key[0]], notes[key[1]])
-            result = compare(profiles[old.id], profiles[new.id], weights)
-            if result.relation == "related" and sim < related_floor:
-                continue
-            rows.append((old.id, new.id, round(float(sim), 4), result.relation, result.difference,
-                         result.detail, round(result.overlap, 3), old.updated_at < new.updated_at))
-    columns = ["older", "newer", "similarity", "relation", "difference", "detail", "overlap", "ordered"]
+            relation = relate(profiles[old.id], profiles[new.id])
+            where = context_signals(contexts[old.id], contexts[new.id])
+            rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
+                         relation.detail, old.updated_at < new.updated_at, where["same_context"],
+                         where["parents_differ"], where["subjects_differ"]))
+    columns = ["older", "newer", "similarity", "relation", "kind", "detail", "ordered", "same_context",
+               "parents_differ", "subjects_differ"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
 
-def _complete_link(edges: list[tuple[str, str]], share: float = 1.0) -> list[list[str]]:
+def complete_link(edges: Sequence[tuple[str, str]], share: float = 1.0) -> list[list[str]]:
     """Group ids so every two members of a group are linked (no single-link chaining).
 
-    With `share` < 1, two groups join when at least that share of their cross pairs is linked
-    (average linkage: still no chaining through a single link, but room for paraphrase).
+    With `share` < 1, two groups join when at least that share of their cross pairs is linked.
     """
     linked = set(edges) | {(b, a) for a, b in edges}
     groups: list[set[str]] = []
@@ -294,52 +285,57 @@ def _complete_link(edges: list[tuple[str, str]], share: float = 1.0) -> list[lis
     return [sorted(g) for g in groups if g]
 
 
-def _representative(members: Sequence[str], notes: dict[str, Note], profiles: dict[str, Profile]) -> str:
+def representative(members: Sequence[str], notes: dict[str, Note], profiles: dict[str, Profile]) -> str:
     """The most complete wording; ties go to the most recent, then the shortest text."""
-    return min(members, key=lambda m: (-len(profiles[m].content), -notes[m].updated_at.timestamp(),
+    return min(members, key=lambda m: (-len(profiles[m].atoms), -notes[m].updated_at.timestamp(),
                                        len(notes[m].text), m))
 
 
 def duplicate_groups(analysis: Analysis, bar: float) -> list[DuplicateGroup]:
-    """Duplicate groups at a similarity bar, confirmed by structure, complete-linkage."""
+    """Notes that may say the same thing (same words or one containing the other), complete-linkage.
+
+    These are candidates for the map and the review; whether a group may be merged is a verdict.
+    """
+    return analysis.memoized(("duplicates", bar), lambda: _duplicate_groups(analysis, bar))
+
+
+def _duplicate_groups(analysis: Analysis, bar: float) -> list[DuplicateGroup]:
     pairs = analysis.pairs
-    hits = (pairs.relation == "duplicate") & (pairs.similarity >= bar)
-    semantic = analysis.bars.get("semantic")
-    if semantic is not None:  # high similarity may vouch for a paraphrase with less shared wording
-        hits |= ((pairs.relation == "related") & (pairs.difference == "") & (pairs.overlap >= 0.34)
-                 & (pairs.similarity >= max(bar, semantic)))
-    hits = pairs[hits]
+    hits = pairs[(pairs.relation == "duplicate") & (pairs.similarity >= bar) & ~pairs.parents_differ
+                 & ~pairs.subjects_differ]
     notes = analysis.corpus.note_by_id
     sim_of = {(a, b): s for a, b, s in zip(hits.older, hits.newer, hits.similarity)}
     sim_of.update({(b, a): s for (a, b), s in list(sim_of.items())})
     groups = []
-    for members in _complete_link(list(zip(hits.older, hits.newer))):
-        rep = _representative(members, notes, analysis.profiles)
+    for members in complete_link(list(zip(hits.older, hits.newer))):
+        rep = representative(members, notes, analysis.profiles)
         sims = [sim_of[(a, b)] for a in members for b in members if a < b and (a, b) in sim_of]
-        verbatim = len({notes[m].text.strip().lower() for m in members}) == 1
-        why = "the same text" if verbatim else f"same content, no differing value (cosine ≥ {min(sims):.2f})"
+        verbatim = len({" ".join(notes[m].text.split()).casefold() for m in members}) == 1
+        why = "the same text" if verbatim else f"the same words or one contains the other (cosine ≥ {min(sims):.2f})"
         groups.append(DuplicateGroup(f"dup-{rep}", tuple(members), rep, round(min(sims), 4), why))
     return sorted(groups, key=lambda g: g.id)
 
 
 def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
-    """Same subject, different value: between notes, and between notes and later session turns."""
+    """Same slot, another value: between notes, and between notes and later user sentences."""
+    return analysis.memoized(("conflicts", bar), lambda: _conflict_pairs(analysis, bar))
+
+
+def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
     pairs = analysis.pairs
-    hits = pairs[(pairs.relation == "conflict") & (pairs.similarity >= bar)]
-    out = [
-        ConflictPair(row.older, row.newer, row.newer if row.ordered else None, row.similarity,
-                     row.difference, row.detail)
-        for row in hits.itertuples()
-    ]
+    hits = pairs[(pairs.relation == "conflict") & (pairs.similarity >= bar) & ~pairs.parents_differ
+                 & ~pairs.subjects_differ]
+    out = [ConflictPair(row.older, row.newer, row.newer if row.ordered else None, row.similarity, row.kind,
+                        row.detail) for row in hits.itertuples()]
     mentions = analysis.mentions
-    late = mentions[(mentions.relation == "conflict") & mentions.later & mentions.fact & (mentions.similarity >= bar)]
+    late = mentions[(mentions.relation == "conflict") & mentions.later & mentions.user & (mentions.similarity >= bar)]
     by_note: dict[str, Any] = {}
     for row in late.sort_values(["at", "statement"]).itertuples():
-        by_note[row.note] = row  # the latest statement about the note wins
-    statement = {s.id: s for s in analysis.statements}
+        by_note[row.note] = row  # the latest statement about the note
+    statement = analysis.statement_by_id
     for note_id, row in sorted(by_note.items()):
         s = statement[row.statement]
-        out.append(ConflictPair(note_id, s.id, s.id, row.similarity, row.difference, row.detail, "session",
+        out.append(ConflictPair(note_id, s.id, s.id, row.similarity, row.kind, row.detail, "session",
                                 s.turn_id, s.session_id, s.text))
     return out
 
@@ -349,7 +345,7 @@ def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 
 def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],
                       statement_vectors: np.ndarray, profiles: dict[str, Profile], floor: float,
-                      k: int = 3, weights: dict[str, float] | None = None) -> pd.DataFrame:
+                      k: int = 3) -> pd.DataFrame:
     """For each sentence of the sessions, the notes it is close to and how it relates to them."""
     index, sims = top_matches(statement_vectors, vectors, k)
     rows = []
@@ -358,35 +354,37 @@ def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Se
             if sim < floor:
                 break
             note = notes[int(j)]
-            result = compare(profiles[note.id], profiles[statement.id], weights)
+            relation = relate(profiles[note.id], profiles[statement.id], trim=True)
             later = statement.at is not None and statement.at > note.updated_at
-            rows.append((statement.id, note.id, statement.session_id, round(float(sim), 4), result.relation,
-                         result.difference, result.detail, later, bool(statement.kind), statement.at))
-    columns = ["statement", "note", "session", "similarity", "relation", "difference", "detail", "later", "fact", "at"]
+            rows.append((statement.id, note.id, statement.session_id, round(float(sim), 4),
+                         COARSE.get(relation.kind, "related"), relation.kind, relation.detail, later,
+                         statement.role == "user", statement.kind == "statement", statement.at))
+    columns = ["statement", "note", "session", "similarity", "relation", "kind", "detail", "later", "user", "fact",
+               "at"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def _note_facts(analysis: Analysis) -> list[dict[str, Any]]:
-    """What each note says about itself (bar-independent): age, durability, expiry words."""
+    """What each note says about itself (bar-independent): age, expiry and event dates."""
     as_of = analysis.corpus.as_of
     rows = []
     for note in analysis.corpus.notes:
         ends = expiry(note.text, note.updated_at)
+        event = episodic(note.text, note.updated_at)
         rows.append({
             "id": note.id, "path": note.path, "updated_at": note.updated_at,
             "age_days": round((as_of - note.updated_at).total_seconds() / 86400, 1),
-            "durable": bool(has_cue(note.text, DURABLE_CUES)),
-            "episodic": bool(has_cue(note.text, EPISODIC_CUES)) or dated(note.text),
-            "small_talk": has_cue(note.text, SMALL_TALK).strip(),
-            "temporary": ends[1] if ends else "",
-            "expires_at": ends[0] if ends else pd.NaT,
-            "expired": bool(ends and ends[0] < as_of),
+            "named": bool(analysis.profiles[note.id].names),
+            "episodic": event.text if event else "",
+            "temporary": ends.text if ends else "",
+            "expires_at": ends.when if ends else pd.NaT,
+            "expired": bool(ends and ends.when < as_of),
         })
     return rows
 
 
 def note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
-    """Per note: age, durability, expiry, sessions supporting it, what supersedes it, isolation."""
+    """Per note: age, dates, sessions supporting it, what supersedes it, isolation."""
     key = ("status", bars["support"], bars["conflict"])
     return analysis.memoized(key, lambda: _note_status(analysis, bars))
 
@@ -401,7 +399,7 @@ def _note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
     last_at = support.groupby("note")["at"].max()
     superseded: dict[str, str] = {}
     for pair in conflict_pairs(analysis, bars["conflict"]):
-        if pair.winner is not None:
+        if pair.winner is not None and pair.winner != pair.older:
             superseded.setdefault(pair.older, pair.winner)
     isolated = (analysis.neighbour_similarity[:, 0] < bars["conflict"]) if analysis.neighbour_similarity.shape[1] \
         else np.ones(len(analysis.note_ids), dtype=bool)
@@ -415,76 +413,23 @@ def _note_status(analysis: Analysis, bars: dict[str, float]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("id") if rows else pd.DataFrame()
 
 
-def insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> list[InsightCandidate]:
-    """Durable facts and failures stated in two or more sessions that no note already holds."""
-    return analysis.memoized(("insights", bar, support_bar, analysis.bars["duplicate"]),
-                             lambda: _insight_candidates(analysis, bar, support_bar))
+def insight_groups(analysis: Analysis, bar: float, support_bar: float, min_sessions: int = 2) -> list[InsightCandidate]:
+    """Statements made in several sessions that no note holds, for the map and the review."""
+    return analysis.memoized(("insights", bar, support_bar, min_sessions),
+                             lambda: _insight_groups(analysis, bar, support_bar, min_sessions))
 
 
-def _insight_candidates(analysis: Analysis, bar: float, support_bar: float) -> list[InsightCandidate]:
-    mentions = analysis.mentions
-    known = set(mentions[((mentions.similarity >= support_bar) & mentions.relation.isin(["duplicate", "conflict"]))
-                         | (mentions.similarity >= analysis.bars["duplicate"])].statement)
-    facts = [i for i, s in enumerate(analysis.statements)
-             if (s.kind or s.role == "user") and s.id not in known and _self_contained(s, analysis.profiles[s.id])]
-    if not facts:
-        return []
-    vectors = analysis.statement_vectors[facts]
-    statements = [analysis.statements[i] for i in facts]
-    index, sims = nearest(vectors, k=min(20, len(facts) - 1))
-    edges = []
-    for a, (row_index, row_sims) in enumerate(zip(index, sims)):
-        for b, sim in zip(row_index, row_sims):
-            b = int(b)
-            sa, sb = statements[a], statements[b]
-            if sim < bar or a > b or sa.session_id == sb.session_id:
-                continue
-            if sa.kind == "failure" or sb.kind == "failure":
-                ok = sa.text == sb.text
-            else:
-                ok = compare(analysis.profiles[sa.id], analysis.profiles[sb.id], analysis.weights).relation == "duplicate"
-            if ok:
-                edges.append((sa.id, sb.id))
-    by_id = {s.id: (s, v) for s, v in zip(statements, vectors)}
-    centroids, memory_ids = _memory_centroids(analysis)
+def _insight_groups(analysis: Analysis, bar: float, support_bar: float, min_sessions: int) -> list[InsightCandidate]:
     out = []
-    for members in _complete_link(sorted(edges), share=0.5):
-        group = [by_id[m][0] for m in members]
-        sessions = tuple(sorted({s.session_id for s in group}))
-        stated = [s for s in group if s.kind]
-        if len(sessions) < 2 or not stated and len(sessions) < 3:
-            continue
-        block = np.stack([by_id[m][1] for m in members])
-        centrality = (block @ block.T).mean(axis=1) + np.array([0.5 if s.kind else 0.0 for s in group])
-        best = group[int(np.argmax(centrality))]
-        kind = Counter(s.kind for s in stated).most_common(1)[0][0] if stated else "pattern"
-        text = _insight_text(best, len(sessions))
-        where, where_sim = None, 0.0
-        if len(centroids):
-            scores = centroids @ block.mean(axis=0)
-            where, where_sim = memory_ids[int(np.argmax(scores))], float(scores.max())
-        quotes = tuple((s.session_id, s.turn_id, s.text) for s in sorted(group, key=lambda s: (s.at or 0, s.id)))
-        out.append(InsightCandidate(f"ins-{best.id}", text, kind, tuple(members), sessions, quotes,
-                                    round(float(centrality.mean()), 4), where, round(where_sim, 4)))
-    return sorted(out, key=lambda c: (-len(c.sessions), c.id))
+    for candidate in insight_candidates(analysis, bar, support_bar, min_sessions):
+        s = candidate.signals
+        out.append(InsightCandidate(candidate.id.replace("insight:", "ins-"), s["text"], s["how"], candidate.statements,
+                                    s["sessions"], s["quotes"], s["centrality"], s["best_memory"],
+                                    s["best_memory_similarity"]))
+    return out
 
 
-_PRONOUN_START = ("it ", "it's ", "this ", "that ", "they ", "these ", "those ", "i don't want it", "do it", "same ")
-
-
-def _self_contained(statement: Statement, profile: Profile) -> bool:
-    """A sentence that can stand as a note: enough content, a question it is not, no dangling 'it'."""
-    text = statement.text.strip().lower()
-    return (len(profile.atoms) >= 3 and not text.endswith("?") and not text.startswith(_PRONOUN_START))
-
-
-def _insight_text(statement: Statement, sessions: int) -> str:
-    if statement.kind == "failure":
-        return f"`{statement.text.removesuffix(' failed')}` failed in {sessions} separate sessions; treat it as a known flaky or recurring failure."
-    return clean_fact(statement.text)
-
-
-def _memory_centroids(analysis: Analysis) -> tuple[np.ndarray, list[str]]:
+def memory_centroids(analysis: Analysis) -> tuple[np.ndarray, list[str]]:
     by_memory: dict[str, list[int]] = defaultdict(list)
     for i, note in enumerate(analysis.corpus.notes):
         by_memory[note.memory_id].append(i)
@@ -608,20 +553,20 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
     names = proper_nouns(note_texts + [s.text for s in statements if s.role == "user"])
     profiles = {n.id: make_profile(n.text, names) for n in notes}
     profiles.update({s.id: make_profile(s.text, names) for s in statements})
-    weights = atom_weights(profiles.values())
+    statements = statement_kinds(statements, profiles)
+    contexts = {n.id: note_context(n, names) for n in notes}
     clock.lap("profiles")
     index, sims = nearest(vectors, k if len(notes) <= EXACT_LIMIT else min(k, 10))
     clock.lap("neighbours")
     analysis = Analysis(
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
-        pairs=note_pairs(notes, profiles, index, sims, min(bars["duplicate"], bars["conflict"]), weights,
-                         related_floor=bars.get("semantic", 1.01)),
-        mentions=pd.DataFrame(), profiles=profiles, weights=weights, embedder=embedder,
+        pairs=note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"])),
+        mentions=pd.DataFrame(), profiles=profiles, contexts=contexts,
+        parent_ids=frozenset(n.parent for n in notes if n.parent), embedder=embedder,
     )
     clock.lap("pairs")
-    analysis.mentions = relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"],
-                                          weights=weights)
+    analysis.mentions = relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"])
     clock.lap("mentions")
     analysis.duplicates = duplicate_groups(analysis, bars["duplicate"])
     analysis.conflicts = conflict_pairs(analysis, bars["conflict"])
@@ -633,7 +578,7 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
     clock.lap("projection")
     analysis.notes = note_status(analysis, bars)
     clock.lap("staleness")
-    analysis.insights = insight_candidates(analysis, bars["insight"], bars["support"])
+    analysis.insights = insight_groups(analysis, bars["insight"], bars["support"])
     clock.lap("insights")
     analysis.timings = clock.times
     return analysis

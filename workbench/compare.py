@@ -1,246 +1,246 @@
-"""Text structure for telling duplicates from conflicts: values, negation, roles, change cues.
+"""How two similar texts differ, token by token: the structure a verdict is built on.
 
-A similarity bar alone merges "X is Y" with "X is not Y" and "A reviews B" with "B reviews A"
-as readily as true paraphrases (measured on PAWS), and a false merge deletes a fact. So every
-similar pair is compared structurally:
+A similarity bar alone merges "X is Y" with "X is not Y" and "A reviews B" with "B reviews A" as
+readily as true paraphrases (measured on PAWS), and a false merge deletes a fact. So every
+similar pair is aligned (difflib over the comparable tokens of `workbench.text`) and the
+alignment says what separates the two texts:
 
-- duplicate: the same values, the same polarity, one wording covering the other's content;
-- conflict: the same subject with a different value, number, date or polarity (or the newer text
-  announces a change: "no longer", "moved to", "instead of");
-- distinct: alike on the surface but about a different subject, or with swapped roles;
-- related: merely similar.
+- `verbatim` / `same_words`: nothing (the same tokens in the same order, up to case, articles,
+  stems, number words and contractions);
+- `reordered`: the same tokens in another order (roles may be swapped);
+- `negation`: only a negator;
+- `subject`: the names they open with (two people doing the same thing);
+- `value`: one slot holds another number, date, version, name, path or code span;
+- `words`: one slot holds other content words ("coffee" ↔ "tea");
+- `subset`: one text says everything the other does, and more;
+- `different`: anything else (several differences, little in common);
+- `unparsed`: one side has no words to compare (code, a table, a lone link, empty).
+
+`relate` only describes; `workbench.dream.rules` decides what a description means.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-NEGATORS = frozenset(
-    "not no never cannot without none nobody nothing neither nor n't dont doesnt didnt isnt arent "
-    "wasnt werent wont shouldnt mustnt avoid avoids stop stopped dropped retired removed abandoned".split()
-)
-CHANGE_CUES = (
-    "no longer", "moved to", "moved the", "moved our", "instead of", "switched", "replaced", "migrated",
-    "renamed", "changed", "anymore", "from now on", "going forward", "as of", "now uses", "now use",
-    "we now", "is now", "are now", " now.", " now,", "took over", "handed over", "upgraded", "downgraded",
-    "deprecated", "bumped", "dropped", "retired", "replaced by", "no more",
-)
-STOP = frozenset(
-    """a an the and or but if then else of to in on at by for with from into onto over under about
-    as is are was were be been being am do does did doing have has had having this that these those
-    it its it's i me my we our us you your he she him her his they them their there here what which
-    who whom whose when where why how all any both each few more most other some such only own same so
-    than too very can will just should would could may might must shall also please ok okay yes yeah
-    one get got let lets let's sure really thing things use used using uses via per etc e.g i.e
-    like just still always again up out off down now then""".split()
-)
-MONTHS = frozenset(
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
-)
+from .text import ARTICLES, Token, sentences, stem, tokens
 
-_CODE = re.compile(r"`([^`]+)`")
-_TOKEN = re.compile(r"[A-Za-z0-9][\w\-./:@+#']*[\w+#]|[A-Za-z0-9]")
-_VALUEISH = re.compile(r"\d|[._/:@#]|[a-z][A-Z]")
+SPECIFIC = ("value", "code", "name")
+# Closed-class English words that are never a note's content by themselves (for overlap and naming).
+FUNCTION_WORDS = frozenset(
+    """a an the and or but if then of to in on at by for with from into onto over under about as is are was were
+    be been being am do does did have has had this that these those it its i me my we our us you your he she him
+    her his they them their there here what which who whom whose when where why how so than too very can will
+    just should would could may might must shall also please""".split()
+)
+STOP = FUNCTION_WORDS  # kept for callers of the old name
+_NAMEISH = re.compile(r"[/@_]|://|[^\W\d_]\.[^\W\d_]")
+PRONOUNS = frozenset("it this that these those they them their he she him her his its".split())
 
-
-def stem(word: str) -> str:
-    """A light suffix stripper: enough to match push/pushes/pushing, test/tests."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
-    return word
+__all__ = ["Profile", "Relation", "profile", "relate", "proper_nouns", "stem", "STOP", "FUNCTION_WORDS"]
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """What `compare` needs of one text, computed once per text."""
+    """What `relate` needs of one text, computed once per text."""
 
-    words: frozenset[str]
-    values: frozenset[str]
-    negated: bool
-    cue: str
-    entities: tuple[str, ...]
-    sequence: tuple[str, ...] = ()
-    atoms: frozenset[str] = frozenset()
-    code: frozenset[str] = frozenset()
+    text: str
+    tokens: tuple[Token, ...]
+    sequence: tuple[str, ...]
+    kinds: tuple[str, ...]  # the kind of each item of `sequence`
 
     @property
-    def content(self) -> frozenset[str]:
+    def negated(self) -> bool:
+        return "negation" in self.kinds
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Proper nouns, code, paths, links and identifiers: what names a subject (not bare numbers)."""
+        return frozenset(s for s, k in zip(self.sequence, self.kinds) if k in ("name", "code")
+                         or (k == "value" and _NAMEISH.search(s)))
+
+    @property
+    def values(self) -> frozenset[str]:
+        return frozenset(s for s, k in zip(self.sequence, self.kinds) if k in SPECIFIC)
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Content words: not function words, not values."""
+        return frozenset(s for s, k in zip(self.sequence, self.kinds) if k in ("word", "unspaced")
+                         and s not in FUNCTION_WORDS)
+
+    @property
+    def atoms(self) -> frozenset[str]:
         return self.words | self.values
 
+    @property
+    def parsed(self) -> bool:
+        """Enough words to compare: at least two content tokens."""
+        return len(self.atoms) >= 2
 
-def is_specific(piece: str, raw: str) -> bool:
-    """Values that must match exactly: numbers, versions, hosts, identifiers, camelCase."""
-    return bool(re.search(r"\d|[._@#]", piece)) or bool(re.search(r"[a-z][A-Z]", raw))
+    @property
+    def subject(self) -> str:
+        """The name the text opens with (within its first three tokens), or ""."""
+        for s, k in list(zip(self.sequence, self.kinds))[:3]:
+            if k in ("name", "code"):
+                return s
+        return ""
 
 
 @lru_cache(maxsize=400_000)
 def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
-    """Split a text into content words, value-like tokens, polarity and change cues.
-
-    Values are numbers, versions, hosts, identifiers, dates and the corpus's proper nouns
-    (`names`: words capitalised mid-sentence, never in lower case); so "CI runs on Jenkins" and
-    "CI runs on Buildkite" differ in value. Code spans count by their pieces; negation inside
-    code (`pytest -m "not integration"`) is not negation of the sentence.
-    """
-    lowered = text.lower()
-    plain = _CODE.sub(lambda m: " " * len(m.group(0)), text)
-    words: set[str] = set()
-    values: set[str] = set()
-    code: set[str] = set()
-    atoms: set[str] = set()
-    entities: list[str] = []
+    """Tokens of `text` with the corpus's proper nouns (`names`, see `proper_nouns`) marked as names."""
+    toks = tokens(text)
     sequence: list[str] = []
-    negated = False
-    for match in _TOKEN.finditer(text.replace("’", "'").replace("`", " ")):
-        in_code = not plain[match.start():match.end()].strip()
-        for raw in re.split(r"[/:=,()\[\]]+", match.group(0)):
-            raw = re.sub(r"'s$", "", raw.strip(".-'\"")).strip()
-            piece = raw.lower().replace("'", "")
-            if not piece:
-                continue
-            if piece in NEGATORS or piece.endswith("n't") or piece.endswith("nt") and piece[:-2] + "n't" in NEGATORS:
-                negated = negated or not in_code
-                continue
-            if (in_code and len(piece) > 1 and piece not in STOP) or is_specific(piece, raw) or piece in names \
-                    or piece in MONTHS:
-                piece = stem(piece) if piece in names else piece
-                values.add(piece)
-                if in_code:
-                    code.add(piece)
-                atoms.update(a for a in re.split(r"[\W_]+", piece) if a)
-                entities.append(piece)
-                sequence.append(piece)
-            elif piece not in STOP and len(piece) > 1:
-                word = stem(piece)
-                words.add(word)
-                atoms.add(word)
-                sequence.append(word)
-    if "no longer" in lowered:
-        negated = True
-    cue = next((c for c in CHANGE_CUES if c in lowered), "")
-    return Profile(frozenset(words), frozenset(values), negated, cue, tuple(entities), tuple(sequence),
-                   frozenset(atoms), frozenset(code))
+    kinds: list[str] = []
+    for i, token in enumerate(toks):
+        kind = token.kind
+        if kind == "word" and token.norm in ARTICLES:
+            continue
+        if kind == "word" and token.norm in ("do", "doe", "did") and i + 1 < len(toks) and toks[i + 1].kind == "negation":
+            continue  # "do not X" says what "never X" / "not X" says
+        if kind == "word" and token.text[:1].isupper() and token.text.lower() in names:
+            kind = "name"
+        sequence.append(token.norm)
+        kinds.append(kind)
+    return Profile(text, toks, tuple(sequence), tuple(kinds))
 
 
-def proper_nouns(texts: list[str]) -> frozenset[str]:
+def proper_nouns(texts: Iterable[str]) -> frozenset[str]:
     """Words written capitalised in the middle of sentences and never in lower case."""
     upper: set[str] = set()
     lower: set[str] = set()
     for text in texts:
-        for sentence in re.split(r"(?<=[.!?:;])\s+|\n", _CODE.sub(" ", text)):
-            for position, token in enumerate(re.findall(r"[A-Za-zÀ-ÿ][\w'’-]*", sentence)):
-                if token[0].isupper():
-                    if position > 0 and not token.isupper():
-                        upper.add(token.lower())
+        for sentence in sentences(text) if "." in text or "!" in text or "?" in text else (text,):
+            for position, token in enumerate(t for t in tokens(sentence) if t.kind == "word"):
+                raw = token.text
+                if raw[:1].isupper():
+                    if position > 0 and not raw.isupper():
+                        upper.add(raw.lower())
                 else:
-                    lower.add(token.lower())
-    return frozenset(w for w in upper - lower if w not in STOP and w not in MONTHS and len(w) > 1)
+                    lower.add(raw.lower())
+    return frozenset(w for w in upper - lower if w not in FUNCTION_WORDS and len(w) > 1)
 
 
 @dataclass(frozen=True, slots=True)
-class Comparison:
-    """How two similar texts relate, and the evidence for it."""
+class Relation:
+    """How `b` differs from `a`: the kind of difference and the tokens on each side of it."""
 
-    relation: str  # duplicate | conflict | distinct | related
-    overlap: float
-    difference: str  # "" | negation | value | role_swap | scope | elaboration
-    detail: str
+    kind: str
+    only_a: tuple[str, ...] = ()
+    only_b: tuple[str, ...] = ()
+    shared: int = 0  # content tokens both have, outside the difference
+    slot: tuple[int, int, int, int] | None = None  # (a start, a end, b start, b end) of a single substitution
 
-
-def _overlap(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) -> float:
-    """Shared atoms over the smaller side, weighted by rarity: how much of one text the other covers."""
-    if not a.atoms or not b.atoms:
-        return 0.0
-    if weights is None:
-        return len(a.atoms & b.atoms) / min(len(a.atoms), len(b.atoms))
-    weight = lambda atoms: sum(weights.get(x, 1.0) for x in atoms)  # noqa: E731
-    return weight(a.atoms & b.atoms) / min(weight(a.atoms), weight(b.atoms))
-
-
-def _coverage(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) -> float:
-    """How much of `a`'s content `b` also has."""
-    if not a.atoms:
-        return 0.0
-    weight = (lambda atoms: sum(weights.get(x, 1.0) for x in atoms)) if weights else len
-    return weight(a.atoms & b.atoms) / weight(a.atoms)
+    @property
+    def detail(self) -> str:
+        """What a person reads: "differs in: coffee ↔ tea"."""
+        if self.kind in ("verbatim", "same_words"):
+            return "the same words"
+        if self.kind == "reordered":
+            return "the same words in another order (roles may be swapped)"
+        left, right = " ".join(self.only_a) or "–", " ".join(self.only_b) or "–"
+        return f"differs in: {left} ↔ {right}"
 
 
-def _unmatched(a: Profile, b: Profile) -> frozenset[str]:
-    """Values of `a` that `b` has neither as a value nor as a plain word."""
-    return frozenset(v for v in a.values if v not in b.values and v not in b.words and stem(v) not in b.words)
+def _blocks(a: Profile, b: Profile) -> list[tuple[str, int, int, int, int]]:
+    matcher = SequenceMatcher(None, a.sequence, b.sequence, autojunk=False)
+    return [op for op in matcher.get_opcodes() if op[0] != "equal"]
 
 
-def _role_swap(a: Profile, b: Profile) -> bool:
-    shared = [e for e in a.entities if e in b.entities]
-    if len(set(shared)) < 2 or a.content != b.content:
-        return False
-    order_b = [e for e in b.entities if e in shared]
-    return [e for e in a.entities if e in shared] != order_b
+def relate(a: Profile, b: Profile, *, trim: bool = False) -> Relation:
+    """Align two texts and name what separates them (see the module docstring).
 
-
-def _other_subject(a: Profile, b: Profile, only_a: frozenset[str], only_b: frozenset[str]) -> bool:
-    """The texts open with different names or values: "Alba had X" and "Yara had X" are two facts."""
-    if not a.sequence or not b.sequence or a.sequence[0] == b.sequence[0]:
-        return False
-    return a.sequence[0] in only_a and b.sequence[0] in only_b
-
-
-def _reordered(a: Profile, b: Profile) -> bool:
-    """Nearly the same words in a different order: PAWS-style swaps hide here, so never merge them."""
-    bag_a, bag_b = set(a.sequence), set(b.sequence)
-    bag = len(bag_a & bag_b) / max(1, len(bag_a | bag_b))
-    if bag < 0.6 or a.sequence == b.sequence:
-        return False
-    return SequenceMatcher(None, a.sequence, b.sequence, autojunk=False).ratio() < 0.9 * bag
-
-
-def compare(a: Profile, b: Profile, weights: Mapping[str, float] | None = None) -> Comparison:
-    """Relate `a` (older) to `b` (newer) by structure alone; callers apply similarity bars.
-
-    "duplicate" here means "may be merged if similar enough"; "conflict" means "the same
-    subject with a different value if similar enough". A newer text that announces a change
-    ("moved to", "no longer", "switched") may contradict with less shared wording.
+    With `trim`, words only `b` has before or after everything the two share are ignored: a
+    sentence of a conversation ("Actually, CI runs on Buildkite now") speaks of a note's slot
+    with words around it.
     """
-    overlap = _overlap(a, b, weights)
-    only_a, only_b = _unmatched(a, b), _unmatched(b, a)
-    substituted = bool(a.words - b.words) and bool(b.words - a.words)
-    cue = b.cue
-    if _role_swap(a, b):
-        return Comparison("distinct", overlap, "role_swap", "the same names in swapped roles")
-    if cue and overlap >= 0.2 and (a.negated != b.negated or (only_a and only_b)):
-        detail = f"{', '.join(sorted(only_a))} → {', '.join(sorted(only_b))}" if only_a and only_b else f"the newer text says: {cue}"
-        return Comparison("conflict", overlap, "value" if only_a and only_b else "negation", detail)
-    if _other_subject(a, b, only_a, only_b):
-        return Comparison("distinct", overlap, "scope", "about different subjects "
-                          f"({a.sequence[0]} / {b.sequence[0]})")
-    if a.negated != b.negated:
-        if not substituted and overlap >= 0.4:
-            return Comparison("conflict", overlap, "negation", "one says the opposite of the other")
-        return Comparison("distinct", overlap, "scope", "opposite polarity about different things")
-    if only_a and only_b:
-        detail = f"{', '.join(sorted(only_a))} → {', '.join(sorted(only_b))}"
-        if not substituted and len(only_a) == 1 and overlap >= 0.34:
-            return Comparison("conflict", overlap, "value", detail)
-        return Comparison("distinct", overlap, "scope", detail)
-    if only_b and cue and overlap >= 0.4:
-        return Comparison("conflict", overlap, "value", f"the newer text says: {cue} {', '.join(sorted(only_b))}")
-    if only_a or only_b:
-        names_only = all(not is_specific(v, v) and v not in a.code | b.code for v in only_a | only_b)
-        richer, plainer = (a, b) if only_a else (b, a)
-        covered = _overlap(plainer, richer, weights) if len(plainer.atoms) <= len(richer.atoms) else \
-            _coverage(plainer, richer, weights)
-        if covered >= (0.5 if names_only else 0.8) and not _reordered(a, b):
-            return Comparison("duplicate", overlap, "elaboration", "one wording adds detail to the other")
-        return Comparison("related", overlap, "" if names_only else "extra_values",
-                          "" if names_only else f"only one side names {', '.join(sorted(only_a | only_b))}")
-    if overlap >= 0.4 and _reordered(a, b):
-        return Comparison("distinct", overlap, "order", "the same words in another order (roles may differ)")
-    if overlap >= 0.4:
-        return Comparison("duplicate", overlap, "", "same content, same values, same polarity")
-    return Comparison("related", overlap, "", "")
+    if not a.parsed or not b.parsed:
+        same = " ".join(a.text.split()).lower() == " ".join(b.text.split()).lower()
+        return Relation("verbatim" if same else "unparsed")
+    if " ".join(a.text.split()).casefold() == " ".join(b.text.split()).casefold():
+        return Relation("verbatim", shared=len(a.atoms))
+    if a.sequence == b.sequence:
+        return Relation("same_words", shared=len(a.atoms))
+    if sorted(a.sequence) == sorted(b.sequence):
+        return Relation("reordered", shared=len(a.atoms))
+    blocks = _blocks(a, b)
+    if trim:
+        blocks = _trim(blocks, len(a.sequence), len(b.sequence))
+        if not blocks:
+            return Relation("same_words", shared=len(a.atoms))
+    only_a = tuple(s for _, i1, i2, _, _ in blocks for s in a.sequence[i1:i2])
+    only_b = tuple(s for _, _, _, j1, j2 in blocks for s in b.sequence[j1:j2])
+    kinds_a = [k for _, i1, i2, _, _ in blocks for k in a.kinds[i1:i2]]
+    kinds_b = [k for _, _, _, j1, j2 in blocks for k in b.kinds[j1:j2]]
+    shared = len(a.atoms & b.atoms - set(only_a) - set(only_b))
+    if all(k == "negation" for k in kinds_a + kinds_b) and a.negated != b.negated:
+        return Relation("negation", only_a, only_b, shared)
+    if not only_a or not only_b:
+        if "negation" in kinds_a + kinds_b:
+            return Relation("different", only_a, only_b, shared)
+        return Relation("subset", only_a, only_b, shared)
+    if len(blocks) == 1 and blocks[0][0] == "replace" and _slot_like(a, b, blocks[0]):
+        _, i1, i2, j1, j2 = blocks[0]
+        slot = (i1, i2, j1, j2)
+        if "negation" in kinds_a + kinds_b:
+            return Relation("different", only_a, only_b, shared)
+        if i1 == 0 and j1 == 0 and (set(kinds_a) | set(kinds_b)) & {"name", "code"}:
+            return Relation("subject", only_a, only_b, shared, slot)
+        if a.subject and b.subject and a.subject != b.subject:
+            return Relation("subject", only_a, only_b, shared, slot)
+        if any(k in SPECIFIC for k in kinds_a) and any(k in SPECIFIC for k in kinds_b):
+            return Relation("value", only_a, only_b, shared, slot)
+        return Relation("words", only_a, only_b, shared, slot)
+    return Relation("different", only_a, only_b, shared)
+
+
+def _slot_like(a: Profile, b: Profile, block: tuple[str, int, int, int, int]) -> bool:
+    """One short substitution inside a mostly equal statement: at most three tokens a side, and the
+    equal part at least half of each text and two content tokens."""
+    _, i1, i2, j1, j2 = block
+    if i2 - i1 > 3 or j2 - j1 > 3:
+        return False
+    equal_a = len(a.sequence) - (i2 - i1)
+    equal_b = len(b.sequence) - (j2 - j1)
+    outside = [s for k, s in enumerate(a.sequence) if not i1 <= k < i2 and s not in FUNCTION_WORDS]
+    return equal_a >= len(a.sequence) / 2 and equal_b >= len(b.sequence) / 2 and len(outside) >= 2
+
+
+def _trim(blocks: list, size_a: int, size_b: int) -> list:
+    """Drop `b`-only words at either end; a replacement at an end keeps only its aligned part."""
+    out = list(blocks)
+    if out and out[0][0] == "insert" and out[0][1] == 0:
+        out = out[1:]
+    if out and out[-1][0] == "insert" and out[-1][1] == size_a:
+        out = out[:-1]
+    return out
+
+
+def rewrite_slot(a: Profile, b: Profile, relation: Relation) -> str | None:
+    """`a`'s text with its substituted slot replaced by `b`'s wording of it (None when not one slot)."""
+    if relation.slot is None:
+        return None
+    i1, i2, j1, j2 = relation.slot
+    spans_a = _spans(a)
+    spans_b = _spans(b)
+    start, end = spans_a[i1][0], spans_a[i2 - 1][1]
+    new = b.text[spans_b[j1][0]:spans_b[j2 - 1][1]]
+    return a.text[:start] + new + a.text[end:]
+
+
+def _spans(p: Profile) -> list[tuple[int, int]]:
+    """Character span of each item of `p.sequence` (articles and "do" before a negator skipped)."""
+    out = []
+    toks = p.tokens
+    for i, token in enumerate(toks):
+        if token.kind == "word" and token.norm in ARTICLES:
+            continue
+        if token.kind == "word" and token.norm in ("do", "doe", "did") and i + 1 < len(toks) and toks[i + 1].kind == "negation":
+            continue
+        out.append((token.start, token.end))
+    return out

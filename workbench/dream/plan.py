@@ -87,6 +87,7 @@ class Operation:
     provenance: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     id: str = ""
+    rule: str = ""  # the judge's rule (its measured precision is the confidence), or "claude", "person"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -104,7 +105,8 @@ class Operation:
             "result": vars_of(self.result) if self.result else None,
             "rationale": self.rationale,
             "evidence": [{k: v for k, v in vars_of(e).items() if v is not None} for e in self.evidence],
-            "confidence": self.confidence, "provenance": list(self.provenance), "depends_on": list(self.depends_on),
+            "confidence": self.confidence, "rule": self.rule, "provenance": list(self.provenance),
+            "depends_on": list(self.depends_on),
         }
 
     @classmethod
@@ -117,7 +119,7 @@ class Operation:
             rationale=data.get("rationale", ""),
             evidence=tuple(Evidence(**e) for e in data.get("evidence", [])),
             confidence=data.get("confidence", 0.5), provenance=tuple(data.get("provenance", [])),
-            depends_on=tuple(data.get("depends_on", [])), id=data.get("id", ""),
+            depends_on=tuple(data.get("depends_on", [])), id=data.get("id", ""), rule=data.get("rule", ""),
         )
 
 

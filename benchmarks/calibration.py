@@ -1,0 +1,200 @@
+"""Calibration: the precision of every rule of the offline judge, measured on labelled data.
+
+Each labelled source runs through the real pipeline (load → analyze → candidates → rules) and
+every verdict that would change the store is checked against the labels:
+
+- sample data (`sample-data/labels.json`): merges against the duplicate groups, updates against
+  the labelled conflicts (and their winner), deletes against the stale and low-value notes,
+  creates against the missing facts; anything else a rule proposes there counts as wrong;
+- PAWS dev: each pair as two notes of one document; a merge is right when the pair is a
+  paraphrase, wrong otherwise;
+- LoCoMo: a merge or update between notes of two speakers, an update from one speaker's sentence
+  to the other's note, and any delete of an observation (each one backs QA evidence) is wrong;
+  what a rule proposes within one speaker's notes is not labelled and not counted.
+
+The full run writes `workbench/calibration.json`, from which every verdict takes its confidence:
+(correct + 1) / (proposed + 2). The quick run measures a subset and writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from workbench.analysis import analyze
+from workbench.dream.offline import judged_candidates
+from workbench.dream.rules import RULES, calibration
+from workbench.focus import Focus
+from workbench.io import load_corpus, load_sessions, load_store
+from workbench.records import Corpus, Memory, Store
+
+from . import DATA, DATASETS, ROOT, SAMPLE, Section, sample_paths
+
+TABLE = ROOT / "workbench" / "calibration.json"
+Tally = dict[str, Counter]  # rule -> Counter(proposed=, correct=)
+
+
+def _count(tally: Tally, rule: str, correct: bool) -> None:
+    tally[rule]["proposed"] += 1
+    tally[rule]["correct"] += int(correct)
+
+
+# --- sample data -----------------------------------------------------------------------------
+
+
+def sample(dataset: str, tally: Tally) -> None:
+    labels = json.loads((SAMPLE / "labels.json").read_text(encoding="utf-8"))["datasets"][dataset]
+    corpus = load_corpus(*sample_paths(dataset))
+    analysis = analyze(corpus, "tfidf")
+    group_of = {n: i for i, g in enumerate(labels["duplicates"]) for n in g["notes"]}
+    stale = {s["note"] for s in labels["stale"]} | set(labels["low_value"])
+    for candidate, verdict in judged_candidates(analysis, Focus()):
+        if verdict.action == "none":
+            continue
+        _count(tally, verdict.rule, _right_in_sample(candidate, verdict, analysis, labels, group_of, stale))
+
+
+def _right_in_sample(candidate, verdict, analysis, labels, group_of, stale) -> bool:
+    if verdict.action == "merge":
+        a, b = candidate.notes
+        return a in group_of and group_of.get(a) == group_of.get(b)
+    if verdict.action == "update" and candidate.kind == "pair":
+        return any({c["old"], c["new"]} == set(candidate.notes) and c["new"] == verdict.keep for c in labels["conflicts"])
+    if verdict.action == "update":
+        turn = analysis.statement_by_id[candidate.statements[0]].turn_id
+        return any(c["old"] == candidate.notes[0] and c["new_evidence"] and c["new_evidence"]["turn_id"] == turn
+                   for c in labels["conflicts"])
+    if verdict.action == "delete":
+        return candidate.notes[0] in stale
+    if verdict.action == "create":
+        text = candidate.signals["text"].lower()
+        turns = {analysis.statement_by_id[s].turn_id for s in candidate.statements}
+        return any(sum(k.lower() in text for k in f["keywords"]) * 2 >= len(f["keywords"]) or turns & set(f["turns"])
+                   for f in labels["missing_facts"])
+    return False
+
+
+# --- PAWS ------------------------------------------------------------------------------------
+
+
+def paws(tally: Tally, limit: int | None) -> dict[str, int]:
+    path = DATA / "paws_wiki_labeled_final_dev.tsv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))[:limit]
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    memories = [Memory(f"paws{i:05d}", f"/paws/{i:05d}.md", f"- {r['sentence1']}\n- {r['sentence2']}\n", at, at)
+                for i, r in enumerate(rows)]
+    label = {m.id: r["label"] == "1" for m, r in zip(memories, rows)}
+    analysis = analyze(Corpus(Store(tuple(memories))), "tfidf")
+    merged = Counter()
+    for candidate, verdict in judged_candidates(analysis, Focus()):
+        first, second = (n.split("#")[0] for n in candidate.notes[:2]) if len(candidate.notes) == 2 else ("", "-")
+        if candidate.kind != "pair" or first != second or verdict.action == "none":
+            continue
+        _count(tally, verdict.rule, verdict.action == "merge" and label[first])
+        if verdict.action == "merge":
+            merged["paraphrase" if label[first] else "non_paraphrase"] += 1
+            merged[f"auto_{'paraphrase' if label[first] else 'non_paraphrase'}"] += 0
+    merged["paraphrases"] = sum(label.values())
+    merged["non_paraphrases"] = len(label) - merged["paraphrases"]
+    return dict(merged)
+
+
+# --- LoCoMo ----------------------------------------------------------------------------------
+
+
+def _speaker(path: str) -> str:
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def locomo(tally: Tally, samples: int | None) -> dict[str, int]:
+    path = DATA / "locomo10.json"
+    store, sessions = load_store(path), load_sessions(path)
+    ids = list(dict.fromkeys(s.meta.get("sample_id") for s in sessions))[:samples]
+    seen = Counter()
+    for sample_id in ids:
+        memories = tuple(m for m in store.memories if m.path.startswith(f"/{sample_id}/"))
+        mine = tuple(s for s in sessions if s.meta.get("sample_id") == sample_id)
+        analysis = analyze(Corpus(Store(memories, id=sample_id), mine), "tfidf")
+        notes = analysis.corpus.note_by_id
+        for candidate, verdict in judged_candidates(analysis, Focus()):
+            if verdict.action == "none":
+                continue
+            speakers = {_speaker(notes[n].path) for n in candidate.notes}
+            if candidate.kind == "session":
+                turn = analysis.corpus.turn_by_id[analysis.statement_by_id[candidate.statements[0]].turn_id]
+                speakers.add(turn.meta.get("speaker", ""))
+            if verdict.action == "delete":
+                _count(tally, verdict.rule, False)
+                seen["deletes"] += 1
+            elif len(speakers) > 1:
+                _count(tally, verdict.rule, False)
+                seen[f"{verdict.action}s across speakers"] += 1
+            else:
+                seen[f"{verdict.action}s within one speaker (unlabelled)"] += 1
+    return dict(seen)
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def measure(quick: bool) -> tuple[Tally, dict[str, Tally], dict[str, dict]]:
+    """Counts per rule in all, per source, and what each source saw."""
+    by_source: dict[str, Tally] = {}
+    seen: dict[str, dict] = {}
+    for dataset in DATASETS:
+        by_source[dataset] = defaultdict(Counter)
+        sample(dataset, by_source[dataset])
+    if (DATA / "paws_wiki_labeled_final_dev.tsv").exists():
+        by_source["PAWS dev"] = defaultdict(Counter)
+        seen["PAWS dev"] = paws(by_source["PAWS dev"], 1000 if quick else None)
+    if (DATA / "locomo10.json").exists():
+        by_source["LoCoMo"] = defaultdict(Counter)
+        seen["LoCoMo"] = locomo(by_source["LoCoMo"], 2 if quick else None)
+    total: Tally = defaultdict(Counter)
+    for tally in by_source.values():
+        for rule, counts in tally.items():
+            total[rule].update(counts)
+    return total, by_source, seen
+
+
+def write_table(total: Tally, sources: list[str], path: Path = TABLE) -> None:
+    rules = {rule: {"proposed": int(total[rule]["proposed"]), "correct": int(total[rule]["correct"])}
+             for rule in RULES if total[rule]["proposed"]}
+    data = {"format": 1, "written_by": "python -m benchmarks calibration", "sources": sources,
+            "confidence": "(correct + 1) / (proposed + 2)", "rules": rules}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+    calibration.cache_clear()
+
+
+def run(quick: bool) -> Section:
+    sec = Section("calibration", "Calibration of the rules", (
+        "Every rule of the offline judge on labelled data (see `benchmarks/calibration.py`): sample-data labels, "
+        "PAWS dev pairs as two notes of one document, LoCoMo cross-speaker operations and deletes. *Confidence* is "
+        "what a verdict of the rule carries: (correct + 1) / (proposed + 2). Automatic approval (default bar 0.97) "
+        f"applies only rules whose confidence reaches it{'; PAWS first 1,000 pairs and LoCoMo first 2 samples (quick), nothing written' if quick else '; this run wrote `workbench/calibration.json`'}."))
+    total, by_source, seen = measure(quick)
+    sources = list(by_source)
+    rows = []
+    for rule in RULES:
+        n, k = total[rule]["proposed"], total[rule]["correct"]
+        per = "; ".join(f"{s} {by_source[s][rule]['correct']}/{by_source[s][rule]['proposed']}"
+                        for s in sources if by_source[s][rule]["proposed"])
+        rows.append([f"`{rule}`", n, k, f"{k / n:.3f}" if n else "–", f"{(k + 1) / (n + 2):.3f}", per or "–"])
+    sec.table(["rule", "proposed", "correct", "precision", "confidence", "by source (correct/proposed)"], rows)
+    for source, what in seen.items():
+        sec.lines.append(f"{source}: " + ", ".join(f"{k} {v}" for k, v in sorted(what.items())) + ".")
+    auto = [r for r in RULES if total[r]["proposed"] and (total[r]["correct"] + 1) / (total[r]["proposed"] + 2) >= 0.97]
+    sec.lines.append("Rules that pass the default automatic-approval bar (0.97): "
+                     + (", ".join(f"`{r}`" for r in auto) or "none") + ".")
+    if not quick:
+        write_table(total, sources)
+    return sec

@@ -1,0 +1,260 @@
+"""Candidates: what a judge must decide, found by the analysis with recall in mind.
+
+A candidate carries the notes (and session sentences) it is about and the structure that makes
+it one: how two texts differ (`workbench.compare`), whether they share a context, whether they
+can be ordered in time, which date governs a note. Three judges read the same candidates — the
+offline rules (`workbench.dream.rules`), Claude (`workbench.dream.claude`) and a person in the
+review UI — and write the same `Verdict`s.
+
+Kinds:
+
+- `pair`: two notes alike enough to be one fact, or one fact with two values;
+- `session`: a note and a later user sentence about it that says something else;
+- `note`: a note that may no longer hold (an expiry or deadline, an old one-off, off focus);
+- `insight`: a statement made in several sessions that no note holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .compare import Profile, relate
+from .records import Note
+from .statements import deadline, episodic, expiry, standalone
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .focus import Focus
+
+PAIR_KINDS = ("verbatim", "same_words", "subset", "negation", "value", "words", "different", "reordered")
+SESSION_KINDS = ("negation", "value", "words", "different")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something to judge: notes (older first), sentences, similarity and the structure found."""
+
+    id: str
+    kind: str  # pair | session | note | insight
+    notes: tuple[str, ...] = ()
+    statements: tuple[str, ...] = ()
+    similarity: float = 0.0
+    signals: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a note sits: its document, headings and parent items, and the names they carry."""
+
+    path: str
+    section: str
+    parents: tuple[str, ...]
+    names: frozenset[str]
+
+
+def note_context(note: Note, names: frozenset[str]) -> Context:
+    """The context of a note; `names` are the corpus's proper nouns (document titles, headings, file names)."""
+    from .compare import profile
+
+    stem = note.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    found: set[str] = set()
+    for text in (note.section, *note.parents, stem.replace("_", " ").replace("-", " ")):
+        found |= {s for s, k in zip(profile(text, names).sequence, profile(text, names).kinds) if k == "name"}
+    return Context(note.path, " ".join(note.section.lower().split()), note.parents, frozenset(found))
+
+
+def context_signals(a: Context, b: Context) -> dict[str, bool]:
+    """Whether two notes share a context, and whether their contexts name different subjects."""
+    return {
+        "same_context": (a.path, a.section, a.parents) == (b.path, b.section, b.parents),
+        "parents_differ": a.parents != b.parents and bool(a.parents or b.parents),
+        "subjects_differ": bool(a.names and b.names and not a.names & b.names),
+    }
+
+
+# --- pairs of notes ------------------------------------------------------------------------
+
+
+def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
+    """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
+    pairs = analysis.pairs
+    hits = pairs[(pairs.similarity >= floor) & pairs.kind.isin(PAIR_KINDS)]
+    notes = analysis.corpus.note_by_id
+    out = []
+    for row in hits.itertuples():
+        older, newer = notes[row.older], notes[row.newer]
+        signals = {"relation": row.kind, "detail": row.detail, "ordered": bool(row.ordered),
+                   "same_context": bool(row.same_context), "parents_differ": bool(row.parents_differ),
+                   "subjects_differ": bool(row.subjects_differ),
+                   "self_contained": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
+                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
+        out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
+                             float(row.similarity), signals))
+    return out
+
+
+def _same_key(a: Note, b: Note) -> bool:
+    """Two `Key: value` lines with the same key."""
+    if a.kind != "field" or b.kind != "field":
+        return False
+    return a.text.split(":", 1)[0].strip().casefold() == b.text.split(":", 1)[0].strip().casefold()
+
+
+# --- a note and a later sentence -----------------------------------------------------------
+
+
+def session_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
+    """Notes contradicted by a later user sentence (the latest such sentence per note)."""
+    mentions = analysis.mentions
+    late = mentions[mentions.kind.isin(SESSION_KINDS) & mentions.later & mentions.user & mentions.fact
+                    & (mentions.similarity >= floor)]
+    latest: dict[str, Any] = {}
+    for row in late.sort_values(["at", "statement"]).itertuples():
+        latest[row.note] = row
+    statements = analysis.statement_by_id
+    out = []
+    for note_id, row in sorted(latest.items()):
+        s = statements[row.statement]
+        signals = {"relation": row.kind, "detail": row.detail, "said_at": s.at,
+                   "note_at": analysis.corpus.note_by_id[note_id].updated_at}
+        out.append(Candidate(f"session:{note_id}|{s.id}", "session", (note_id,), (s.id,), float(row.similarity),
+                             signals))
+    return out
+
+
+# --- notes that may no longer hold ---------------------------------------------------------
+
+
+def note_candidates(analysis: Analysis, horizon_days: int, support_floor: float) -> list[Candidate]:
+    """Notes with a passed expiry or deadline, and old one-offs that no recent session supports."""
+    as_of = analysis.corpus.as_of
+    status = analysis.notes
+    out = []
+    for note in analysis.corpus.notes:
+        signals = note_signals(analysis, note, as_of, horizon_days, status)
+        if signals:
+            out.append(Candidate(f"note:{note.id}", "note", (note.id,), (), 0.0, signals))
+    return out
+
+
+def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: int,
+                 status: pd.DataFrame) -> dict[str, Any]:
+    """Why a note may be stale (empty when nothing suggests it)."""
+    profile = analysis.profiles[note.id]
+    if not profile.parsed or note.id in analysis.parent_ids:
+        return {}
+    last = status.at[note.id, "last_support_at"] if note.id in status.index else pd.NaT
+    supported_since = lambda when: not pd.isna(last) and last > when  # noqa: E731
+    ends = expiry(note.text, note.updated_at)
+    if ends is not None and ends.when < as_of and not supported_since(ends.when):
+        return {"why": "expired", "date": ends.text, "when": ends.when}
+    due = deadline(note.text, note.updated_at)
+    if due is not None and due.when < as_of and not supported_since(due.when):
+        return {"why": "deadline", "date": due.text, "when": due.when}
+    event = episodic(note.text, note.updated_at)
+    age = (as_of - note.updated_at).days
+    if event is not None and age > horizon_days and not supported_since(as_of - timedelta(days=horizon_days)):
+        return {"why": "episodic", "date": event.text, "when": event.when, "age_days": age,
+                "named": bool(profile.names)}
+    return {}
+
+
+# --- insights ------------------------------------------------------------------------------
+
+
+def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_sessions: int = 2) -> list[Candidate]:
+    """Standalone user statements (or tool failures) made in `min_sessions` sessions or more, held by no note."""
+    from .analysis import complete_link, memory_centroids, nearest
+    from .statements import clean_fact
+
+    mentions = analysis.mentions
+    held = set(mentions[(mentions.similarity >= support_bar) & (mentions.relation == "duplicate")].statement)
+    pool = [i for i, s in enumerate(analysis.statements)
+            if s.id not in held and (s.kind == "failure" or s.role == "user" and s.kind == "statement")]
+    if len(pool) < 2:
+        return []
+    statements = [analysis.statements[i] for i in pool]
+    vectors = analysis.statement_vectors[pool]
+    index, sims = nearest(vectors, k=min(20, len(pool) - 1))
+    edges: dict[tuple[str, str], str] = {}
+    for a, (row_index, row_sims) in enumerate(zip(index, sims)):
+        for b, sim in zip(row_index, row_sims):
+            sa, sb = statements[a], statements[int(b)]
+            if sim < bar or sa.session_id == sb.session_id or sa.id >= sb.id:
+                continue
+            how = _restated(analysis.profiles[sa.id], analysis.profiles[sb.id], sa.kind == "failure")
+            if how:
+                edges[(sa.id, sb.id)] = how
+    by_id = {s.id: s for s in statements}
+    vector_of = {s.id: v for s, v in zip(statements, vectors)}
+    centroids, memory_ids = memory_centroids(analysis)
+    out = []
+    for members in complete_link(sorted(edges)):
+        group = [by_id[m] for m in members]
+        sessions = sorted({s.session_id for s in group})
+        if len(sessions) < min_sessions:
+            continue
+        links = {edges.get((x, y)) or edges.get((y, x)) for x in members for y in members if x < y}
+        verified = links <= {"restated", "failure"}
+        best = max(group, key=lambda s: (len(analysis.profiles[s.id].atoms), str(s.at), s.id))
+        how = "failure" if group[0].kind == "failure" else "restated" if verified else "paraphrased"
+        text = (f"`{best.text.removesuffix(' failed')}` failed in {len(sessions)} separate sessions; treat it as a "
+                "known flaky or recurring failure.") if how == "failure" else clean_fact(best.text)
+        block = np.stack([vector_of[m] for m in members])
+        where, where_sim = None, 0.0
+        if len(centroids):
+            scores = centroids @ block.mean(axis=0)
+            where, where_sim = memory_ids[int(np.argmax(scores))], float(scores.max())
+        quotes = tuple((s.session_id, s.turn_id, s.text) for s in sorted(group, key=lambda s: (str(s.at), s.id)))
+        signals = {"sessions": tuple(sessions), "how": how, "text": text, "quotes": quotes,
+                   "best_memory": where, "best_memory_similarity": round(where_sim, 4),
+                   "centrality": round(float((block @ block.T).mean()), 4)}
+        out.append(Candidate(f"insight:{best.id}", "insight", (), tuple(members), 0.0, signals))
+    return sorted(out, key=lambda c: (-len(c.signals["sessions"]), c.id))
+
+
+def _restated(a: Profile, b: Profile, failure: bool) -> str:
+    """How two statements say the same thing: "restated" (same words), "paraphrased" (no difference found), or ""."""
+    if failure:
+        return "failure" if a.text == b.text else ""
+    relation = relate(a, b).kind
+    if relation in ("verbatim", "same_words"):
+        return "restated"
+    if relation in ("subset", "different") and a.names == b.names and a.values == b.values \
+            and a.negated == b.negated and len(a.atoms & b.atoms) >= 2:
+        return "paraphrased"
+    return ""
+
+
+def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> list:
+    """The statements with `kind` "statement" set where a sentence can stand as a memory."""
+    from dataclasses import replace
+
+    return [replace(s, kind="statement") if s.kind == "" and s.role == "user" and standalone(s.text, profiles[s.id])
+            else s for s in statements]
+
+
+def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
+    """Every candidate under the focus's bars and horizon, in a stable order."""
+    bars = dict(analysis.bars)
+    for name in ("duplicate", "conflict", "support"):
+        value = getattr(focus, f"{name}_bar", None)
+        if value is not None:
+            bars[name] = value
+    key = ("candidates", bars["duplicate"], bars["conflict"], bars["support"], bars.get("insight"),
+           focus.horizon_days, focus.min_sessions)
+
+    def compute() -> list[Candidate]:
+        floor = min(bars["duplicate"], bars["conflict"])
+        return [*pair_candidates(analysis, floor), *session_candidates(analysis, bars["conflict"]),
+                *note_candidates(analysis, focus.horizon_days, bars["support"]),
+                *insight_candidates(analysis, bars.get("insight", bars["support"]), bars["support"],
+                                    focus.min_sessions)]
+
+    return analysis.memoized(key, compute)

@@ -1,0 +1,230 @@
+"""From verdicts to operations: the one place a judged candidate becomes a change to the store.
+
+Every judge (the rules, Claude, a person) writes `Verdict`s for the analysis's `Candidate`s; the
+planner turns those into `Operation`s under the focus — each note the target of at most one
+operation, the strongest verdicts first, nothing outside the scopes, no parent item removed —
+so the engines differ only in who judges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..analysis import complete_link
+from ..focus import Focus, matches
+from ..records import Note
+from .plan import Evidence, Operation, Result, Target
+from .rules import Verdict, confidence
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..candidates import Candidate
+
+Judged = tuple["Candidate", Verdict]
+
+
+class Planner:
+    """Builds the operations of one plan from judged candidates."""
+
+    def __init__(self, analysis: Analysis, focus: Focus) -> None:
+        self.analysis = analysis
+        self.focus = focus
+        self.scopes = focus.scopes
+        self.notes = analysis.corpus.note_by_id
+        self.used: dict[str, str] = {}  # note id -> operation id
+        self.ops: list[Operation] = []
+        self.remarks: list[str] = []
+
+    # -- helpers
+    def eligible(self, note_id: str) -> bool:
+        """Inside the focus: not protected, and inside the include scopes when there are any."""
+        note = self.notes[note_id]
+        if any(matches(t, note) for t in self.scopes.protect):
+            return False
+        return not self.scopes.include or any(matches(t, note) for t in self.scopes.include)
+
+    def free(self, *note_ids: str) -> bool:
+        return all(i not in self.used and self.eligible(i) for i in note_ids)
+
+    def target(self, note_id: str) -> Target:
+        note = self.notes[note_id]
+        return Target(note.id, note.path, note.text)
+
+    def add(self, op: Operation) -> None:
+        if op.kind not in self.focus.kinds:
+            return
+        self.ops.append(op)
+        for t in op.targets:
+            self.used.setdefault(t.id, op.id)
+
+    def plan(self, judged: Sequence[Judged]) -> list[Operation]:
+        """Operations for the judged candidates: conflicts, merges, session updates, prunes, insights."""
+        by_kind: dict[str, list[Judged]] = {"update": [], "merge": [], "session": [], "delete": [], "create": []}
+        for candidate, verdict in judged:
+            if verdict.action == "none":
+                continue
+            key = "session" if candidate.kind == "session" else verdict.action
+            by_kind[key].append((candidate, verdict))
+        strongest = lambda cv: (-cv[1].confidence, -cv[0].similarity, cv[0].id)  # noqa: E731
+        for candidate, verdict in sorted(by_kind["update"], key=strongest):
+            self.store_conflict(candidate, verdict)
+        self.merges(by_kind["merge"])
+        for candidate, verdict in sorted(by_kind["session"], key=strongest):
+            self.session_conflict(candidate, verdict)
+        for candidate, verdict in sorted(by_kind["delete"], key=lambda cv: cv[0].id):
+            self.prune(candidate, verdict)
+        self.off_focus()
+        for candidate, verdict in sorted(by_kind["create"], key=strongest):
+            self.distill(candidate, verdict)
+        return self.ops
+
+    # -- consolidate
+    def store_conflict(self, candidate: Candidate, verdict: Verdict) -> None:
+        if not self.free(*candidate.notes):
+            return
+        winner = self.notes[verdict.keep or candidate.notes[-1]]
+        loser = next(i for i in candidate.notes if i != winner.id)
+        self.add(Operation(
+            kind="update", reason="conflict", rule=verdict.rule,
+            targets=(self.target(loser), self.target(winner.id)),
+            result=Result(winner.path, verdict.text or winner.text, note_id=winner.id),
+            rationale=f"{verdict.reason}; keep “{_short(winner.text)}”.",
+            evidence=(Evidence(quote=winner.text, note_id=winner.id),),
+            confidence=verdict.confidence,
+            provenance=tuple(sorted(set(winner.evidence) | set(self.notes[loser].evidence))),
+        ))
+
+    def merges(self, judged: Sequence[Judged]) -> None:
+        """Merge groups in which every two notes were judged the same fact (complete linkage)."""
+        verdict_of = {tuple(sorted(c.notes)): v for c, v in judged}
+        edges = sorted(verdict_of)
+        groups = complete_link(edges)
+        scored = []
+        for members in groups:
+            links = [verdict_of[(a, b)] for a in members for b in members if a < b and (a, b) in verdict_of]
+            weakest = min(links, key=lambda v: (v.confidence, v.rule))
+            scored.append((members, links, weakest))
+        for members, links, weakest in sorted(scored, key=lambda g: (-g[2].confidence, g[0])):
+            self.merge(members, links, weakest)
+
+    def merge(self, members: list[str], links: list[Verdict], weakest: Verdict) -> None:
+        members = [m for m in members if m not in self.used and self.eligible(m)]
+        if len(members) < 2:
+            return
+        keep = _keep(members, links, self.notes, self.analysis.parent_ids)
+        others = [m for m in members if m != keep]
+        if any(m in self.analysis.parent_ids for m in others):
+            self.remarks.append(f"merge of {', '.join(members)} left alone: it would remove a parent item")
+            return
+        kept = self.notes[keep]
+        paths = sorted({self.notes[m].path for m in members})
+        self.add(Operation(
+            kind="merge", reason="duplicate", rule=weakest.rule,
+            targets=tuple(self.target(m) for m in [keep, *others]),
+            result=Result(kept.path, kept.text, note_id=keep),
+            rationale=f"{len(members)} notes: {weakest.reason} ({', '.join(paths)}); keep the wording in {kept.path}.",
+            evidence=tuple(Evidence(quote=self.notes[m].text, note_id=m) for m in others),
+            confidence=weakest.confidence,
+            provenance=tuple(sorted({e for m in members for e in self.notes[m].evidence})),
+        ))
+
+    def session_conflict(self, candidate: Candidate, verdict: Verdict) -> None:
+        note_id, depends = candidate.notes[0], ()
+        owner = self.used.get(note_id)
+        if owner is not None:
+            op = next(o for o in self.ops if o.id == owner)
+            if op.kind != "merge" or op.result is None or op.result.text != self.notes[note_id].text:
+                return
+            note_id, depends = op.result.note_id, (op.id,)
+            if any(o.kind == "update" and o.targets[0].id == note_id for o in self.ops):
+                return
+        if not self.eligible(note_id):
+            return
+        note = self.notes[note_id]
+        statement = self.analysis.statement_by_id[candidate.statements[0]]
+        self.add(Operation(
+            kind="update", reason="conflict", rule=verdict.rule,
+            targets=(Target(note.id, note.path, note.text),),
+            result=Result(note.path, verdict.text or note.text, note_id=note.id),
+            rationale=f"{verdict.reason}; the note was written {note.updated_at:%Y-%m-%d}.",
+            evidence=(Evidence(quote=statement.text, session_id=statement.session_id, turn_id=statement.turn_id),),
+            confidence=verdict.confidence,
+            provenance=tuple(sorted(set(note.evidence) | {statement.turn_id})),
+            depends_on=depends,
+        ))
+
+    # -- prune
+    def prune(self, candidate: Candidate, verdict: Verdict) -> None:
+        note_id = candidate.notes[0]
+        if not self.free(note_id) or note_id in self.analysis.parent_ids:
+            return
+        note = self.notes[note_id]
+        self.add(Operation(kind="delete", reason="temporary" if verdict.rule == "prune.expired" else "stale",
+                           rule=verdict.rule, targets=(self.target(note_id),), result=None,
+                           rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}.",
+                           evidence=(Evidence(quote=note.text, note_id=note_id),),
+                           confidence=verdict.confidence, provenance=note.evidence))
+
+    def off_focus(self) -> None:
+        """Notes the focus excludes, as suggestions: an instruction to ignore is not always one to delete."""
+        if not self.scopes.exclude:
+            return
+        for note in self.analysis.corpus.notes:
+            topic = next((t for t in self.scopes.exclude if matches(t, note)), None)
+            if topic is None or not self.free(note.id) or note.id in self.analysis.parent_ids:
+                continue
+            self.add(Operation(kind="delete", reason="off_focus", rule="prune.off_focus",
+                               targets=(self.target(note.id),), result=None,
+                               rationale=f"The focus excludes “{topic}”.",
+                               evidence=(Evidence(quote=note.text, note_id=note.id),),
+                               confidence=confidence("prune.off_focus"), provenance=note.evidence))
+
+    # -- distill
+    def distill(self, candidate: Candidate, verdict: Verdict) -> None:
+        s = candidate.signals
+        text = verdict.text or s["text"]
+        path = verdict.path or self._place(candidate)
+        probe = Note("new", "", path, 0, text, "bullet", "", 0, 0, self.analysis.corpus.as_of,
+                     self.analysis.corpus.as_of)
+        if any(matches(t, probe) for t in self.scopes.exclude):
+            return
+        if self.scopes.include and not any(matches(t, replace(probe, path="")) for t in self.scopes.include):
+            return
+        if any(matches(t, probe) for t in self.scopes.protect):
+            self.remarks.append(f"insight “{_short(text)}” not filed: it falls under a protected scope")
+            return
+        self.add(Operation(
+            kind="create", reason="insight", rule=verdict.rule, targets=(), result=Result(path, text),
+            rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}; filed under {path}.",
+            evidence=tuple(Evidence(quote=q, session_id=sid, turn_id=t) for sid, t, q in s["quotes"][:6]),
+            confidence=verdict.confidence,
+            provenance=tuple(sorted({t for _, t, _ in s["quotes"]})),
+        ))
+
+    def _place(self, candidate: Candidate) -> str:
+        """The document an insight goes to: the closest one when it fits, else /insights/…."""
+        s = candidate.signals
+        memories = self.analysis.corpus.store.by_id
+        path = "/insights/failures.md" if s["how"] == "failure" else "/insights/statements.md"
+        if s["best_memory"] and s["best_memory_similarity"] >= self.analysis.bars["support"] * 0.75:
+            best = memories[s["best_memory"]].path
+            probe = Note("new", "", best, 0, s["text"], "bullet", "", 0, 0, self.analysis.corpus.as_of,
+                         self.analysis.corpus.as_of)
+            if not any(matches(t, probe) for t in self.scopes.protect):
+                path = best
+        return path
+
+
+def _keep(members: Iterable[str], links: Sequence[Verdict], notes: dict[str, Note], parents: frozenset[str]) -> str:
+    """The note a merge keeps: the one most verdicts chose, a parent item first, then the latest."""
+    votes: dict[str, int] = {}
+    for v in links:
+        if v.keep:
+            votes[v.keep] = votes.get(v.keep, 0) + 1
+    return max(members, key=lambda m: (m in parents, votes.get(m, 0), notes[m].updated_at, m))
+
+
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,262 @@
+"""The rules judge: a verdict for every candidate, precision first.
+
+The rules decide with high confidence only what they can verify — two notes with the same words
+in the same context, one slot of the same statement holding a later value, a passed expiry date —
+and leave the rest as suggestions a person can accept, with the reason they read. A verdict's
+confidence is not typed here: it is the precision measured for its rule on labelled data
+(`workbench/calibration.json`, written by `python -m benchmarks calibration`), smoothed by the rule
+of succession, (correct + 1) / (proposed + 2), so a rule never measured has 0.5.
+
+    verdict = judge(candidate, analysis)   # Verdict(action="merge", rule="duplicate.same_words", ...)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from ..compare import relate, rewrite_slot
+from ..statements import clean_fact
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..candidates import Candidate
+
+ACTIONS = ("merge", "update", "delete", "create", "none")
+
+# Every rule the judge can apply, with what it means (the calibration table is keyed by these names).
+RULES = {
+    "duplicate.verbatim": "the same text in the same document, section and parent item",
+    "duplicate.same_words": "the same words (up to case, articles, stems, number words) in the same context",
+    "duplicate.verbatim_elsewhere": "the same text in another document or section; both name their subject",
+    "duplicate.same_words_elsewhere": "the same words in another document or section; both name their subject",
+    "duplicate.context_dependent": "the same words under different headings, and the words do not name their subject",
+    "duplicate.subset": "one note says everything the other says, and more",
+    "duplicate.paraphrase": "alike, with the same names, values and polarity, but in other words",
+    "conflict.field": "two `Key: value` lines with the same key and another value; the later one wins",
+    "conflict.negation": "the same statement negated; the later one wins",
+    "conflict.value": "the same statement with another value in one slot; the later one wins",
+    "conflict.words": "the same statement with other words in one slot; both may hold",
+    "conflict.related": "alike notes about the same subject, each naming a value the other lacks; both may hold",
+    "conflict.session_negation": "a later user sentence negates the note",
+    "conflict.session_value": "a later user sentence gives the note's slot another value",
+    "conflict.session_words": "a later user sentence puts other words in the note's slot; both may hold",
+    "conflict.session_related": "a later user sentence about the note's subject names a value the note lacks",
+    "prune.expired": "the note names an expiry date that has passed, and no session since supports it",
+    "prune.deadline_passed": "the note names a deadline that has passed",
+    "prune.episodic": "a dated or past-tense one-off, older than the horizon, about no named subject",
+    "prune.off_focus": "the focus excludes it",
+    "insight.restated": "the same words said by the user in several sessions, held by no note",
+    "insight.paraphrased": "alike statements (same names, values, polarity) in several sessions",
+    "insight.recurring_failure": "the same failure in the tool output of several sessions",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a judge says of a candidate: the action, the rule (or judge) behind it, and why."""
+
+    candidate: str
+    action: str  # merge | update | delete | create | none
+    rule: str
+    confidence: float
+    reason: str
+    keep: str | None = None  # merge: the note kept; update: the note that wins (or is rewritten)
+    text: str | None = None  # the wording of the result, when it is not the kept note's text
+    path: str | None = None  # create: the document to file it in
+    judge: str = "rules"
+
+
+@lru_cache(maxsize=1)
+def calibration() -> dict[str, Any]:
+    """The shipped calibration table (`workbench/calibration.json`), or an empty one."""
+    try:
+        text = resources.files("workbench").joinpath("calibration.json").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {"rules": {}}
+    return json.loads(text)
+
+
+def confidence(rule: str) -> float:
+    """The measured precision of a rule, smoothed: (correct + 1) / (proposed + 2); 0.5 when never measured."""
+    row = calibration().get("rules", {}).get(rule)
+    if not row:
+        return 0.5
+    return round((row["correct"] + 1) / (row["proposed"] + 2), 3)
+
+
+def _verdict(candidate: Candidate, action: str, rule: str, reason: str, **extra: Any) -> Verdict:
+    return Verdict(candidate.id, action, rule, confidence(rule), reason, **extra)
+
+
+def _none(candidate: Candidate, why: str) -> Verdict:
+    return Verdict(candidate.id, "none", "distinct", 1.0, why)
+
+
+def judge(candidate: Candidate, analysis: Analysis) -> Verdict:
+    """The rules' verdict on one candidate."""
+    return {"pair": _pair, "session": _session, "note": _note, "insight": _insight}[candidate.kind](candidate, analysis)
+
+
+# --- pairs ---------------------------------------------------------------------------------
+
+
+def _pair(c: Candidate, analysis: Analysis) -> Verdict:
+    s = c.signals
+    older, newer = (analysis.corpus.note_by_id[i] for i in c.notes)
+    kind = s["relation"]
+    if s["parents_differ"]:
+        return _none(c, "under different parent items: the same words mean different facts")
+    if s["subjects_differ"]:
+        return _none(c, "in documents or sections about different subjects")
+    if kind in ("reordered", "subject", "unparsed"):
+        return _none(c, s["detail"] if kind != "unparsed" else "a note the rules cannot parse is kept")
+    if kind in ("verbatim", "same_words"):
+        return _duplicate(c, analysis, kind)
+    if kind == "subset":
+        richer = max(c.notes, key=lambda i: (len(analysis.profiles[i].atoms), i))
+        return _verdict(c, "merge", "duplicate.subset", f"one note contains the other ({s['detail']})", keep=richer)
+    if kind == "different":
+        return _paraphrase(c, analysis)
+    if older.id in analysis.parent_ids or newer.id in analysis.parent_ids:
+        return _none(c, "a parent item is the context of other notes; it is never replaced")
+    return _conflict(c, analysis, kind)
+
+
+def _duplicate(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
+    s = c.signals
+    keep = _kept(c, analysis)
+    if s["same_context"]:
+        where = "in the same document and section"
+        rule = f"duplicate.{kind}"
+    elif s["self_contained"]:
+        where = "in different places; each names its subject"
+        rule = f"duplicate.{kind}_elsewhere"
+    else:
+        where = "under different headings, and the text does not name its subject"
+        rule = "duplicate.context_dependent"
+    what = "the same text" if kind == "verbatim" else "the same words"
+    return _verdict(c, "merge", rule, f"{what} {where}", keep=keep)
+
+
+def _kept(c: Candidate, analysis: Analysis) -> str:
+    """The note kept by a merge: a parent item if one is, else the most recent, else the first."""
+    notes = analysis.corpus.note_by_id
+    return max(c.notes, key=lambda i: (i in analysis.parent_ids, notes[i].updated_at, i))
+
+
+def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
+    """Alike in other words: a paraphrase suggestion when nothing specific differs, a related-conflict
+    suggestion when each names a value the other lacks (and they can be ordered), else nothing."""
+    a, b = (analysis.profiles[i] for i in c.notes)
+    shared = a.atoms & b.atoms
+    overlap = len(shared) / max(1, min(len(a.atoms), len(b.atoms)))
+    if len(shared) < 2 or overlap < 0.5:
+        return _none(c, c.signals["detail"])
+    same = a.names == b.names and a.values == b.values and a.negated == b.negated
+    if same and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
+        keep = max(c.notes, key=lambda i: (len(analysis.profiles[i].atoms), i))
+        return _verdict(c, "merge", "duplicate.paraphrase",
+                        f"alike (cosine {c.similarity:.2f}) with the same names and values, in other words "
+                        f"({c.signals['detail']})", keep=keep)
+    if a.values - b.values and b.values - a.values and c.signals["ordered"] and a.negated == b.negated \
+            and not any(i in analysis.parent_ids for i in c.notes):
+        s = c.signals
+        when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
+        return _verdict(c, "update", "conflict.related",
+                        f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; the later note ({when}) "
+                        "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
+    return _none(c, c.signals["detail"])
+
+
+def same_order(a, b) -> bool:
+    """The content both texts share comes in the same order in each (no swapped roles)."""
+    shared = a.atoms & b.atoms
+    order_a = [s for s in dict.fromkeys(a.sequence) if s in shared]
+    order_b = [s for s in dict.fromkeys(b.sequence) if s in shared]
+    return order_a == order_b
+
+
+def _values(values: frozenset[str]) -> str:
+    return ", ".join(sorted(values)[:4])
+
+
+def _conflict(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
+    s = c.signals
+    if not s["ordered"]:
+        return _none(c, f"{s['detail']}; written at the same time, so no rule can say which holds")
+    older, newer = c.notes
+    rule = "conflict.field" if s["fields"] else f"conflict.{kind}"
+    when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
+    reason = f"{s['detail']}; the later note ({when}) wins"
+    if kind == "words":
+        reason += " — a suggestion: other words may be another fact, not a new value"
+    return _verdict(c, "update", rule, reason, keep=newer)
+
+
+# --- a note and a later sentence -----------------------------------------------------------
+
+
+def _session(c: Candidate, analysis: Analysis) -> Verdict:
+    note = analysis.corpus.note_by_id[c.notes[0]]
+    statement = analysis.statement_by_id[c.statements[0]]
+    if note.id in analysis.parent_ids or not analysis.profiles[note.id].parsed:
+        return _none(c, "a parent item or a note the rules cannot parse is kept")
+    a, b = analysis.profiles[note.id], analysis.profiles[statement.id]
+    relation = relate(a, b, trim=True)
+    kind = relation.kind
+    said = f"{statement.at:%Y-%m-%d}" if statement.at else "undated"
+    if kind == "different" and _related(a, b):
+        return _verdict(c, "update", "conflict.session_related",
+                        f"a later session ({said}) names {_values(b.values - a.values)} where the note has "
+                        f"{_values(a.values - b.values)} — a suggestion: both may hold", keep=note.id,
+                        text=clean_fact(statement.text))
+    if kind not in ("negation", "value", "words"):
+        return _none(c, relation.detail)
+    text = rewrite_slot(a, b, relation) if kind in ("value", "words") else None
+    reason = f"a later session ({said}) says otherwise: {relation.detail}"
+    if kind == "words":
+        reason += " — a suggestion: other words may be another fact, not a new value"
+    return _verdict(c, "update", f"conflict.session_{kind}", reason, keep=note.id,
+                    text=text or clean_fact(statement.text))
+
+
+def _related(a, b) -> bool:
+    """Half of the shorter text's content is shared, and each names a value the other lacks."""
+    shared = a.atoms & b.atoms
+    return (len(shared) >= 2 and len(shared) >= 0.5 * min(len(a.atoms), len(b.atoms))
+            and bool(a.values - b.values) and bool(b.values - a.values) and a.negated == b.negated)
+
+
+# --- notes that may no longer hold ---------------------------------------------------------
+
+
+def _note(c: Candidate, analysis: Analysis) -> Verdict:
+    s = c.signals
+    why = s["why"]
+    if why == "expired":
+        return _verdict(c, "delete", "prune.expired",
+                        f"says it holds until {s['date']} ({s['when']:%Y-%m-%d}), which has passed; no session since supports it")
+    if why == "deadline":
+        return _verdict(c, "delete", "prune.deadline_passed",
+                        f"names a deadline ({s['date']}, {s['when']:%Y-%m-%d}) that has passed — a suggestion: "
+                        "the fact may still matter")
+    if why == "episodic" and not s["named"]:
+        return _verdict(c, "delete", "prune.episodic",
+                        f"a one-off ({s['date']}), {s['age_days']} days old, that no recent session mentions — "
+                        "a suggestion")
+    return _none(c, "about a named person, project or system: kept")
+
+
+# --- insights ------------------------------------------------------------------------------
+
+
+def _insight(c: Candidate, analysis: Analysis) -> Verdict:
+    how = c.signals["how"]
+    sessions = c.signals["sessions"]
+    rule = {"failure": "insight.recurring_failure", "restated": "insight.restated"}.get(how, "insight.paraphrased")
+    said = "the same words" if how == "restated" else "alike statements" if how != "failure" else "the same failure"
+    return _verdict(c, "create", rule, f"{said} in {len(sessions)} sessions; no note holds it")
