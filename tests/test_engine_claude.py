@@ -128,9 +128,9 @@ def test_verdicts_become_operations_with_the_models_rationale_and_the_analysis_e
     assert check(plan, focus) == []
     kinds = {(op.kind, op.reason) for op in plan.operations}
     assert {("update", "conflict"), ("merge", "duplicate"), ("create", "insight")} <= kinds
-    assert {op.reason for op in plan.operations if op.kind == "delete"} == {"stale", "low_value", "temporary"}
+    assert {op.reason for op in plan.operations if op.kind == "delete"} == {"stale"}
     for op in plan.operations:
-        assert op.rationale.startswith("The ") and op.confidence == 0.85
+        assert "evidence is clear" in op.rationale and op.confidence == 0.85 and op.rule == "claude"
     conflict = next(op for op in plan.operations if op.reason == "conflict")
     assert [t.id for t in conflict.targets] == ["mem_tools#1", "mem_env#0"]
     (upgrade,) = [op for op in plan.operations if op.reason == "conflict" and len(op.targets) == 1]
@@ -139,12 +139,13 @@ def test_verdicts_become_operations_with_the_models_rationale_and_the_analysis_e
         ("sesn_d", "sesn_d-t0", "We upgraded the CI pipeline to Python 3.12.")]
     insight = next(op for op in plan.operations if op.kind == "create")
     assert insight.result.text == "Install Python packages with uv, not pip."
-    assert {e.session_id for e in insight.evidence} >= {"sesn_a", "sesn_b"}
+    assert {e.session_id for e in insight.evidence} >= {"sesn_a", "sesn_c"}
     assert all(e.turn_id and "uv" in e.quote for e in insight.evidence)
     kept = plan.output_store.by_path
     assert "Use 4 spaces for indentation" in kept["/coding/style.md"].content  # merely old: kept
     assert "5432" not in kept["/coding/tools.md"].content
-    assert "/journal/2025-08.md" not in kept  # every note of it pruned
+    assert "debugged a flaky websocket test" not in kept["/journal/2025-08.md"].content  # an old one-off
+    assert "pizza" in kept["/journal/2025-08.md"].content  # never pruned on a keyword
     sent = " ".join(json.dumps(r.json) for r in api.requests if r.path == "/v1/messages")
     assert "Use 4 spaces for indentation" not in sent  # a durable rule is not sent to be judged for age alone
 
@@ -202,7 +203,8 @@ def test_a_malformed_answer_is_retried_once_and_then_the_batch_is_reported(corpu
     api.messages_responder = sloppy
     plan = run(corpus, analysis, api, batch_size=3)
     assert len(plan.notes) == 1 and plan.notes[0].startswith("batch 2 of")
-    assert "malformed answer twice (no verdict for c6)" in plan.notes[0]
+    last = candidates_of(message_requests(api)[2].json)[-1]["id"]
+    assert f"malformed answer twice (no verdict for {last})" in plan.notes[0]
     retry = message_requests(api)[1].json["messages"]
     assert [m["role"] for m in retry] == ["user", "assistant", "user"]
     assert retry[2]["content"][0]["is_error"] is True and "confidence" in retry[2]["content"][0]["content"]
@@ -278,4 +280,4 @@ def test_text_the_model_writes_into_a_protected_path_is_dropped_and_named(corpus
     plan = run(corpus, analysis, api, focus)
     assert check(plan, focus) == []
     assert not any(op.kind == "create" for op in plan.operations)
-    assert any(n.startswith("dropped op_") and "protect: /people/" in n for n in plan.notes)
+    assert any("not filed under /people/tools.md: protect: /people/" in n for n in plan.notes)

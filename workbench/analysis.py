@@ -25,7 +25,7 @@ from .compare import Profile, proper_nouns, relate
 from .compare import profile as make_profile
 from .embed import Embedder, EmbeddingCache, cache_dir, get_embedder
 from .records import Corpus, Note, iso, sha256
-from .statements import Statement, episodic, expiry, extract_statements
+from .statements import Statement, declarative, episodic, expiry, extract_statements
 
 EXACT_LIMIT = 20_000
 
@@ -358,9 +358,10 @@ def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Se
             later = statement.at is not None and statement.at > note.updated_at
             rows.append((statement.id, note.id, statement.session_id, round(float(sim), 4),
                          COARSE.get(relation.kind, "related"), relation.kind, relation.detail, later,
-                         statement.role == "user", statement.kind == "statement", statement.at))
+                         statement.role == "user", statement.kind == "statement",
+                         declarative(statement.text, profiles[statement.id]), statement.at))
     columns = ["statement", "note", "session", "similarity", "relation", "kind", "detail", "later", "user", "fact",
-               "at"]
+               "declarative", "at"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .compare import Profile, relate
-from .records import Note
+from .records import EPOCH, Note
 from .statements import deadline, episodic, expiry, standalone
 
 if TYPE_CHECKING:
@@ -72,7 +72,8 @@ def note_context(note: Note, names: frozenset[str]) -> Context:
 def context_signals(a: Context, b: Context) -> dict[str, bool]:
     """Whether two notes share a context, and whether their contexts name different subjects."""
     return {
-        "same_context": (a.path, a.section, a.parents) == (b.path, b.section, b.parents),
+        "same_context": (a.section, a.parents) == (b.section, b.parents),
+        "same_document": a.path == b.path,
         "parents_differ": a.parents != b.parents and bool(a.parents or b.parents),
         "subjects_differ": bool(a.names and b.names and not a.names & b.names),
     }
@@ -90,9 +91,11 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     for row in hits.itertuples():
         older, newer = notes[row.older], notes[row.newer]
         signals = {"relation": row.kind, "detail": row.detail, "ordered": bool(row.ordered),
-                   "same_context": bool(row.same_context), "parents_differ": bool(row.parents_differ),
+                   "same_context": bool(row.same_context), "same_document": older.path == newer.path,
+                   "parents_differ": bool(row.parents_differ),
                    "subjects_differ": bool(row.subjects_differ),
-                   "self_contained": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
+                   "self_contained": analysis.profiles[older.id].self_contained
+                   and analysis.profiles[newer.id].self_contained,
                    "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
@@ -112,7 +115,7 @@ def _same_key(a: Note, b: Note) -> bool:
 def session_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Notes contradicted by a later user sentence (the latest such sentence per note)."""
     mentions = analysis.mentions
-    late = mentions[mentions.kind.isin(SESSION_KINDS) & mentions.later & mentions.user & mentions.fact
+    late = mentions[mentions.kind.isin(SESSION_KINDS) & mentions.later & mentions.user & mentions.declarative
                     & (mentions.similarity >= floor)]
     latest: dict[str, Any] = {}
     for row in late.sort_values(["at", "statement"]).itertuples():
@@ -237,7 +240,7 @@ def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> li
     from dataclasses import replace
 
     return [replace(s, kind="statement") if s.kind == "" and s.role == "user" and standalone(s.text, profiles[s.id])
-            else s for s in statements]
+            and episodic(s.text, s.at or EPOCH) is None else s for s in statements]
 
 
 def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:

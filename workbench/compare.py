@@ -38,7 +38,7 @@ FUNCTION_WORDS = frozenset(
     just should would could may might must shall also please""".split()
 )
 STOP = FUNCTION_WORDS  # kept for callers of the old name
-_NAMEISH = re.compile(r"[/@_]|://|[^\W\d_]\.[^\W\d_]")
+_NAMEISH = re.compile(r"[/@_#]|://|\w\.\w.*[^\W\d_]|[^\W\d_].*\w\.\w")
 PRONOUNS = frozenset("it this that these those they them their he she him her his its".split())
 
 __all__ = ["Profile", "Relation", "profile", "relate", "proper_nouns", "stem", "STOP", "FUNCTION_WORDS"]
@@ -81,6 +81,13 @@ class Profile:
     def parsed(self) -> bool:
         """Enough words to compare: at least two content tokens."""
         return len(self.atoms) >= 2
+
+    @property
+    def self_contained(self) -> bool:
+        """The text opens with what it is about: a name, code, or the speaker ("I", "we", "my", "our")."""
+        if not self.sequence:
+            return False
+        return self.kinds[0] in ("name", "code") or self.sequence[0] in ("i", "we", "my", "our")
 
     @property
     def subject(self) -> str:
@@ -135,6 +142,7 @@ class Relation:
     only_b: tuple[str, ...] = ()
     shared: int = 0  # content tokens both have, outside the difference
     slot: tuple[int, int, int, int] | None = None  # (a start, a end, b start, b end) of a single substitution
+    aligned: float = 0.0  # share of the longer text's tokens that align with the other text
 
     @property
     def detail(self) -> str:
@@ -178,25 +186,28 @@ def relate(a: Profile, b: Profile, *, trim: bool = False) -> Relation:
     kinds_a = [k for _, i1, i2, _, _ in blocks for k in a.kinds[i1:i2]]
     kinds_b = [k for _, _, _, j1, j2 in blocks for k in b.kinds[j1:j2]]
     shared = len(a.atoms & b.atoms - set(only_a) - set(only_b))
+    aligned = 1 - max(len(only_a), len(only_b)) / max(len(a.sequence), len(b.sequence))
     if all(k == "negation" for k in kinds_a + kinds_b) and a.negated != b.negated:
-        return Relation("negation", only_a, only_b, shared)
+        return Relation("negation", only_a, only_b, shared, aligned=aligned)
     if not only_a or not only_b:
-        if "negation" in kinds_a + kinds_b:
-            return Relation("different", only_a, only_b, shared)
-        return Relation("subset", only_a, only_b, shared)
+        extra = only_a or only_b
+        appended = len(blocks) == 1 and (blocks[0][1] == 0 and blocks[0][3] == 0
+                                         or blocks[0][2] == len(a.sequence) and blocks[0][4] == len(b.sequence))
+        content = any(x not in FUNCTION_WORDS for x, k in zip(extra, kinds_a + kinds_b) if k != "negation")
+        if "negation" in kinds_a + kinds_b or not appended or not content:
+            return Relation("different", only_a, only_b, shared, aligned=aligned)
+        return Relation("subset", only_a, only_b, shared, aligned=aligned)
     if len(blocks) == 1 and blocks[0][0] == "replace" and _slot_like(a, b, blocks[0]):
         _, i1, i2, j1, j2 = blocks[0]
         slot = (i1, i2, j1, j2)
         if "negation" in kinds_a + kinds_b:
             return Relation("different", only_a, only_b, shared)
         if i1 == 0 and j1 == 0 and (set(kinds_a) | set(kinds_b)) & {"name", "code"}:
-            return Relation("subject", only_a, only_b, shared, slot)
-        if a.subject and b.subject and a.subject != b.subject:
-            return Relation("subject", only_a, only_b, shared, slot)
+            return Relation("subject", only_a, only_b, shared, slot, aligned)
         if any(k in SPECIFIC for k in kinds_a) and any(k in SPECIFIC for k in kinds_b):
-            return Relation("value", only_a, only_b, shared, slot)
-        return Relation("words", only_a, only_b, shared, slot)
-    return Relation("different", only_a, only_b, shared)
+            return Relation("value", only_a, only_b, shared, slot, aligned)
+        return Relation("words", only_a, only_b, shared, slot, aligned)
+    return Relation("different", only_a, only_b, shared, aligned=aligned)
 
 
 def _slot_like(a: Profile, b: Profile, block: tuple[str, int, int, int, int]) -> bool:

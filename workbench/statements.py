@@ -22,7 +22,8 @@ _FAILURE = re.compile(
     r"(?:FAILED|ERROR)\s+(?P<test>[\w/.\-]+::[\w\[\]\-.:]+)"
     r"|(?P<exc>\b[A-Z]\w*(?:Error|Exception|Timeout)\b):\s+(?P<msg>[^\n]{0,80})",
 )
-FIRST_PERSON = frozenset("i we my our me us".split())
+# Who a sentence is about when it names no one: the speaker, or the agent it addresses ("please …", "you …").
+SPEAKER_OR_ADDRESSEE = frozenset("i we my our me us you your please".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +82,17 @@ def failure_signatures(text: str) -> list[str]:
     return found
 
 
+def declarative(text: str, profile: Profile) -> bool:
+    """A statement that can be read alone: not a question, no pronoun pointing outside it."""
+    if text.rstrip().endswith("?") or not profile.parsed:
+        return False
+    return not any(t.kind == "word" and t.text.lower() in PRONOUNS for t in profile.tokens)
+
+
 def standalone(text: str, profile: Profile) -> bool:
     """A sentence that can stand as a memory: a statement (not a question), at least three content
     tokens, no pronoun pointing outside it ("it", "that", "they"), and a named subject (a name,
-    code, path or link) or the speaker (first person)."""
+    code, path or link), the speaker ("I", "we") or the agent it addresses ("you", "please …")."""
     if text.rstrip().endswith("?") or not profile.parsed:
         return False
     words = [t.text.lower() for t in profile.tokens if t.kind == "word"]
@@ -93,7 +101,7 @@ def standalone(text: str, profile: Profile) -> bool:
     content_tokens = [s for s, k in zip(profile.sequence, profile.kinds) if s not in FUNCTION_WORDS and k != "negation"]
     if len(content_tokens) < 3:
         return False
-    return bool(profile.names) or any(w in FIRST_PERSON for w in words)
+    return bool(profile.names) or any(w in SPEAKER_OR_ADDRESSEE for w in words)
 
 
 def episodic(text: str, written: datetime) -> DateMention | None:

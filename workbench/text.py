@@ -26,14 +26,21 @@ NEGATORS = frozenset(
     # French, Spanish, Italian, Portuguese, German, Dutch, Swedish/Norwegian/Danish
     "ne pas jamais aucun aucune rien personne nunca nada ningún ninguna tampoco non mai niente nessuno "
     "nessuna não nem nenhum nenhuma nicht kein keine keinen keinem keiner keines nie niemals nichts "
-    "niet geen nooit niets inte aldrig ingen ikke aldri".split()
+    "niet geen nooit niets inte aldrig ingen ikke aldri "
+    # Polish, Czech, Russian, Ukrainian, Greek, Turkish, Arabic, Hebrew, Hindi, Korean
+    "nie nigdy ne nikdy не нет никогда ни ні ніколи δεν μην ποτέ değil asla لا لم لن ليس لست ليست أبدا "
+    "לא אין אף פעם नहीं न मत कभी 안 못".split()
 )
+# Characters that negate in scripts written without spaces (Chinese, Japanese): 不 没 沒 无 無 非 未 别 別 勿 莫,
+# and the Japanese negative endings ない / ません / ず.
+_UNSPACED_NEGATION = re.compile(r"[不没沒无無非未别別勿莫]|ない|ません|ず")
 ARTICLES = frozenset("a an the".split())
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
 _CONTRACTIONS = {"can't": ("can", "not"), "won't": ("will", "not"), "shan't": ("shall", "not"),
                  "ain't": ("is", "not"), "cannot": ("can", "not")}
+_CLITICS = {"'re": "are", "'ve": "have", "'ll": "will", "'m": "am", "'d": "would"}
 
 # Scripts written without spaces between words: compared by overlapping character pairs.
 _UNSPACED = (r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf"
@@ -44,8 +51,10 @@ _TOKEN = re.compile(
     r"|(?P<email>\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"
     r"|(?P<path>(?:~|\.{1,2})?/(?:[\w.\-~*{}]+/?)+|\b\w[\w\-]*(?:[./\\:@#][\w\-]+)+[+#]*|[$€£¥]?\d+(?:[,.:/\-]\d+)*[^\W_]*%?)"
     rf"|(?P<unspaced>[{_UNSPACED}]+)"
-    r"|(?P<word>[^\W\d_](?:[\w]|['’\-](?=\w))*)",
+    r"|(?P<word>[^\W\d_](?:[\w]|['’\-](?=\w))*)"
+    r"|(?P<symbol>[\u2190-\u21ff\u2600-\u27bf\U0001f300-\U0001faff])",
 )
+_ABBREVIATION = re.compile(r"(?:[^\W\d_]\.){1,4}[^\W\d_]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +91,18 @@ def tokens(text: str) -> tuple[Token, ...]:
         kind = match.lastgroup or "word"
         raw, start, end = match.group(0), match.start(), match.end()
         if kind == "code":
-            out.append(Token(raw, raw.strip("`").strip().lower(), "code", start, end))
+            out.extend(Token(raw, piece.lower(), "code", start, end) for piece in raw.strip("`").split())
+        elif kind in ("url", "email", "path") and _ABBREVIATION.fullmatch(raw + "."):
+            out.append(Token(raw, raw.replace(".", "").lower(), "word", start, end))  # "U.S" is "US"
         elif kind in ("url", "email", "path"):
             out.append(Token(raw, raw.rstrip("/").lower(), "value", start, end))
         elif kind == "unspaced":
             pairs = [raw[i:i + 2] for i in range(max(1, len(raw) - 1))]
             out.extend(Token(p, p, "unspaced", start + i, start + i + len(p)) for i, p in enumerate(pairs))
+            if _UNSPACED_NEGATION.search(raw):
+                out.append(Token(raw, "not", "negation", start, end))
+        elif kind == "symbol":
+            out.append(Token(raw, raw, "word", start, end))
         else:
             out.extend(_word_tokens(raw, start, end))
     return tuple(out)
@@ -100,6 +115,11 @@ def _word_tokens(raw: str, start: int, end: int) -> list[Token]:
         return [Token(raw, base, "word", start, end), Token(raw, neg, "negation", start, end)]
     if lowered.endswith("n't") and len(lowered) > 3:
         return [Token(raw, stem(lowered[:-3]), "word", start, end), Token(raw, "not", "negation", start, end)]
+    for clitic, full in _CLITICS.items():
+        if lowered.endswith(clitic) and len(lowered) > len(clitic):
+            return [*_word_tokens(raw[:-len(clitic)], start, end), Token(raw, full, "word", start, end)]
+    if lowered.startswith("않"):  # Korean negative auxiliary 않다 in any form
+        return [Token(raw, "not", "negation", start, end)]
     if lowered in NEGATORS:
         return [Token(raw, "not" if lowered in ("no", "not", "never", "none") else lowered, "negation", start, end)]
     if lowered in _NUMBER_WORDS:
@@ -107,7 +127,7 @@ def _word_tokens(raw: str, start: int, end: int) -> list[Token]:
     lowered = re.sub(r"'s$", "", lowered)
     if _camel(raw) or "_" in raw or any(c.isdigit() for c in raw):
         return [Token(raw, lowered, "value", start, end)]
-    return [Token(raw, stem(lowered), "word", start, end)]
+    return [Token(raw, stem(lowered.replace("-", "")), "word", start, end)]
 
 
 def content(tokens_: tuple[Token, ...]) -> tuple[str, ...]:
@@ -174,17 +194,23 @@ _DATE = re.compile(
     rf"|{_WEEKDAY}"
     r"|today|tonight|tomorrow|yesterday"
     r"|end\s+of\s+(?:the\s+|this\s+)?(?:day|week|month|year)"
-    r"|(?:19|20)\d{2})\b",
+    r"|\d{1,2}\.\d{1,2}\.\d{4}"  # 31.03.2026, day first
+    r"|\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,12}\.?\s+(?:de\s+)?\d{4}"  # 5 janvier 2026, 5. März 2026, 5 de marzo de 2026
+    r"|(?:19|20)\d{2})\b"
+    r"|(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日",  # 2026年3月10日
     re.IGNORECASE,
 )
-# The word before a date says what the date does to the statement.
+_LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl"]
+# The word before a date (or, in Japanese and Korean, the particle after it) says what the date does.
 ROLES = {
     "expiry": ("until", "till", "til", "through", "thru", "expires", "expire", "expiring", "expired", "ends",
-               "ending", "lasts", "valid through", "good through", "up to"),
-    "deadline": ("by", "before", "due", "deadline"),
+               "ending", "lasts", "valid through", "good through", "up to",
+               "bis", "jusqu'au", "jusqu'à", "jusqu", "hasta", "fino al", "fino a", "até", "tot", "t/m", "до"),
+    "deadline": ("by", "due", "deadline", "spätestens", "avant le"),
     "start": ("since", "from", "starting", "starts", "started", "effective", "after", "beginning", "begins",
-              "began", "as of", "onwards"),
+              "began", "as of", "onwards", "seit", "ab", "depuis", "desde", "dal", "dalla", "sinds", "vanaf", "с"),
 }
+_AFTER = {"まで": "expiry", "までに": "deadline", "까지": "expiry", "から": "start", "부터": "start"}
 _PAST = frozenset("was were had did used".split())
 _PRESENT = frozenset("is are am be stays stay remains remain will shall has have 's 're".split())
 
@@ -201,8 +227,12 @@ class DateMention:
     past_tense: bool
 
 
-def _role(before: str) -> str:
-    words = re.findall(r"[\w']+", before.lower())[-2:]
+def _role(before: str, after: str = "") -> str:
+    following = next((role for cue, role in sorted(_AFTER.items(), key=lambda kv: -len(kv[0]))
+                      if after.startswith(cue)), None)
+    if following:
+        return following
+    words = re.findall(r"[\w'/]+", before.lower().replace("’", "'"))[-2:]
     for role, cues in ROLES.items():
         for cue in cues:
             parts = cue.split()
@@ -231,7 +261,7 @@ def _resolve(span: str, written: datetime, future: bool) -> datetime | None:
     span = re.sub(r"^(?:this|coming)\s+", "", span, flags=re.IGNORECASE)
     span = re.sub(r"^end\s+of\s+(?:the\s+)?", "", span, flags=re.IGNORECASE)
     try:
-        when = dateparser.parse(span, languages=["en"], settings=settings)
+        when = dateparser.parse(span, languages=_LANGUAGES, settings=settings)
     except Exception:  # noqa: BLE001 - dateparser raises many kinds on odd input; a date we cannot read is none
         return None
     return when.replace(tzinfo=timezone.utc) if when else None
@@ -243,7 +273,7 @@ def find_dates(text: str, written: datetime) -> tuple[DateMention, ...]:
     clauses = [(m.start(), m.end()) for m in re.finditer(r"[^.;!?\n]+", text)]
     for match in _DATE.finditer(text):
         before = text[max(0, match.start() - 24):match.start()]
-        role = _role(before)
+        role = _role(before, text[match.end():match.end() + 4].lstrip())
         clause = next((text[a:b] for a, b in clauses if a <= match.start() < b), text)
         when = _when(match.group(0), written, role)
         out.append(DateMention(match.group(0), match.start(), match.end(), when, role, _past_tense(clause)))
@@ -254,12 +284,27 @@ def _when(span: str, written: datetime, role: str) -> datetime | None:
     """The date a span names; a bare year or "end of the month" as the period's last day when it bounds."""
     words = span.lower().split()
     bounding = role in ("expiry", "deadline")
+    numeric = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", span) or re.fullmatch(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})日", span)
+    if numeric:
+        return _numeric(numeric, written)
     if words[0] == "end":
         return _period_end(words[-1], written)
     if re.fullmatch(r"\d{4}", span):
         return datetime(int(span), 12, 31, tzinfo=timezone.utc) if bounding else \
             datetime(int(span), 1, 1, tzinfo=timezone.utc)
     return _resolve(span, written, future=bounding)
+
+
+def _numeric(match: re.Match, written: datetime) -> datetime | None:
+    """31.03.2026 (day first) or 2026年3月10日 (year optional)."""
+    parts = match.groups()
+    try:
+        if "年" in match.group(0) or "月" in match.group(0):
+            year = int(parts[0]) if parts[0] else written.year
+            return datetime(year, int(parts[1]), int(parts[2]), tzinfo=timezone.utc)
+        return datetime(int(parts[2]), int(parts[1]), int(parts[0]), tzinfo=timezone.utc)
+    except ValueError:
+        return None
 
 
 def _period_end(period: str, written: datetime) -> datetime:

@@ -1,11 +1,12 @@
-"""The claude engine: the offline engine's phases, with Claude judging each candidate.
+"""The claude engine: Claude judges the analysis's candidates, the shared planner writes the plan.
 
-The analysis finds the candidates (conflict pairs between notes and with later session turns,
-duplicate groups, notes to prune, insights stated across sessions), so the model reads only
-what it must judge, in batches of at most `batch_size`. Every batch is one Messages API call
-with a forced tool (`record_verdicts`); its input is validated with pydantic, a malformed answer
-is retried once, and a batch that still fails is reported in `plan.notes` and changes nothing.
-The system prompt (with the focus instructions) and the tool are cached across batches.
+The analysis finds the candidates (`workbench.candidates`) and the rules give their reading of
+each (`workbench.dream.rules`); the model reads only what it must judge — every candidate the
+rules would change, and conflicts the rules cannot order — in batches of at most `batch_size`.
+Every batch is one Messages API call with a forced tool (`record_verdicts`); its input is
+validated with pydantic, a malformed answer is retried once, and a batch that still fails is
+reported in `plan.notes` and changes nothing. The model's verdicts become `Verdict`s like the
+rules' and go through the same `Planner`, so no engine reaches into another's private parts.
 
     plan = dream(corpus, Focus("Prioritize coding style"), engine="claude", model="claude-sonnet-4-6")
 """
@@ -16,28 +17,34 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import anthropic
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from ..analysis import Analysis, conflict_pairs
+from ..analysis import Analysis
+from ..candidates import Candidate
 from ..errors import EngineError, ReaderError
 from ..focus import Focus, check, select_sessions
 from ..records import Corpus, Note, check_path, iso
 from . import _client
-from .offline import _Planner, restrict
-from .plan import Evidence, Operation, Plan, Result, Target, apply_operations
+from .offline import judged_candidates, restrict
+from .plan import Operation, Plan, apply_operations
+from .planner import Planner
+from .rules import Verdict
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"
 TOOL_NAME = "record_verdicts"
 log = logging.getLogger(__name__)
 
 SYSTEM = """\
 You review proposed changes to the long-term memory store of an AI agent. The store holds notes \
-(one fact each) in markdown documents; past sessions show what the user said since. Analysis code \
-has already found the candidates below; you judge each one.
+(one fact each) in markdown documents; a note's `section` (its headings) and `under` (the list items \
+it is nested in) are part of what it means. Past sessions show what the user said since. Analysis \
+code has already found the candidates below and says how they differ (`analysis`, with the rule \
+that proposed the change and that rule's measured precision); you judge each one. A false merge or \
+deletion silently loses a fact: when in doubt, reject.
 
 Candidate kinds and what `accept` does:
 - conflict: two notes give one subject different values. accept = keep one value (`keep` = that \
@@ -47,8 +54,8 @@ the note to the latest value (`text`, default the proposal). reject = the note s
 - duplicate: notes that may say the same thing. accept = merge them into one (`keep` = the note \
 kept in place, `text` = its wording, default the proposal). reject = they differ in a fact that \
 matters (a negation, swapped roles, another value or date): a false merge silently deletes a fact.
-- prune: a note flagged as stale, temporary, small talk or off focus. accept = delete it. \
-reject = the agent still needs it.
+- prune: a note whose expiry date or deadline has passed, or an old one-off that no recent session \
+mentions. accept = delete it. reject = the agent still needs it.
 - insight: a fact stated in several sessions that no note holds. accept = add it (`text` = one \
 self-contained sentence, `path` = a document path starting with '/', default the proposal). \
 reject = not durable or not worth remembering.
@@ -81,7 +88,7 @@ TOOL = {
 }
 
 
-class Verdict(BaseModel):
+class ModelVerdict(BaseModel):
     """One verdict of the tool input."""
 
     candidate: str
@@ -101,109 +108,100 @@ class Verdict(BaseModel):
 class Answer(BaseModel):
     """The whole tool input."""
 
-    verdicts: list[Verdict]
+    verdicts: list[ModelVerdict]
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """Something the model must judge: the prompt it reads and the operation `accept` means."""
+class Prompt:
+    """A candidate as the model reads it, and what `accept` means (the rules' proposal, if any)."""
 
     id: str
     kind: str  # conflict | session_conflict | duplicate | prune | insight
     prompt: dict[str, Any]
-    proposal: Operation | None = None
+    candidate: Candidate
+    proposal: Verdict | None = None
     keep: tuple[str, ...] = ()  # note ids `keep` may name
 
 
-# --- candidates from the analysis --------------------------------------------------------
+# --- candidates as prompts ---------------------------------------------------------------
 
 
-def _note(note: Note) -> dict[str, str]:
-    return {"id": note.id, "path": note.path, "text": note.text, "updated_at": iso(note.updated_at)}
+def _note(note: Note) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": note.id, "path": note.path, "text": note.text, "updated_at": iso(note.updated_at)}
+    if note.section:
+        out["section"] = note.section
+    if note.parents:
+        out["under"] = list(note.parents)
+    return out
 
 
-def _turns(analysis: Analysis, evidence: Sequence[Evidence], context: bool = False) -> list[dict[str, Any]]:
-    """The quoted sentences; with `context`, also the start of the turn around each quote."""
+def _turns(analysis: Analysis, quotes: Sequence[tuple[str, str, str]], context: bool = False) -> list[dict[str, Any]]:
+    """The quoted sentences (session id, turn id, quote); with `context`, also the start of the turn."""
     turns = analysis.corpus.turn_by_id
     out = []
-    for e in evidence:
-        turn = turns.get(e.turn_id or "")
-        if e.session_id is None or turn is None:
+    for session_id, turn_id, quote in quotes:
+        turn = turns.get(turn_id)
+        if turn is None:
             continue
-        item = {"session_id": e.session_id, "turn_id": e.turn_id, "at": iso(turn.at), "role": turn.role,
-                "quote": e.quote}
-        if context and turn.text.strip() != e.quote.strip():
+        item = {"session_id": session_id, "turn_id": turn_id, "at": iso(turn.at), "role": turn.role, "quote": quote}
+        if context and turn.text.strip() != quote.strip():
             item["turn"] = turn.text[:300]
         out.append(item)
     return out
 
 
-def _kind(op: Operation) -> str:
-    if op.kind == "update":
-        return "conflict" if len(op.targets) == 2 else "session_conflict"
-    return {"merge": "duplicate", "delete": "prune", "create": "insight"}[op.kind]
+def _prompt_kind(candidate: Candidate, verdict: Verdict) -> str | None:
+    """What the model is asked about a candidate, or None when there is nothing to judge."""
+    s = candidate.signals
+    if candidate.kind == "pair":
+        if verdict.action == "merge":
+            return "duplicate"
+        if verdict.action == "update":
+            return "conflict"
+        unordered = s["relation"] in ("negation", "value", "words") and not s["ordered"]
+        return "conflict" if unordered and not (s["parents_differ"] or s["subjects_differ"]) else None
+    return {("session", "update"): "session_conflict", ("note", "delete"): "prune",
+            ("insight", "create"): "insight"}.get((candidate.kind, verdict.action))
 
 
-def _from_proposal(n: int, op: Operation, analysis: Analysis) -> Candidate:
+def _prompt(n: int, kind: str, candidate: Candidate, verdict: Verdict, analysis: Analysis) -> Prompt:
     notes = analysis.corpus.note_by_id
-    kind = _kind(op)
-    prompt: dict[str, Any] = {"id": f"c{n}", "kind": kind,
-                              "notes": [_note(notes[t.id]) for t in op.targets if t.id in notes],
-                              "analysis": op.rationale}
-    turns = _turns(analysis, op.evidence, context=kind == "session_conflict")
-    if turns:
-        prompt["turns"] = turns
+    statements = analysis.statement_by_id
+    prompt: dict[str, Any] = {"id": f"c{n}", "kind": kind, "notes": [_note(notes[i]) for i in candidate.notes]}
+    if verdict.action != "none":
+        prompt["analysis"] = f"{verdict.reason} (rule {verdict.rule}, measured precision {verdict.confidence:.2f})"
+    else:
+        prompt["analysis"] = f"{verdict.reason}; no rule decides it."
+    quotes = [(statements[i].session_id, statements[i].turn_id, statements[i].text)
+              for i in candidate.statements if i in statements]
+    if quotes:
+        prompt["turns"] = _turns(analysis, quotes, context=kind == "session_conflict")
     proposal: dict[str, Any] = {}
-    if kind in ("conflict", "duplicate"):
-        proposal = {"keep": op.result.note_id, "text": op.result.text}
+    if kind in ("conflict", "duplicate") and verdict.keep:
+        proposal = {"keep": verdict.keep}
     elif kind == "session_conflict":
-        proposal = {"text": op.result.text}
+        proposal = {"text": verdict.text}
     elif kind == "prune":
-        proposal = {"reason": op.reason}
+        proposal = {"reason": verdict.rule}
     elif kind == "insight":
-        proposal = {"text": op.result.text, "path": op.result.path}
+        proposal = {"text": candidate.signals["text"]}
     prompt["proposal"] = proposal
-    keep = tuple(t.id for t in op.targets) if kind in ("conflict", "duplicate") else ()
-    return Candidate(f"c{n}", kind, prompt, op, keep)
+    keep = candidate.notes if kind in ("conflict", "duplicate") else ()
+    return Prompt(f"c{n}", kind, prompt, candidate, verdict if verdict.action != "none" else None, keep)
 
 
-def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
-    """What the model must judge: the offline planner's proposals, conflicts it could not order,
-    and episodic notes past the horizon that no recent session supports and that do not read as durable
-    rules or preferences (all within the focus scopes)."""
-    planner = _Planner(analysis, focus)
-    pairs = conflict_pairs(analysis, planner.bars["conflict"])
-    planner.store_conflicts(pairs)
-    planner.duplicates()
-    planner.session_conflicts(pairs)
-    planner.prune()
-    planner.distill()
-    out = [_from_proposal(i + 1, op, analysis) for i, op in enumerate(planner.ops)]
-    used, notes = set(planner.used), analysis.corpus.note_by_id
-    if "update" in focus.kinds:
-        for pair in (p for p in pairs if p.source == "store" and p.winner is None):
-            if {pair.older, pair.newer} & used or not (planner.eligible(pair.older) and planner.eligible(pair.newer)):
-                continue
-            used |= {pair.older, pair.newer}
-            prompt = {"id": f"c{len(out) + 1}", "kind": "conflict",
-                      "notes": [_note(notes[pair.older]), _note(notes[pair.newer])],
-                      "analysis": f"Conflicting values ({pair.detail}), written at the same time; no rule decides it.",
-                      "proposal": {}}
-            out.append(Candidate(prompt["id"], "conflict", prompt, None, (pair.older, pair.newer)))
-    if "delete" in focus.kinds:
-        horizon = focus.horizon_days
-        for note_id in analysis.note_ids:
-            row = planner.rows[note_id]
-            if note_id in used or not planner.eligible(note_id) or row.age_days <= horizon or row.durable \
-                    or not row.episodic or planner._recently_supported(note_id):
-                continue
-            note = notes[note_id]
-            op = Operation(kind="delete", reason="stale", targets=(planner.target(note_id),), result=None,
-                           rationale=(f"Written {note.updated_at:%Y-%m-%d} ({row.age_days:.0f} days old, horizon "
-                                      f"{horizon}) and no session within the horizon supports it."),
-                           evidence=(Evidence(quote=note.text, note_id=note_id),), confidence=0.5,
-                           provenance=note.evidence)
-            out.append(_from_proposal(len(out) + 1, op, analysis))
+def find_candidates(analysis: Analysis, focus: Focus) -> list[Prompt]:
+    """What the model must judge: every candidate the rules would act on, and conflicts they cannot
+    order, within the focus scopes and operation kinds."""
+    planner = Planner(analysis, focus)
+    wanted = {"duplicate": "merge", "conflict": "update", "session_conflict": "update", "prune": "delete",
+              "insight": "create"}
+    out: list[Prompt] = []
+    for candidate, verdict in judged_candidates(analysis, focus):
+        kind = _prompt_kind(candidate, verdict)
+        if kind is None or wanted[kind] not in focus.kinds or not all(planner.eligible(i) for i in candidate.notes):
+            continue
+        out.append(_prompt(len(out) + 1, kind, candidate, verdict, analysis))
     return out
 
 
@@ -220,7 +218,7 @@ def _system(focus: Focus) -> list[dict[str, Any]]:
             {"type": "text", "text": focus_text, "cache_control": {"type": "ephemeral"}}]
 
 
-def _request(batch: Sequence[Candidate], number: int, total: int, system: list, model: str,
+def _request(batch: Sequence[Prompt], number: int, total: int, system: list, model: str,
              max_tokens: int) -> dict[str, Any]:
     ids = ", ".join(c.id for c in batch)
     content = [
@@ -232,7 +230,7 @@ def _request(batch: Sequence[Candidate], number: int, total: int, system: list, 
             "tool_choice": {"type": "tool", "name": TOOL_NAME}, "messages": [{"role": "user", "content": content}]}
 
 
-def _validate(message: Any, batch: Sequence[Candidate]) -> dict[str, Verdict]:
+def _validate(message: Any, batch: Sequence[Prompt]) -> dict[str, ModelVerdict]:
     """The verdicts by candidate id; raises `_Malformed` naming what is wrong."""
     use = next((b for b in message.content if getattr(b, "type", "") == "tool_use" and b.name == TOOL_NAME), None)
     if use is None:
@@ -243,7 +241,7 @@ def _validate(message: Any, batch: Sequence[Candidate]) -> dict[str, Verdict]:
             raise ValueError("the answer was cut off at max_tokens")
         answer = Answer.model_validate(use.input)
         by_id = {c.id: c for c in batch}
-        verdicts: dict[str, Verdict] = {}
+        verdicts: dict[str, ModelVerdict] = {}
         for v in answer.verdicts:
             if v.candidate not in by_id or v.candidate in verdicts:
                 raise ValueError(f"verdict for {'unknown' if v.candidate not in by_id else 'repeated'} "
@@ -258,7 +256,7 @@ def _validate(message: Any, batch: Sequence[Candidate]) -> dict[str, Verdict]:
     return verdicts
 
 
-def _check_verdict(v: Verdict, c: Candidate) -> None:
+def _check_verdict(v: ModelVerdict, c: Prompt) -> None:
     if v.decision == "reject":
         return
     if c.keep and v.keep is not None and v.keep not in c.keep:
@@ -294,13 +292,13 @@ def _retry_request(request: dict[str, Any], block: dict[str, Any] | None, why: s
 
 @dataclass
 class _Outcome:
-    verdicts: dict[str, Verdict] | None
+    verdicts: dict[str, ModelVerdict] | None
     calls: list[dict[str, Any]]
     error: str | None = None
     fatal: Exception | None = None
 
 
-def _judge(client: Any, request: dict[str, Any], batch: Sequence[Candidate], number: int, timeout: float,
+def _judge(client: Any, request: dict[str, Any], batch: Sequence[Prompt], number: int, timeout: float,
            model: str) -> _Outcome:
     """One batch: call, validate, retry a malformed answer once."""
     calls: list[dict[str, Any]] = []
@@ -325,53 +323,29 @@ def _judge(client: Any, request: dict[str, Any], batch: Sequence[Candidate], num
     raise AssertionError("unreachable")
 
 
-# --- verdicts to operations --------------------------------------------------------------
+# --- the model's verdicts as verdicts ----------------------------------------------------
+
+ACTION = {"duplicate": "merge", "conflict": "update", "session_conflict": "update", "prune": "delete",
+          "insight": "create"}
 
 
-def _operation(c: Candidate, v: Verdict, notes: dict[str, Note]) -> Operation:
-    """The operation an accepted verdict means, with the model's rationale and confidence."""
-    judged = {"rationale": v.rationale, "confidence": v.confidence, "id": ""}
-    op = c.proposal
-    if c.kind in ("conflict", "duplicate"):
-        keep = notes[v.keep or op.result.note_id]
-        default = op.result.text if op is not None and keep.id == op.result.note_id else keep.text
-        others = [notes[i] for i in c.keep if i != keep.id]
-        if c.kind == "conflict":  # loser(s) first, as the offline engine writes them
-            order, evidence = [*others, keep], (Evidence(quote=keep.text, note_id=keep.id),)
-        else:
-            order, evidence = [keep, *others], tuple(Evidence(quote=n.text, note_id=n.id) for n in others)
-        return Operation(kind="update" if c.kind == "conflict" else "merge", reason=c.kind,
-                         targets=tuple(Target(n.id, n.path, n.text) for n in order),
-                         result=Result(keep.path, v.text or default, note_id=keep.id), evidence=evidence,
-                         provenance=tuple(sorted({e for n in order for e in n.evidence})), **judged)
-    if c.kind in ("session_conflict", "insight"):
-        result = replace(op.result, text=v.text or op.result.text,
-                         path=(v.path or op.result.path) if c.kind == "insight" else op.result.path)
-        return replace(op, result=result, **judged)
-    return replace(op, **judged)
-
-
-def _link(ops: list[tuple[Candidate, Operation]]) -> list[Operation]:
-    """Point `depends_on` at the new ids; an update whose note a merge dropped moves to the kept note."""
-    new_id = {c.proposal.id: op for c, op in ops if c.proposal is not None}
-    out = []
-    for _, op in ops:
-        depends = tuple(new_id[d].id for d in op.depends_on if d in new_id)
-        if depends and op.kind == "update" and len(op.targets) == 1:
-            merge = next(new_id[d] for d in op.depends_on if d in new_id)
-            kept = merge.result.note_id
-            if kept != op.targets[0].id:
-                keep_target = next(t for t in merge.targets if t.id == kept)
-                op = replace(op, targets=(keep_target,), result=replace(op.result, note_id=kept, path=keep_target.path),
-                             id="")
-        out.append(replace(op, depends_on=depends, id="") if depends != op.depends_on else op)
-    return out
+def as_verdict(p: Prompt, v: ModelVerdict) -> Verdict:
+    """The model's verdict in the judges' common form (its confidence is the model's own)."""
+    if v.decision == "reject":
+        return Verdict(p.candidate.id, "none", "claude", v.confidence, v.rationale, judge="claude")
+    proposal = p.proposal
+    keep = v.keep or (proposal.keep if proposal else None)
+    if p.kind == "session_conflict":
+        keep = p.candidate.notes[0]
+    text = v.text or (proposal.text if proposal else None)
+    return Verdict(p.candidate.id, ACTION[p.kind], "claude", v.confidence, v.rationale, keep=keep, text=text,
+                   path=v.path if p.kind == "insight" else None, judge="claude")
 
 
 # --- the engine --------------------------------------------------------------------------
 
 
-def _estimate(requests: list[dict[str, Any]], batches: list[list[Candidate]], model: str) -> dict[str, Any]:
+def _estimate(requests: list[dict[str, Any]], batches: list[list[Prompt]], model: str) -> dict[str, Any]:
     """Dry run: the calls and their token estimate (bytes / 4), the cached prefix written once."""
     prefix = _client.approx_tokens(json.dumps(TOOL, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
     prefix += sum(_client.approx_tokens(b["text"]) for b in requests[0]["system"]) if requests else 0
@@ -422,8 +396,7 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
         plan.notes.append(f"dry run: nothing was sent; {len(requests)} call(s) would judge {len(candidates)} "
                           f"candidate(s), about {sum(plan.usage['total'].values()):,} tokens")
         return plan
-    accepted, calls, rejected = [], [], 0
-    notes = view.corpus.note_by_id
+    judged, calls, rejected = [], [], 0
     for number, (request, batch) in enumerate(zip(requests, batches, strict=True), start=1):
         outcome = _judge(client, request, batch, number, timeout, model)
         calls += outcome.calls
@@ -434,15 +407,15 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
                               f"{outcome.error}; its {len(batch)} candidate(s) were left unchanged")
             continue
         for c in batch:
-            verdict = outcome.verdicts[c.id]
-            if verdict.decision == "accept":
-                accepted.append((c, _operation(c, verdict, notes)))
-            else:
-                rejected += 1
+            verdict = as_verdict(c, outcome.verdicts[c.id])
+            rejected += verdict.action == "none"
+            judged.append((c.candidate, verdict))
         log.info("batch %d of %d: %d verdicts", number, len(batches), len(batch))
-    plan.operations = _within_focus(_link(accepted), focus, plan.notes)
+    planner = Planner(view, focus)
+    plan.operations = _within_focus(planner.plan(judged), focus, plan.notes)
+    plan.notes += planner.remarks
     plan.output_store = apply_operations(view.corpus.store, plan.operations, at=view.corpus.as_of)
-    plan.usage = _usage(calls, model, accepted=len(accepted), rejected=rejected)
+    plan.usage = _usage(calls, model, accepted=len(judged) - rejected, rejected=rejected)
     plan.timings = {"total": time.perf_counter() - started}
     return plan
 

@@ -192,8 +192,9 @@ class Planner:
             return
         if self.scopes.include and not any(matches(t, replace(probe, path="")) for t in self.scopes.include):
             return
-        if any(matches(t, probe) for t in self.scopes.protect):
-            self.remarks.append(f"insight “{_short(text)}” not filed: it falls under a protected scope")
+        protected = next((t for t in self.scopes.protect if matches(t, probe)), None)
+        if protected is not None:
+            self.remarks.append(f"insight “{_short(text)}” not filed under {path}: protect: {protected}")
             return
         self.add(Operation(
             kind="create", reason="insight", rule=verdict.rule, targets=(), result=Result(path, text),

@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..compare import relate, rewrite_slot
+from ..compare import FUNCTION_WORDS, profile, relate, rewrite_slot
 from ..statements import clean_fact
 
 if TYPE_CHECKING:
@@ -29,11 +29,11 @@ ACTIONS = ("merge", "update", "delete", "create", "none")
 
 # Every rule the judge can apply, with what it means (the calibration table is keyed by these names).
 RULES = {
-    "duplicate.verbatim": "the same text in the same document, section and parent item",
-    "duplicate.same_words": "the same words (up to case, articles, stems, number words) in the same context",
-    "duplicate.verbatim_elsewhere": "the same text in another document or section; both name their subject",
-    "duplicate.same_words_elsewhere": "the same words in another document or section; both name their subject",
-    "duplicate.context_dependent": "the same words under different headings, and the words do not name their subject",
+    "duplicate.verbatim": "the same text under the same headings and parent item",
+    "duplicate.same_words": "the same words (up to case, articles, stems, number words, contractions) under the "
+                            "same headings and parent item",
+    "duplicate.verbatim_elsewhere": "the same text in another document or section, opening with its subject",
+    "duplicate.same_words_elsewhere": "the same words in another document or section, opening with their subject",
     "duplicate.subset": "one note says everything the other says, and more",
     "duplicate.paraphrase": "alike, with the same names, values and polarity, but in other words",
     "conflict.field": "two `Key: value` lines with the same key and another value; the later one wins",
@@ -45,9 +45,9 @@ RULES = {
     "conflict.session_value": "a later user sentence gives the note's slot another value",
     "conflict.session_words": "a later user sentence puts other words in the note's slot; both may hold",
     "conflict.session_related": "a later user sentence about the note's subject names a value the note lacks",
+    "conflict.session_field": "a later user sentence names a `Key: value` note's key with another value",
     "prune.expired": "the note names an expiry date that has passed, and no session since supports it",
     "prune.deadline_passed": "the note names a deadline that has passed",
-    "prune.episodic": "a dated or past-tense one-off, older than the horizon, about no named subject",
     "prune.off_focus": "the focus excludes it",
     "insight.restated": "the same words said by the user in several sessions, held by no note",
     "insight.paraphrased": "alike statements (same names, values, polarity) in several sessions",
@@ -112,8 +112,13 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
         return _none(c, "under different parent items: the same words mean different facts")
     if s["subjects_differ"]:
         return _none(c, "in documents or sections about different subjects")
-    if kind in ("reordered", "subject", "unparsed"):
-        return _none(c, s["detail"] if kind != "unparsed" else "a note the rules cannot parse is kept")
+    if kind in ("reordered", "subject", "unparsed") or not (analysis.profiles[older.id].parsed
+                                                            and analysis.profiles[newer.id].parsed):
+        return _none(c, s["detail"] if kind in ("reordered", "subject") else "a note the rules cannot parse is kept")
+    if older.kind == newer.kind == "numbered" and s["same_context"]:
+        return _none(c, "steps of one numbered procedure: a repeated step is still a step")
+    if s["fields"] and kind not in ("verbatim", "same_words"):
+        return _field(c, analysis)
     if kind in ("verbatim", "same_words"):
         return _duplicate(c, analysis, kind)
     if kind == "subset":
@@ -130,14 +135,14 @@ def _duplicate(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
     s = c.signals
     keep = _kept(c, analysis)
     if s["same_context"]:
-        where = "in the same document and section"
+        where = "under the same headings" + (" of one document" if s["same_document"] else "")
         rule = f"duplicate.{kind}"
     elif s["self_contained"]:
-        where = "in different places; each names its subject"
+        where = "in different places, each opening with its subject"
         rule = f"duplicate.{kind}_elsewhere"
     else:
-        where = "under different headings, and the text does not name its subject"
-        rule = "duplicate.context_dependent"
+        return _none(c, "the same words under other headings or in another document, and they do not say what they "
+                        "are about: the context may make them different facts")
     what = "the same text" if kind == "verbatim" else "the same words"
     return _verdict(c, "merge", rule, f"{what} {where}", keep=keep)
 
@@ -157,7 +162,8 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if len(shared) < 2 or overlap < 0.5:
         return _none(c, c.signals["detail"])
     same = a.names == b.names and a.values == b.values and a.negated == b.negated
-    if same and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
+    reworded = relate(a, b).aligned < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
+    if same and reworded and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
         keep = max(c.notes, key=lambda i: (len(analysis.profiles[i].atoms), i))
         return _verdict(c, "merge", "duplicate.paraphrase",
                         f"alike (cosine {c.similarity:.2f}) with the same names and values, in other words "
@@ -182,6 +188,18 @@ def same_order(a, b) -> bool:
 
 def _values(values: frozenset[str]) -> str:
     return ", ".join(sorted(values)[:4])
+
+
+def _field(c: Candidate, analysis: Analysis) -> Verdict:
+    s = c.signals
+    older, newer = (analysis.corpus.note_by_id[i] for i in c.notes)
+    if not s["ordered"]:
+        return _none(c, f"{s['detail']}; written at the same time, so no rule can say which holds")
+    when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
+    key = older.text.split(":", 1)[0].strip()
+    return _verdict(c, "update", "conflict.field",
+                    f"“{key}” is {older.text.split(':', 1)[1].strip()} ↔ {newer.text.split(':', 1)[1].strip()}; "
+                    f"the later note ({when}) wins", keep=newer.id)
 
 
 def _conflict(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
@@ -209,11 +227,13 @@ def _session(c: Candidate, analysis: Analysis) -> Verdict:
     relation = relate(a, b, trim=True)
     kind = relation.kind
     said = f"{statement.at:%Y-%m-%d}" if statement.at else "undated"
+    if note.kind == "field":
+        return _session_field(c, note, a, b, said)
     if kind == "different" and _related(a, b):
         return _verdict(c, "update", "conflict.session_related",
                         f"a later session ({said}) names {_values(b.values - a.values)} where the note has "
                         f"{_values(a.values - b.values)} — a suggestion: both may hold", keep=note.id,
-                        text=clean_fact(statement.text))
+                        text=swap_value(a, b) or clean_fact(statement.text))
     if kind not in ("negation", "value", "words"):
         return _none(c, relation.detail)
     text = rewrite_slot(a, b, relation) if kind in ("value", "words") else None
@@ -222,6 +242,34 @@ def _session(c: Candidate, analysis: Analysis) -> Verdict:
         reason += " — a suggestion: other words may be another fact, not a new value"
     return _verdict(c, "update", f"conflict.session_{kind}", reason, keep=note.id,
                     text=text or clean_fact(statement.text))
+
+
+def _session_field(c: Candidate, note, a, b, said: str) -> Verdict:
+    """`Key: value` and a later sentence that names the key with new names or values ("my manager is now X")."""
+    key, value = (part.strip() for part in note.text.split(":", 1))
+    key_words = {w for w, k in zip(profile(key).sequence, profile(key).kinds) if k == "word"} - FUNCTION_WORDS
+    said_words = set(b.sequence)
+    new = [t for t in b.tokens if t.norm in b.values - a.values]
+    if not key_words or not key_words <= said_words or not new or b.negated:
+        return _none(c, "the sentence does not give the note's key another value")
+    start, end = new[0].start, new[-1].end
+    new_value = b.text[start:end].strip(" .,;")
+    return _verdict(c, "update", "conflict.session_field",
+                    f"a later session ({said}) gives “{key}” as {new_value} (the note has {value}) — a suggestion",
+                    keep=note.id, text=f"{key}: {new_value}")
+
+
+def swap_value(a, b) -> str | None:
+    """`a`'s text with its one value that `b` lacks replaced by `b`'s one value that `a` lacks, or None."""
+    old, new = a.values - b.values, b.values - a.values
+    if len(old) != 1 or len(new) != 1:
+        return None
+    (old_norm,), (new_norm,) = old, new
+    spans = [t for t in a.tokens if t.norm == old_norm]
+    surface = next((t.text for t in b.tokens if t.norm == new_norm), None)
+    if len(spans) != 1 or surface is None:
+        return None
+    return a.text[:spans[0].start] + surface + a.text[spans[0].end:]
 
 
 def _related(a, b) -> bool:
@@ -244,11 +292,10 @@ def _note(c: Candidate, analysis: Analysis) -> Verdict:
         return _verdict(c, "delete", "prune.deadline_passed",
                         f"names a deadline ({s['date']}, {s['when']:%Y-%m-%d}) that has passed — a suggestion: "
                         "the fact may still matter")
-    if why == "episodic" and not s["named"]:
-        return _verdict(c, "delete", "prune.episodic",
-                        f"a one-off ({s['date']}), {s['age_days']} days old, that no recent session mentions — "
-                        "a suggestion")
-    return _none(c, "about a named person, project or system: kept")
+    if why == "episodic":
+        return _none(c, f"a dated or past-tense note ({s['date']}), {s['age_days']} days old, that no recent session "
+                        "mentions; whether it still matters is for a judge — a date alone never prunes")
+    return _none(c, "nothing says it no longer holds")
 
 
 # --- insights ------------------------------------------------------------------------------
