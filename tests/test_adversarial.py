@@ -111,7 +111,13 @@ def check(case: dict, plan: Plan) -> str | None:
 # update, expiry or insight the rules should find) are listed in KNOWN_MISSES when the rules,
 # precision first, leave them to a judge.
 PRECISION = ("no_merge", "no_auto_change", "keep", "no_insight")
-KNOWN_MISSES: set[str] = set()
+KNOWN_MISSES = {
+    "dup-01",  # verbatim under other headings, opening with a verb: the rules cannot rule out the headings
+    "upd-10", "upd-14", "real-letta-01", "real-letta-02", "real-letta-04",  # a new value in other words
+    "ins-01", "ins-02", "ins-03", "ins-07", "ins-08",  # the same fact in other words in each session
+    "ins-04",  # "Ada" only ever opens a sentence, so nothing shows it is a name
+    "ins-05", "real-locomo-19",  # restated with a verb in another voice or tense
+}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

@@ -24,7 +24,7 @@ from .candidates import Context, context_signals, insight_candidates, note_conte
 from .compare import Profile, proper_nouns, relate
 from .compare import profile as make_profile
 from .embed import Embedder, EmbeddingCache, cache_dir, get_embedder
-from .records import Corpus, Note, iso, sha256
+from .records import KEY_VALUE, Corpus, Note, iso, sha256
 from .statements import Statement, declarative, episodic, expiry, extract_statements
 
 EXACT_LIMIT = 20_000
@@ -226,8 +226,44 @@ COARSE = {"verbatim": "duplicate", "same_words": "duplicate", "subset": "duplica
           "value": "conflict", "words": "conflict", "reordered": "distinct", "subject": "distinct"}
 
 
+def key_of(note_text: str) -> tuple[str, ...] | None:
+    """The key of a `Key: value` note as comparable words ("First name: Sarah" → ("first", "name")), or None."""
+    if not KEY_VALUE.match(note_text):
+        return None
+    key = make_profile(note_text.split(":", 1)[0])
+    return tuple(s for s, k in zip(key.sequence, key.kinds) if k != "negation") or None
+
+
+def same_key_pairs(notes: Sequence[Note], limit: int = 50) -> list[tuple[int, int]]:
+    """Index pairs of `Key: value` notes with the same key (whatever their similarity); a key held by more
+    than `limit` notes is a list, not a slot, and gives no pairs."""
+    by_key: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, note in enumerate(notes):
+        key = key_of(note.text)
+        if key is not None:
+            by_key[key].append(i)
+    return [(a, b) for members in by_key.values() if len(members) <= limit
+            for x, a in enumerate(members) for b in members[x + 1:]]
+
+
+def key_mentions(notes: Sequence[Note], statements: Sequence[Statement], profiles: dict[str, Profile]
+                 ) -> list[tuple[int, int]]:
+    """(statement, note) index pairs where a user sentence names every word of a `Key: value` note's key."""
+    keys = [(i, set(key)) for i, n in enumerate(notes) if (key := key_of(n.text)) is not None]
+    if not keys:
+        return []
+    out = []
+    for s_row, statement in enumerate(statements):
+        if statement.role != "user":
+            continue
+        words = set(profiles[statement.id].sequence)
+        out.extend((s_row, i) for i, key in keys if key <= words)
+    return out
+
+
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
-               index: np.ndarray, sims: np.ndarray, floor: float) -> pd.DataFrame:
+               index: np.ndarray, sims: np.ndarray, floor: float,
+               forced: Sequence[tuple[int, int, float]] = ()) -> pd.DataFrame:
     """Neighbouring pairs at or above `floor`, older note first, with how they differ and where they sit.
 
     `relation` is the coarse reading (duplicate, conflict, distinct, related); `kind` the exact
@@ -236,22 +272,22 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
     """
     seen: set[tuple[int, int]] = set()
     rows = []
-    for i, (row_index, row_sims) in enumerate(zip(index, sims)):
-        for j, sim in zip(row_index, row_sims):
-            if sim < floor:
-                break
-            key = (min(i, int(j)), max(i, int(j)))
-            if key in seen:
-                continue
-            seen.add(key)
-            old, new = _older_first(notes[key[0]], notes[key[1]])
-            relation = relate(profiles[old.id], profiles[new.id])
-            where = context_signals(contexts[old.id], contexts[new.id])
-            rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
-                         relation.detail, old.updated_at < new.updated_at, where["same_context"],
-                         where["parents_differ"], where["subjects_differ"]))
+    neighbours = ((i, j, sim) for i, (row_index, row_sims) in enumerate(zip(index, sims))
+                  for j, sim in zip(row_index, row_sims) if sim >= floor)
+    keyed = {(min(i, j), max(i, j)) for i, j, _ in forced}
+    for i, j, sim in [*neighbours, *forced]:
+        key = (min(i, int(j)), max(i, int(j)))
+        if key in seen:
+            continue
+        seen.add(key)
+        old, new = _older_first(notes[key[0]], notes[key[1]])
+        relation = relate(profiles[old.id], profiles[new.id])
+        where = context_signals(contexts[old.id], contexts[new.id])
+        rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
+                     relation.detail, old.updated_at < new.updated_at, where["same_context"],
+                     where["parents_differ"], where["subjects_differ"], key in keyed))
     columns = ["older", "newer", "similarity", "relation", "kind", "detail", "ordered", "same_context",
-               "parents_differ", "subjects_differ"]
+               "parents_differ", "subjects_differ", "same_key"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
@@ -346,22 +382,26 @@ def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],
                       statement_vectors: np.ndarray, profiles: dict[str, Profile], floor: float,
                       k: int = 3) -> pd.DataFrame:
-    """For each sentence of the sessions, the notes it is close to and how it relates to them."""
+    """For each sentence of the sessions, the notes it is close to (and the `Key: value` notes whose key
+    it names) and how it relates to them."""
     index, sims = top_matches(statement_vectors, vectors, k)
+    close = [(s_row, int(j), float(sim)) for s_row in range(len(statements))
+             for j, sim in zip(index[s_row], sims[s_row]) if sim >= floor]
+    seen = {(a, b) for a, b, _ in close}
+    named = [(a, b, float(statement_vectors[a] @ vectors[b])) for a, b in key_mentions(notes, statements, profiles)
+             if (a, b) not in seen]
+    keyed = {(a, b) for a, b, _ in named}
     rows = []
-    for s_row, statement in enumerate(statements):
-        for j, sim in zip(index[s_row], sims[s_row]):
-            if sim < floor:
-                break
-            note = notes[int(j)]
-            relation = relate(profiles[note.id], profiles[statement.id], trim=True)
-            later = statement.at is not None and statement.at > note.updated_at
-            rows.append((statement.id, note.id, statement.session_id, round(float(sim), 4),
-                         COARSE.get(relation.kind, "related"), relation.kind, relation.detail, later,
-                         statement.role == "user", statement.kind == "statement",
-                         declarative(statement.text, profiles[statement.id]), statement.at))
+    for s_row, j, sim in sorted(close + named):
+        statement, note = statements[s_row], notes[j]
+        relation = relate(profiles[note.id], profiles[statement.id], trim=True)
+        later = statement.at is not None and statement.at > note.updated_at
+        rows.append((statement.id, note.id, statement.session_id, round(sim, 4),
+                     COARSE.get(relation.kind, "related"), relation.kind, relation.detail, later,
+                     statement.role == "user", statement.kind == "statement",
+                     declarative(statement.text, profiles[statement.id]), (s_row, j) in keyed, statement.at))
     columns = ["statement", "note", "session", "similarity", "relation", "kind", "detail", "later", "user", "fact",
-               "declarative", "at"]
+               "declarative", "names_key", "at"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -562,7 +602,8 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
     analysis = Analysis(
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
-        pairs=note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"])),
+        pairs=note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]),
+                         [(i, j, float(vectors[i] @ vectors[j])) for i, j in same_key_pairs(notes)]),
         mentions=pd.DataFrame(), profiles=profiles, contexts=contexts,
         parent_ids=frozenset(n.parent for n in notes if n.parent), embedder=embedder,
     )

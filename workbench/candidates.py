@@ -85,7 +85,7 @@ def context_signals(a: Context, b: Context) -> dict[str, bool]:
 def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
     pairs = analysis.pairs
-    hits = pairs[(pairs.similarity >= floor) & pairs.kind.isin(PAIR_KINDS)]
+    hits = pairs[((pairs.similarity >= floor) | pairs.same_key) & pairs.kind.isin(PAIR_KINDS)]
     notes = analysis.corpus.note_by_id
     out = []
     for row in hits.itertuples():
@@ -96,17 +96,10 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "subjects_differ": bool(row.subjects_differ),
                    "self_contained": analysis.profiles[older.id].self_contained
                    and analysis.profiles[newer.id].self_contained,
-                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
+                   "fields": bool(row.same_key), "older_at": older.updated_at, "newer_at": newer.updated_at}
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
     return out
-
-
-def _same_key(a: Note, b: Note) -> bool:
-    """Two `Key: value` lines with the same key."""
-    if a.kind != "field" or b.kind != "field":
-        return False
-    return a.text.split(":", 1)[0].strip().casefold() == b.text.split(":", 1)[0].strip().casefold()
 
 
 # --- a note and a later sentence -----------------------------------------------------------
@@ -116,7 +109,7 @@ def session_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Notes contradicted by a later user sentence (the latest such sentence per note)."""
     mentions = analysis.mentions
     late = mentions[mentions.kind.isin(SESSION_KINDS) & mentions.later & mentions.user & mentions.declarative
-                    & (mentions.similarity >= floor)]
+                    & ((mentions.similarity >= floor) | mentions.names_key)]
     latest: dict[str, Any] = {}
     for row in late.sort_values(["at", "statement"]).itertuples():
         latest[row.note] = row
@@ -179,7 +172,7 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_s
     mentions = analysis.mentions
     held = set(mentions[(mentions.similarity >= support_bar) & (mentions.relation == "duplicate")].statement)
     pool = [i for i, s in enumerate(analysis.statements)
-            if s.id not in held and (s.kind == "failure" or s.role == "user" and s.kind == "statement")]
+            if s.id not in held and (s.kind in ("failure", "statement") or s.role == "user" and _said(s, analysis))]
     if len(pool) < 2:
         return []
     statements = [analysis.statements[i] for i in pool]
@@ -189,10 +182,10 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_s
     for a, (row_index, row_sims) in enumerate(zip(index, sims)):
         for b, sim in zip(row_index, row_sims):
             sa, sb = statements[a], statements[int(b)]
-            if sim < bar or sa.session_id == sb.session_id or sa.id >= sb.id:
+            if sa.session_id == sb.session_id or sa.id >= sb.id:
                 continue
             how = _restated(analysis.profiles[sa.id], analysis.profiles[sb.id], sa.kind == "failure")
-            if how:
+            if how == "restated" or how and sim >= bar:  # the same words need no similarity bar
                 edges[(sa.id, sb.id)] = how
     by_id = {s.id: s for s in statements}
     vector_of = {s.id: v for s, v in zip(statements, vectors)}
@@ -203,9 +196,12 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_s
         sessions = sorted({s.session_id for s in group})
         if len(sessions) < min_sessions:
             continue
+        standalone = [s for s in group if s.kind in ("statement", "failure")]
+        if not standalone:
+            continue
         links = {edges.get((x, y)) or edges.get((y, x)) for x in members for y in members if x < y}
         verified = links <= {"restated", "failure"}
-        best = max(group, key=lambda s: (len(analysis.profiles[s.id].atoms), str(s.at), s.id))
+        best = min(standalone, key=lambda s: (len(analysis.profiles[s.id].sequence), str(s.at), s.id))
         how = "failure" if group[0].kind == "failure" else "restated" if verified else "paraphrased"
         text = (f"`{best.text.removesuffix(' failed')}` failed in {len(sessions)} separate sessions; treat it as a "
                 "known flaky or recurring failure.") if how == "failure" else clean_fact(best.text)
@@ -222,17 +218,43 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_s
     return sorted(out, key=lambda c: (-len(c.signals["sessions"]), c.id))
 
 
+def _said(statement, analysis: Analysis) -> bool:
+    """A user sentence that may restate a fact: not a question, not a dated one-off, with words to compare."""
+    profile = analysis.profiles[statement.id]
+    return (not statement.text.rstrip().endswith("?") and profile.parsed
+            and episodic(statement.text, statement.at or EPOCH) is None)
+
+
 def _restated(a: Profile, b: Profile, failure: bool) -> str:
-    """How two statements say the same thing: "restated" (same words), "paraphrased" (no difference found), or ""."""
+    """How two statements say the same thing: "restated" (same words, or one says the other's whole
+    statement inside it), "paraphrased" (alike, nothing specific differs), or ""."""
     if failure:
         return "failure" if a.text == b.text else ""
-    relation = relate(a, b).kind
-    if relation in ("verbatim", "same_words"):
+    relation = relate(a, b)
+    if relation.kind in ("verbatim", "same_words") or _common_statement(a, b):
         return "restated"
-    if relation in ("subset", "different") and a.names == b.names and a.values == b.values \
-            and a.negated == b.negated and len(a.atoms & b.atoms) >= 2:
+    if relation.kind in ("subset", "different") and relation.aligned < 0.5 and a.names == b.names \
+            and a.values == b.values and a.negated == b.negated and len(a.atoms & b.atoms) >= 2:
         return "paraphrased"
     return ""
+
+
+def _common_statement(a: Profile, b: Profile) -> bool:
+    """One unbroken run of tokens that is most of the shorter sentence: three content tokens or more, a name
+    or value among them, and no negator before it in either sentence ("Ada is allergic to peanuts" inside
+    "Ada is allergic to peanuts, so no satay at her party")."""
+    from difflib import SequenceMatcher
+
+    from .compare import FUNCTION_WORDS
+
+    match = SequenceMatcher(None, a.sequence, b.sequence, autojunk=False).find_longest_match()
+    run = a.sequence[match.a:match.a + match.size]
+    kinds = a.kinds[match.a:match.a + match.size]
+    shorter = min(len(a.sequence), len(b.sequence))
+    content = [s for s, k in zip(run, kinds) if k != "negation" and s not in FUNCTION_WORDS]
+    negated_before = "negation" in a.kinds[:match.a] or "negation" in b.kinds[:match.b]
+    return (match.size >= 0.6 * shorter and len(content) >= 3 and any(k in ("name", "code", "value") for k in kinds)
+            and "negation" not in kinds and not negated_before)
 
 
 def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> list:

@@ -380,6 +380,7 @@ class Corpus:
 _PREFIX = re.compile(r"^\s*(?:>\s?)*\s*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?")
 _CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
 _FIELD = re.compile(r"^[^\W\d_][\w '/()-]{0,40}:\s+\S")
+KEY_VALUE = _FIELD  # a `Key: value` line
 _WHOLE = {"fence": "code", "code_block": "code", "table_open": "table", "html_block": "html"}
 
 

@@ -40,6 +40,7 @@ _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
     "sixteen seventeen eighteen nineteen twenty".split())}
 _CONTRACTIONS = {"can't": ("can", "not"), "won't": ("will", "not"), "shan't": ("shall", "not"),
                  "ain't": ("is", "not"), "cannot": ("can", "not")}
+_IS_BEFORE_S = frozenset("it that there he she what who where here how".split())  # "it's" is "it is"
 _CLITICS = {"'re": "are", "'ve": "have", "'ll": "will", "'m": "am", "'d": "would"}
 
 # Scripts written without spaces between words: compared by overlapping character pairs.
@@ -49,7 +50,7 @@ _TOKEN = re.compile(
     r"(?P<code>`[^`\n]+`)"
     r"|(?P<url>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s<>()\[\]`\"']+[^\s<>()\[\]`\"'.,;:!?])"
     r"|(?P<email>\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"
-    r"|(?P<path>(?:~|\.{1,2})?/(?:[\w.\-~*{}]+/?)+|\b\w[\w\-]*(?:[./\\:@#][\w\-]+)+[+#]*|[$€£¥]?\d+(?:[,.:/\-]\d+)*[^\W_]*%?)"
+    r"|(?P<path>(?:~|\.{1,2})?/(?:[\w.\-~*{}]+/?)+|\b\w[\w\-]*(?:[./\\:@#][\w\-]+)+[+#]*|[$€£¥]?\d+(?:[,.:/\-]\d+)*[A-Za-zµ°]*%?)"
     rf"|(?P<unspaced>[{_UNSPACED}]+)"
     r"|(?P<word>[^\W\d_](?:[\w]|['’\-](?=\w))*)"
     r"|(?P<symbol>[\u2190-\u21ff\u2600-\u27bf\U0001f300-\U0001faff])",
@@ -115,6 +116,8 @@ def _word_tokens(raw: str, start: int, end: int) -> list[Token]:
         return [Token(raw, base, "word", start, end), Token(raw, neg, "negation", start, end)]
     if lowered.endswith("n't") and len(lowered) > 3:
         return [Token(raw, stem(lowered[:-3]), "word", start, end), Token(raw, "not", "negation", start, end)]
+    if lowered.endswith("'s") and lowered[:-2] in _IS_BEFORE_S:
+        return [*_word_tokens(raw[:-2], start, end), Token(raw, "is", "word", start, end)]
     for clitic, full in _CLITICS.items():
         if lowered.endswith(clitic) and len(lowered) > len(clitic):
             return [*_word_tokens(raw[:-len(clitic)], start, end), Token(raw, full, "word", start, end)]

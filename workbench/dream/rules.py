@@ -18,7 +18,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..compare import FUNCTION_WORDS, profile, relate, rewrite_slot
+from ..analysis import key_of
+from ..compare import relate, rewrite_slot
 from ..statements import clean_fact
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def _session(c: Candidate, analysis: Analysis) -> Verdict:
     relation = relate(a, b, trim=True)
     kind = relation.kind
     said = f"{statement.at:%Y-%m-%d}" if statement.at else "undated"
-    if note.kind == "field":
+    if key_of(note.text) is not None:
         return _session_field(c, note, a, b, said)
     if kind == "different" and _related(a, b):
         return _verdict(c, "update", "conflict.session_related",
@@ -247,10 +248,8 @@ def _session(c: Candidate, analysis: Analysis) -> Verdict:
 def _session_field(c: Candidate, note, a, b, said: str) -> Verdict:
     """`Key: value` and a later sentence that names the key with new names or values ("my manager is now X")."""
     key, value = (part.strip() for part in note.text.split(":", 1))
-    key_words = {w for w, k in zip(profile(key).sequence, profile(key).kinds) if k == "word"} - FUNCTION_WORDS
-    said_words = set(b.sequence)
     new = [t for t in b.tokens if t.norm in b.values - a.values]
-    if not key_words or not key_words <= said_words or not new or b.negated:
+    if not set(key_of(note.text) or ()) <= set(b.sequence) or not new or b.negated:
         return _none(c, "the sentence does not give the note's key another value")
     start, end = new[0].start, new[-1].end
     new_value = b.text[start:end].strip(" .,;")
