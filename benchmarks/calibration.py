@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,6 +40,15 @@ TABLE = ROOT / "workbench" / "calibration.json"
 Tally = dict[str, Counter]  # rule -> Counter(proposed=, correct=)
 
 
+def proposals(analysis):
+    """Every verdict a rule reaches, also those withheld for a low measured precision (they are measured too)."""
+    for candidate, verdict in judged_candidates(analysis, Focus()):
+        if verdict.withheld:
+            verdict = replace(verdict, action=verdict.withheld)
+        if verdict.action != "none":
+            yield candidate, verdict
+
+
 def _count(tally: Tally, rule: str, correct: bool) -> None:
     tally[rule]["proposed"] += 1
     tally[rule]["correct"] += int(correct)
@@ -53,9 +63,7 @@ def sample(dataset: str, tally: Tally) -> None:
     analysis = analyze(corpus, "tfidf")
     group_of = {n: i for i, g in enumerate(labels["duplicates"]) for n in g["notes"]}
     stale = {s["note"] for s in labels["stale"]} | set(labels["low_value"])
-    for candidate, verdict in judged_candidates(analysis, Focus()):
-        if verdict.action == "none":
-            continue
+    for candidate, verdict in proposals(analysis):
         _count(tally, verdict.rule, _right_in_sample(candidate, verdict, analysis, labels, group_of, stale))
 
 
@@ -92,9 +100,9 @@ def paws(tally: Tally, limit: int | None) -> dict[str, int]:
     label = {m.id: r["label"] == "1" for m, r in zip(memories, rows)}
     analysis = analyze(Corpus(Store(tuple(memories))), "tfidf")
     merged = Counter()
-    for candidate, verdict in judged_candidates(analysis, Focus()):
+    for candidate, verdict in proposals(analysis):
         first, second = (n.split("#")[0] for n in candidate.notes[:2]) if len(candidate.notes) == 2 else ("", "-")
-        if candidate.kind != "pair" or first != second or verdict.action == "none":
+        if candidate.kind != "pair" or first != second:
             continue
         _count(tally, verdict.rule, verdict.action == "merge" and label[first])
         if verdict.action == "merge":
@@ -122,9 +130,7 @@ def locomo(tally: Tally, samples: int | None) -> dict[str, int]:
         mine = tuple(s for s in sessions if s.meta.get("sample_id") == sample_id)
         analysis = analyze(Corpus(Store(memories, id=sample_id), mine), "tfidf")
         notes = analysis.corpus.note_by_id
-        for candidate, verdict in judged_candidates(analysis, Focus()):
-            if verdict.action == "none":
-                continue
+        for candidate, verdict in proposals(analysis):
             speakers = {_speaker(notes[n].path) for n in candidate.notes}
             if candidate.kind == "session":
                 turn = analysis.corpus.turn_by_id[analysis.statement_by_id[candidate.statements[0]].turn_id]

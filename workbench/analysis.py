@@ -358,21 +358,27 @@ def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 
 
 def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
-    pairs = analysis.pairs
-    hits = pairs[(pairs.relation == "conflict") & (pairs.similarity >= bar) & ~pairs.parents_differ
-                 & ~pairs.subjects_differ]
-    out = [ConflictPair(row.older, row.newer, row.newer if row.ordered else None, row.similarity, row.kind,
-                        row.detail) for row in hits.itertuples()]
-    mentions = analysis.mentions
-    late = mentions[(mentions.relation == "conflict") & mentions.later & mentions.user & (mentions.similarity >= bar)]
-    by_note: dict[str, Any] = {}
-    for row in late.sort_values(["at", "statement"]).itertuples():
-        by_note[row.note] = row  # the latest statement about the note
-    statement = analysis.statement_by_id
-    for note_id, row in sorted(by_note.items()):
-        s = statement[row.statement]
-        out.append(ConflictPair(note_id, s.id, s.id, row.similarity, row.kind, row.detail, "session",
-                                s.turn_id, s.session_id, s.text))
+    """Conflict candidates the rules would resolve (winner set), or that no rule can order (winner None)."""
+    from .candidates import pair_candidates, session_candidates
+    from .dream.rules import judge
+
+    out = []
+    for c in pair_candidates(analysis, bar):
+        s = c.signals
+        verdict = judge(c, analysis)
+        if verdict.action == "update" or (verdict.action == "none" and not s["ordered"]
+                                          and s["relation"] in ("negation", "value", "words")
+                                          and not (s["parents_differ"] or s["subjects_differ"])):
+            winner = verdict.keep if verdict.action == "update" else None
+            out.append(ConflictPair(c.notes[0], c.notes[1], winner, c.similarity, s["relation"], s["detail"]))
+    statements = analysis.statement_by_id
+    for c in session_candidates(analysis, bar):
+        verdict = judge(c, analysis)
+        if verdict.action != "update":
+            continue
+        st = statements[c.statements[0]]
+        out.append(ConflictPair(c.notes[0], st.id, st.id, c.similarity, c.signals["relation"], verdict.reason,
+                                "session", st.turn_id, st.session_id, st.text))
     return out
 
 

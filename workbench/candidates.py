@@ -117,11 +117,21 @@ def session_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     out = []
     for note_id, row in sorted(latest.items()):
         s = statements[row.statement]
+        if not _speaker_may_update(analysis, note_id, s):
+            continue
         signals = {"relation": row.kind, "detail": row.detail, "said_at": s.at,
                    "note_at": analysis.corpus.note_by_id[note_id].updated_at}
         out.append(Candidate(f"session:{note_id}|{s.id}", "session", (note_id,), (s.id,), float(row.similarity),
                              signals))
     return out
+
+
+def _speaker_may_update(analysis: Analysis, note_id: str, statement) -> bool:
+    """A named speaker speaks for the notes about them: when a turn names its speaker and the note's
+    context names someone, the speaker must be among them (two people in one chat are two subjects)."""
+    speaker = analysis.corpus.turn_by_id[statement.turn_id].meta.get("speaker")
+    names = analysis.contexts[note_id].names
+    return not (speaker and names) or str(speaker).casefold() in names
 
 
 # --- notes that may no longer hold ---------------------------------------------------------
@@ -240,9 +250,9 @@ def _restated(a: Profile, b: Profile, failure: bool) -> str:
 
 
 def _common_statement(a: Profile, b: Profile) -> bool:
-    """One unbroken run of tokens that is most of the shorter sentence: three content tokens or more, a name
-    or value among them, and no negator before it in either sentence ("Ada is allergic to peanuts" inside
-    "Ada is allergic to peanuts, so no satay at her party")."""
+    """One unbroken run of tokens that is most of the shorter sentence: three content tokens or more and no
+    negator before it in either sentence ("Ada is allergic to peanuts" inside "Ada is allergic to peanuts,
+    so no satay at her party")."""
     from difflib import SequenceMatcher
 
     from .compare import FUNCTION_WORDS
@@ -253,8 +263,7 @@ def _common_statement(a: Profile, b: Profile) -> bool:
     shorter = min(len(a.sequence), len(b.sequence))
     content = [s for s, k in zip(run, kinds) if k != "negation" and s not in FUNCTION_WORDS]
     negated_before = "negation" in a.kinds[:match.a] or "negation" in b.kinds[:match.b]
-    return (match.size >= 0.6 * shorter and len(content) >= 3 and any(k in ("name", "code", "value") for k in kinds)
-            and "negation" not in kinds and not negated_before)
+    return match.size >= 0.6 * shorter and len(content) >= 3 and not negated_before
 
 
 def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> list:

@@ -125,6 +125,8 @@ def proper_nouns(texts: Iterable[str]) -> frozenset[str]:
         for sentence in sentences(text) if "." in text or "!" in text or "?" in text else (text,):
             for position, token in enumerate(t for t in tokens(sentence) if t.kind == "word"):
                 raw = token.text
+                if "'" in raw or "’" in raw:
+                    continue  # "I'll", "Priya's": a clitic is not part of a name
                 if raw[:1].isupper():
                     if position > 0 and not raw.isupper():
                         upper.add(raw.lower())

@@ -89,11 +89,16 @@ def declarative(text: str, profile: Profile) -> bool:
     return not any(t.kind == "word" and t.text.lower() in PRONOUNS for t in profile.tokens)
 
 
+# Closed-class words that make a statement habitual rather than a passing remark.
+HABITUAL = frozenset("always never every whenever usually each".split())
+
+
 def standalone(text: str, profile: Profile) -> bool:
-    """A sentence that can stand as a memory: a statement (not a question), at least three content
-    tokens, no pronoun pointing outside it ("it", "that", "they"), and a named subject (a name,
-    code, path or link), the speaker ("I", "we") or the agent it addresses ("you", "please …")."""
-    if text.rstrip().endswith("?") or not profile.parsed:
+    """A sentence that can stand as a memory: a statement (not a question or an exclamation), at least
+    three content tokens, no pronoun pointing outside it ("it", "that", "they"), about a named subject
+    (a name that is not just the person addressed, code, a path or link) or said as a habit ("always",
+    "never", "every …") by the speaker or to the agent ("I", "we", "you", "please …")."""
+    if text.rstrip().endswith(("?", "!")) or not profile.parsed:
         return False
     words = [t.text.lower() for t in profile.tokens if t.kind == "word"]
     if any(w in PRONOUNS for w in words):
@@ -101,7 +106,21 @@ def standalone(text: str, profile: Profile) -> bool:
     content_tokens = [s for s, k in zip(profile.sequence, profile.kinds) if s not in FUNCTION_WORDS and k != "negation"]
     if len(content_tokens) < 3:
         return False
-    return bool(profile.names) or any(w in SPEAKER_OR_ADDRESSEE for w in words)
+    if profile.names - vocatives(text, profile):
+        return True
+    return any(w in HABITUAL for w in words) and any(w in SPEAKER_OR_ADDRESSEE for w in words)
+
+
+def vocatives(text: str, profile: Profile) -> frozenset[str]:
+    """Names that only address the listener: set off by a comma at the end or the start ("Thanks, Nate")."""
+    out = set()
+    names = [t for t in profile.tokens if t.norm.lower() in profile.names or t.text.lower() in profile.names]
+    for token in names:
+        before, after = text[:token.start].rstrip(), text[token.end:].strip()
+        opening = len(before.split()) <= 1 and after.startswith(",")  # "Nate, …", "Thanks Nate, …", "Hey Maria, …"
+        if before.endswith(",") and (not after or after[0] in ".!?") or opening:
+            out.add(token.text.lower())
+    return frozenset(out)
 
 
 def episodic(text: str, written: datetime) -> DateMention | None:

@@ -153,22 +153,28 @@ def _turns(analysis: Analysis, quotes: Sequence[tuple[str, str, str]], context: 
 def _prompt_kind(candidate: Candidate, verdict: Verdict) -> str | None:
     """What the model is asked about a candidate, or None when there is nothing to judge."""
     s = candidate.signals
+    action = verdict.action if verdict.action != "none" else verdict.withheld
     if candidate.kind == "pair":
-        if verdict.action == "merge":
+        if action == "merge":
             return "duplicate"
-        if verdict.action == "update":
+        if action == "update":
             return "conflict"
-        unordered = s["relation"] in ("negation", "value", "words") and not s["ordered"]
-        return "conflict" if unordered and not (s["parents_differ"] or s["subjects_differ"]) else None
-    return {("session", "update"): "session_conflict", ("note", "delete"): "prune",
-            ("insight", "create"): "insight"}.get((candidate.kind, verdict.action))
+        if s["parents_differ"] or s["subjects_differ"]:
+            return None
+        if s["relation"] in ("verbatim", "same_words", "subset"):  # the context may or may not matter
+            return "duplicate"
+        return "conflict" if s["relation"] in ("negation", "value", "words") and not s["ordered"] else None
+    if candidate.kind == "note":  # a passed date, or an old one-off the rules leave to a judge
+        return "prune"
+    return {("session", "update"): "session_conflict", ("insight", "create"): "insight"}.get(
+        (candidate.kind, action))
 
 
 def _prompt(n: int, kind: str, candidate: Candidate, verdict: Verdict, analysis: Analysis) -> Prompt:
     notes = analysis.corpus.note_by_id
     statements = analysis.statement_by_id
     prompt: dict[str, Any] = {"id": f"c{n}", "kind": kind, "notes": [_note(notes[i]) for i in candidate.notes]}
-    if verdict.action != "none":
+    if verdict.action != "none" or verdict.withheld:
         prompt["analysis"] = f"{verdict.reason} (rule {verdict.rule}, measured precision {verdict.confidence:.2f})"
     else:
         prompt["analysis"] = f"{verdict.reason}; no rule decides it."
@@ -182,12 +188,13 @@ def _prompt(n: int, kind: str, candidate: Candidate, verdict: Verdict, analysis:
     elif kind == "session_conflict":
         proposal = {"text": verdict.text}
     elif kind == "prune":
-        proposal = {"reason": verdict.rule}
+        proposal = {"reason": verdict.rule if verdict.action != "none" else candidate.signals["why"]}
     elif kind == "insight":
         proposal = {"text": candidate.signals["text"]}
     prompt["proposal"] = proposal
     keep = candidate.notes if kind in ("conflict", "duplicate") else ()
-    return Prompt(f"c{n}", kind, prompt, candidate, verdict if verdict.action != "none" else None, keep)
+    proposed = verdict if verdict.action != "none" or verdict.withheld else None
+    return Prompt(f"c{n}", kind, prompt, candidate, proposed, keep)
 
 
 def find_candidates(analysis: Analysis, focus: Focus) -> list[Prompt]:

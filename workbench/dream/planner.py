@@ -64,6 +64,8 @@ class Planner:
         by_kind: dict[str, list[Judged]] = {"update": [], "merge": [], "session": [], "delete": [], "create": []}
         for candidate, verdict in judged:
             if verdict.action == "none":
+                verdict = self.priority(candidate, verdict)
+            if verdict.action == "none":
                 continue
             key = "session" if candidate.kind == "session" else verdict.action
             by_kind[key].append((candidate, verdict))
@@ -79,6 +81,22 @@ class Planner:
         for candidate, verdict in sorted(by_kind["create"], key=strongest):
             self.distill(candidate, verdict)
         return self.ops
+
+    def priority(self, candidate: Candidate, verdict: Verdict) -> Verdict:
+        """A conflict no time can order, decided by the focus's priority weights when they differ."""
+        s = candidate.signals
+        if candidate.kind != "pair" or s["ordered"] or s["relation"] not in ("negation", "value", "words") \
+                or s["parents_differ"] or s["subjects_differ"]:
+            return verdict
+        a, b = (self.notes[i] for i in candidate.notes)
+        wa, wb = self.focus.weight(a), self.focus.weight(b)
+        if wa == wb:
+            return verdict
+        keep = a if wa > wb else b
+        return replace(verdict, action="update", rule="conflict.priority", keep=keep.id,
+                       confidence=confidence("conflict.priority"),
+                       reason=f"{s['detail']}; written at the same time, and the focus gives priority to "
+                              f"“{_short(keep.text, 40)}”")
 
     # -- consolidate
     def store_conflict(self, candidate: Candidate, verdict: Verdict) -> None:

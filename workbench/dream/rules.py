@@ -41,6 +41,7 @@ RULES = {
     "conflict.negation": "the same statement negated; the later one wins",
     "conflict.value": "the same statement with another value in one slot; the later one wins",
     "conflict.words": "the same statement with other words in one slot; both may hold",
+    "conflict.priority": "a conflict no time can order, decided by the focus's priority weights",
     "conflict.related": "alike notes about the same subject, each naming a value the other lacks; both may hold",
     "conflict.session_negation": "a later user sentence negates the note",
     "conflict.session_value": "a later user sentence gives the note's slot another value",
@@ -69,6 +70,7 @@ class Verdict:
     text: str | None = None  # the wording of the result, when it is not the kept note's text
     path: str | None = None  # create: the document to file it in
     judge: str = "rules"
+    withheld: str = ""  # the action a rule would take but does not propose (measured below the floor)
 
 
 @lru_cache(maxsize=1)
@@ -89,8 +91,23 @@ def confidence(rule: str) -> float:
     return round((row["correct"] + 1) / (row["proposed"] + 2), 3)
 
 
+# A rule measured to be wrong more often than right proposes nothing: its candidates go to a judge.
+SUGGESTION_FLOOR = 0.5
+# Rules that find what only a judge can decide (other words: a paraphrase, or another fact?): they never
+# propose a change themselves; Claude or a person reads their candidates.
+JUDGE_ONLY = frozenset({"duplicate.paraphrase", "conflict.words", "conflict.session_words"})
+
+
 def _verdict(candidate: Candidate, action: str, rule: str, reason: str, **extra: Any) -> Verdict:
-    return Verdict(candidate.id, action, rule, confidence(rule), reason, **extra)
+    score = confidence(rule)
+    if rule in JUDGE_ONLY:
+        return Verdict(candidate.id, "none", rule, score, f"{reason} — for a judge to decide", withheld=action,
+                       **extra)
+    if score < SUGGESTION_FLOOR:
+        return Verdict(candidate.id, "none", rule, score,
+                       f"{reason} — not proposed: rule {rule} is measured right only {score:.0%} of the time",
+                       withheld=action, **extra)
+    return Verdict(candidate.id, action, rule, score, reason, **extra)
 
 
 def _none(candidate: Candidate, why: str) -> Verdict:
