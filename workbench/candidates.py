@@ -69,11 +69,19 @@ def note_context(note: Note, names: frozenset[str]) -> Context:
     return Context(note.path, " ".join(note.section.lower().split()), note.parents, frozenset(found))
 
 
+def _heading_words(context: Context) -> frozenset[str]:
+    from .compare import FUNCTION_WORDS, profile
+
+    return frozenset(w for w in profile(context.section).sequence if w not in FUNCTION_WORDS)
+
+
 def context_signals(a: Context, b: Context) -> dict[str, bool]:
     """Whether two notes share a context, and whether their contexts name different subjects."""
+    words_a, words_b = _heading_words(a), _heading_words(b)
     return {
         "same_context": (a.section, a.parents) == (b.section, b.parents),
         "same_document": a.path == b.path,
+        "parallel": words_a != words_b and bool(words_a & words_b),
         "parents_differ": a.parents != b.parents and bool(a.parents or b.parents),
         "subjects_differ": bool(a.names and b.names and not a.names & b.names),
     }
@@ -92,6 +100,8 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
         older, newer = notes[row.older], notes[row.newer]
         signals = {"relation": row.kind, "detail": row.detail, "ordered": bool(row.ordered),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
+                   "parallel": context_signals(analysis.contexts[older.id], analysis.contexts[newer.id])["parallel"],
+                   "specific": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
                    "parents_differ": bool(row.parents_differ),
                    "subjects_differ": bool(row.subjects_differ),
                    "self_contained": analysis.profiles[older.id].self_contained

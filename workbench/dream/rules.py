@@ -35,6 +35,8 @@ RULES = {
                             "same headings and parent item",
     "duplicate.verbatim_elsewhere": "the same text in another document or section, opening with its subject",
     "duplicate.same_words_elsewhere": "the same words in another document or section, opening with their subject",
+    "duplicate.verbatim_other_topic": "the same text under headings of unrelated topics, naming code or names",
+    "duplicate.same_words_other_topic": "the same words under headings of unrelated topics, naming code or names",
     "duplicate.subset": "one note says everything the other says, and more",
     "duplicate.paraphrase": "alike, with the same names, values and polarity, but in other words",
     "conflict.field": "two `Key: value` lines with the same key and another value; the later one wins",
@@ -158,6 +160,9 @@ def _duplicate(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
     elif s["self_contained"]:
         where = "in different places, each opening with its subject"
         rule = f"duplicate.{kind}_elsewhere"
+    elif s["specific"] and not s["parallel"]:
+        where = "under headings on other topics (not variants of one heading), naming the same code or names"
+        rule = f"duplicate.{kind}_other_topic"
     else:
         return _none(c, "the same words under other headings or in another document, and they do not say what they "
                         "are about: the context may make them different facts")
