@@ -25,6 +25,7 @@ import tempfile
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 from workbench.analysis import analyze
@@ -41,7 +42,8 @@ Tally = dict[str, Counter]  # rule -> Counter(proposed=, correct=)
 
 
 def proposals(analysis):
-    """Every verdict a rule reaches, also those withheld for a low measured precision (they are measured too)."""
+    """Every verdict a rule reaches, also those withheld (judge-only, or measured below the floor): they are
+    measured too; `verdict.withheld` stays set on those."""
     for candidate, verdict in judged_candidates(analysis, Focus()):
         if verdict.withheld:
             verdict = replace(verdict, action=verdict.withheld)
@@ -90,26 +92,40 @@ def _right_in_sample(candidate, verdict, analysis, labels, group_of, stale) -> b
 # --- PAWS ------------------------------------------------------------------------------------
 
 
-def paws(tally: Tally, limit: int | None) -> dict[str, int]:
-    path = DATA / "paws_wiki_labeled_final_dev.tsv"
-    with open(path, encoding="utf-8", newline="") as fh:
+def paws_rows(limit: int | None) -> list[tuple[str, str, bool]]:
+    """(sentence 1, sentence 2, is a paraphrase) of PAWS dev, the first `limit` rows."""
+    with open(DATA / "paws_wiki_labeled_final_dev.tsv", encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))[:limit]
+    return [(r["sentence1"], r["sentence2"], r["label"] == "1") for r in rows]
+
+
+@cache
+def paws_verdicts(limit: int | None) -> tuple[list[bool], dict[int, tuple[str, float, str, bool]]]:
+    """Labels, and for each pair the rules judged: (rule, confidence, action, withheld) of what they reached.
+
+    Each pair is two notes of one document (`/paws/NNNNN.md`) through the whole pipeline.
+    """
+    rows = paws_rows(limit)
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    memories = [Memory(f"paws{i:05d}", f"/paws/{i:05d}.md", f"- {r['sentence1']}\n- {r['sentence2']}\n", at, at)
-                for i, r in enumerate(rows)]
-    label = {m.id: r["label"] == "1" for m, r in zip(memories, rows)}
+    memories = [Memory(f"paws{i:05d}", f"/paws/{i:05d}.md", f"- {a}\n- {b}\n", at, at) for i, (a, b, _) in enumerate(rows)]
     analysis = analyze(Corpus(Store(tuple(memories))), "tfidf")
-    merged = Counter()
+    judged: dict[int, tuple[str, float, str, bool]] = {}
     for candidate, verdict in proposals(analysis):
         first, second = (n.split("#")[0] for n in candidate.notes[:2]) if len(candidate.notes) == 2 else ("", "-")
-        if candidate.kind != "pair" or first != second:
-            continue
-        _count(tally, verdict.rule, verdict.action == "merge" and label[first])
-        if verdict.action == "merge":
-            merged["paraphrase" if label[first] else "non_paraphrase"] += 1
-            merged[f"auto_{'paraphrase' if label[first] else 'non_paraphrase'}"] += 0
-    merged["paraphrases"] = sum(label.values())
-    merged["non_paraphrases"] = len(label) - merged["paraphrases"]
+        if candidate.kind == "pair" and first == second:
+            judged[int(first[4:])] = (verdict.rule, verdict.confidence, verdict.action, bool(verdict.withheld))
+    return [label for _, _, label in rows], judged
+
+
+def paws(tally: Tally, limit: int | None) -> dict[str, int]:
+    labels, judged = paws_verdicts(limit)
+    merged = Counter()
+    for i, (rule, _, action, withheld) in judged.items():
+        _count(tally, rule, action == "merge" and labels[i])
+        if action == "merge" and not withheld:
+            merged["paraphrases merged" if labels[i] else "non-paraphrases merged"] += 1
+    merged["paraphrases"] = sum(labels)
+    merged["non-paraphrases"] = len(labels) - merged["paraphrases"]
     return dict(merged)
 
 
@@ -169,11 +185,12 @@ def measure(quick: bool) -> tuple[Tally, dict[str, Tally], dict[str, dict]]:
     return total, by_source, seen
 
 
-def write_table(total: Tally, sources: list[str], path: Path = TABLE) -> None:
-    rules = {rule: {"proposed": int(total[rule]["proposed"]), "correct": int(total[rule]["correct"])}
-             for rule in RULES if total[rule]["proposed"]}
-    data = {"format": 1, "written_by": "python -m benchmarks calibration", "sources": sources,
-            "confidence": "(correct + 1) / (proposed + 2)", "rules": rules}
+def write_table(total: Tally, by_source: dict[str, Tally], path: Path = TABLE) -> None:
+    counts = lambda tally: {rule: {"proposed": int(tally[rule]["proposed"]), "correct": int(tally[rule]["correct"])}  # noqa: E731
+                            for rule in RULES if tally[rule]["proposed"]}
+    data = {"format": 1, "written_by": "python -m benchmarks calibration", "sources": list(by_source),
+            "confidence": "(correct + 1) / (proposed + 2)", "rules": counts(total),
+            "by_source": {name: counts(tally) for name, tally in by_source.items()}}
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(json.dumps(data, indent=2) + "\n")
@@ -202,5 +219,5 @@ def run(quick: bool) -> Section:
     sec.lines.append("Rules that pass the default automatic-approval bar (0.97): "
                      + (", ".join(f"`{r}`" for r in auto) or "none") + ".")
     if not quick:
-        write_table(total, sources)
+        write_table(total, by_source)
     return sec

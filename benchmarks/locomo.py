@@ -47,8 +47,20 @@ def one_sample(sample_id: str, store: Store, sessions: tuple, qa: list[dict]) ->
         lost_by.update({op_of.get(n.id, "?") for n in before if turn in n.evidence})
     queries = analysis.embed([q["question"] for q in questions])
     after_vectors = analysis.embed([n.text for n in after]) if after else np.zeros((0, queries.shape[1]))
+    speaker = lambda path: path.rsplit("/", 1)[-1].rsplit(".", 1)[0]  # noqa: E731
+    turns = corpus.turn_by_id
+    across = 0
+    for op in plan.operations:
+        if op.kind not in ("merge", "update"):
+            continue
+        who = {speaker(t.path) for t in op.targets}
+        who |= {turns[e.turn_id].meta.get("speaker", "") for e in op.evidence if e.turn_id in turns}
+        across += len(who - {""}) > 1
+    merges = [(sample_id, op.rule, op.confidence, [t.text for t in op.targets]) for op in plan.operations
+              if op.kind == "merge"]
     return {
         "sample": sample_id, "sessions": len(mine), "notes_in": len(before), "notes_out": len(after),
+        "across": across, "merges": merges,
         "ops": plan.summary()["by_kind"], "evidence": len(turns), "backed_before": len(backed_before),
         "backed_after": len(backed_after), "questions": len(questions), "lost_by": lost_by,
         "hit_before": recall_at_k(queries, analysis.vectors, [n.evidence for n in before], wanted),
@@ -75,7 +87,7 @@ def run(quick: bool) -> Section:
     results = [one_sample(sample, store, sessions, qa) for sample in samples]
     total = {k: sum(r[k] for r in results) for k in ("sessions", "notes_in", "notes_out", "evidence",
                                                      "backed_before", "backed_after", "questions",
-                                                     "hit_before", "hit_after")}
+                                                     "hit_before", "hit_after", "across")}
     rows = []
     for r in [*results, {"sample": "all", "ops": {}, **total}]:
         ops = ", ".join(f"{v} {k}" for k, v in sorted(r["ops"].items())) or ("–" if r["sample"] != "all" else "")
@@ -92,6 +104,13 @@ def run(quick: bool) -> Section:
     verdict = ("keeps recall" if r_after >= r_before - 0.01 else f"loses {100 * (r_before - r_after):.1f} points of recall")
     sec.lines.append(f"The dream shrinks the stores by {pct(shrink)} and keeps {pct(kept)} of the evidence that was "
                      f"backed before; recall@{K} {pct(r_before)} → {pct(r_after)}: it {verdict}.")
+    sec.target("merges and updates across speakers (every operation approved)", total["across"], 0, "", digits=0)
+    sec.target("QA evidence still backed", 100 * kept, 99.0, "%", at_least=True, digits=1)
+    sec.target("recall@5 after minus before", 100 * (r_after - r_before), 0.0, "points", at_least=True, digits=1)
+    merges = [m for r in results for m in r["merges"]]
+    by_rule = Counter(rule for _, rule, _, _ in merges)
+    sec.lines.append(f"{len(merges)} merges (" + ", ".join(f"{v} {k}" for k, v in sorted(by_rule.items())) + "); "
+                     f"{total['across']} merges or updates join two speakers.")
     lost = sum((r["lost_by"] for r in results), Counter())
     if lost:
         sec.lines.append("Evidence turns no longer backed, by the operation that removed their notes: "

@@ -192,12 +192,36 @@ NOTE_SHAPES = [
         id="a U+2028 inside a line does not end it",
     ),
     pytest.param("# Only a heading\n\n\n", [], id="a document with no facts"),
+    pytest.param(
+        "---\ntitle: Prefs\ntags: [a]\n---\n# Prefs\n\n- Use ruff.\n",
+        [("bullet", "Prefs", "Use ruff.")],
+        id="front matter is metadata, not a note",
+    ),
+    pytest.param(
+        "> Always pin versions.\n> Even in scripts.\n\n| tool | version |\n|---|---|\n| ruff | 0.6 |\n",
+        [("quote", "", "Always pin versions. Even in scripts."),
+         ("table", "", "| tool | version |\n|---|---|\n| ruff | 0.6 |")],
+        id="a block quote and a whole table",
+    ),
+    pytest.param(
+        "- Deploys\n  - Use staging first.\n- Reviews\n  - Use staging first.\n",
+        [("bullet", "", "Deploys"), ("bullet", "", "Use staging first."), ("bullet", "", "Reviews"),
+         ("bullet", "", "Use staging first.")],
+        id="nested items",
+    ),
 ]
 
 
 @pytest.mark.parametrize("content, expected", NOTE_SHAPES)
 def test_split_notes_finds_one_note_per_fact(content, expected):
     assert notes_of(content) == expected
+
+
+def test_identical_children_of_different_parents_carry_their_parents():
+    notes = split_notes(memory("- Deploys\n  - Use staging first.\n- Reviews\n  - Use staging first.\n"))
+    assert [(n.parents, n.parent) for n in notes] == [
+        ((), None), (("Deploys",), notes[0].id), ((), None), (("Reviews",), notes[2].id)]
+    assert notes[1].context == ("Deploys",) and notes[3].context == ("Reviews",)
 
 
 def test_note_ids_are_the_memory_id_and_the_position(tiny_store):

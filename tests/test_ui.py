@@ -65,9 +65,9 @@ def test_moving_a_slider_changes_the_preview_counts(analysis):
     tuner = FocusTuner(analysis)
     before = tuner.plan.summary()["by_kind"]
     counts_before = tuner.counts.value
-    tuner.horizon_days.value = 700
+    tuner.kinds["delete"].value = False
     tuner.refresh()
-    assert tuner.focus.horizon_days == 700
+    assert "delete" not in tuner.focus.kinds
     assert tuner.plan.summary()["by_kind"].get("delete", 0) < before["delete"]
     assert tuner.counts.value != counts_before
     assert "operations" in tuner.status.value
@@ -105,7 +105,7 @@ def test_instructions_compile_into_scopes_the_tuner_shows(analysis):
 def test_a_b_mode_lists_the_notes_whose_fate_differs(analysis):
     tuner = FocusTuner(analysis)
     tuner.pin_a()
-    tuner.horizon_days.value = 700
+    tuner.kinds["delete"].value = False
     tuner.refresh()
     diff = tuner.differences
     assert len(diff) >= 1 and (diff.a != diff.b).all()
@@ -349,7 +349,7 @@ def test_only_the_two_maps_are_figure_widgets_the_other_plots_are_plain(analysis
         [shown] = output.outputs
         assert _static.PLOTLY_MIME in shown["data"] and shown["data"][_static.PLOTLY_MIME]["data"]
     before = wb.sankey.outputs
-    wb.tuner.horizon_days.value = 700
+    wb.tuner.kinds["delete"].value = False
     wb.tuner.refresh()
     wb.use_plan(wb.tuner.plan)
     assert wb.sankey.outputs != before
