@@ -206,7 +206,7 @@ class Focus:
             if line not in compiled:
                 lines.append(f"{line}  ← setting")
         resolved = self.resolved()
-        lines.append(f"horizon {resolved.horizon_days} days · min support {resolved.min_sessions} sessions · "
+        lines.append(f"in force: horizon {resolved.horizon_days} days · min support {resolved.min_sessions} sessions · "
                      f"sessions: {_sessions_text(resolved)} · kinds: {', '.join(resolved.kinds) or 'none'}")
         return lines
 
