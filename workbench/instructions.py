@@ -27,6 +27,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from .text import stem
 from .topics import EDGE_WORDS, GENERIC, covers, topic_key
 
 DAYS_PER = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "quarter": 90, "year": 365}
@@ -349,14 +350,11 @@ def _osa(a: str, b: str) -> int:
 
 
 def _verb_table() -> dict[str, str]:
-    import Stemmer
-
-    stemmer = Stemmer.Stemmer("english")
     table: dict[str, str] = {}
     for cls, forms in _VERBS.items():
         for form in forms.split():
             table[form] = cls
-            table.setdefault(stemmer.stemWord(form), cls)
+            table.setdefault(stem(form), cls)
     return table
 
 
@@ -366,11 +364,9 @@ _VERB_FORMS = sorted({f for forms in _VERBS.values() for f in forms.split()})
 
 def _verb_class(word: str) -> tuple[str | None, str]:
     """The verb class of a word (and a note when a typo was read as a verb)."""
-    import Stemmer
-
     if word in _VERB_TABLE:
         return _VERB_TABLE[word], ""
-    stemmed = Stemmer.Stemmer("english").stemWord(word)
+    stemmed = stem(word)
     if stemmed in _VERB_TABLE and len(word) > 3:
         return _VERB_TABLE[stemmed], ""
     return None, ""

@@ -8,8 +8,8 @@ Paths (anything starting with `/`) match whole segments, case-sensitively:
     /clients/*.md     one segment: /clients/acme.md, not /clients/acme/x.md
     /**/todo.md       any depth
 
-Topics match as phrases on word boundaries after Snowball stemming, in a note's text, its
-section title or its path words: "old lunch notes" matches "Old lunch spot was Gino's" but not
+Topics match as phrases on word boundaries after Snowball stemming (the tokens of
+`workbench.text`), in a note's text, its headings and parent items, or its path words: "old lunch notes" matches "Old lunch spot was Gino's" but not
 "the old CI box" or "lunch is at noon". Generic words at the edges of a phrase ("notes",
 "anything", "stuff", "the", "about") are not the topic.
 """
@@ -20,9 +20,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import Stemmer
-
 from .records import Note
+from .text import ARTICLES, tokens
 
 GENERIC = frozenset(
     "note notes memory memories entry entries stuff thing things fact facts info information item items "
@@ -33,20 +32,14 @@ EDGE_WORDS = frozenset(
     "a an the of about on for with to in at by from into regarding concerning around re this that these "
     "those my our your their its some other and or".split()
 )
-_STEMMER = Stemmer.Stemmer("english")
-_WORD = re.compile(r"[^\W_]+")
-_SEPARATOR = " | "
-
-
-def words(text: str) -> list[str]:
-    """Lower-case word tokens: letters and digits, split at punctuation, hyphens and underscores."""
-    return _WORD.findall(text.lower())
+_SEPARATOR = "\x1f"
 
 
 @lru_cache(maxsize=65536)
 def stems(text: str) -> tuple[str, ...]:
-    """The Snowball stems of a text's words, in order."""
-    return tuple(_STEMMER.stemWords(words(text)))
+    """A text's comparable tokens in order (`workbench.text`): Snowball stems of words, values such
+    as paths, numbers and identifiers whole, articles dropped."""
+    return tuple(t.norm for t in tokens(text) if not (t.kind == "word" and t.norm in ARTICLES))
 
 
 def is_path(topic: str) -> bool:
@@ -76,7 +69,7 @@ class Phrase:
         return f" {' '.join(self.stems)} "
 
     def matches(self, note: Note) -> bool:
-        return bool(self.stems) and self.needle in _haystack(note.path, note.section, note.text)
+        return bool(self.stems) and self.needle in _haystack(note.path, note.context, note.text)
 
 
 def _segment_regex(segment: str) -> str:
@@ -98,13 +91,14 @@ def path_regex(pattern: str) -> re.Pattern[str]:
 
 
 def phrase_stems(topic: str) -> tuple[str, ...]:
-    """The stems a topic phrase matches on: generic and function words trimmed from both ends."""
-    tokens = words(topic)
-    while tokens and (tokens[0] in GENERIC or tokens[0] in EDGE_WORDS):
-        tokens.pop(0)
-    while tokens and (tokens[-1] in GENERIC or tokens[-1] in EDGE_WORDS):
-        tokens.pop()
-    return tuple(_STEMMER.stemWords(tokens))
+    """The tokens a topic phrase matches on: generic and function words trimmed from both ends."""
+    found = [t for t in tokens(topic) if not (t.kind == "word" and t.norm in ARTICLES)]
+    edge = lambda t: t.kind == "word" and t.text.lower() in GENERIC | EDGE_WORDS  # noqa: E731
+    while found and edge(found[0]):
+        found.pop(0)
+    while found and edge(found[-1]):
+        found.pop()
+    return tuple(t.norm for t in found)
 
 
 @lru_cache(maxsize=8192)
@@ -117,9 +111,12 @@ def matcher(topic: str) -> PathPattern | Phrase:
 
 
 @lru_cache(maxsize=131072)
-def _haystack(path: str, section: str, text: str) -> str:
-    fields = (" ".join(stems(path)), " ".join(stems(section)), " ".join(stems(text)))
-    return " " + _SEPARATOR.join(fields) + " "
+def _haystack(path: str, context: tuple[str, ...], text: str) -> str:
+    """A note's path words, its headings and parent items, and its text, as one searchable line;
+    the separator keeps a phrase from spanning two of them."""
+    path_words = " ".join(re.split(r"[/._\-]+", path))
+    fields = [" ".join(stems(path_words)), *(" ".join(stems(c)) for c in context), " ".join(stems(text))]
+    return " " + f" {_SEPARATOR} ".join(fields) + " "
 
 
 def matches(topic: str, note: Note) -> bool:
