@@ -7,6 +7,8 @@ nothing and must be listed as not understood.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.instructions import compile_text
 
@@ -144,3 +146,19 @@ def test_every_scope_carries_the_words_it_came_from(text):
     for scope in compile_text(text).scopes:
         assert scope.source and text[scope.start:scope.end] == scope.source
         assert scope.source in text
+
+
+WORDS = ("keep", "never", "don't", "touch", "delete", "ignore", "only", "prioritize", "over", "older", "than",
+         "3", "months", "at", "least", "sessions", "last", "/a/b.md", "/people/", "e.g.", "and", "or", ",", ".",
+         "except", "nothing", "about", "lunch", "notes", "“", "'", "since", "2026-05-01", "May", "can", "go", "be",
+         "removed", "weight", "2", "twice", "no", "all", "but", ";", "!", "?", "\n", "–", "é", "𝔘", "*")
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=40).map(" ".join) | st.text(max_size=300))
+def test_any_text_compiles_without_error_and_every_scope_points_at_its_words(text):
+    compiled = compile_text(text)
+    for scope in compiled.scopes:
+        assert text[scope.start:scope.end] == scope.source
+    for unclear in compiled.not_understood:
+        assert text[unclear.start:unclear.end] == unclear.text

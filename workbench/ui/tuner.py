@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 
 import ipywidgets as w
 import pandas as pd
@@ -31,6 +31,7 @@ from ..dream.plan import Plan
 from ..focus import KINDS, MAX_INSTRUCTIONS, Focus
 from ..instructions import Scope
 from ..records import MAX_SESSIONS
+from ..topics import matches
 from . import _html
 from ._debounce import Debouncer
 from ._payloads import FocusForm
@@ -313,10 +314,19 @@ class FocusTuner:
             button = w.Button(icon="times", tooltip=f"remove “{scope.label}”", layout=w.Layout(width="28px", height="24px"))
             button.on_click(lambda _, label=scope.label: self.remove_scope(label))
             note = f'<div class="wb-muted">{_html.esc(scope.note)}</div>' if scope.note else ""
-            text = w.HTML(f'<div class="wb-small"><b>{_html.esc(scope.label)}</b> '
+            text = w.HTML(f'<div class="wb-small"><b>{_html.esc(scope.label)}</b>{self._reach(scope)} '
                           f'<span class="wb-muted">← “{_html.esc(scope.source)}”</span>{note}</div>')
             self._scope_rows[key] = w.HBox([button, text], layout=w.Layout(align_items="flex-start"))
         return self._scope_rows[key]
+
+    def _reach(self, scope: Scope) -> str:
+        """How many notes a topic or path scope covers: a scope that covers none is flagged."""
+        if scope.kind not in ("protect", "include", "exclude", "weight"):
+            return ""
+        n = sum(matches(scope.target, note) for note in self.analysis.corpus.notes)
+        if n == 0:
+            return ' <span style="color:#9a6700" title="no note falls under this scope">· no note</span>'
+        return f' <span class="wb-muted">· {n:,} note{"s" if n != 1 else ""}</span>'
 
     def _count_html(self) -> str:
         n = len(self.instructions.value)
