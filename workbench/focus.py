@@ -75,7 +75,9 @@ def _active(text: str, removed: tuple[str, ...]) -> tuple[Scope, ...]:
 
 @lru_cache(maxsize=512)
 def _merged(protect: tuple[str, ...], include: tuple[str, ...], exclude: tuple[str, ...],
-            weights: tuple[tuple[str, float], ...], active: tuple[Scope, ...]) -> Scopes:
+            weights: tuple[tuple[str, float], ...], text: str, removed: tuple[str, ...] | None) -> Scopes:
+    """Knobs merged with the compiled scopes of `text` (none when `removed` is None: compiling is off)."""
+    active = () if removed is None else _active(text, removed)
     of = lambda kind: tuple(s.target for s in active if s.kind == kind)  # noqa: E731
     join = lambda a, b: tuple(dict.fromkeys([*a, *b]))  # noqa: E731
     compiled = {}
@@ -154,8 +156,9 @@ class Focus:
     @property
     def scopes(self) -> Scopes:
         """The knobs merged with the active compiled scopes (knob weights win)."""
+        removed = tuple(self.removed_scopes) if self.compile_instructions else None
         return _merged(tuple(self.protect), tuple(self.include), tuple(self.exclude),
-                       tuple(sorted(self.weights.items())), self.active_scopes)
+                       tuple(sorted(self.weights.items())), self.instructions, removed)
 
     @property
     def contradictions(self) -> list[str]:

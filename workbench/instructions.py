@@ -304,9 +304,15 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+_EASY_END = re.compile(r"(?:(?<=[^\W\d_]{4})[.]|[!?]+)[\"')\]”’]*\s+(?=[\"'(\[`“‘]?[A-Z0-9`x])")
+_HARD_END = re.compile(r"[.][\"')\]”’]*\s+\S")
+
+
 @lru_cache(maxsize=4096)
 def _line_sentences(line: str) -> tuple[tuple[int, int], ...]:
-    """Sentence spans of one line; paths and quotes are masked so no split falls inside them."""
+    """Sentence spans of one line. Paths and quotes are masked so no split falls inside them;
+    certain ends (after a word of four letters or more, or "!" / "?") cut directly, and only the
+    pieces with a doubtful "." go through pysbd, each cached (a keystroke re-reads one piece)."""
     masked = list(line)
     for m in _TOKEN.finditer(line):
         if m.lastgroup in ("path", "quote"):
@@ -314,9 +320,20 @@ def _line_sentences(line: str) -> tuple[tuple[int, int], ...]:
             for k in range(m.start(), end):
                 if not masked[k].isspace():
                     masked[k] = "x"
+    text = "".join(masked)
+    cuts = [0, *(m.end() for m in _EASY_END.finditer(text)), len(text)]
+    spans: list[tuple[int, int]] = []
+    for start, end in zip(cuts, cuts[1:]):
+        spans += [(start + a, start + b) for a, b in _piece_sentences(text[start:end])]
+    return tuple(spans)
+
+
+@lru_cache(maxsize=4096)
+def _piece_sentences(piece: str) -> tuple[tuple[int, int], ...]:
+    if not _HARD_END.search(piece):
+        return ((0, len(piece)),)
     with _SEGMENTER_LOCK:
-        spans = _segmenter().segment("".join(masked))
-    return tuple((s.start, s.end) for s in spans)
+        return tuple((s.start, s.end) for s in _segmenter().segment(piece))
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

@@ -63,13 +63,10 @@ class Phrase:
 
     topic: str
     stems: tuple[str, ...]
-
-    @property
-    def needle(self) -> str:
-        return f" {' '.join(self.stems)} "
+    needle: str = ""  # the stems as they appear in a haystack line: " a b c "
 
     def matches(self, note: Note) -> bool:
-        return bool(self.stems) and self.needle in _haystack(note.path, note.context, note.text)
+        return bool(self.needle) and self.needle in _haystack(note.path, note.context, note.text)
 
 
 def _segment_regex(segment: str) -> str:
@@ -107,7 +104,8 @@ def matcher(topic: str) -> PathPattern | Phrase:
     topic = topic.strip()
     if is_path(topic):
         return PathPattern(topic, path_regex(topic))
-    return Phrase(topic, phrase_stems(topic))
+    found = phrase_stems(topic)
+    return Phrase(topic, found, f" {' '.join(found)} " if found else "")
 
 
 @lru_cache(maxsize=131072)
