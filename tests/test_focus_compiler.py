@@ -28,6 +28,8 @@ SPEC = [
     ("Remove nothing about client preferences.", ["protect: client preferences"]),
     ("Avoid deleting notes about flaky tests.", ["protect: flaky tests"]),
     ("Stop pruning the release notes.", ["protect: release notes"]),
+    ("Do not remove / drop / delete anything about Mei.", ["protect: Mei"]),
+    ("Never touch the drop shipping notes.", ["protect: drop shipping notes"]),
     ("Nothing about Harborline should be removed.", ["protect: Harborline"]),
     ("Notes about the ledger must never be deleted.", ["protect: ledger"]),
     ("Hands off /people/.", ["protect: /people/"]),
@@ -53,6 +55,8 @@ SPEC = [
     ("Drop lunch notes but not the team lunch schedule.", ["exclude: lunch notes", "protect: team lunch schedule"]),
     ("Ignore debugging notes except the flaky test ones.", ["exclude: debugging notes", "protect: flaky test ones"]),
     ("Keep everything except the lunch notes.", ["exclude: lunch notes"]),
+    ("Ignore small talk unless it mentions clients.", ["exclude: small talk", "protect: clients"]),
+    ("Prune notes about Jenkins since we moved to GitHub Actions.", ["exclude: Jenkins"]),
     # -- paths keep their extensions, globs stay globs
     ("Never touch /a/b.md or /c/d.md.", ["protect: /a/b.md", "protect: /c/d.md"]),
     ("Don't touch /clients/*.md!", ["protect: /clients/*.md"]),
@@ -69,6 +73,7 @@ SPEC = [
     ("Limit yourself to /patterns/.", ["include only: /patterns/"]),
     ("Just testing and CI.", ["include only: testing", "include only: CI"]),
     ("Only touch notes about deploys.", ["include only: deploys"]),
+    ("Touch only the billing notes.", ["include only: billing notes"]),
     ("Nothing but billing.", ["include only: billing"]),
     # -- prefer and priority weights
     ("Prioritize client preferences over general task patterns.",
@@ -81,6 +86,7 @@ SPEC = [
     ("Coding style is more important than tooling.", ["weight 2: Coding style", "weight 0.5: tooling"]),
     ("Weight security notes at 3.", ["weight 3: security notes"]),
     ("Don't prioritize tooling.", ["weight 0.5: tooling"]),
+    ("Keep track of deadlines.", ["weight 2: deadlines"]),
     # -- horizon: numbers and durations
     ("Prune anything older than 90 days.", ["horizon: 90 days"]),
     ("Delete anything older than three months.", ["horizon: 90 days"]),
@@ -91,6 +97,7 @@ SPEC = [
     ("Keep anything newer than 30 days.", ["horizon: 30 days"]),
     ("Delete notes about debugging sessions older than a month.", ["horizon: 30 days"]),
     ("Notes older than sixty days are stale.", ["horizon: 60 days"]),
+    ("If a note is older than 90 days, delete it.", ["horizon: 90 days"]),
     # -- minimum support
     ("Only distill facts seen in at least three sessions.", ["min support: 3 sessions"]),
     ("Require at least 4 sessions per insight.", ["min support: 4 sessions"]),
@@ -103,12 +110,15 @@ SPEC = [
     ("Only use sessions since 2026-05-01.", ["sessions since: 2026-05-01"]),
     ("Ignore sessions before May 1, 2026.", ["sessions since: 2026-05-01"]),
     ("Read sessions until 2026-08-31.", ["sessions until: 2026-08-31T23:59:59Z"]),
+    ("Use sessions between 2026-03-01 and 2026-06-30.",
+     ["sessions since: 2026-03-01", "sessions until: 2026-06-30T23:59:59Z"]),
     # -- deletes, merges or everything switched off
     ("Don't delete anything.", ["switch off: delete"]),
     ("Never merge anything.", ["switch off: merge"]),
     ("Do not change anything.", ["protect: /**"]),
     # -- several instructions in one text
     ("Keep billing notes, drop lunch notes.", ["protect: billing notes", "exclude: lunch notes"]),
+    ("Keep billing, lunch notes can go.", ["protect: billing", "exclude: lunch notes"]),
     ("Never touch /people/; ignore small talk and prioritize testing.",
      ["protect: /people/", "exclude: small talk", "weight 2: testing"]),
     ("Never touch /people/. Only coding style. Ignore one-off debugging notes.",
@@ -127,6 +137,10 @@ SPEC = [
     ("Remove stale notes.", NOTHING),
     ("Delete everything.", NOTHING),
     ("Keep notes older than a year.", NOTHING),
+    ("Keep notes mentioned in at least 2 sessions.", NOTHING),
+    ("Keep in mind that Priya prefers tabs.", NOTHING),
+    ("Keep things short.", NOTHING),
+    ("Drop them.", NOTHING),
 ]
 
 

@@ -25,8 +25,17 @@ from functools import lru_cache
 
 from ..topics import covers, topic_key
 from ._knobs import _knob_scopes, _Text
-from ._lexicon import _BOUNDARY
-from ._reading import _LEADING, _clauses, _Item, _items, _read, _Reading, _split_exceptions
+from ._lexicon import _BOUNDARY, _CONDITIONS
+from ._reading import (
+    _LEADING,
+    _clauses,
+    _Item,
+    _items,
+    _object_end,
+    _read,
+    _Reading,
+    _split_exceptions,
+)
 from ._records import SCOPE_KINDS, Compiled, Scope, Unclear, _Clause, _Token
 from ._tokens import _norms, _tokens, sentences
 
@@ -41,7 +50,7 @@ def _compile_clause(tokens: list[_Token], text: str) -> tuple[list[Scope], str]:
     if not any(t.kind in ("word", "path", "quote") for t in tokens):
         return [], ""
     norms = _norms(tokens)
-    reading = _read(norms)
+    reading = _read_main(norms)
     clause = _Clause(tokens, text, unclear=reading.unclear)
     knobs = _Text(tokens)
     found = _knob_scopes(clause, knobs, reading, norms)
@@ -51,7 +60,7 @@ def _compile_clause(tokens: list[_Token], text: str) -> tuple[list[Scope], str]:
         k += 1
     if effect in ("protect", "exclude") and k < b and norms[k] in ("nothing", "none", "no"):
         effect, a = ("exclude" if effect == "protect" else "protect"), k + 1
-    main_end, exceptions = _split_exceptions(norms, a, b)
+    main_end, exceptions = _split_exceptions(norms, a, _object_end(tokens, norms, a, b))
     items = _items(tokens, [i for i in range(a, main_end) if i not in knobs.used], text)
     others = [_items(tokens, [i for i in range(x, y) if i not in knobs.used], text) for x, y in exceptions]
     low = _items(tokens, [i for i in range(*reading.low) if i not in knobs.used], text) if reading.low else []
@@ -59,6 +68,17 @@ def _compile_clause(tokens: list[_Token], text: str) -> tuple[list[Scope], str]:
     if clause.scopes and reading.note:
         clause.scopes = [_with_note(s, reading.note) for s in clause.scopes]
     return clause.scopes, "" if clause.scopes else (clause.unclear or _why_not(reading, items))
+
+
+def _read_main(norms: list[str]) -> _Reading:
+    """A clause's reading; in "if X, do Y" the main clause Y is read (the condition still gives knobs)."""
+    if norms and norms[0] in _CONDITIONS and "," in norms:
+        start = norms.index(",") + 1
+        reading = _read(norms[start:])
+        reading.topic = (reading.topic[0] + start, reading.topic[1] + start)
+        reading.low = (reading.low[0] + start, reading.low[1] + start) if reading.low else None
+        return reading
+    return _read(norms)
 
 
 def _with_note(scope: Scope, note: str) -> Scope:
@@ -69,6 +89,8 @@ def _with_note(scope: Scope, note: str) -> Scope:
 def _why_not(reading: _Reading, items: list[_Item]) -> str:
     if any(i.kind == "property" for i in items):
         return "“stale”, “duplicate”, “old” describe what a dream prunes anyway; set the horizon or name a topic"
+    if any(i.kind == "pronoun" for i in items):
+        return "“it” / “them” point at something the compiler cannot see: name the topic or path"
     if any(i.kind == "complement" for i in items):
         return "reads as how to write notes (“keep X short”), not which notes: name a topic after “about”"
     if any(i.kind == "else" for i in items):

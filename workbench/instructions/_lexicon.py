@@ -22,6 +22,8 @@ _VERBS = {
 _PHRASAL = {  # multi-word verbs, longest first when matched
     ("get", "rid", "of"): "remove", ("throw", "away"): "remove", ("throw", "out"): "remove",
     ("clear", "out"): "remove", ("clean", "out"): "remove", ("do", "away", "with"): "remove",
+    ("keep", "track", "of"): "prefer", ("keep", "an", "eye", "on"): "prefer", ("pay", "attention", "to"): "prefer",
+    ("keep", "in", "mind"): "mind", ("bear", "in", "mind"): "mind",
     ("leave", "out"): "ignore", ("hold", "on", "to"): "keep", ("hold", "onto"): "keep", ("hang", "on", "to"): "keep",
     ("mess", "with"): "modify", ("hands", "off"): "hands_off",
     ("focus", "on"): "focus", ("concentrate", "on"): "focus", ("focus", "only", "on"): "focus_only",
@@ -40,6 +42,9 @@ _FILLERS = {"please", "also", "and", "then", "but", "so", "always", "additionall
             "like", "can", "may", "make", "sure", "that", "do", "from", "now", "on", "going", "forward", "in",
             "general", "rather", "instead", "however", "otherwise", "plus", "try"}
 _ONLY = {"only", "just", "exclusively", "solely", "purely"}
+_CONDITIONS = {"if", "when", "whenever", "once", "where"}
+_SUBORDINATORS = {"because", "since", "given", "as", "so", "if", "when", "whenever", "while", "whereas"}
+_PRONOUNS = {"it", "them", "they", "this", "that", "these", "those", "we", "i", "you", "he", "she"}
 _BOUNDARY = {",", ";", "and", "but", "then", "also", "while", "whereas", "plus", ":"}
 _EXCEPT = tuple(sorted(("except for", "except", "excluding", "other than", "apart from", "aside from", "but not",
                        "save for", "but never", "unless", "unless it mentions", "unless they mention",

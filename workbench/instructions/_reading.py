@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..topics import EDGE_WORDS, GENERIC
 from ._lexicon import (
     _BOUNDARY,
+    _CONDITIONS,
     _CONTEXT_WORDS,
     _EXCEPT,
     _EXCLUDE_PREDICATES,
@@ -16,11 +17,14 @@ from ._lexicon import (
     _INSIGHT_WORDS,
     _LIST,
     _LOWER_SIDE,
+    _MONTHS,
     _ONLY,
     _PHRASAL,
+    _PRONOUNS,
     _PROPERTIES,
     _PROTECT_PREDICATES,
     _SESSION_WORDS,
+    _SUBORDINATORS,
     _is_negator,
     _typo_verb,
     _verb_class,
@@ -87,7 +91,11 @@ def _read_verb_first(norms: list[str], typos: bool) -> _Reading | None:
         inner, k, inner_note = _verb_at(norms, j, typos)
         if inner in ("remove", "ignore", "modify"):  # "keep deleting" is rare; "keep removing X" still removes
             verb, j, note = inner, k, inner_note
+    if j < len(norms) and norms[j] in _ONLY:  # "touch only X", "delete just the lunch notes"
+        only, j = True, j + 1
     end = len(norms)
+    if verb == "mind":
+        return _Reading(None, "mind", (j, end), unclear="“keep in mind” is guidance for the model, not a scope")
     if verb == "leave":
         return _read_leave(norms, j, neg, note)
     if verb == "hands_off":
@@ -248,8 +256,9 @@ def _clauses(tokens: list[_Token]) -> list[list[_Token]]:
     """Split a sentence where a new instruction starts: at ";" and before a verb after "," / "and" / "but"."""
     norms = _norms(tokens)
     cuts = [0]
+    condition_end = _next_comma(norms, 0) if norms and norms[0] in _CONDITIONS else -1
     for i, word in enumerate(norms):
-        if i <= cuts[-1]:
+        if i <= max(cuts[-1], condition_end):
             continue
         if word == ";":
             cuts.append(i)
@@ -327,6 +336,8 @@ def _item(tokens: list[_Token], text: str) -> _Item:
     if (len(toks) > 1 and toks[0].norm in GENERIC | {"it", "them", "things", "everything"}
             and toks[1].kind == "word" and toks[1].norm not in _PREPOSITIONS | {"like", "such", "e.g.", "i.e."}):
         return _Item("complement")
+    if toks and all(t.norm in _PRONOUNS for t in toks):
+        return _Item("pronoun")
     paths = [t for t in toks if t.kind == "path"]
     if paths:
         return _Item("path", paths[0].norm)
@@ -357,6 +368,20 @@ def _items(tokens: list[_Token], indices: list[int], text: str) -> list[_Item]:
             runs[-1].append(t)
         previous = i
     return [_item(run, text) for run in runs if run]
+
+
+def _object_end(tokens: list[_Token], norms: list[str], a: int, b: int) -> int:
+    """Where the object ends: before a reason or condition ("…, because …", "since we moved …")."""
+    for k in range(a + 1, b):
+        word, after = norms[k], norms[k + 1] if k + 1 < b else ""
+        if word not in _SUBORDINATORS:
+            continue
+        dated = k + 1 < b and (tokens[k + 1].kind in ("date", "num") or after in _MONTHS)
+        if word == "since" and dated:
+            continue
+        if norms[k - 1] == "," or word in ("because", "since") or after in _PRONOUNS or after == "that":
+            return k - 1 if norms[k - 1] == "," else k
+    return b
 
 
 def _split_exceptions(norms: list[str], a: int, b: int) -> tuple[int, list[tuple[int, int]]]:
