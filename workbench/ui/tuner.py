@@ -114,16 +114,17 @@ class FocusTuner:
 
         label = lambda text: w.HTML(f'<b class="wb-small">{text}</b>')  # noqa: E731
         compiled = w.VBox([label("Compiled scopes (✕ removes one)"), self.scope_list, self.unclear, self.restore_button],
-                          layout=w.Layout(flex="1 1 240px", min_width="220px", padding="0 0 0 8px"))
-        text = w.VBox([self.instructions, self.instructions_count], layout=w.Layout(flex="1 1 260px", min_width="240px"))
+                          layout=w.Layout(flex="1 1 360px", min_width="260px", padding="0 0 0 12px"))
+        text = w.VBox([label("Instructions"), self.instructions, self.instructions_count],
+                      layout=w.Layout(flex="1 1 420px", min_width="300px"))
+        instructions = w.HBox([text, compiled], layout=w.Layout(flex_flow="row wrap", width="100%"))
         controls = w.VBox([
-            label("Instructions"), w.HBox([text, compiled], layout=w.Layout(flex_flow="row wrap", width="100%")),
             label("Include only"), self.include, label("Exclude"), self.exclude, label("Protect (never change)"),
             self.protect, label("Bars and horizon"), self.duplicate_bar, self.conflict_bar, self.horizon_days,
             self.min_sessions, *([] if self._all_sessions else [self.max_sessions]),
             label("Operation kinds"), w.HBox(list(self.kinds.values())),
             label("Scopes in force"), self.scopes,
-        ], layout=w.Layout(flex="0 1 560px", width="560px", padding="0 12px 0 0"))
+        ], layout=w.Layout(flex="0 0 360px", width="360px", padding="0 12px 0 0"))
         preview = w.VBox([self.status, self.counts, self.figure,
                           w.HBox([self.pin_button, self.clear_button, self.review_button])],
                          layout=w.Layout(flex="1 1 480px"))
@@ -131,7 +132,8 @@ class FocusTuner:
         lower.set_title(0, "Changes")
         lower.set_title(1, "A / B")
         self.lower = lower
-        self.widget = w.VBox([w.HTML(_html.CSS), w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
+        self.widget = w.VBox([w.HTML(_html.CSS), instructions,
+                              w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self.refresh()
@@ -316,7 +318,9 @@ class FocusTuner:
             note = f'<div class="wb-muted">{_html.esc(scope.note)}</div>' if scope.note else ""
             text = w.HTML(f'<div class="wb-small"><b>{_html.esc(scope.label)}</b>{self._reach(scope)} '
                           f'<span class="wb-muted">← “{_html.esc(scope.source)}”</span>{note}</div>')
-            self._scope_rows[key] = w.HBox([button, text], layout=w.Layout(align_items="flex-start"))
+            row = w.HBox([button, text], layout=w.Layout(align_items="flex-start"))
+            row.add_class("wb-scope")
+            self._scope_rows[key] = row
         return self._scope_rows[key]
 
     def _reach(self, scope: Scope) -> str:
