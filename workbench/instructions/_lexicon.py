@@ -113,12 +113,14 @@ def _verb_class(word: str) -> tuple[str | None, str]:
 
 
 def _typo_verb(word: str) -> tuple[str | None, str]:
+    """The verb class of a misspelt verb (same first letter, one edit; two for long words), if unambiguous."""
     if len(word) < 4 or not word.isalpha():
         return None, ""
     limit = 2 if len(word) >= 9 else 1
-    close = [f for f in _VERB_FORMS if f[0] == word[0] and abs(len(f) - len(word)) <= limit and _osa(word, f) <= limit]
-    if len(close) == 1 or (close and len({_VERB_TABLE[f] for f in close}) == 1):
-        return _VERB_TABLE[close[0]], f"read “{word}” as “{close[0]}”"
+    close = sorted((_osa(word, f), f) for f in _VERB_FORMS
+                   if f[0] == word[0] and abs(len(f) - len(word)) <= limit and _osa(word, f) <= limit)
+    if close and len({_VERB_TABLE[f] for _, f in close}) == 1:
+        return _VERB_TABLE[close[0][1]], f"read “{word}” as “{close[0][1]}”"
     return None, ""
 
 
