@@ -215,10 +215,10 @@ def _predicate_at(norms: list[str], start: int, p: int) -> _Reading | None:
         return _Reading("protect" if neg else "exclude", "remove", subject)
     if linked and verb == "leave" and rest[1:2] in (["alone"], ["untouched"], ["as"], ["unchanged"], ["intact"]):
         return _Reading("exclude" if neg else "protect", "keep", subject)
-    text = " ".join(rest)
-    if linked and text.startswith(_PROTECT_PREDICATES[:-2]):
+    starts = lambda phrases: any(rest[:len(p.split())] == p.split() for p in phrases)  # noqa: E731
+    if linked and starts(_PROTECT_PREDICATES[:-2]):
         return _Reading("exclude" if neg else "protect", "keep", subject)
-    if linked and text.startswith(_EXCLUDE_PREDICATES):
+    if linked and starts(_EXCLUDE_PREDICATES):
         return _Reading("protect" if neg else "exclude", "ignore", subject)
     if linked and rest[0] in ("stale", "obsolete", "outdated", "expired"):
         return _Reading(None, "stale", subject, unclear="staleness is set by age: say “older than N days”")
