@@ -82,11 +82,11 @@ def _read_main(norms: list[str]) -> _Reading:
 
 
 def _with_note(scope: Scope, note: str) -> Scope:
-
     return replace(scope, note="; ".join(n for n in (scope.note, note) if n))
 
 
 def _why_not(reading: _Reading, items: list[_Item]) -> str:
+    """Why a clause compiled to nothing, in words that say how to rephrase it."""
     if any(i.kind == "property" for i in items):
         return "“stale”, “duplicate”, “old” describe what a dream prunes anyway; set the horizon or name a topic"
     if any(i.kind == "pronoun" for i in items):
@@ -104,6 +104,8 @@ def _why_not(reading: _Reading, items: list[_Item]) -> str:
 
 def _topic_scopes(clause: _Clause, reading: _Reading, effect: str | None, items: list[_Item], exceptions: list[_Item],
                   low: list[_Item], found: set[str]) -> None:
+    """Add the topic and path scopes a clause names, its exceptions and the lower side of a preference;
+    a clause that set a knob names no topic scope (its topics are noted: one knob value for all notes)."""
     last = len(clause.tokens) - 1
     named = [i for i in items if i.kind in ("topic", "path")]
     if "unclear" in found or (found and not named):
