@@ -48,6 +48,9 @@ class _Reading:
     verb_word: str = ""
 
 
+_PHRASAL_LONGEST_FIRST = sorted(_PHRASAL.items(), key=lambda kv: -len(kv[0]))
+
+
 def _skip_prefix(norms: list[str], i: int) -> tuple[int, bool, bool]:
     """Past fillers, negators and "only": (index, negated, only)."""
     neg = only = False
@@ -68,7 +71,7 @@ def _skip_prefix(norms: list[str], i: int) -> tuple[int, bool, bool]:
 
 def _verb_at(norms: list[str], i: int, typos: bool) -> tuple[str | None, int, str]:
     """The verb class starting at token i, the index after it, and a typo note."""
-    for phrase, cls in sorted(_PHRASAL.items(), key=lambda kv: -len(kv[0])):
+    for phrase, cls in _PHRASAL_LONGEST_FIRST:
         if tuple(norms[i:i + len(phrase)]) == phrase:
             return cls, i + len(phrase), ""
     if i >= len(norms):
