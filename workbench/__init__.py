@@ -8,10 +8,11 @@ The widget layer lives in `workbench.ui` and is imported only when asked for.
 
 from .analysis import Analysis, analyze
 from .dream import dream
+from .dream.check import check
 from .dream.plan import Operation, Plan
 from .errors import WorkbenchError
 from .export import export_snapshot, verify_snapshot
-from .focus import Focus, check
+from .focus import Focus
 from .io import load_corpus, load_sessions, load_store, write_store
 from .records import Corpus, Memory, Note, Session, Store, Turn
 from .review import Review, apply

@@ -155,8 +155,64 @@ def dream_cmd(args: argparse.Namespace) -> int:
         return 0
     _write(args.out, plan.to_json())
     print_plan_summary(plan)
+    print_focus(plan.focus, indent="  ")
     print(f"plan → {args.out}")
     return 0
+
+
+def print_focus(focus, indent: str = "") -> None:
+    """The compiled scopes with the words each came from, what was not understood, contradictions."""
+    compiled = focus.compiled
+    active = {s.label for s in focus.active_scopes}
+    shown = [s for s in compiled.scopes if s.label in active]
+    print(f"{indent}focus: {len(shown)} scope(s) from the instructions")
+    width = max((len(s.label) for s in shown), default=0)
+    for scope in shown:
+        note = f" ({scope.note})" if scope.note else ""
+        print(f"{indent}  {scope.label:<{width}}  ← “{scope.source}”{note}")
+    for line in focus.describe()[len(shown):]:
+        print(f"{indent}  {line}")
+    for unclear in compiled.not_understood:
+        print(f"{indent}  not understood: {unclear.describe()}")
+    for text in focus.contradictions:
+        print(f"{indent}  contradiction: {text}")
+    for text in compiled.warnings:
+        print(f"{indent}  warning: {text}")
+
+
+def _focus_json(focus) -> dict:
+    resolved = focus.resolved()
+    keys = ("protect", "include", "exclude", "weights", "horizon_days", "min_sessions", "max_sessions", "since",
+            "until", "kinds")
+    return {"instructions": focus.instructions, **focus.compiled.to_dict(),
+            "active": [s.label for s in focus.active_scopes], "contradictions": focus.contradictions,
+            "resolved": {k: getattr(resolved, k) for k in keys}}
+
+
+@command("focus", "compile focus instructions: the scopes, the words each came from, what was not understood")
+def focus_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench focus "Never touch /people/. Prune anything older than three months." --json"""
+    if args.instructions is not None and (args.focus is not None or args.focus_file):
+        raise WorkbenchError("give the instructions once: as the argument, --focus or --focus-file")
+    if args.instructions is not None:
+        args.focus = args.instructions
+    focus = _focus(args)
+    if not focus.instructions.strip():
+        print("workbench: warning: no focus instructions given; the focus is empty", file=sys.stderr)
+    if args.json:
+        _print_json(_focus_json(focus))
+    else:
+        print_focus(focus)
+    return 0
+
+
+def _focus_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("instructions", nargs="?", default=None, help="focus instructions (≤ 4,096 characters)")
+    _focus_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+focus_cmd.arguments = _focus_arguments
 
 
 def _dream_arguments(p: argparse.ArgumentParser) -> None:

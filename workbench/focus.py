@@ -1,52 +1,51 @@
 """Focus: the instructions that steer a dream, the knobs widgets set, and the scopes they compile to.
 
-The free text is used twice. It is scored against notes (embedding similarity plus the keywords
-it names), and its imperative phrases compile into checkable scopes a person can read and
-correct::
+The instructions compile into explicit scopes, each with the words it came from (see
+`workbench.instructions`); a person reads them, removes the wrong ones (`without_scope`), and an
+engine reads plain knobs from `focus.resolved()`::
 
-    "Never touch /people/. Only coding style. Ignore one-off debugging notes.
-     Prioritize client preferences over general task patterns."
-    → protect ['/people/'], include ['coding style'], exclude ['one-off debugging'],
-      weights {'client preferences': 2.0, 'general task patterns': 0.5}
+    focus = Focus("Never touch /people/. Prune anything older than three months.")
+    focus.compiled.scopes     # protect: /people/ · horizon: 90 days, each with its source words
+    focus.resolved()          # protect=['/people/'], horizon_days=90, compile_instructions=False
 
-`check(plan, focus)` lists every operation that breaks them.
+Precedence between the knobs (CLI flags, widgets, JSON) and the instructions:
+
+- protect, include, exclude: the union of both. A protected note is never changed, even when a
+  topic also excludes or includes it (the overlap is reported as a contradiction).
+- weights: a knob's weight for a topic wins over the instructions' weight for the same topic.
+- horizon_days, min_sessions, max_sessions, since, until: a knob left at its default (120, 2,
+  None, None, None) takes the instructions' value; a knob set to anything else wins, and a
+  different value in the instructions is reported as a contradiction.
+- kinds: what the instructions switch off ("don't delete anything") is removed from the knob.
+- two values in the instructions for one knob: the longest horizon and the largest minimum
+  support (the cautious ones), otherwise the first stated; reported either way.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import Any
 
-from .compare import STOP, stem
 from .errors import LimitError, ReaderError
+from .instructions import Compiled, Scope, compile_text, pick
+from .instructions import contradictions as find_contradictions
 from .records import MAX_SESSIONS, Note, Session, iso, parse_time
-
-if TYPE_CHECKING:
-    from .dream.plan import Operation, Plan
+from .topics import matches
 
 MAX_INSTRUCTIONS = 4096
-KINDS = ("merge", "update", "delete", "create")
-GENERIC = frozenset("note notes memory memories entry entries stuff thing things fact facts info information "
-                    "item items detail details anything everything topic topics".split())
-
-_SENTENCE = re.compile(r"(?<=[.!?;\n])\s*")
-_PROTECT = re.compile(r"\b(?:never|don'?t|do not)\s+(?:touch|change|modify|edit|delete|rewrite|prune|merge)\s+(?P<x>.+)"
-                      r"|\b(?:leave|keep)\s+(?P<y>.+?)\s+(?:alone|as is|untouched|unchanged)\b", re.IGNORECASE)
-_INCLUDE = re.compile(r"^\s*(?:only|focus (?:only )?on|limit (?:it |yourself )?to|restrict (?:it )?to|just)\s+(?P<x>.+)",
-                      re.IGNORECASE)
-_EXCLUDE = re.compile(r"\b(?:ignore|skip|exclude|drop|forget|remove|discard|prune)\s+(?:all\s+|any\s+|the\s+)?(?P<x>.+)",
-                      re.IGNORECASE)
-_PRIORITY = re.compile(r"\b(?:prioriti[sz]e|favou?r|prefer|emphasi[sz]e|put)\s+(?P<x>.+?)"
-                       r"(?:\s+(?:over|above|before|rather than|ahead of)\s+(?P<y>.+))?$", re.IGNORECASE)
-_MATTERS = re.compile(r"^(?P<x>.+?)\s+(?:matters?|are|is) (?:most|more important)\b", re.IGNORECASE)
-
-
-def _topic(text: str) -> str:
-    return re.sub(r"[\s.!,;:]+$", "", re.sub(r"^(?:the|any|all|my|our)\s+", "", text.strip(), flags=re.I)).strip(" \"'`")
+KINDS = ("merge", "update", "delete", "create")  # the one definition of operation kinds
+DEFAULT_HORIZON = 120
+DEFAULT_MIN_SESSIONS = 2
+_KNOBS = (  # Focus field, scope kind, default, unit
+    ("horizon_days", "horizon", DEFAULT_HORIZON, "days"),
+    ("min_sessions", "min_support", DEFAULT_MIN_SESSIONS, "sessions"),
+    ("max_sessions", "last_sessions", None, "sessions"),
+    ("since", "since", None, ""),
+    ("until", "until", None, ""),
+)
 
 
 @dataclass(frozen=True)
@@ -64,53 +63,29 @@ class Scopes:
         return lines
 
 
-def compile_instructions(text: str) -> Scopes:
-    """Turn "never touch …", "only …", "ignore …", "prioritize X over Y" phrases into scopes."""
-    protect: list[str] = []
-    include: list[str] = []
-    exclude: list[str] = []
-    weights: dict[str, float] = {}
-    for sentence in _SENTENCE.split(text):
-        sentence = sentence.strip()
-        if not sentence:
-            continue
-        for clause in re.split(r",\s*(?:and\s+|but\s+)?|\s+but\s+|\s+and then\s+", sentence):
-            if (m := _PROTECT.search(clause)):
-                protect.append(_topic(m.group("x") or m.group("y")))
-            elif (m := _INCLUDE.search(clause)):
-                include.append(_topic(m.group("x")))
-            elif (m := _EXCLUDE.search(clause)):
-                exclude.append(_topic(m.group("x")))
-            elif (m := _PRIORITY.search(clause)):
-                weights[_topic(m.group("x"))] = 2.0
-                if m.group("y"):
-                    weights[_topic(m.group("y"))] = 0.5
-            elif (m := _MATTERS.search(clause)):
-                weights[_topic(m.group("x"))] = 2.0
-    clean = lambda items: tuple(dict.fromkeys(i for i in items if i))  # noqa: E731
-    return Scopes(clean(protect), clean(include), clean(exclude), tuple((t, w) for t, w in weights.items() if t))
+def compile_instructions(text: str) -> Compiled:
+    """The scopes a text compiles to, with their source words and what was not understood (cached)."""
+    return compile_text(text)
 
 
-def topic_words(topic: str) -> frozenset[str]:
-    """The stemmed keywords a topic matches on (generic words like 'notes' dropped)."""
-    words = re.findall(r"[\w\-]+", topic.lower())
-    keep = {stem(w) for w in words if w not in STOP and w not in GENERIC and len(w) > 1}
-    keep |= {stem(part) for w in words if "-" in w for part in w.split("-") if part not in STOP and len(part) > 2}
-    return frozenset(keep)
+@lru_cache(maxsize=512)
+def _active(text: str, removed: tuple[str, ...]) -> tuple[Scope, ...]:
+    return tuple(s for s in compile_text(text).scopes if s.label not in removed)
 
 
-def matches(topic: str, note: Note) -> bool:
-    """True when a note falls under a topic: a path glob (`/people/`, `/clients/*.md`) or keywords."""
-    if topic.startswith("/"):
-        pattern = topic + "*" if topic.endswith("/") else topic
-        return fnmatch.fnmatchcase(note.path, pattern) or note.path.startswith(topic.rstrip("*"))
-    words = topic_words(topic)
-    if not words:
-        return False
-    haystack = {stem(w) for w in re.findall(r"[\w\-]+", f"{note.path} {note.section} {note.text}".lower())}
-    haystack |= {stem(p) for w in list(haystack) for p in re.split(r"[-/_.]", w) if len(p) > 2}
-    hits = len(words & haystack)
-    return hits >= (1 if len(words) <= 2 else 2)
+@lru_cache(maxsize=512)
+def _merged(protect: tuple[str, ...], include: tuple[str, ...], exclude: tuple[str, ...],
+            weights: tuple[tuple[str, float], ...], text: str, removed: tuple[str, ...] | None) -> Scopes:
+    """Knobs merged with the compiled scopes of `text` (none when `removed` is None: compiling is off)."""
+    active = () if removed is None else _active(text, removed)
+    of = lambda kind: tuple(s.target for s in active if s.kind == kind)  # noqa: E731
+    join = lambda a, b: tuple(dict.fromkeys([*a, *b]))  # noqa: E731
+    compiled = {}
+    for scope in active:
+        if scope.kind == "weight":
+            compiled.setdefault(scope.target, float(scope.value))  # the first stated wins
+    return Scopes(join(protect, of("protect")), join(include, of("include")), join(exclude, of("exclude")),
+                  tuple(sorted({**compiled, **dict(weights)}.items())))
 
 
 @dataclass
@@ -119,6 +94,8 @@ class Focus:
 
     Bars left as None take the embedder's defaults. `max_sessions`, `since`, `until` and
     `session_ids` choose which sessions a dream reads (at most 100, as on the platform).
+    `removed_scopes` holds the labels of compiled scopes a person removed ("exclude: lunch"),
+    so they stay removed while the text is edited.
     """
 
     instructions: str = ""
@@ -129,8 +106,8 @@ class Focus:
     duplicate_bar: float | None = None
     conflict_bar: float | None = None
     support_bar: float | None = None
-    horizon_days: int = 120
-    min_sessions: int = 2
+    horizon_days: int = DEFAULT_HORIZON
+    min_sessions: int = DEFAULT_MIN_SESSIONS
     max_sessions: int | None = None
     since: str | None = None
     until: str | None = None
@@ -138,8 +115,11 @@ class Focus:
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
     prune_low_value: bool = True
     compile_instructions: bool = True
+    removed_scopes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.instructions, str):
+            raise ReaderError(f"must be text, got {type(self.instructions).__name__}", field="instructions")
         if len(self.instructions) > MAX_INSTRUCTIONS:
             raise LimitError(f"focus instructions are {len(self.instructions):,} characters; the platform "
                              f"limit is {MAX_INSTRUCTIONS:,}. Shorten them or move detail into include/exclude.",
@@ -160,16 +140,80 @@ class Focus:
             if value is not None and not isinstance(value, str):
                 setattr(self, name, iso(parse_time(value, field_name=name)))
 
+    # -- what the instructions say ---------------------------------------------------------------
+    @property
+    def compiled(self) -> Compiled:
+        """Everything the instructions compile to, removed scopes included (for display)."""
+        return compile_text(self.instructions)
+
+    @property
+    def active_scopes(self) -> tuple[Scope, ...]:
+        """The compiled scopes in force: none when compiling is off, and never a removed one."""
+        if not self.compile_instructions:
+            return ()
+        return _active(self.instructions, tuple(self.removed_scopes))
+
     @property
     def scopes(self) -> Scopes:
-        """The explicit knobs merged with what the instructions compile to."""
-        compiled = compile_instructions(self.instructions) if self.compile_instructions else Scopes()
-        weights = dict(compiled.weights)
-        weights.update(self.weights)
-        join = lambda a, b: tuple(dict.fromkeys([*a, *b]))  # noqa: E731
-        return Scopes(join(self.protect, compiled.protect), join(self.include, compiled.include),
-                      join(self.exclude, compiled.exclude), tuple(sorted(weights.items())))
+        """The knobs merged with the active compiled scopes (knob weights win)."""
+        removed = tuple(self.removed_scopes) if self.compile_instructions else None
+        return _merged(tuple(self.protect), tuple(self.include), tuple(self.exclude),
+                       tuple(sorted(self.weights.items())), self.instructions, removed)
 
+    @property
+    def contradictions(self) -> list[str]:
+        """Scopes and knobs that cannot all hold, and which one wins (see the module docstring)."""
+        settings = [Scope(kind, target, source=f"setting {kind}")
+                    for kind, targets in (("protect", self.protect), ("include", self.include),
+                                          ("exclude", self.exclude)) for target in targets]
+        settings += [Scope("weight", t, value=w, source="setting weights") for t, w in self.weights.items()]
+        out = find_contradictions([*settings, *self.active_scopes])
+        for name, kind, default, unit in _KNOBS:
+            scope, knob = pick(self.active_scopes, kind), getattr(self, name)
+            if scope is not None and knob != default and knob != scope.value:
+                out.append(f"{name} is set to {knob}{' ' + unit if unit else ''} but the instructions say "
+                           f"{scope.value} (“{scope.source}”): the setting wins")
+        return list(dict.fromkeys(out))
+
+    def without_scope(self, label: str) -> Focus:
+        """A copy in which the compiled scope with this label stays removed (the tuner's ✕ button)."""
+        return replace(self, removed_scopes=[*self.removed_scopes, label] if label not in self.removed_scopes
+                       else list(self.removed_scopes))
+
+    def resolved(self) -> Focus:
+        """The knobs with the instructions folded in (by the precedence above); idempotent.
+
+        Engines call this once and then read plain knobs: `scopes`, `horizon_days`, `min_sessions`,
+        `max_sessions`, `since`, `until`, `kinds`. The text is kept; compiling is switched off.
+        """
+        if not self.compile_instructions:
+            return replace(self)
+        active, merged = self.active_scopes, self.scopes
+        knobs: dict[str, Any] = {}
+        for name, kind, default, _ in _KNOBS:
+            scope, knob = pick(active, kind), getattr(self, name)
+            knobs[name] = scope.value if scope is not None and knob == default else knob
+        if knobs["max_sessions"] is not None:
+            knobs["max_sessions"] = max(1, min(MAX_SESSIONS, int(knobs["max_sessions"])))
+        off = {s.target for s in active if s.kind == "switch_off"}
+        return replace(self, protect=list(merged.protect), include=list(merged.include), exclude=list(merged.exclude),
+                       weights=dict(merged.weights), kinds=[k for k in self.kinds if k not in off],
+                       compile_instructions=False, **knobs)
+
+    def describe(self) -> list[str]:
+        """One line per scope in force, with where it came from: the instructions or a setting."""
+        lines = [s.describe() for s in self.active_scopes]
+        compiled = {s.label for s in self.active_scopes}
+        for line in Scopes(tuple(self.protect), tuple(self.include), tuple(self.exclude),
+                           tuple(sorted(self.weights.items()))).describe():
+            if line not in compiled:
+                lines.append(f"{line}  ← setting")
+        resolved = self.resolved()
+        lines.append(f"in force: horizon {resolved.horizon_days} days · min support {resolved.min_sessions} sessions · "
+                     f"sessions: {_sessions_text(resolved)} · kinds: {', '.join(resolved.kinds) or 'none'}")
+        return lines
+
+    # -- scoring ---------------------------------------------------------------------------------
     def weight(self, note: Note) -> float:
         """The priority weight of a note: the strongest matching weight, else 1."""
         hits = [w for topic, w in self.scopes.weights if matches(topic, note)]
@@ -188,8 +232,17 @@ class Focus:
         return cls(**data)
 
 
+def _sessions_text(focus: Focus) -> str:
+    parts = [f"last {focus.max_sessions}" if focus.max_sessions else "",
+             f"since {focus.since}" if focus.since else "", f"until {focus.until}" if focus.until else "",
+             f"{len(focus.session_ids)} chosen" if focus.session_ids else ""]
+    return ", ".join(p for p in parts if p) or "all"
+
+
 def select_sessions(sessions: Sequence[Session], focus: Focus) -> list[Session]:
-    """The sessions a dream reads under the focus; more than 100 is an error that says how to select."""
+    """The sessions a dream reads under the focus (knobs and instructions); more than 100 is an
+    error that says how to select."""
+    focus = focus.resolved()
     chosen = list(sessions)
     if focus.session_ids:
         wanted = set(focus.session_ids)
@@ -198,10 +251,10 @@ def select_sessions(sessions: Sequence[Session], focus: Focus) -> list[Session]:
             raise ReaderError(f"unknown session id(s): {', '.join(sorted(missing))}", field="session_ids")
         chosen = [s for s in chosen if s.id in wanted]
     if focus.since:
-        since = parse_time(focus.since)
+        since = parse_time(focus.since, field_name="since")
         chosen = [s for s in chosen if (s.ended_at or s.started_at) is None or (s.ended_at or s.started_at) >= since]
     if focus.until:
-        until = parse_time(focus.until)
+        until = parse_time(focus.until, field_name="until")
         chosen = [s for s in chosen if s.started_at is None or s.started_at <= until]
     chosen.sort(key=lambda s: (s.started_at is None, s.started_at or datetime.min, s.id))
     if focus.max_sessions is not None:
@@ -215,42 +268,13 @@ def select_sessions(sessions: Sequence[Session], focus: Focus) -> list[Session]:
     return chosen
 
 
-@dataclass(frozen=True)
-class Violation:
-    """An operation that breaks a scope."""
+def __getattr__(name: str) -> Any:
+    """`check` and `Violation` live in `workbench.dream.check`; importing them from here still works."""
+    if name in ("check", "Violation"):
+        import importlib
 
-    operation: str
-    scope: str
-    detail: str
-
-
-def _touched_notes(op: Operation) -> Iterable[Note]:
-    for target in op.targets:
-        yield target.as_note()
-    if op.result is not None:
-        yield op.result.as_note()
+        return getattr(importlib.import_module("workbench.dream.check"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def check(plan: Plan, focus: Focus | None = None) -> list[Violation]:
-    """Every operation of `plan` that breaks the focus's scopes (protected, excluded, out of include)."""
-    focus = focus or plan.focus
-    scopes = focus.scopes
-    out: list[Violation] = []
-    for op in plan.operations:
-        touched = list(_touched_notes(op))
-        for topic in scopes.protect:
-            hit = next((n for n in touched if matches(topic, n)), None)
-            if hit is not None:
-                out.append(Violation(op.id, f"protect: {topic}", f"{op.kind} touches {hit.path}: {hit.text[:60]}"))
-        if op.kind not in focus.kinds:
-            out.append(Violation(op.id, f"kinds: {', '.join(focus.kinds)}", f"{op.kind} operations are switched off"))
-        if scopes.include and op.reason != "off_focus":
-            outside = [n for n in touched if not any(matches(t, n) for t in scopes.include)]
-            if outside:
-                out.append(Violation(op.id, f"include: {', '.join(scopes.include)}",
-                                     f"{op.kind} touches {outside[0].path}: {outside[0].text[:60]}"))
-        if op.kind == "create" and op.result is not None:
-            for topic in scopes.exclude:
-                if matches(topic, op.result.as_note()):
-                    out.append(Violation(op.id, f"exclude: {topic}", f"creates an excluded note: {op.result.text[:60]}"))
-    return out
+__all__ = ["Focus", "Scopes", "KINDS", "MAX_INSTRUCTIONS", "compile_instructions", "matches", "select_sessions"]

@@ -217,10 +217,15 @@ def find_candidates(analysis: Analysis, focus: Focus) -> list[Prompt]:
 
 def _system(focus: Focus) -> list[dict[str, Any]]:
     text = focus.instructions.strip() or "(none: apply the defaults above)"
-    scopes = focus.scopes.describe()
     focus_text = "Focus instructions from the researcher:\n" + text
-    if scopes:
-        focus_text += "\n\nScopes compiled from them (enforced after you answer):\n" + "\n".join(f"- {s}" for s in scopes)
+    focus_text += ("\n\nScopes compiled from them and from the researcher's settings, each with the words it "
+                   "came from (enforced after you answer: a verdict that breaks one is dropped):\n"
+                   + "\n".join(f"- {line}" for line in focus.describe()))
+    unclear = [u.describe() for u in focus.compiled.not_understood] if focus.compile_instructions else []
+    if unclear:
+        focus_text += "\n\nNot compiled into scopes (use them as guidance only):\n" + "\n".join(f"- {u}" for u in unclear)
+    if focus.contradictions:
+        focus_text += "\n\nContradictions, resolved as stated:\n" + "\n".join(f"- {c}" for c in focus.contradictions)
     return [{"type": "text", "text": SYSTEM},
             {"type": "text", "text": focus_text, "cache_control": {"type": "ephemeral"}}]
 

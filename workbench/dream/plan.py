@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ReaderError
-from ..focus import Focus
+from ..focus import KINDS, Focus
 from ..records import (
     EPOCH,
     Memory,
@@ -30,7 +30,6 @@ from ..records import (
 )
 
 PLAN_FORMAT = 1
-KINDS = ("merge", "update", "delete", "create")
 REASONS = ("duplicate", "conflict", "stale", "temporary", "superseded", "off_focus", "low_value", "insight", "platform")
 
 

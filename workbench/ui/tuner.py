@@ -4,6 +4,10 @@ Every change re-plans after a short quiet spell (150 ms, on a timer thread, so t
 answering). The analysis is computed once; each update is one `dream_offline(corpus, focus,
 analysis=...)` call, which restricts the analysis to the chosen sessions and runs the four phases.
 
+Beside the text box, the scopes the instructions compile to are listed with the words each came
+from, each with a ✕ that removes it (the removal is kept in `Focus.removed_scopes`, so editing the
+text does not bring it back), followed by what was not understood and any contradictions.
+
     tuner = FocusTuner(analysis)
     tuner.duplicate_bar.value = 0.9
     tuner.refresh().plan.summary()
@@ -14,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import ipywidgets as w
 import pandas as pd
@@ -24,7 +29,9 @@ from ..analysis import Analysis
 from ..dream.offline import dream_offline
 from ..dream.plan import Plan
 from ..focus import KINDS, MAX_INSTRUCTIONS, Focus
+from ..instructions import Scope
 from ..records import MAX_SESSIONS
+from ..topics import matches
 from . import _html
 from ._debounce import Debouncer
 from ._payloads import FocusForm
@@ -53,8 +60,14 @@ class FocusTuner:
 
         # -- controls
         wide = w.Layout(width="100%")
-        self.instructions = w.Textarea(value=form.instructions, placeholder=EXAMPLE, rows=5, layout=wide,
-                                       continuous_update=True)
+        self.instructions = w.Textarea(value=form.instructions, placeholder=EXAMPLE, rows=7,
+                                       layout=w.Layout(width="100%"), continuous_update=True)
+        self.scope_list = w.VBox(layout=w.Layout(width="100%"))
+        self.unclear = w.HTML()
+        self.restore_button = w.Button(description="Restore removed scopes", icon="undo", layout=w.Layout(
+            width="auto", display="none"))
+        self.restore_button.on_click(lambda _: self.restore_scopes())
+        self._scope_rows: dict[tuple[str, str, str], w.HBox] = {}
         self.instructions_count = w.HTML()
         self.include = w.Text(value=form.include, placeholder="topics or /paths/, comma-separated", layout=wide,
                               continuous_update=False)
@@ -100,13 +113,17 @@ class FocusTuner:
             control.observe(self._changed, "value")
 
         label = lambda text: w.HTML(f'<b class="wb-small">{text}</b>')  # noqa: E731
+        compiled = w.VBox([label("Compiled scopes (✕ removes one)"), self.scope_list, self.unclear, self.restore_button],
+                          layout=w.Layout(flex="1 1 360px", min_width="260px", padding="0 0 0 12px"))
+        text = w.VBox([label("Instructions"), self.instructions, self.instructions_count],
+                      layout=w.Layout(flex="1 1 420px", min_width="300px"))
+        instructions = w.HBox([text, compiled], layout=w.Layout(flex_flow="row wrap", width="100%"))
         controls = w.VBox([
-            label("Instructions"), self.instructions, self.instructions_count,
             label("Include only"), self.include, label("Exclude"), self.exclude, label("Protect (never change)"),
             self.protect, label("Bars and horizon"), self.duplicate_bar, self.conflict_bar, self.horizon_days,
             self.min_sessions, *([] if self._all_sessions else [self.max_sessions]),
             label("Operation kinds"), w.HBox(list(self.kinds.values())),
-            label("Compiled scopes"), self.scopes,
+            label("Scopes in force"), self.scopes,
         ], layout=w.Layout(flex="0 0 360px", width="360px", padding="0 12px 0 0"))
         preview = w.VBox([self.status, self.counts, self.figure,
                           w.HBox([self.pin_button, self.clear_button, self.review_button])],
@@ -115,7 +132,8 @@ class FocusTuner:
         lower.set_title(0, "Changes")
         lower.set_title(1, "A / B")
         self.lower = lower
-        self.widget = w.VBox([w.HTML(_html.CSS), w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
+        self.widget = w.VBox([w.HTML(_html.CSS), instructions,
+                              w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self.refresh()
@@ -173,6 +191,20 @@ class FocusTuner:
             self._render_ab()
         return self
 
+    def remove_scope(self, label: str) -> FocusTuner:
+        """Remove one compiled scope (by its label, "exclude: lunch notes") and re-plan; it stays removed."""
+        self._base = self.focus.without_scope(label)
+        self._show_compiled()
+        self.refresh()
+        return self
+
+    def restore_scopes(self) -> FocusTuner:
+        """Bring back every compiled scope removed with ✕ and re-plan."""
+        self._base = replace(self.focus, removed_scopes=[])
+        self._show_compiled()
+        self.refresh()
+        return self
+
     def clear_a(self) -> FocusTuner:
         self._a = None
         self.clear_button.disabled = True
@@ -194,6 +226,8 @@ class FocusTuner:
 
     def _changed(self, change) -> None:
         self.instructions_count.value = self._count_html()
+        if change.get("owner") is self.instructions:
+            self._show_compiled()
         if not self._holding:
             self.status.value = '<span class="wb-muted wb-small">updating…</span>'
             self._debounce()
@@ -235,7 +269,8 @@ class FocusTuner:
                              f'deletes {summary["deleted_share"]:.0%}, rewrites {summary["rewritten_share"]:.0%} · '
                              f'<span class="wb-muted">planned in {elapsed:.2f} s</span></span>')
         self.counts.value = f'<div style="display:flex;gap:4px;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
-        self.scopes.value = _html.scopes(focus.scopes.describe())
+        self.scopes.value = _html.scopes(focus.describe())
+        self._show_compiled(focus)
         self.changes.value = _html.changes(plan, limit=150)
         self.instructions_count.value = self._count_html()
         coloring = plots.point_colors(self.analysis, "fate", plan, self._points)
@@ -254,7 +289,7 @@ class FocusTuner:
         column = lambda name, focus, plan: (  # noqa: E731
             f'<div style="flex:1;min-width:260px"><b>{name}</b>'
             f'<div style="display:flex;gap:2px;flex-wrap:wrap;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
-            f'{_html.scopes(focus.scopes.describe())}'
+            f'{_html.scopes(focus.describe())}'
             f'<div class="wb-small wb-muted">{_html.esc(_knobs(focus))}</div></div>')
         diff = self.differences
         listing = (_html.table(diff.rename(columns={"a": "fate in A", "b": "fate in B"}), text_columns=("title",))
@@ -263,6 +298,40 @@ class FocusTuner:
                          f'{column("B (current)", focus_b, plan_b)}</div>'
                          f'<div class="wb-small" style="margin-top:6px"><b>{len(diff):,}</b> notes change fate</div>{listing}')
 
+    def _show_compiled(self, focus: Focus | None = None) -> None:
+        """The compiled scopes beside the text box, each with a ✕; then not understood and contradictions."""
+        try:
+            focus = focus or self.focus
+        except Exception as exc:  # noqa: BLE001 - a bad setting is shown by the plan status
+            self.unclear.value = _html.notice(_html.esc(exc), "error")
+            return
+        rows = [self._scope_row(scope) for scope in focus.active_scopes]
+        self.scope_list.children = rows or [w.HTML('<span class="wb-muted wb-small">no scopes from the text</span>')]
+        self.unclear.value = _unclear_html(focus)
+        self.restore_button.layout.display = "" if focus.removed_scopes else "none"
+
+    def _scope_row(self, scope: Scope) -> w.HBox:
+        key = (scope.label, scope.source, scope.note)
+        if key not in self._scope_rows:
+            button = w.Button(icon="times", tooltip=f"remove “{scope.label}”", layout=w.Layout(width="28px", height="24px"))
+            button.on_click(lambda _, label=scope.label: self.remove_scope(label))
+            note = f'<div class="wb-muted">{_html.esc(scope.note)}</div>' if scope.note else ""
+            text = w.HTML(f'<div class="wb-small"><b>{_html.esc(scope.label)}</b>{self._reach(scope)} '
+                          f'<span class="wb-muted">← “{_html.esc(scope.source)}”</span>{note}</div>')
+            row = w.HBox([button, text], layout=w.Layout(align_items="flex-start"))
+            row.add_class("wb-scope")
+            self._scope_rows[key] = row
+        return self._scope_rows[key]
+
+    def _reach(self, scope: Scope) -> str:
+        """How many notes a topic or path scope covers: a scope that covers none is flagged."""
+        if scope.kind not in ("protect", "include", "exclude", "weight"):
+            return ""
+        n = sum(matches(scope.target, note) for note in self.analysis.corpus.notes)
+        if n == 0:
+            return ' <span style="color:#9a6700" title="no note falls under this scope">· no note</span>'
+        return f' <span class="wb-muted">· {n:,} note{"s" if n != 1 else ""}</span>'
+
     def _count_html(self) -> str:
         n = len(self.instructions.value)
         color = "#cf222e" if n > MAX_INSTRUCTIONS else "#57606a"
@@ -270,6 +339,16 @@ class FocusTuner:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _unclear_html(focus: Focus) -> str:
+    compiled = focus.compiled
+    parts = [f'<div class="wb-small">⚠ not understood: {_html.esc(u.describe())}</div>' for u in compiled.not_understood]
+    parts += [f'<div class="wb-small">⚡ contradiction: {_html.esc(c)}</div>' for c in focus.contradictions]
+    parts += [f'<div class="wb-small wb-muted">{_html.esc(t)}</div>' for t in compiled.warnings]
+    if focus.removed_scopes:
+        parts.append(f'<div class="wb-small wb-muted">removed: {_html.esc(", ".join(focus.removed_scopes))}</div>')
+    return "".join(parts)
 
 
 def _knobs(focus: Focus) -> str:

@@ -1,0 +1,65 @@
+"""`workbench focus` and the focus block of `workbench dream`: scopes with their words, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from builders import SAMPLE
+from test_focus_check import NEEDS_OFFLINE_DISTILL
+
+from workbench.cli import main
+from workbench.focus import Focus
+
+STORE, SESSIONS = str(SAMPLE / "coding-assistant" / "store.json"), str(SAMPLE / "coding-assistant" / "sessions")
+
+
+def test_focus_prints_each_scope_with_the_words_it_came_from_and_what_was_not_understood(capsys):
+    assert main(["focus", "Do not remove anything about migrations. Prune anything older than three months. "
+                          "Be nice."]) == 0
+    out = capsys.readouterr().out
+    assert "protect: migrations" in out and "“Do not remove anything about migrations”" in out
+    assert "horizon: 90 days" in out and "a month counts as 30 days" in out
+    assert "not understood: “Be nice.”" in out
+
+
+def test_focus_json_lists_scopes_sources_and_the_resolved_knobs(capsys):
+    text = "Never touch /a/b.md or /c/d.md. Only read the last 20 sessions."
+    assert main(["focus", text, "--json", "--min-sessions", "4"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["label"] for s in data["scopes"]] == ["protect: /a/b.md", "protect: /c/d.md", "last sessions: 20"]
+    assert all(text[s["start"]:s["end"]] == s["source"] for s in data["scopes"])
+    resolved = Focus(text, min_sessions=4).resolved()
+    assert data["resolved"]["protect"] == resolved.protect == ["/a/b.md", "/c/d.md"]
+    assert (data["resolved"]["max_sessions"], data["resolved"]["min_sessions"]) == (20, 4)
+
+
+@pytest.mark.parametrize(("text", "warning"), [("", "no focus instructions"), ("?!...", "no words")])
+def test_empty_or_punctuation_instructions_warn_and_compile_to_nothing(capsys, text, warning):
+    assert main(["focus", text]) == 0
+    captured = capsys.readouterr()
+    assert warning in captured.out + captured.err
+    assert "0 scope(s)" in captured.out
+
+
+def test_instructions_over_the_limit_are_one_clear_line(capsys):
+    assert main(["focus", "x" * 4097]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "4,096" in err and "Traceback" not in err
+
+
+def test_dream_prints_the_compiled_scopes_in_its_summary(tmp_path, capsys):
+    out = tmp_path / "plan.json"
+    assert main(["dream", STORE, "--sessions", SESSIONS, "--focus", "Never touch /team/. Ignore small talk.",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"protect: /team/ +← “Never touch /team/”", printed) and "exclude: small talk" in printed
+    assert out.exists()
+
+
+@NEEDS_OFFLINE_DISTILL
+def test_dream_with_a_topic_protected_by_keyword_never_prints_a_traceback(tmp_path, capsys):
+    code = main(["dream", STORE, "--sessions", SESSIONS, "--focus", "Never touch anything about migrations.",
+                 "--out", str(tmp_path / "plan.json")])
+    assert code == 0 and "protect: migrations" in capsys.readouterr().out
