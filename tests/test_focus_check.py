@@ -101,9 +101,6 @@ LEGAL = [
     "Never touch /clients/*.md. Deprioritize /misc/.",
     "Prioritize client preferences over general task patterns. Skip nothing in /clients/harborline-logistics.md.",
 ]
-NEEDS_OFFLINE_DISTILL = pytest.mark.xfail(
-    strict=True, reason="offline.py's distill phase must skip insights that fall under a protected topic "
-                        "(issue 12 hand-off); remove this mark once it does")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +122,6 @@ def test_offline_plans_on_the_sample_data_pass_check(sample, dataset, text):
     assert plan.operations, "the focus leaves the dream something to do"
 
 
-@NEEDS_OFFLINE_DISTILL
 @pytest.mark.parametrize(("dataset", "text"), [("coding-assistant", "Never touch anything about migrations."),
                                                ("legal-research", "Skip nothing about Harborline.")])
 def test_offline_plans_honour_a_topic_protected_by_keyword(sample, dataset, text):

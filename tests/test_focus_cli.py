@@ -7,7 +7,6 @@ import re
 
 import pytest
 from builders import SAMPLE
-from test_focus_check import NEEDS_OFFLINE_DISTILL
 
 from workbench.cli import main
 from workbench.focus import Focus
@@ -58,7 +57,6 @@ def test_dream_prints_the_compiled_scopes_in_its_summary(tmp_path, capsys):
     assert out.exists()
 
 
-@NEEDS_OFFLINE_DISTILL
 def test_dream_with_a_topic_protected_by_keyword_never_prints_a_traceback(tmp_path, capsys):
     code = main(["dream", STORE, "--sessions", SESSIONS, "--focus", "Never touch anything about migrations.",
                  "--out", str(tmp_path / "plan.json")])

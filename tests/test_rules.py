@@ -8,7 +8,14 @@ import pytest
 from workbench.analysis import analyze
 from workbench.candidates import find_candidates
 from workbench.dream.offline import judged_candidates, plan_from_analysis
-from workbench.dream.rules import JUDGE_ONLY, RULES, SUGGESTION_FLOOR, calibration, confidence, judge
+from workbench.dream.rules import (
+    JUDGE_ONLY,
+    RULES,
+    SUGGESTION_FLOOR,
+    calibration,
+    confidence,
+    judge,
+)
 from workbench.focus import Focus
 from workbench.records import Corpus, Memory, Session, Store, Turn
 from workbench.review import AUTO_BAR, Review

@@ -366,15 +366,15 @@ def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
     for c in pair_candidates(analysis, bar):
         s = c.signals
         verdict = judge(c, analysis)
-        if verdict.action == "update" or (verdict.action == "none" and not s["ordered"]
+        if "update" in (verdict.action, verdict.withheld) or (verdict.action == "none" and not s["ordered"]
                                           and s["relation"] in ("negation", "value", "words")
                                           and not (s["parents_differ"] or s["subjects_differ"])):
-            winner = verdict.keep if verdict.action == "update" else None
+            winner = verdict.keep if "update" in (verdict.action, verdict.withheld) else None
             out.append(ConflictPair(c.notes[0], c.notes[1], winner, c.similarity, s["relation"], s["detail"]))
     statements = analysis.statement_by_id
     for c in session_candidates(analysis, bar):
         verdict = judge(c, analysis)
-        if verdict.action != "update":
+        if "update" not in (verdict.action, verdict.withheld):
             continue
         st = statements[c.statements[0]]
         out.append(ConflictPair(c.notes[0], st.id, st.id, c.similarity, c.signals["relation"], verdict.reason,

@@ -22,8 +22,6 @@ _FAILURE = re.compile(
     r"(?:FAILED|ERROR)\s+(?P<test>[\w/.\-]+::[\w\[\]\-.:]+)"
     r"|(?P<exc>\b[A-Z]\w*(?:Error|Exception|Timeout)\b):\s+(?P<msg>[^\n]{0,80})",
 )
-# Who a sentence is about when it names no one: the speaker, or the agent it addresses ("please …", "you …").
-SPEAKER_OR_ADDRESSEE = frozenset("i we my our me us you your please".split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +94,8 @@ HABITUAL = frozenset("always never every whenever usually each".split())
 def standalone(text: str, profile: Profile) -> bool:
     """A sentence that can stand as a memory: a statement (not a question or an exclamation), at least
     three content tokens, no pronoun pointing outside it ("it", "that", "they"), about a named subject
-    (a name that is not just the person addressed, code, a path or link) or said as a habit ("always",
-    "never", "every …") by the speaker or to the agent ("I", "we", "you", "please …")."""
+    (a name that is not just the person addressed, code, a path or link), or a habit or standing request
+    ("always", "never", "every …", "please …")."""
     if text.rstrip().endswith(("?", "!")) or not profile.parsed:
         return False
     words = [t.text.lower() for t in profile.tokens if t.kind == "word"]
@@ -108,7 +106,7 @@ def standalone(text: str, profile: Profile) -> bool:
         return False
     if profile.names - vocatives(text, profile):
         return True
-    return any(w in HABITUAL for w in words) and any(w in SPEAKER_OR_ADDRESSEE for w in words)
+    return any(w in HABITUAL or w == "please" for w in words)
 
 
 def vocatives(text: str, profile: Profile) -> frozenset[str]:

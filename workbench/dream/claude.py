@@ -396,7 +396,8 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
     if analysis is None:
         analysis = analyze(corpus, embedder, cache=cache)
     view = restrict(analysis, {s.id for s in sessions})
-    candidates = find_candidates(view, focus)
+    resolved = focus.resolved()  # the knobs with what the instructions compiled to
+    candidates = find_candidates(view, resolved)
     batches = [candidates[i:i + batch_size] for i in range(0, len(candidates), batch_size)]
     system = _system(focus)
     requests = [_request(b, i + 1, len(batches), system, model, max_tokens) for i, b in enumerate(batches)]
@@ -423,7 +424,7 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
             rejected += verdict.action == "none"
             judged.append((c.candidate, verdict))
         log.info("batch %d of %d: %d verdicts", number, len(batches), len(batch))
-    planner = Planner(view, focus)
+    planner = Planner(view, resolved)
     plan.operations = _within_focus(planner.plan(judged), focus, plan.notes)
     plan.notes += planner.remarks
     plan.output_store = apply_operations(view.corpus.store, plan.operations, at=view.corpus.as_of)

@@ -24,9 +24,9 @@ import pandas as pd
 
 from ..analysis import Analysis
 from ..candidates import find_candidates
-from ..errors import WorkbenchError
-from ..focus import Focus, check, matches, select_sessions
+from ..focus import Focus, matches, select_sessions
 from ..records import Corpus, iso
+from .check import enforce
 from .plan import Plan, apply_operations
 from .planner import Planner
 from .rules import judge
@@ -102,13 +102,14 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
     """Candidates, the rules' verdicts and the planner over a finished analysis: fast enough to re-run on
     every focus change."""
     start = time.perf_counter()
-    planner = Planner(analysis, focus)
-    operations = planner.plan(judged_candidates(analysis, focus))
+    resolved = focus.resolved()  # the knobs with what the instructions compiled to
+    planner = Planner(analysis, resolved)
+    operations = planner.plan(judged_candidates(analysis, resolved))
     corpus = analysis.corpus
     output = apply_operations(corpus.store, operations, at=corpus.as_of)
     bars = dict(analysis.bars)
-    bars.update({name: getattr(focus, f"{name}_bar") for name in ("duplicate", "conflict", "support")
-                 if getattr(focus, f"{name}_bar") is not None})
+    bars.update({name: getattr(resolved, f"{name}_bar") for name in ("duplicate", "conflict", "support")
+                 if getattr(resolved, f"{name}_bar") is not None})
     plan = Plan(
         engine="offline", engine_version=ENGINE_VERSION, focus=focus,
         inputs={"store_digest": corpus.store.digest, "store_id": corpus.store.id,
@@ -117,11 +118,7 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
                 "bars": {k: round(v, 4) for k, v in sorted(bars.items())}},
         operations=operations, output_store=output, notes=planner.remarks, input_store=corpus.store,
     )
-    violations = check(plan, focus)
-    if violations:  # the engine's own plans must pass its own check
-        first = violations[0]
-        raise WorkbenchError(f"the offline plan breaks its focus: operation {first.operation} ({first.scope}): "
-                             f"{first.detail}", field="focus")
+    enforce(plan, focus)  # the engine's own plans must pass its own check
     plan.timings = {"plan": time.perf_counter() - start}
     return plan
 

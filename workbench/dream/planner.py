@@ -179,7 +179,7 @@ class Planner:
         if not self.free(note_id) or note_id in self.analysis.parent_ids:
             return
         note = self.notes[note_id]
-        self.add(Operation(kind="delete", reason="temporary" if verdict.rule == "prune.expired" else "stale",
+        self.add(Operation(kind="delete", reason="temporary" if verdict.rule.startswith("prune.") else "stale",
                            rule=verdict.rule, targets=(self.target(note_id),), result=None,
                            rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}.",
                            evidence=(Evidence(quote=note.text, note_id=note_id),),
@@ -217,7 +217,7 @@ class Planner:
         self.add(Operation(
             kind="create", reason="insight", rule=verdict.rule, targets=(), result=Result(path, text),
             rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}; filed under {path}.",
-            evidence=tuple(Evidence(quote=q, session_id=sid, turn_id=t) for sid, t, q in s["quotes"][:6]),
+            evidence=tuple(Evidence(quote=q, session_id=sid, turn_id=t) for sid, t, q in _one_per_session(s["quotes"])),
             confidence=verdict.confidence,
             provenance=tuple(sorted({t for _, t, _ in s["quotes"]})),
         ))
@@ -243,6 +243,13 @@ def _keep(members: Iterable[str], links: Sequence[Verdict], notes: dict[str, Not
         if v.keep:
             votes[v.keep] = votes.get(v.keep, 0) + 1
     return max(members, key=lambda m: (m in parents, votes.get(m, 0), notes[m].updated_at, m))
+
+
+def _one_per_session(quotes: Sequence[tuple[str, str, str]], limit: int = 6) -> list[tuple[str, str, str]]:
+    """Up to `limit` quotes, one per session first, so the evidence shows every session that said it."""
+    first = list({sid: (sid, t, q) for sid, t, q in reversed(quotes)}.values())[::-1]
+    rest = [q for q in quotes if q not in first]
+    return (first + rest)[:max(limit, len(first))]
 
 
 def _short(text: str, limit: int = 70) -> str:
