@@ -144,9 +144,9 @@ def _carried(note_id: str, op, labels: Mapping[str, Any]) -> bool:
 # --- asking the store: probes before and after a dream ---------------------------------------
 
 TOKEN_METHOD = "estimate: UTF-8 bytes / 4 (no Claude tokenizer runs offline)"
-WHY = {"removed": "no note backed by its evidence is left in the store",
-       "displaced": "a note backed by its evidence is still there but no longer among the top k",
-       "answer changed": "a note backed by its evidence is retrieved but no longer holds the answer"}
+WHY = {"answer changed": "a note backed by its evidence is retrieved but no longer holds the answer",
+       "displaced": "a note backed by its evidence and holding the answer is still there, not among the top k",
+       "lost": "no note backed by its evidence holds the answer any more"}
 
 
 def context_text(store: Store) -> str:
@@ -309,11 +309,13 @@ class Evaluator:
                       {op.id: op for op in operations}, round(time.perf_counter() - start, 4), attribute)
 
     def _why(self, view: _View, row: int, answer: Answer) -> str:
+        """Which of `WHY` describes a regression."""
         if answer.retrieved:
             return "answer changed"
-        evidence = self._evidence[row]
-        present = any(self._backed(view, j, evidence) for j in range(len(view.notes)))
-        return "displaced" if present else "removed"
+        probe, evidence = self.probes[row], self._evidence[row]
+        present = any(self._backed(view, j, evidence) and (not probe.answers or contains_answer(n.text, probe.answers))
+                      for j, n in enumerate(view.notes))
+        return "displaced" if present else "lost"
 
 
 class _Attribution:

@@ -208,6 +208,7 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
 _VALUE = re.compile(
     r"`[^`\n]+`"                                                    # a code span
     rf"|\b\d{{1,2}} {_MONTH}(?:,? \d{{4}})?\b|\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?\b"  # a date
+    rf"|\b{_MONTH},? \d{{4}}\b"
     r"|(?<![\w`])[\w@#:/.+-]*\d[\w@#:/.%+-]*(?<![.:/-])"            # a number, version, host, time
     r"|(?<![\w`])[A-Za-z]+(?:[._@#][A-Za-z0-9]+)+\b"                # an identifier (a.b, a_b, a@b)
     r"|\b[a-z]+[A-Z]\w*\b"                                          # camelCase
