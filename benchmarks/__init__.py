@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = ("speed", "scale", "quality", "locomo", "tokens")
+NAMES = ("speed", "scale", "quality", "locomo", "evaluation", "tokens")
 
 
 @dataclass
