@@ -144,6 +144,7 @@ def _carried(note_id: str, op, labels: Mapping[str, Any]) -> bool:
 # --- asking the store: probes before and after a dream ---------------------------------------
 
 TOKEN_METHOD = "estimate: UTF-8 bytes / 4 (no Claude tokenizer runs offline)"
+VIEWS_KEPT = 16  # changed stores kept (with their vectors) while attributing regressions
 WHY = {"answer changed": "a note backed by its evidence is retrieved but no longer holds the answer",
        "displaced": "a note backed by its evidence and holding the answer is still there, not among the top k",
        "lost": "no note backed by its evidence holds the answer any more"}
@@ -283,7 +284,7 @@ class Evaluator:
         edits = {k: v for k, v in (edits or {}).items() if k in applied}
         key = (tuple(op.id for op in operations), tuple(sorted(edits.items())))
         if key not in self._views:
-            if len(self._views) > 256:
+            if len(self._views) >= VIEWS_KEPT:
                 self._views.pop(next(iter(self._views)))
             store = apply_operations(self.store, operations, edits=edits)
             notes = tuple(store.notes)
