@@ -29,7 +29,7 @@ import numpy as np
 from .dream.plan import Operation, Plan, apply_operations
 from .errors import WorkbenchError
 from .probes import Probe, contains_answer
-from .records import Note, Store
+from .records import Memory, Note, Store, split_notes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,10 +166,11 @@ def _key(path: str, text: str) -> tuple[str, str]:
     return path, " ".join(text.split())
 
 
-def lineage(before: Store, after: Store, operations: Iterable[Operation],
+def lineage(before: Store, after: Store | Sequence[Note], operations: Iterable[Operation],
             edits: Mapping[str, str] | None = None) -> list[frozenset[str]]:
-    """For each note of `after`, in order, the input notes it descends from: the same text at
-    the same path, or the targets of the operation whose result it is."""
+    """For each note of `after` (a store or its notes), in order, the input notes it descends from:
+    the same text at the same path, or the targets of the operation whose result it is."""
+    after_notes = after.notes if isinstance(after, Store) else after
     origin: dict[tuple[str, str], set[str]] = defaultdict(set)
     for note in before.notes:
         origin[_key(note.path, note.text)].add(note.id)
@@ -183,7 +184,7 @@ def lineage(before: Store, after: Store, operations: Iterable[Operation],
             continue
         text = (edits or {}).get(op.id, op.result.text)
         origin[_key(op.result.path, text)].update(t.id for t in op.targets if t.is_note)
-    return [frozenset(origin.get(_key(n.path, n.text), set()) | whole.get(n.path, set())) for n in after.notes]
+    return [frozenset(origin.get(_key(n.path, n.text), set()) | whole.get(n.path, set())) for n in after_notes]
 
 
 @dataclass(frozen=True)
@@ -240,6 +241,7 @@ class Evaluator:
         self._dim = int(analysis.vectors.shape[1]) if analysis.vectors.ndim == 2 else 0
         self._queries = self._embed_new([p.question for p in self.probes])
         self._views: dict[tuple, tuple[Store, _View]] = {}
+        self._notes: dict[tuple, tuple[Note, ...]] = {}
         notes = tuple(self.store.notes)
         self.before_view = _View(notes, self._embed([n.text for n in notes]), tuple(frozenset({n.id}) for n in notes))
         self.before = self.answer(self.before_view)
@@ -247,7 +249,15 @@ class Evaluator:
 
     # -- embedding and retrieval
     def _embed_new(self, texts: list[str]) -> np.ndarray:
-        return self.analysis.embed(texts) if texts else np.zeros((0, self._dim), dtype=np.float32)
+        """New texts in the analysis's space; one BLAS thread below 20k notes, as `analyze` (no thrashing)."""
+        from threadpoolctl import threadpool_limits
+
+        from .analysis import EXACT_LIMIT
+
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        with threadpool_limits(limits=1 if len(self.analysis.note_ids) < EXACT_LIMIT else None):
+            return self.analysis.embed(texts)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self._vectors})
@@ -287,10 +297,18 @@ class Evaluator:
             if len(self._views) >= VIEWS_KEPT:
                 self._views.pop(next(iter(self._views)))
             store = apply_operations(self.store, operations, edits=edits)
-            notes = tuple(store.notes)
+            notes = tuple(n for m in store.memories for n in self._split(m))
             self._views[key] = (store, _View(notes, self._embed([n.text for n in notes]),
-                                             tuple(lineage(self.store, store, operations, edits))))
+                                             tuple(lineage(self.store, notes, operations, edits))))
         return self._views[key]
+
+    def _split(self, memory: Memory) -> tuple[Note, ...]:
+        """A memory's notes, split once per (id, path, content, time, provenance): trials share most documents."""
+        key = (memory.id, memory.path, memory.content, memory.updated_at,
+               tuple(sorted((k, tuple(v)) for k, v in memory.provenance.items())))
+        if key not in self._notes:
+            self._notes[key] = tuple(split_notes(memory))
+        return self._notes[key]
 
     # -- the report
     def report(self, plan: Plan, review: Review | None = None, *, attribute: bool = True) -> Report:

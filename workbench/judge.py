@@ -16,12 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .dream._client import DEFAULT_MODEL, add_usage, describe_error, estimate_cost, make_client, usage_dict
+from .dream._client import (
+    DEFAULT_MODEL,
+    add_usage,
+    describe_error,
+    estimate_cost,
+    make_client,
+    usage_dict,
+)
 from .errors import EngineError
 
 if TYPE_CHECKING:
     from .dream.plan import Plan
-    from .evaluate import Evaluator, _View
+    from .evaluate import Evaluator
     from .review import Review
 
 ANSWER_SYSTEM = (
