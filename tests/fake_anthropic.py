@@ -25,6 +25,8 @@ Public surface of ``FakeAnthropic``
                                  ...}`` or a full message dict (keys given override ours).
                                  Default: ``default_messages_responder`` (short text answer,
                                  or a ``tool_use`` when ``tool_choice`` forces a tool).
+                                 ``memory_qa_responder`` answers from the memories in the
+                                 prompt and judges answers (LoCoMo J protocol) by word overlap.
 ``add_store(export)``            load a store in the Managed Agents export shape
                                  ``{"type": "memory_store", "id", "name", "memories": [...],
                                  "memory_versions": [...]}``; returns the store object.
@@ -105,6 +107,7 @@ __all__ = [
     "default_dream_transform",
     "default_messages_responder",
     "estimate_tokens",
+    "memory_qa_responder",
 ]
 
 MEMORY_BETAS = ("agent-memory-2026-07-22", "managed-agents-2026-04-01")
@@ -369,6 +372,39 @@ def _last_user_text(request: dict) -> str:
         if texts:
             return texts[-1]
     return ""
+
+
+_QA_WORD = re.compile(r"[a-z0-9]+")
+_QA_STOP = frozenset("a an the of to in on at for with is are was were do does did what which who whom when where "
+                     "why how by and or from as be it its that this".split())
+
+
+def _qa_words(text: str) -> set:
+    return {w for w in _QA_WORD.findall(text.lower()) if w not in _QA_STOP}
+
+
+def memory_qa_responder(request: dict) -> dict:
+    """A deterministic stand-in for answering from memories and judging answers (the LoCoMo J protocol).
+
+    Answering (``Memories:`` lines ``- …`` then ``Question: …``): the memory sharing the most words
+    with the question, or ``I don't know.`` when none shares one. Judging (a forced tool with a
+    ``label`` property; ``Gold answer: …`` and ``Generated answer: …`` lines): ``CORRECT`` when every
+    word of one gold alternative (split on ``|``) is in the generated answer, else ``WRONG``.
+    """
+    tool = _forced_tool(request)
+    text = _last_user_text(request)
+    if tool is not None and "label" in ((tool.get("input_schema") or {}).get("properties") or {}):
+        fields = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+        said = _qa_words(fields.get("Generated answer", ""))
+        gold = [_qa_words(g) for g in fields.get("Gold answer", "").split("|")]
+        label = "CORRECT" if any(g and g <= said for g in gold) else "WRONG"
+        return {"content": [{"type": "tool_use", "name": tool["name"],
+                             "input": {"reasoning": "word overlap with the gold answer", "label": label}}]}
+    memories = [line[2:] for line in text.splitlines() if line.startswith("- ")]
+    question = _qa_words(next((line[10:] for line in text.splitlines() if line.startswith("Question: ")), ""))
+    scored = sorted(((len(question & _qa_words(m)), -i, m) for i, m in enumerate(memories)), reverse=True)
+    answer = scored[0][2] if scored and scored[0][0] else "I don't know."
+    return {"content": [{"type": "text", "text": answer}]}
 
 
 def _validate_messages_request(body: dict, *, needs_max_tokens: bool) -> None:

@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = {"00_quickstart.ipynb", "01_explore_memory.ipynb", "02_tune_focus.ipynb", "03_dream_and_review.ipynb",
-            "04_export_snapshot.ipynb", "05_compare_engines.ipynb", "app.ipynb"}
+            "04_export_snapshot.ipynb", "05_compare_engines.ipynb", "06_evaluate_dream.ipynb", "app.ipynb"}
 FROM_ROOT = {"00_quickstart.ipynb", "03_dream_and_review.ipynb"}  # the rest start in notebooks/, as in Jupyter
 WIDGET = "application/vnd.jupyter.widget-view+json"
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -194,6 +194,17 @@ def test_compare_engines_says_there_is_no_key_and_shows_dry_runs(runs):
     assert "dry run: nothing was sent" in run.text('engine="platform"')
     assert "offline" in run.text("pd.json_normalize([score(p, labels) for p in plans")
     assert "tfidf" in run.text("by_embedder = ")
+
+
+def test_evaluate_shows_bars_regressions_tokens_saved_and_a_careful_review(runs):
+    run = runs["06_evaluate_dream.ipynb"]
+    assert "'answered_before': 96" in run.text("report = evaluator.report(plan)")
+    assert PLOTLY in run.kinds('plots.evaluation_bars(summary_frame({"offline')
+    assert "delete/" in run.text("report.regressions_frame()")
+    assert "saved" in run.text('tokens = report.to_dict()["tokens"]')
+    assert "careful: " in run.text("careful = Review(plan)") and ", 0 regressions" in run.text("careful = Review(plan)")
+    assert WIDGET in run.kinds("panel = ReviewPanel(Review(plan), analysis=analysis, evaluator=evaluator)")
+    assert "'before': 96, 'after': 96" in run.text("snapshot.manifest[")
 
 
 def test_the_app_notebook_displays_the_workbench(runs):

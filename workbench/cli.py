@@ -311,6 +311,53 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 export_cmd.arguments = _export_arguments
 
 
+@command("eval", "ask probes of the store before and after a plan: regressions and the operations behind them")
+def eval_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench eval sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --plan plan.json --out report.json"""
+    from .analysis import analyze
+    from .evaluate import TOKEN_METHOD, evaluate
+    from .probes import load_probes
+    from .review import Review
+
+    corpus = _corpus(args)
+    plan = _load_plan(args.plan)
+    if plan.inputs.get("store_digest") not in (None, corpus.store.digest):
+        raise WorkbenchError("this plan was made for a different store (its input digest does not match)",
+                             source=args.plan)
+    review = Review.load(plan, args.decisions) if args.decisions else None
+    probes = load_probes(args.probes, corpus) if args.probes else None
+    embedder = args.embedder or str(plan.inputs.get("embedder") or "tfidf").split("-", 1)[0]
+    report = evaluate(analyze(corpus, embedder), plan, review, probes, k=args.k)
+    data = report.to_dict()
+    if args.out:
+        _write(args.out, report.to_json())
+    before, after = data["before"], data["after"]
+    print(f"{data['probes_total']} probes ({', '.join(f'{n} {s}' for s, n in data['sources'].items()) or 'none'}), "
+          f"top {args.k}: answered {before['answered']} before → {after['answered']} after; "
+          f"{len(data['regressions'])} regressions, {len(data['gains'])} gains")
+    print(f"  notes {before['notes']:,} → {after['notes']:,}; tokens {before['tokens']:,} → {after['tokens']:,} "
+          f"({TOKEN_METHOD})")
+    for op_id, op in data["operations"].items():
+        print(f"  {op_id} {op['kind']}/{op['reason']} breaks {len(op['breaks'])}: {', '.join(op['breaks'][:5])}")
+    if args.out:
+        print(f"report → {args.out}")
+    return 0
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    _store_options(p)
+    p.add_argument("--plan", required=True, help="plan.json written by `workbench dream`")
+    p.add_argument("--decisions", default=None, help="decisions.json (default: every operation applied)")
+    p.add_argument("--probes", default=None,
+                   help="probes: JSONL or CSV (id, question, answer, evidence) or LoCoMo JSON; default: generated from the store")
+    p.add_argument("--k", type=int, default=5, help="notes retrieved per question")
+    p.add_argument("--embedder", default=None, help="default: the plan's embedder")
+    p.add_argument("--out", default=None, help="where to write report.json")
+
+
+eval_cmd.arguments = _eval_arguments
+
+
 @command("verify", "recompute a snapshot's digests (and replay its dream with --replay)")
 def verify_cmd(args: argparse.Namespace) -> int:
     """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions"""

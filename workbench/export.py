@@ -85,7 +85,7 @@ class Snapshot:
 
 
 def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store,
-                   retention: Retention | None = None) -> dict[str, Any]:
+                   retention: Retention | None = None, report: Any = None) -> dict[str, Any]:
     """Everything needed to audit and reproduce the snapshot."""
     current = review.current
     blocked = review.blocked()
@@ -118,6 +118,7 @@ def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store
                    "folder": MEMORIES, "files": {m.path: m.sha256 for m in store_out.memories}},
         "usage": plan.usage,
         "retention": retention.to_dict() if retention else None,
+        **({"evaluation": report if isinstance(report, dict) else report.to_dict()} if report is not None else {}),
         "secrets": find_secrets(store_out),
     }
 
@@ -186,7 +187,7 @@ def _mem0_json(store: Store) -> str:
 
 def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *, format: str = "dir",
                     force: bool = False, allow_large_change: bool = False, retention: Retention | None = None,
-                    guardrail: Guardrail | None = None) -> Snapshot:
+                    guardrail: Guardrail | None = None, report: Any = None) -> Snapshot:
     """Apply the approved operations to `store` and write the result as a snapshot at `out`."""
     from .review import apply
 
@@ -207,7 +208,7 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
     store_out = apply(store, plan, review)
     for memory in store_out.memories:
         safe_relative(memory.path)
-    manifest = build_manifest(store, plan, review, store_out, retention)
+    manifest = build_manifest(store, plan, review, store_out, retention, report)  # report: evaluate.Report
     changes = changes_markdown(plan, review)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))

@@ -340,6 +340,25 @@ def support_heatmap(analysis: Analysis, *, bar: float | None = None, max_cluster
     return fig
 
 
+def evaluation_bars(summary: pd.DataFrame, *, height: int = 340) -> go.Figure:
+    """Probes answered and tokens, before and after, one group per plan (`evaluate.summary_frame`)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Probes answered", "Tokens an agent loads"),
+                        horizontal_spacing=0.12)
+    plans = [str(p) for p in summary.index]
+    for col, (what, unit) in enumerate((("answered", "probes"), ("tokens", "tokens")), start=1):
+        for side, color in (("before", "#9aa0a6"), ("after", "#1f77b4" if what == "answered" else "#2ca02c")):
+            values = summary[f"{what}_{side}"].tolist()
+            text = [f"{v:,}" for v in values]
+            if what == "answered":
+                text = [f"{v:,} of {n:,}" for v, n in zip(values, summary["probes"])]
+            fig.add_trace(go.Bar(name=f"{what} {side}", x=plans, y=values, marker_color=color, text=text,
+                                 textposition="outside", hovertemplate=f"%{{x}}: %{{y:,}} {unit} {side}<extra></extra>"),
+                          row=1, col=col)
+    return _layout(fig, height=height, barmode="group", legend=dict(orientation="h", y=-0.15))
+
+
 def conflict_figure(history: pd.DataFrame, *, pinned: str | None = None, height: int = 300) -> go.Figure:
     """The values of one subject on a time axis; the latest (or the pinned one) marked as the winner."""
     winner = pinned or (history.index[history["latest"]][0] if history["latest"].any() else None)

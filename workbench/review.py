@@ -8,7 +8,7 @@ that is not approved is flagged, never applied silently.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -116,14 +116,21 @@ class Review:
     def approve_all(self, who: str = "reviewer") -> Review:
         return self.approve(*[op.id for op in self.plan.operations if op.id not in self.current], who=who)
 
-    def auto(self, min_confidence: float = AUTO_BAR, kinds: Sequence[str] | None = None, who: str = "auto") -> Review:
+    def auto(self, min_confidence: float = AUTO_BAR, kinds: Sequence[str] | None = None, who: str = "auto", *,
+             breaks: Mapping[str, Sequence[str]] | None = None, allow_regressions: bool = False) -> Review:
         """Automatic mode: approve pending operations at or above the bar, for the chosen kinds.
 
         Above the guardrail caps nothing destructive is approved; those stay pending for a person.
+        Operations that break a probe (`breaks`: operation id → probe ids, e.g. `Report.breaks`)
+        stay pending too, unless `allow_regressions`.
         """
         kinds = tuple(kinds or ("merge", "update", "delete", "create"))
         chosen = [op for op in self.plan.operations if op.id not in self.current and op.kind in kinds
                   and op.confidence >= min_confidence]
+        held = [op.id for op in chosen if (breaks or {}).get(op.id)] if not allow_regressions else []
+        if held:
+            self.log.append(f"automatic mode held back {len(held)} operation(s) that break probes: {', '.join(held)}")
+            chosen = [op for op in chosen if op.id not in held]
         breaches = self.guardrail.breaches(blast_radius(self.plan, self.approved_operations() + chosen))
         if breaches:
             self.log.append("automatic mode held back destructive operations: the change " + " and ".join(breaches))

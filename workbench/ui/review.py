@@ -1,8 +1,12 @@
 """Dream review: operations grouped by reason, approve / reject / edit each or in bulk, then export.
 
-    panel = ReviewPanel(Review(plan))
+    panel = ReviewPanel(Review(plan), analysis=analysis)   # probes generated from the store
     panel.cards[op_id].approve_button.click()
     panel.review.counts()
+
+With probes (an `Evaluator`), every card lists the probes its operation breaks, a filter shows only
+those operations, automatic approval skips them unless allowed, and the header shows the probes
+answered and the tokens before and after the current decisions.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from .. import views
 from ..analysis import Analysis
 from ..dream.plan import Operation
 from ..errors import WorkbenchError
+from ..evaluate import WHY, Evaluator, ProbeResult, Report
 from ..export import FORMATS, Snapshot, export_snapshot
 from ..records import Store
 from ..review import AUTO_BAR, Review, blast_radius, plan_digest
 from . import _html
 
 ALL = "all"
+AUTO_PROBES_LIMIT = 5_000  # notes; above this, probes are evaluated only when an Evaluator is given
 VERDICT_STYLE = {"approve": "success", "reject": "danger", "edit": "warning"}
 
 
@@ -56,11 +62,26 @@ class OperationCard:
         self.body.value = _html.operation(
             self.op, session_titles=self.panel.session_titles, decision=verdict,
             documents=views.operation_documents(review.plan, self.op, edited), edited=edited,
-        ) + (_html.notice(f"Blocked: {_html.esc(blocked)}", "warn") if blocked else "")
+        ) + (_html.notice(f"Blocked: {_html.esc(blocked)}", "warn") if blocked else "") \
+            + broken_probes_html(self.panel.broken_by(self.op.id))
         for button, name in ((self.approve_button, "approve"), (self.reject_button, "reject"),
                              (self.edit_button, "edit")):
             button.button_style = VERDICT_STYLE[name] if verdict == name else ""
         self.widget.layout.border_left = f"4px solid {_html.VERDICT_COLORS.get(verdict, '#d0d7de')}"
+
+
+def broken_probes_html(results: list[ProbeResult], limit: int = 5) -> str:
+    """The probes an operation breaks: question, expected answer and why (empty when none)."""
+    if not results:
+        return ""
+    items = "".join(
+        f"<li>{_html.esc(views.short_title(r.probe.question, 120))}"
+        + (f' <span class="wb-muted">→ {_html.esc(" | ".join(r.probe.answers))}</span>' if r.probe.answers else "")
+        + f' <span class="wb-muted" title="{_html.esc(WHY.get(r.why, ""))}">({_html.esc(r.why)})</span></li>'
+        for r in results[:limit])
+    more = f"<li class='wb-muted'>… and {len(results) - limit} more</li>" if len(results) > limit else ""
+    return _html.notice(f"<b>Breaks {len(results)} probe{'s' if len(results) != 1 else ''}</b>"
+                        f'<ul style="margin:2px 0 0 18px;padding:0">{items}{more}</ul>', "warn")
 
 
 class ExportBox:
@@ -112,8 +133,12 @@ class ReviewPanel:
 
     def __init__(self, review: Review, *, store: Store | None = None, analysis: Analysis | None = None,
                  page_size: int = 8, on_change: Callable[[Review], None] | None = None,
-                 folder: str | None = None) -> None:
+                 folder: str | None = None, evaluator: Evaluator | None = None, probes: bool = True) -> None:
         self.analysis = analysis
+        if evaluator is None and probes and analysis is not None and len(analysis.note_ids) <= AUTO_PROBES_LIMIT:
+            evaluator = Evaluator(analysis)  # one generated probe per note that states a value
+        self.evaluator = evaluator
+        self.plan_report: Report | None = None  # every operation applied: what each one breaks
         self.page_size = page_size
         self.on_change = on_change
         self.cards: dict[str, OperationCard] = {}
@@ -125,6 +150,10 @@ class ReviewPanel:
                                 style={"description_width": "50px"})
         self.pending_only = w.Checkbox(value=False, description="pending only", indent=False,
                                        layout=w.Layout(width="auto"))
+        self.breaks_only = w.Checkbox(value=False, description="breaks probes", indent=False,
+                                      layout=w.Layout(width="auto"), disabled=evaluator is None)
+        self.allow_regressions = w.Checkbox(value=False, description="also operations that break probes",
+                                            indent=False, disabled=True, layout=w.Layout(width="auto"))
         self.prev_button = w.Button(icon="chevron-left", layout=w.Layout(width="36px"))
         self.next_button = w.Button(icon="chevron-right", layout=w.Layout(width="36px"))
         self.page_label = w.HTML()
@@ -146,6 +175,7 @@ class ReviewPanel:
 
         self.group.observe(self._on_group, "value")
         self.pending_only.observe(self._on_group, "value")
+        self.breaks_only.observe(self._on_group, "value")
         self.prev_button.on_click(lambda _: self._turn(-1))
         self.next_button.on_click(lambda _: self._turn(+1))
         self.approve_group.on_click(lambda _: self._decided(self.review.approve(*self._pending_in_group())))
@@ -153,13 +183,16 @@ class ReviewPanel:
         self.approve_all.on_click(lambda _: self._decided(self.review.approve_all()))
         self.reject_all.on_click(lambda _: self._decided(self.review.reject(*self.review.pending)))
         self.mode.observe(self._on_mode, "value")
-        self.auto_button.on_click(lambda _: self._decided(self.review.auto(min_confidence=self.confidence.value)))
+        self.auto_button.on_click(lambda _: self._decided(self.review.auto(
+            min_confidence=self.confidence.value, breaks=self.breaks, allow_regressions=self.allow_regressions.value)))
 
-        bar = w.HBox([self.group, self.pending_only, self.prev_button, self.page_label, self.next_button],
+        bar = w.HBox([self.group, self.pending_only, self.breaks_only, self.prev_button, self.page_label,
+                      self.next_button],
                      layout=w.Layout(align_items="center", flex_flow="row wrap"))
         bulk = w.HBox([self.approve_group, self.reject_group, self.approve_all, self.reject_all],
                       layout=w.Layout(flex_flow="row wrap"))
-        auto = w.HBox([w.HTML("<b>Mode</b>&nbsp;"), self.mode, self.confidence, self.auto_button],
+        auto = w.HBox([w.HTML("<b>Mode</b>&nbsp;"), self.mode, self.confidence, self.auto_button,
+                       self.allow_regressions],
                       layout=w.Layout(align_items="center", flex_flow="row wrap"))
         self.widget = w.VBox([w.HTML(_html.CSS), self.summary, auto, bulk, bar, self.cards_box,
                               w.HTML("<b>Export</b>"), self.export_box.widget], layout=w.Layout(width="100%"))
@@ -190,8 +223,19 @@ class ReviewPanel:
             return {s.id: s.title for s in self.analysis.corpus.sessions}
         return {}
 
+    @property
+    def breaks(self) -> dict[str, list[str]]:
+        """Operation id → the probes it breaks when every operation is applied (empty without probes)."""
+        return self.plan_report.breaks if self.plan_report is not None else {}
+
+    def broken_by(self, op_id: str) -> list[ProbeResult]:
+        """The probes an operation breaks, with why."""
+        if self.plan_report is None:
+            return []
+        return [r for r in self.plan_report.regressions if op_id in r.broken_by]
+
     def operations(self) -> list[Operation]:
-        """The operations on view: the chosen reason group (and only pending ones when ticked)."""
+        """The operations on view: the chosen reason group (only pending ones, only those that break probes, when ticked)."""
         group = self.group.value
         ops = [op for op in self.review.plan.operations if group in (ALL, None) or op.reason == group]
         rank = {reason: i for i, (_, reason) in enumerate(self.group.options)}
@@ -199,6 +243,9 @@ class ReviewPanel:
         if self.pending_only.value:
             current = self.review.current
             ops = [op for op in ops if op.id not in current]
+        if self.breaks_only.value:
+            breaks = self.breaks
+            ops = [op for op in ops if op.id in breaks]
         return ops
 
     def show(self, op_id: str) -> ReviewPanel:
@@ -206,6 +253,7 @@ class ReviewPanel:
         op = self.review.plan.by_id[op_id]
         if op not in self.operations():
             self.pending_only.value = False
+            self.breaks_only.value = False
             self.group.value = op.reason
         self.page = self.operations().index(op) // self.page_size
         self._render_page()
@@ -224,6 +272,10 @@ class ReviewPanel:
         options = [(f"all ({len(self._review.plan.operations)})", ALL)]
         options += [(f"{reason} ({n})", reason) for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
         self.page = 0
+        self.plan_report = None
+        if self.evaluator is not None and self._review.plan.inputs.get("store_digest") in (None, self.evaluator.store.digest):
+            self.plan_report = self.evaluator.report(self._review.plan)
+        self.breaks_only.description = f"breaks probes ({len(self.breaks)})" if self.plan_report else "breaks probes"
         self.group.options = options
         self.group.value = ALL
         self.export_box.folder.placeholder = self.export_box.default_folder()
@@ -238,6 +290,7 @@ class ReviewPanel:
         automatic = change["new"] == "automatic"
         self.confidence.disabled = not automatic
         self.auto_button.disabled = not automatic
+        self.allow_regressions.disabled = not automatic or self.plan_report is None
 
     def _turn(self, step: int) -> None:
         pages = max(1, -(-len(self.operations()) // self.page_size))
@@ -277,7 +330,8 @@ class ReviewPanel:
         radius = blast_radius(review.plan, review.approved_operations())
         stat = _html.stats([("operations", counts["operations"], None), ("pending", counts["pending"], "#6e7781"),
                             ("approved", counts["approve"], "#1a7f37"), ("edited", counts["edit"], "#9a6700"),
-                            ("rejected", counts["reject"], "#cf222e"), ("blocked", counts["blocked"], "#bc4c00")])
+                            ("rejected", counts["reject"], "#cf222e"), ("blocked", counts["blocked"], "#bc4c00"),
+                            *self._evaluation_stats()])
         caps = review.guardrail
         lines = [f"approved change deletes {radius['deleted_share']:.0%} (cap {caps.max_deleted:.0%}) and rewrites "
                  f"{radius['rewritten_share']:.0%} (cap {caps.max_rewritten:.0%}) of {radius['notes']:,} notes"]
@@ -289,6 +343,22 @@ class ReviewPanel:
         self.summary.value = (f'<div style="display:flex;gap:4px;flex-wrap:wrap">{stat}</div>'
                               f'<div class="wb-small wb-muted" style="margin:4px 0">{_html.esc(lines[0])}</div>'
                               f"{messages}{blocked_html}")
+
+    def current_report(self) -> Report | None:
+        """Probes answered and tokens before and after the current decisions (no attribution)."""
+        if self.plan_report is None:
+            return None
+        return self.evaluator.report(self.review.plan, self.review, attribute=False)
+
+    def _evaluation_stats(self) -> list[tuple[str, str, str | None]]:
+        report = self.current_report()
+        if report is None:
+            return []
+        s = report.summary()
+        lost = "#cf222e" if s["answered_after"] < s["answered_before"] else "#1a7f37"
+        return [("answered before", f"{s['answered_before']:,}/{s['probes']:,}", None),
+                ("answered after", f"{s['answered_after']:,}/{s['probes']:,}", lost),
+                ("tokens before", f"{s['tokens_before']:,}", None), ("tokens after", f"{s['tokens_after']:,}", "#1f77b4")]
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
