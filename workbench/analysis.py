@@ -285,9 +285,9 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
         where = context_signals(contexts[old.id], contexts[new.id])
         rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
                      relation.detail, old.updated_at < new.updated_at, where["same_context"],
-                     where["parents_differ"], where["subjects_differ"], key in keyed))
+                     where["parents_differ"], where["subjects_differ"], where["parallel"], key in keyed))
     columns = ["older", "newer", "similarity", "relation", "kind", "detail", "ordered", "same_context",
-               "parents_differ", "subjects_differ", "same_key"]
+               "parents_differ", "subjects_differ", "parallel", "same_key"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 

@@ -100,7 +100,7 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
         older, newer = notes[row.older], notes[row.newer]
         signals = {"relation": row.kind, "detail": row.detail, "ordered": bool(row.ordered),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
-                   "parallel": context_signals(analysis.contexts[older.id], analysis.contexts[newer.id])["parallel"],
+                   "parallel": bool(row.parallel),
                    "specific": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
                    "parents_differ": bool(row.parents_differ),
                    "subjects_differ": bool(row.subjects_differ),
@@ -186,7 +186,7 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
 
 def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_sessions: int = 2) -> list[Candidate]:
     """Standalone user statements (or tool failures) made in `min_sessions` sessions or more, held by no note."""
-    from .analysis import complete_link, memory_centroids, nearest
+    from .analysis import complete_link, memory_centroids
     from .statements import clean_fact
 
     mentions = analysis.mentions
@@ -197,16 +197,7 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_s
         return []
     statements = [analysis.statements[i] for i in pool]
     vectors = analysis.statement_vectors[pool]
-    index, sims = nearest(vectors, k=min(20, len(pool) - 1))
-    edges: dict[tuple[str, str], str] = {}
-    for a, (row_index, row_sims) in enumerate(zip(index, sims)):
-        for b, sim in zip(row_index, row_sims):
-            sa, sb = statements[a], statements[int(b)]
-            if sa.session_id == sb.session_id or sa.id >= sb.id:
-                continue
-            how = _restated(analysis.profiles[sa.id], analysis.profiles[sb.id], sa.kind == "failure")
-            if how == "restated" or how and sim >= bar:  # the same words need no similarity bar
-                edges[(sa.id, sb.id)] = how
+    edges = analysis.memoized(("candidates:restated", bar, support_bar), lambda: _restatements(analysis, pool, bar))
     by_id = {s.id: s for s in statements}
     vector_of = {s.id: v for s, v in zip(statements, vectors)}
     centroids, memory_ids = memory_centroids(analysis)
@@ -236,6 +227,27 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_s
                    "centrality": round(float((block @ block.T).mean()), 4)}
         out.append(Candidate(f"insight:{best.id}", "insight", (), tuple(members), 0.0, signals))
     return sorted(out, key=lambda c: (-len(c.signals["sessions"]), c.id))
+
+
+def _restatements(analysis: Analysis, pool: list[int], bar: float) -> dict[tuple[str, str], str]:
+    """Pairs of pooled statements from two sessions that say the same thing, and how ("restated", …)."""
+    from .analysis import nearest
+
+    statements = [analysis.statements[i] for i in pool]
+    index, sims = nearest(analysis.statement_vectors[pool], k=min(20, len(pool) - 1))
+    edges: dict[tuple[str, str], str] = {}
+    for a, (row_index, row_sims) in enumerate(zip(index, sims)):
+        for b, sim in zip(row_index, row_sims):
+            sa, sb = statements[a], statements[int(b)]
+            if sa.session_id == sb.session_id or sa.id >= sb.id:
+                continue
+            pa, pb = analysis.profiles[sa.id], analysis.profiles[sb.id]
+            if sa.kind != "failure" and len(pa.atoms & pb.atoms) < 3:
+                continue  # too little in common to restate anything
+            how = _restated(pa, pb, sa.kind == "failure")
+            if how == "restated" or how and sim >= bar:  # the same words need no similarity bar
+                edges[(sa.id, sb.id)] = how
+    return edges
 
 
 def _said(statement, analysis: Analysis) -> bool:
@@ -285,20 +297,18 @@ def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> li
 
 
 def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
-    """Every candidate under the focus's bars and horizon, in a stable order."""
+    """Every candidate under the focus's bars and horizon, in a stable order (each part memoized on what it
+    depends on, so a focus change recomputes only what it changes)."""
     bars = dict(analysis.bars)
     for name in ("duplicate", "conflict", "support"):
         value = getattr(focus, f"{name}_bar", None)
         if value is not None:
             bars[name] = value
-    key = ("candidates", bars["duplicate"], bars["conflict"], bars["support"], bars.get("insight"),
-           focus.horizon_days, focus.min_sessions)
-
-    def compute() -> list[Candidate]:
-        floor = min(bars["duplicate"], bars["conflict"])
-        return [*pair_candidates(analysis, floor), *session_candidates(analysis, bars["conflict"]),
-                *note_candidates(analysis, focus.horizon_days, bars["support"]),
-                *insight_candidates(analysis, bars.get("insight", bars["support"]), bars["support"],
-                                    focus.min_sessions)]
-
-    return analysis.memoized(key, compute)
+    floor = min(bars["duplicate"], bars["conflict"])
+    insight_bar = bars.get("insight", bars["support"])
+    return [*analysis.memoized(("candidates:pairs", floor), lambda: pair_candidates(analysis, floor)),
+            *analysis.memoized(("candidates:sessions", bars["conflict"]), lambda: session_candidates(analysis, bars["conflict"])),
+            *analysis.memoized(("candidates:notes", focus.horizon_days, bars["support"]),
+                               lambda: note_candidates(analysis, focus.horizon_days, bars["support"])),
+            *analysis.memoized(("candidates:insights", insight_bar, bars["support"], focus.min_sessions),
+                               lambda: insight_candidates(analysis, insight_bar, bars["support"], focus.min_sessions))]

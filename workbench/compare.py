@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -46,56 +46,35 @@ __all__ = ["Profile", "Relation", "profile", "relate", "proper_nouns", "stem", "
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """What `relate` needs of one text, computed once per text."""
+    """What `relate` needs of one text, computed once per text.
+
+    Derived sets: `names` (proper nouns, code, paths, links, identifiers: what names a subject, not
+    bare numbers), `values` (everything specific: names, numbers, dates, versions), `words` (content
+    words), `atoms` (words and values); `parsed` when there are two atoms or more to compare.
+    """
 
     text: str
     tokens: tuple[Token, ...]
     sequence: tuple[str, ...]
     kinds: tuple[str, ...]  # the kind of each item of `sequence`
+    negated: bool = field(init=False)
+    names: frozenset[str] = field(init=False)
+    values: frozenset[str] = field(init=False)
+    words: frozenset[str] = field(init=False)
+    atoms: frozenset[str] = field(init=False)
+    parsed: bool = field(init=False)
+    self_contained: bool = field(init=False)  # opens with what it is about: a name, code, or "I"/"we"/"my"/"our"
 
-    @property
-    def negated(self) -> bool:
-        return "negation" in self.kinds
-
-    @property
-    def names(self) -> frozenset[str]:
-        """Proper nouns, code, paths, links and identifiers: what names a subject (not bare numbers)."""
-        return frozenset(s for s, k in zip(self.sequence, self.kinds) if k in ("name", "code")
-                         or (k == "value" and _NAMEISH.search(s)))
-
-    @property
-    def values(self) -> frozenset[str]:
-        return frozenset(s for s, k in zip(self.sequence, self.kinds) if k in SPECIFIC)
-
-    @property
-    def words(self) -> frozenset[str]:
-        """Content words: not function words, not values."""
-        return frozenset(s for s, k in zip(self.sequence, self.kinds) if k in ("word", "unspaced")
-                         and s not in FUNCTION_WORDS)
-
-    @property
-    def atoms(self) -> frozenset[str]:
-        return self.words | self.values
-
-    @property
-    def parsed(self) -> bool:
-        """Enough words to compare: at least two content tokens."""
-        return len(self.atoms) >= 2
-
-    @property
-    def self_contained(self) -> bool:
-        """The text opens with what it is about: a name, code, or the speaker ("I", "we", "my", "our")."""
-        if not self.sequence:
-            return False
-        return self.kinds[0] in ("name", "code") or self.sequence[0] in ("i", "we", "my", "our")
-
-    @property
-    def subject(self) -> str:
-        """The name the text opens with (within its first three tokens), or ""."""
-        for s, k in list(zip(self.sequence, self.kinds))[:3]:
-            if k in ("name", "code"):
-                return s
-        return ""
+    def __post_init__(self) -> None:
+        pairs = list(zip(self.sequence, self.kinds))
+        values = frozenset(s for s, k in pairs if k in SPECIFIC)
+        words = frozenset(s for s, k in pairs if k in ("word", "unspaced") and s not in FUNCTION_WORDS)
+        names = frozenset(s for s, k in pairs if k in ("name", "code") or (k == "value" and _NAMEISH.search(s)))
+        first = pairs[0] if pairs else ("", "")
+        for name, value in (("negated", "negation" in self.kinds), ("names", names), ("values", values),
+                            ("words", words), ("atoms", words | values), ("parsed", len(words | values) >= 2),
+                            ("self_contained", first[1] in ("name", "code") or first[0] in ("i", "we", "my", "our"))):
+            object.__setattr__(self, name, value)
 
 
 @lru_cache(maxsize=400_000)

@@ -485,25 +485,26 @@ def split_notes(memory: Memory) -> list[Note]:
     list item is the parent of the items nested in it (`parents`), so identical children of
     different parents stay different facts. Front matter is metadata, not a note.
     """
-    content = memory.content
+    provenance = memory.provenance
+    return [Note(id=f"{memory.id}#{position}", memory_id=memory.id, path=memory.path, position=position,
+                 text=text, kind=kind, section=section, start=start, end=end, created_at=memory.created_at,
+                 updated_at=memory.updated_at, evidence=tuple(provenance.get(text, ())), parents=parent_texts,
+                 parent=f"{memory.id}#{parent}" if parent is not None else None)
+            for position, (kind, section, parent_texts, parent, start, end, text) in enumerate(_parse(memory.content))]
+
+
+@lru_cache(maxsize=50_000)
+def _parse(content: str) -> tuple[tuple[str, str, tuple[str, ...], int | None, int, int, str], ...]:
+    """(kind, section, parent texts, parent position, start, end, text) of each note of a document, parsed once."""
     lines = content.split("\n")
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line) + 1)
     walker = _Split(lines)
     walker.walk(_markdown().parse(content))
-    provenance = memory.provenance
-    notes: list[Note] = []
-    for position, (kind, section, parents, first, last, text) in enumerate(walker.notes):
-        notes.append(Note(
-            id=f"{memory.id}#{position}", memory_id=memory.id, path=memory.path, position=position,
-            text=text, kind=kind, section=section, start=offsets[first],
-            end=offsets[last] + len(lines[last].rstrip("\r")), created_at=memory.created_at,
-            updated_at=memory.updated_at, evidence=tuple(provenance.get(text, ())),
-            parents=tuple(walker.notes[p][5] for p in parents),
-            parent=f"{memory.id}#{parents[-1]}" if parents else None,
-        ))
-    return notes
+    return tuple((kind, section, tuple(walker.notes[p][5] for p in parents), parents[-1] if parents else None,
+                  offsets[first], offsets[last] + len(lines[last].rstrip("\r")), text)
+                 for kind, section, parents, first, last, text in walker.notes)
 
 
 def rewrite_content(

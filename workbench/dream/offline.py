@@ -92,10 +92,14 @@ def dream_offline(corpus: Corpus, focus: Focus | None = None, *, analysis: Analy
 
 
 def judged_candidates(analysis: Analysis, focus: Focus) -> list:
-    """Every candidate with the rules' verdict (memoized per bars and focus knobs)."""
-    key = ("judged", focus.duplicate_bar, focus.conflict_bar, focus.support_bar, focus.horizon_days,
-           focus.min_sessions)
-    return analysis.memoized(key, lambda: [(c, judge(c, analysis)) for c in find_candidates(analysis, focus)])
+    """Every candidate with the rules' verdict (each candidate judged once per analysis)."""
+    verdicts = analysis.memo.setdefault(("verdicts", frozenset(s.id for s in analysis.corpus.sessions)), {})
+    out = []
+    for candidate in find_candidates(analysis, focus):
+        if candidate.id not in verdicts:  # a verdict depends on the candidate alone: judged once
+            verdicts[candidate.id] = judge(candidate, analysis)
+        out.append((candidate, verdicts[candidate.id]))
+    return out
 
 
 def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
