@@ -10,7 +10,8 @@ every verdict that would change the store is checked against the labels:
   paraphrase, wrong otherwise;
 - LoCoMo: a merge or update between notes of two speakers, an update from one speaker's sentence
   to the other's note, and any delete of an observation (each one backs QA evidence) is wrong;
-  what a rule proposes within one speaker's notes is not labelled and not counted.
+  within one speaker's notes, the proposals checked by hand (`benchmarks/labels/locomo_hand.jsonl`,
+  keyed by `locomo_item`) count as labelled, the rest are not counted.
 
 The full run writes `workbench/calibration.json`, from which every verdict takes its confidence:
 (correct + 1) / (proposed + 2). The quick run measures a subset and writes nothing.
@@ -19,6 +20,7 @@ The full run writes `workbench/calibration.json`, from which every verdict takes
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import tempfile
@@ -136,10 +138,47 @@ def _speaker(path: str) -> str:
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
 
 
-def locomo(tally: Tally, samples: int | None) -> dict[str, int]:
+HAND = Path(__file__).parent / "labels" / "locomo_hand.jsonl"
+
+
+def locomo_item(analysis, candidate, verdict) -> dict:
+    """A LoCoMo proposal as a person reads it (no rule, no confidence); its `id` keys the hand labels."""
+    notes = analysis.corpus.note_by_id
+    item = {"sample": analysis.corpus.store.id, "action": verdict.action,
+            "notes": [{"text": notes[n].text, "file": notes[n].path.split("/", 2)[-1],
+                       "written": notes[n].updated_at.date().isoformat()} for n in candidate.notes]}
+    if candidate.kind == "session":
+        st = analysis.statement_by_id[candidate.statements[0]]
+        turn = analysis.corpus.turn_by_id[st.turn_id]
+        item["said"] = {"speaker": turn.meta.get("speaker"), "text": st.text, "at": st.at.date().isoformat(),
+                        "turn": turn.text}
+        item["proposed_text"] = verdict.text
+    if candidate.kind == "insight":
+        item["said"] = [{"speaker": analysis.corpus.turn_by_id[analysis.statement_by_id[m].turn_id].meta.get("speaker"),
+                         "text": analysis.statement_by_id[m].text,
+                         "session": analysis.statement_by_id[m].session_id} for m in candidate.statements]
+        item["proposed_text"] = candidate.signals["text"]
+    if verdict.action in ("merge", "update") and candidate.kind == "pair":
+        item["kept"] = notes[verdict.keep].text if verdict.keep in notes else None
+    item["id"] = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:12]
+    return item
+
+
+def hand_labels() -> dict[str, bool]:
+    """Hand-checked LoCoMo proposals (`benchmarks/labels/locomo_hand.jsonl`): id → correct."""
+    if not HAND.exists():
+        return {}
+    rows = [json.loads(line) for line in HAND.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {row["id"]: bool(row["correct"]) for row in rows}
+
+
+def locomo(tally: Tally, samples: int | None, hand: Tally | None = None) -> dict[str, int]:
+    """Cross-speaker operations and deletes are wrong; within one speaker, hand-checked proposals count
+    in `hand`, the rest are not labelled."""
     path = DATA / "locomo10.json"
     store, sessions = load_store(path), load_sessions(path)
     ids = list(dict.fromkeys(s.meta.get("sample_id") for s in sessions))[:samples]
+    labels = hand_labels()
     seen = Counter()
     for sample_id in ids:
         memories = tuple(m for m in store.memories if m.path.startswith(f"/{sample_id}/"))
@@ -154,9 +193,12 @@ def locomo(tally: Tally, samples: int | None) -> dict[str, int]:
             if verdict.action == "delete":
                 _count(tally, verdict.rule, False)
                 seen["deletes"] += 1
-            elif len(speakers) > 1:
+            elif len(speakers - {""}) > 1:
                 _count(tally, verdict.rule, False)
                 seen[f"{verdict.action}s across speakers"] += 1
+            elif hand is not None and (key := locomo_item(analysis, candidate, verdict)["id"]) in labels:
+                _count(hand, verdict.rule, labels[key])
+                seen[f"{verdict.action}s within one speaker, hand-checked"] += 1
             else:
                 seen[f"{verdict.action}s within one speaker (unlabelled)"] += 1
     return dict(seen)
@@ -177,7 +219,8 @@ def measure(quick: bool) -> tuple[Tally, dict[str, Tally], dict[str, dict]]:
         seen["PAWS dev"] = paws(by_source["PAWS dev"], 1000 if quick else None)
     if (DATA / "locomo10.json").exists():
         by_source["LoCoMo"] = defaultdict(Counter)
-        seen["LoCoMo"] = locomo(by_source["LoCoMo"], 2 if quick else None)
+        by_source["LoCoMo hand-checked"] = defaultdict(Counter)
+        seen["LoCoMo"] = locomo(by_source["LoCoMo"], 2 if quick else None, by_source["LoCoMo hand-checked"])
     total: Tally = defaultdict(Counter)
     for tally in by_source.values():
         for rule, counts in tally.items():

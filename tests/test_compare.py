@@ -49,7 +49,7 @@ def test_relate_names_what_separates_two_texts(older, newer, expected):
 
 def test_a_difference_reads_as_the_words_that_differ():
     r = relate(profile("Priya drinks coffee in the morning."), profile("Priya drinks tea in the morning."))
-    assert r.detail == "differs in: coffe ↔ tea"
+    assert r.detail == "differs in: coffee ↔ tea"
 
 
 def test_negation_inside_code_is_not_negation_of_the_sentence():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from pathlib import Path
 
@@ -173,7 +174,7 @@ def test_tuning_shows_counts_per_setting_scopes_and_an_ab_difference(runs):
 def test_review_decides_from_code_checks_retention_and_pins_a_value(runs):
     run = runs["03_dream_and_review.ipynb"]
     assert WIDGET in run.kinds("panel = ReviewPanel(") and WIDGET in run.kinds("timeline = ConflictTimeline(")
-    counts = run.text("review.reject(delete.id)")
+    counts = run.text("review.reject(reject.id)")
     assert "'reject': 1" in counts and "'edit': 1" in counts
     assert "'recall_after'" in run.text("retention_check(analysis, plan, after)")
     assert "'edit'" in run.text("timeline.pin(")
@@ -198,13 +199,15 @@ def test_compare_engines_says_there_is_no_key_and_shows_dry_runs(runs):
 
 def test_evaluate_shows_bars_regressions_tokens_saved_and_a_careful_review(runs):
     run = runs["06_evaluate_dream.ipynb"]
-    assert "'answered_before': 96" in run.text("report = evaluator.report(plan)")
+    summary = run.text("report = evaluator.report(plan)")
+    before = int(re.search(r"'answered_before': (\d+)", summary).group(1))
+    assert before > 0
     assert PLOTLY in run.kinds('plots.evaluation_bars(summary_frame({"offline')
-    assert "delete/" in run.text("report.regressions_frame()")
+    assert "question" in run.text("report.regressions_frame()")
     assert "saved" in run.text('tokens = report.to_dict()["tokens"]')
     assert "careful: " in run.text("careful = Review(plan)") and ", 0 regressions" in run.text("careful = Review(plan)")
     assert WIDGET in run.kinds("panel = ReviewPanel(Review(plan), analysis=analysis, evaluator=evaluator)")
-    assert "'before': 96, 'after': 96" in run.text("snapshot.manifest[")
+    assert f"'before': {before}, 'after': {before}" in run.text("snapshot.manifest[")
 
 
 def test_the_app_notebook_displays_the_workbench(runs):

@@ -6,15 +6,12 @@ from datetime import datetime, timezone
 import pytest
 
 from workbench.analysis import analyze
-from workbench.candidates import find_candidates
 from workbench.dream.offline import judged_candidates, plan_from_analysis
 from workbench.dream.rules import (
-    JUDGE_ONLY,
     RULES,
     SUGGESTION_FLOOR,
     calibration,
     confidence,
-    judge,
 )
 from workbench.focus import Focus
 from workbench.records import Corpus, Memory, Session, Store, Turn
@@ -96,13 +93,12 @@ def test_two_values_written_at_the_same_time_are_left_to_a_judge():
     assert not plan.operations
 
 
-def test_other_words_in_one_slot_are_for_a_judge_never_proposed_by_the_rules():
+def test_other_words_in_one_slot_are_a_suggestion_below_the_bar_with_what_differs():
     c = corpus(("/a.md", "- Priya drinks coffee in the morning.\n", AT),
                ("/b.md", "- Priya drinks tea in the morning.\n", LATER))
-    analysis = analyze(c, "tfidf")
-    verdicts = [judge(cand, analysis) for cand in find_candidates(analysis, Focus())]
-    assert [(v.action, v.rule, v.withheld) for v in verdicts] == [("none", "conflict.words", "update")]
-    assert "conflict.words" in JUDGE_ONLY and not plan_from_analysis(analysis, Focus()).operations
+    (op,) = plan_from_analysis(analyze(c, "tfidf"), Focus()).operations
+    assert (op.kind, op.rule) == ("update", "conflict.words") and op.confidence < AUTO_BAR
+    assert "coffee ↔ tea" in op.rationale and "suggestion" in op.rationale
 
 
 def test_a_rule_measured_below_even_odds_proposes_nothing(monkeypatch):

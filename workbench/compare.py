@@ -124,6 +124,8 @@ class Relation:
     shared: int = 0  # content tokens both have, outside the difference
     slot: tuple[int, int, int, int] | None = None  # (a start, a end, b start, b end) of a single substitution
     aligned: float = 0.0  # share of the longer text's tokens that align with the other text
+    said_a: str = ""  # the differing words as written in `a` (blocks joined by " … ")
+    said_b: str = ""
 
     @property
     def detail(self) -> str:
@@ -132,7 +134,8 @@ class Relation:
             return "the same words"
         if self.kind == "reordered":
             return "the same words in another order (roles may be swapped)"
-        left, right = " ".join(self.only_a) or "–", " ".join(self.only_b) or "–"
+        left = self.said_a or " ".join(self.only_a) or "–"
+        right = self.said_b or " ".join(self.only_b) or "–"
         return f"differs in: {left} ↔ {right}"
 
 
@@ -142,6 +145,25 @@ def _blocks(a: Profile, b: Profile) -> list[tuple[str, int, int, int, int]]:
 
 
 def relate(a: Profile, b: Profile, *, trim: bool = False) -> Relation:
+    """Align two texts and name what separates them (see the module docstring and `_relate`)."""
+    from dataclasses import replace
+
+    relation = _relate(a, b, trim)
+    if not relation.only_a and not relation.only_b:
+        return relation
+    blocks = _blocks(a, b)
+    if trim:
+        blocks = _trim(blocks, len(a.sequence), len(b.sequence))
+    return replace(relation, said_a=_said(a, [(i1, i2) for _, i1, i2, _, _ in blocks]),
+                   said_b=_said(b, [(j1, j2) for _, _, _, j1, j2 in blocks]))
+
+
+def _said(p: Profile, ranges: list[tuple[int, int]]) -> str:
+    spans = _spans(p)
+    return " … ".join(p.text[spans[i][0]:spans[j - 1][1]] for i, j in ranges if j > i and j <= len(spans))
+
+
+def _relate(a: Profile, b: Profile, trim: bool) -> Relation:
     """Align two texts and name what separates them (see the module docstring).
 
     With `trim`, words only `b` has before or after everything the two share are ignored: a

@@ -93,18 +93,12 @@ def confidence(rule: str) -> float:
     return round((row["correct"] + 1) / (row["proposed"] + 2), 3)
 
 
-# A rule measured to be wrong more often than right proposes nothing: its candidates go to a judge.
+# A rule measured to be wrong more often than right proposes nothing: its candidates go to a judge
+# (Claude); every other rule's verdict is in the plan, and below the automatic-approval bar it is a
+# suggestion a person accepts or not in the review.
 SUGGESTION_FLOOR = 0.5
-# Rules that find what only a judge can decide (other words: a paraphrase, or another fact?): they never
-# propose a change themselves; Claude or a person reads their candidates.
-JUDGE_ONLY = frozenset({"duplicate.paraphrase", "conflict.words", "conflict.session_words"})
-
-
 def _verdict(candidate: Candidate, action: str, rule: str, reason: str, **extra: Any) -> Verdict:
     score = confidence(rule)
-    if rule in JUDGE_ONLY:
-        return Verdict(candidate.id, "none", rule, score, f"{reason} — for a judge to decide", withheld=action,
-                       **extra)
     if score < SUGGESTION_FLOOR:
         return Verdict(candidate.id, "none", rule, score,
                        f"{reason} — not proposed: rule {rule} is measured right only {score:.0%} of the time",
