@@ -22,7 +22,6 @@ from dataclasses import replace
 
 import ipywidgets as w
 import pandas as pd
-import plotly.graph_objects as go
 
 from .. import plots, views
 from ..analysis import Analysis
@@ -34,7 +33,9 @@ from ..records import MAX_SESSIONS
 from ..topics import matches
 from . import _html
 from ._debounce import Debouncer
+from ._map import MapWidget
 from ._payloads import FocusForm
+from ._progress import Ticker
 
 EXAMPLE = ("e.g. Prioritize coding style and client preferences. Never touch /people/. "
            "Ignore one-off debugging notes.")
@@ -44,11 +45,14 @@ class FocusTuner:
     """Focus controls with a debounced live preview: counts per kind, the map by fate, the changes."""
 
     def __init__(self, analysis: Analysis, focus: Focus | None = None, *, wait: float = 0.15,
-                 on_review: Callable[[Plan], None] | None = None, height: int = 440) -> None:
+                 on_review: Callable[[Plan], None] | None = None, height: int = 440,
+                 on_plan: Callable[[Plan], None] | None = None) -> None:
         self.analysis = analysis
         self.defaults = dict(analysis.bars)
         self.on_review = on_review
+        self.on_plan = on_plan  # called after every re-plan (the Workbench shows the review's drift)
         self.error: str | None = None
+        self.last_seconds: float | None = None
         self._base = focus or Focus()
         self._plan: Plan | None = None
         self._a: tuple[Focus, Plan] | None = None
@@ -96,9 +100,9 @@ class FocusTuner:
         self.counts = w.HTML()
         self.scopes = w.HTML()
         self.changes = w.HTML(layout=w.Layout(max_height="360px", overflow="auto"))
-        fig = plots.embedding_map(analysis, color_by="cluster", legend=False, height=height)
-        fig.update_layout(title_text="Fate of every note under this focus", dragmode="pan")
-        self.figure = go.FigureWidget(fig)
+        self.map = MapWidget(height=height, mode="pan", show_links=False, show_extras=False)
+        self.set_layout("PCA", analysis.coords)
+        self._ticker = Ticker(self.status, delay=0.25)
         self.pin_button = w.Button(description="Pin as A", icon="thumb-tack", tooltip="compare another focus with this one",
                                    layout=w.Layout(width="auto"))
         self.clear_button = w.Button(description="Clear A", icon="times", disabled=True, layout=w.Layout(width="auto"))
@@ -125,7 +129,7 @@ class FocusTuner:
             label("Operation kinds"), w.HBox(list(self.kinds.values())),
             label("Scopes in force"), self.scopes,
         ], layout=w.Layout(flex="0 0 360px", width="360px", padding="0 12px 0 0"))
-        preview = w.VBox([self.status, self.counts, self.figure,
+        preview = w.VBox([self.status, self.counts, self.map,
                           w.HBox([self.pin_button, self.clear_button, self.review_button])],
                          layout=w.Layout(flex="1 1 480px"))
         lower = w.Tab(children=[self.changes, self.ab])
@@ -172,6 +176,14 @@ class FocusTuner:
         if self._a is None or self._plan is None:
             return pd.DataFrame(columns=["title", "a", "b"], index=pd.Index([], name="id"))
         return views.fate_differences(self._a[1], self._plan)
+
+    def set_layout(self, name: str, coords: pd.DataFrame) -> FocusTuner:
+        """Draw the preview on this layout (the Workbench passes the Explorer's, so both maps match)."""
+        self._points = views.map_points(self.analysis, coords)
+        hover = None if self.map.hover else [f"{i}\n{t}" for i, t in zip(self._points.index, self._points["title"])]
+        self.map.set_points(self._points[["x", "y"]].to_numpy(), hover=hover, layout=name)
+        self.layout_name = name
+        return self
 
     def refresh(self) -> FocusTuner:
         """Re-plan now, on this thread (what the debounce timer does after a change)."""
@@ -229,7 +241,9 @@ class FocusTuner:
         if change.get("owner") is self.instructions:
             self._show_compiled()
         if not self._holding:
-            self.status.value = '<span class="wb-muted wb-small">updating…</span>'
+            expected = f"the last took {self.last_seconds:.2f} s" if self.last_seconds is not None else \
+                "the first re-plan also fills the caches"
+            self._ticker.start(f"re-planning {len(self.analysis.note_ids):,} notes under the new settings", expected)
             self._debounce()
 
     def _on_review(self, _button) -> None:
@@ -254,12 +268,16 @@ class FocusTuner:
             plan = dream_offline(self.analysis.corpus, focus, analysis=self.analysis)
         except Exception as exc:  # shown, never lost on the timer thread
             self.error = str(exc)
-            self.status.value = _html.notice(f"<b>Cannot plan with these settings:</b> {_html.esc(exc)}", "error")
+            self._ticker.stop(_html.notice(f"<b>Cannot plan with these settings:</b> {_html.esc(exc)}", "error"))
             return
         self.error = None
         self._plan = plan
         elapsed = time.perf_counter() - start
+        self.last_seconds = elapsed
+        self._ticker.stop()
         self._render(focus, plan, elapsed)
+        if self.on_plan is not None:
+            self.on_plan(plan)
 
     def _render(self, focus: Focus, plan: Plan, elapsed: float) -> None:
         summary = plan.summary()
@@ -274,9 +292,11 @@ class FocusTuner:
         self.changes.value = _html.changes(plan, limit=150)
         self.instructions_count.value = self._count_html()
         coloring = plots.point_colors(self.analysis, "fate", plan, self._points)
-        with self.figure.batch_update():
-            self.figure.data[0].marker.update(coloring.marker())
-            self.figure.layout.annotations = []
+        codes, palette = coloring.codes()
+        with self.map.hold_sync():
+            self.map.set_colors(codes, palette, plots.point_sizes(self._points))
+            self.map.legend = coloring.legend_items()
+            self.map.title = f"fate of every note under this focus · {self.layout_name} layout"
         self._render_ab()
 
     def _render_ab(self) -> None:
