@@ -381,8 +381,8 @@ class Workbench:
         self._open(store, sessions or None)
 
     def _open_uploads(self) -> None:
-        stores = [(f.name, f.content) for f in self.store_upload.value]
-        sessions = [(f.name, f.content) for f in self.sessions_upload.value]
+        stores = [(f["name"], f["content"]) for f in self.store_upload.value]
+        sessions = [(f["name"], f["content"]) for f in self.sessions_upload.value]
         if not stores:
             self.open_status.value = _html.notice("Upload a store file first.", "error")
             return

@@ -30,8 +30,8 @@ from ..dream.plan import Operation
 from ..errors import WorkbenchError
 from ..evaluate import WHY, Evaluator, ProbeResult, Report
 from ..export import FORMATS, Snapshot, export_snapshot
-from ..launch import project_dir
 from ..focus import KINDS
+from ..launch import project_dir
 from ..records import Store
 from ..review import AUTO_BAR, Review, blast_radius, plan_digest
 from ..session import approve_shown, shown_text, snapshot_archive, undo
