@@ -541,9 +541,15 @@ def test_the_maps_are_canvas_widgets_and_the_other_plots_plain_figures(analysis)
     wb = Workbench(analysis, layout=None)
     assert widgets_of(wb.widget, go.FigureWidget) == []
     assert widgets_of(wb.widget, MapWidget) == [wb.explorer.map, wb.tuner.map]
-    for output in (wb.timeline, wb.heatmap):
+    # the plain figures are drawn when first opened, so plotly.js never delays the first map
+    assert wb.timeline.outputs == () and wb.heatmap.outputs == () and wb.review_panel.cards == {}
+    [context] = widgets_of(wb.tabs.children[0], w.Accordion)
+    for index, output in enumerate((wb.timeline, wb.heatmap)):
+        context.selected_index = index
         [shown] = output.outputs
         assert _static.PLOTLY_MIME in shown["data"] and shown["data"][_static.PLOTLY_MIME]["data"]
+    wb.tabs.selected_index = app_module.TABS.index("Review")
+    assert wb.review_panel.cards  # built when the Review tab opens
     wb.tabs.selected_index = app_module.TABS.index("Export")  # the fates of the approved set, drawn when shown
     before = wb.sankey.outputs
     next(iter(wb.review_panel.cards.values())).approve_button.click()
@@ -649,6 +655,16 @@ def test_every_decision_is_autosaved_and_a_new_workbench_resumes_it(analysis):
     assert again.review.current == {} and not again.session_path.with_suffix(".json").read_text().count(op.id)
     fresh = Workbench(analysis, layout=None, resume=False)
     assert fresh.review.current == {}
+
+
+def test_a_page_shown_later_takes_the_decisions_autosaved_meanwhile(analysis):
+    waiting = Workbench(analysis, layout=None)  # Voila pre-heats a kernel before anyone asks for the page
+    working = Workbench(analysis, layout=None)  # meanwhile, someone decides in another page
+    op = working.plan.operations[0]
+    working.review_panel.show(op.id).cards[op.id].approve_button.click()
+    assert op.id not in waiting.review.current
+    waiting.explorer.map.rendered = 1  # the pre-heated page is shown and draws its map
+    assert waiting.review.current[op.id].verdict == "approve" and "Resumed your session" in waiting.notice.value
 
 
 def test_a_session_saved_to_a_file_loads_back(analysis, tmp_path):

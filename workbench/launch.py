@@ -65,14 +65,15 @@ def lab_command(notebook: str | Path = LAB_NOTEBOOK, *, port: int | None = None,
     """The JupyterLab command line: served from the project folder (`root`, default the current one), so the
     file browser shows `sample-data/` and `notebooks/`, with the notebook opened.
 
-    A notebook given as a positional argument would make its own folder the root; it is opened by URL instead.
+    A notebook given as a positional argument would make its own folder the root; it is opened by URL instead,
+    and the file browser stays at the root (`file-browser-path=/`) rather than moving into `notebooks/`.
     """
     root = Path(root or Path.cwd()).resolve()
     path = Path(notebook)
     relative = (path.resolve().relative_to(root) if path.is_absolute() and path.resolve().is_relative_to(root)
                 else path).as_posix()
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
-               f"--LabApp.default_url=/lab/tree/{relative}", *_root_flags()]
+               f"--LabApp.default_url=/lab/tree/{relative}?file-browser-path=/", *_root_flags()]
     if port:
         command.append(f"--port={port}")
     if not open_browser:
@@ -82,8 +83,12 @@ def lab_command(notebook: str | Path = LAB_NOTEBOOK, *, port: int | None = None,
 
 def app_command(notebook: str | Path = APP_NOTEBOOK, *, port: int | None = None, open_browser: bool = True,
                 extra: Sequence[str] = ()) -> list[str]:
-    """The Voila command line: the notebook run and shown as a page, without its code."""
-    command = [sys.executable, "-m", "voila", str(notebook)]
+    """The Voila command line: the notebook run and shown as a page, without its code.
+
+    Kernels are pre-heated: Voila runs the notebook in a waiting kernel before anyone asks, so a page
+    request is answered with a Workbench that is already built (measured in the browser tests).
+    """
+    command = [sys.executable, "-m", "voila", str(notebook), "--preheat_kernel=True", "--pool_size=1"]
     if port:
         command.append(f"--port={port}")
     if not open_browser:

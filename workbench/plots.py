@@ -431,14 +431,17 @@ def conflict_figure(history: pd.DataFrame, *, pinned: str | None = None, height:
 
 # --- diffs ------------------------------------------------------------------------------------
 
-_DIFF_STYLE = (
-    "<style>.wb-diff{border-collapse:collapse;width:100%;table-layout:fixed;border:1px solid #d0d7de;margin:4px 0}"
+_DIFF_STYLE = (  # tints over the page's own background and text colour: readable in light and dark themes
+    "<style>.wb-diff{border-collapse:collapse;width:100%;table-layout:fixed;border:1px solid var(--jp-border-color1,#d0d7de);"
+    "margin:4px 0;color:var(--jp-ui-font-color1,#1f2328)}"
     ".wb-diff td{padding:2px 8px;vertical-align:top;white-space:pre-wrap;word-break:break-word;"
     "font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;line-height:1.45}"
-    ".wb-diff th{text-align:left;font-size:12px;color:#57606a;font-weight:600;padding:2px 8px}"
-    ".wb-diff td.m{width:1.2em;padding:2px 2px}.wb-diff .del{background:#ffebe9}.wb-diff .add{background:#e6ffec}"
+    ".wb-diff th{text-align:left;font-size:12px;color:var(--jp-ui-font-color2,#57606a);font-weight:600;padding:2px 8px}"
+    ".wb-diff td.m{width:1.2em;padding:2px 2px}.wb-diff .del{background:rgba(255,129,130,.16)}"
+    ".wb-diff .add{background:rgba(74,194,107,.17)}"
     ".wb-diff .del.m{color:#cf222e}.wb-diff .add.m{color:#1a7f37}"
-    ".wb-diff del{background:#ffc1bc;text-decoration:none}.wb-diff ins{background:#abf2bc;text-decoration:none}"
+    ".wb-diff del{background:rgba(255,129,130,.4);text-decoration:none}"
+    ".wb-diff ins{background:rgba(74,194,107,.4);text-decoration:none}"
     "</style>"
 )
 

@@ -151,20 +151,22 @@ class Workbench:
             self._review = resumed.review
         self.explorer = Explorer(analysis, plan=plan, layout=self._layout_fn, on_layout=self._on_layout)
         self.review_panel = ReviewPanel(self._review, analysis=analysis, on_change=self._on_decisions,
-                                        folder=self._folder)
+                                        folder=self._folder, lazy=True)
         self.review_panel._export_visible = False  # the Export tab shows it (refreshed when opened)
         self.review_panel.export_section.layout.display = "none"
         self.review_panel.drift_button.on_click(lambda _: self.use_plan(self.tuner.plan))
-        self.conflicts = ConflictTimeline(analysis, self._review, on_change=self._on_conflict_pinned)
+        self.conflicts = ConflictTimeline(analysis, self._review, on_change=self._on_conflict_pinned, lazy=True)
         self.explorer.map.observe(lambda _: self._save(), "picked")
-        # plain figures (no callbacks needed): only the two maps are widgets of their own
-        self.timeline = _static.figure_output(plots.timeline(analysis.corpus, plan=plan))
-        self.heatmap = _static.figure_output(plots.support_heatmap(analysis))
+        # plain figures (no callbacks needed), drawn when first opened: the page then loads plotly.js only
+        # when a person asks for one of them, not before the first map
+        self.timeline = _static.figure_output()
+        self.heatmap = _static.figure_output()
         box = self.review_panel.export_box
         self.sankey = box.sankey
 
         context = w.Accordion(children=[self.timeline, self.heatmap],
                               titles=("Timeline: memory writes and sessions", "Support: topics × sessions"))
+        context.observe(self._on_context, "selected_index")
         export = w.VBox([self.review_panel.summary, box.preview, box.sankey,
                          w.HTML("<b>Write the approved result</b>"), box.widget])
         self.tabs.children = [w.VBox([self.explorer.widget, context]), self.tuner.widget, self.review_panel.widget,
@@ -175,14 +177,11 @@ class Workbench:
             known = [i for i in session.selection if i in set(analysis.note_ids)]
             if known:
                 self.explorer.selection = known
-        if resumed is not None:
-            when = _short_time(session.saved_at)
-            self.notice.value = _html.notice(
-                f"Resumed your session of {_html.esc(when)} on this store ({len(self._review.current):,} "
-                f"decisions). {_html.esc(resumed.message)} Start fresh from the <b>Open &amp; save</b> tab.",
-                "warn" if resumed.dropped else "info")
-        else:
-            self.notice.value = ""
+        self.notice.value = self._resumed_notice(session, resumed) if resumed is not None else ""
+        # a page served later (Voila pre-heats kernels) may find newer decisions in the autosave: take them then
+        self._autosave_stamp = self._stamp()
+        self._resume_allowed = resume
+        self.explorer.map.observe(self._on_shown, "rendered")
         self._render_header()
         self._render_drift()
         self._render_session_status()
@@ -293,6 +292,7 @@ class Workbench:
         else:
             self.review_panel.notice.value = _html.notice("New plan under review (no decisions to carry).", "ok")
         self.tabs.selected_index = TABS.index("Review")
+        self.review_panel.activate()
         self._save()
         return self
 
@@ -306,17 +306,54 @@ class Workbench:
         if session.store_digest and session.store_digest != self.store_digest:
             raise WorkbenchError("this session was saved on another store (its store digest differs)",
                                  source=str(path))
-        self.tuner.focus = session.focus
+        restored = self._resume(session, source=str(path))
+        self._save()
+        return restored
+
+    def _resume(self, session: WorkSession, source: str = "") -> CarryOver:
+        if session.focus.to_dict() != self.tuner.focus.to_dict():
+            self.tuner.focus = session.focus
         if self.tuner.plan is None:
-            raise WorkbenchError(f"cannot re-plan with the saved focus: {self.tuner.error}", source=str(path))
+            raise WorkbenchError(f"cannot re-plan with the saved focus: {self.tuner.error}", source=source or None)
         restored = session.restore(self.tuner.plan)
         self._set_review(restored.review)
         self.explorer.plan = self.tuner.plan
         known = set(self.analysis.note_ids)
         self.explorer.selection = [i for i in session.selection if i in known]
         self.carried = restored
-        self._save()
         return restored
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.session_path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def _on_shown(self, change) -> None:
+        """The map was drawn in a page: if the autosave changed since this Workbench was built, resume it now."""
+        self.explorer.map.unobserve(self._on_shown, "rendered")
+        if not (self.autosave and self._resume_allowed) or self._stamp() == self._autosave_stamp:
+            return
+        session = self._saved_session()
+        if session is None:
+            return
+        try:
+            restored = self._resume(session)
+        except WorkbenchError as exc:
+            self.notice.value = _html.notice(f"Could not resume the newer autosave: {_html.esc(exc)}", "warn")
+            return
+        self.notice.value = self._resumed_notice(session, restored)
+        self._autosave_stamp = self._stamp()
+
+    @staticmethod
+    def _resumed_notice(session: WorkSession, resumed: CarryOver) -> str:
+        if not session.decisions:
+            return ""
+        return _html.notice(
+            f"Resumed your session of {_html.esc(_short_time(session.saved_at))} on this store "
+            f"({len(resumed.review.current):,} decisions). {_html.esc(resumed.message)} Start fresh from the "
+            "<b>Open &amp; save</b> tab.", "warn" if resumed.dropped else "info")
 
     def start_fresh(self) -> Workbench:
         """Forget the decisions (the autosave file is kept beside as `.bak`) and review the tuned plan."""
@@ -368,6 +405,16 @@ class Workbench:
     def _on_tab(self, change) -> None:
         if change["new"] == TABS.index("Export"):
             self.review_panel.export_box.refresh()
+        elif change["new"] == TABS.index("Review"):
+            self.review_panel.activate()
+        elif change["new"] == TABS.index("Conflicts"):
+            self.conflicts.activate()
+
+    def _on_context(self, change) -> None:
+        if change["new"] == 0 and not self.timeline.outputs:
+            _static.show(self.timeline, plots.timeline(self.analysis.corpus, plan=self.plan))
+        elif change["new"] == 1 and not self.heatmap.outputs:
+            _static.show(self.heatmap, plots.support_heatmap(self.analysis))
 
     def _refresh_export(self) -> None:
         if self.tabs.selected_index == TABS.index("Export"):
@@ -454,6 +501,7 @@ class Workbench:
         except WorkbenchError as exc:
             self.session_status.value = _html.notice(f"Autosave failed: {_html.esc(exc)}", "error")
             return
+        self._autosave_stamp = self._stamp()
         self._render_session_status()
 
     # -- drawing ----------------------------------------------------------------------------

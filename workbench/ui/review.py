@@ -228,8 +228,9 @@ class ReviewPanel:
     def __init__(self, review: Review, *, store: Store | None = None, analysis: Analysis | None = None,
                  page_size: int = 8, on_change: Callable[[Review], None] | None = None,
                  folder: str | None = None, evaluator: Evaluator | None = None, probes: bool = True,
-                 auto_bar: float = AUTO_BAR, base: str | Path | None = None) -> None:
+                 auto_bar: float = AUTO_BAR, base: str | Path | None = None, lazy: bool = False) -> None:
         self.analysis = analysis
+        self.active = not lazy  # lazy: the cards are built when the panel is first shown (`activate`)
         if evaluator is None and probes and analysis is not None and len(analysis.note_ids) <= AUTO_PROBES_LIMIT:
             evaluator = Evaluator(analysis)  # one generated probe per note that states a value
         self.evaluator = evaluator
@@ -380,6 +381,7 @@ class ReviewPanel:
 
     def show(self, op_id: str) -> ReviewPanel:
         """Turn to the page that holds an operation (clearing filters that hide it)."""
+        self.active = True
         op = self.review.plan.by_id[op_id]
         if op not in self.operations():
             with self._quiet():
@@ -402,6 +404,7 @@ class ReviewPanel:
 
     def key(self, key: str) -> ReviewPanel:
         """What a key does: a approve (what the box shows), r reject, u undo, j / k next / previous card."""
+        self.activate()
         ids = list(self.cards)
         if not ids:
             return self
@@ -448,7 +451,7 @@ class ReviewPanel:
         self.export_box.folder.placeholder = self.export_box.default_folder()
         self._render_page()
         self._render_summary()
-        if self._export_visible:
+        if self._export_visible and self.active:
             self.export_box.refresh()
 
     _export_visible = True  # the Workbench shows the export on its own tab and refreshes it there
@@ -526,7 +529,18 @@ class ReviewPanel:
             self.on_change(self.review)
 
     # -- drawing ----------------------------------------------------------------------------
+    def activate(self) -> ReviewPanel:
+        """Build the cards of a lazy panel (the Workbench does this when the Review tab is first opened)."""
+        if not self.active:
+            self.active = True
+            self._render_page()
+        return self
+
     def _render_page(self) -> None:
+        if not self.active:
+            self.cards = {}
+            self.cards_box.children = [w.HTML('<div class="wb-muted">…</div>')]
+            return
         ops = self.operations()
         pages = max(1, -(-len(ops) // self.page_size))
         self.page = min(self.page, pages - 1)
@@ -566,7 +580,9 @@ class ReviewPanel:
                  f"{suggestions:,} of {counts['operations']:,} operations are suggestions below the automatic bar "
                  f"{self.auto_bar:.2f}: a person decides them"]
         breaches = caps.breaches(radius)
-        messages = "".join(_html.notice(_html.esc(m), "warn") for m in [*review.log[-3:], *breaches])
+        # bookkeeping (undos, carried decisions) starts with its time and is shown quietly; the rest is a warning
+        messages = "".join(f'<div class="wb-small wb-muted">{_html.esc(m)}</div>' if m[:4].isdigit()
+                           else _html.notice(_html.esc(m), "warn") for m in [*review.log[-3:], *breaches])
         blocked = review.blocked()
         blocked_html = "".join(f"<div class='wb-small'>⛔ <code>{_html.esc(k)}</code> {_html.esc(v)}</div>"
                                for k, v in list(blocked.items())[:10])
