@@ -153,7 +153,8 @@ class Workbench:
         self.review_panel = ReviewPanel(self._review, analysis=analysis, on_change=self._on_decisions,
                                         folder=self._folder, lazy=True)
         self.review_panel._export_visible = False  # the Export tab shows it (refreshed when opened)
-        self.review_panel.export_section.layout.display = "none"
+        self.review_panel.widget.children = tuple(c for c in self.review_panel.widget.children
+                                                  if c is not self.review_panel.export_section)
         self.review_panel.drift_button.on_click(lambda _: self.use_plan(self.tuner.plan))
         self.conflicts = ConflictTimeline(analysis, self._review, on_change=self._on_conflict_pinned, lazy=True)
         self.explorer.map.observe(lambda _: self._save(), "picked")
@@ -356,12 +357,17 @@ class Workbench:
             "<b>Open &amp; save</b> tab.", "warn" if resumed.dropped else "info")
 
     def start_fresh(self) -> Workbench:
-        """Forget the decisions (the autosave file is kept beside as `.bak`) and review the tuned plan."""
+        """Forget the session (the autosave file is kept beside as `.bak`): the default focus, no decisions,
+        no selection."""
         path = self.session_path
         if path.exists():
             path.replace(path.with_suffix(path.suffix + ".bak"))
+        self.tuner.focus = _default_focus(self.analysis.corpus)
         self._set_review(Review(self.tuner.plan or self.plan))
+        self.explorer.plan = self.plan
+        self.explorer.selection = []
         self.notice.value = ""
+        self.carried = None
         self._save()
         return self
 
@@ -450,9 +456,10 @@ class Workbench:
             self._open_ticker.stop(_html.notice(f"<b>Cannot open it:</b> {_html.esc(exc)}", "error"))
             return
         a = self.analysis
-        self._open_ticker.stop(_html.notice(
-            f"Opened {_html.esc(store)}: {len(a.corpus.memories):,} memories, {len(a.note_ids):,} notes, "
-            f"{len(a.corpus.sessions):,} sessions.", "ok"))
+        opened = _html.notice(f"Opened {_html.esc(store)}: {len(a.corpus.memories):,} memories, "
+                              f"{len(a.note_ids):,} notes, {len(a.corpus.sessions):,} sessions.", "ok")
+        self._open_ticker.stop(opened)
+        self.notice.value = opened + self.notice.value  # the tabs now show the new store, from Explore
 
     def _save_to_file(self) -> None:
         path = self.session_file.value.strip()

@@ -136,7 +136,7 @@ function render({ model, el }) {
   let width = 0, height = model.get("height") || 520;
   let colors = themeColors(root);
   let pointerInside = false, dragging = null, pendingLayout = null, animation = null;
-  let frameRequested = false, firstDraw = true, seq = 0;
+  let frameRequested = false, firstDraw = true, seq = 0, draws = 0, colorVersion = 0;
 
   function loadPoints() {
     xy = f32(model.get("xy"));
@@ -150,6 +150,7 @@ function render({ model, el }) {
     palette = model.get("palette") || [];
     sizes = u8(model.get("sizes"));
     byCode = [];
+    root.dataset.colors = String(++colorVersion);
     for (let i = 0; i < n; i++) {
       const c = codes[i] || 0;
       (byCode[c] || (byCode[c] = [])).push(i);
@@ -415,6 +416,9 @@ function render({ model, el }) {
 
     const ms = performance.now() - started;
     root.dataset.drawMs = ms.toFixed(1);
+    root.dataset.draws = String(++draws);
+    root.dataset.drawnColors = String(colorVersion);
+    root.dataset.drawnAt = String(performance.timeOrigin + performance.now());
     root.dataset.points = String(n);
     if (firstDraw && n) {
       firstDraw = false;
