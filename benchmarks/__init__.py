@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = ("calibration", "speed", "scale", "quality", "locomo", "evaluation", "tokens")
+NAMES = ("calibration", "speed", "scale", "quality", "locomo", "evaluation", "tokens", "browser")
 
 
 @dataclass

@@ -99,6 +99,21 @@ def test_the_preview_updates_by_itself_once_the_controls_are_quiet(analysis):
     assert 3 not in colors  # code 3 is "pruned" in the fate colouring
 
 
+def test_a_single_edit_re_plans_at_once_and_a_drag_is_coalesced():
+    from workbench.ui._debounce import Debouncer
+
+    runs = []
+    ran = threading.Event()
+    debouncer = Debouncer(lambda: (runs.append(1), ran.set()), wait=60.0, leading=True)
+    debouncer()  # after a quiet spell: runs now, not in 60 s
+    assert ran.wait(5) and len(runs) == 1
+    debouncer()
+    debouncer()  # a drag: waits for the quiet spell (60 s here), so nothing more runs now
+    time.sleep(0.3)
+    assert len(runs) == 1 and debouncer.pending
+    debouncer.cancel()
+
+
 def test_the_tuner_shows_why_it_cannot_plan_instead_of_failing(analysis):
     tuner = FocusTuner(analysis)
     good = tuner.plan

@@ -197,7 +197,7 @@ def test_map_topics_split_a_store_usefully(analysis):
     topics = views.map_clusters(analysis)
     assert list(topics.index) == list(analysis.note_ids)
     sizes = topics[topics.cluster >= 0].groupby("cluster").size()
-    assert sizes.empty or sizes.max() <= max(4, int(np.ceil(views.MAX_CLUSTER_SHARE * len(topics))))
+    assert sizes.empty or sizes.max() <= views.topic_limit(len(topics))
     assert views.map_clusters(analysis) is views.map_clusters(analysis)  # memoized on the analysis
 
 

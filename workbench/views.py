@@ -129,7 +129,8 @@ def map_clusters(analysis: Analysis, *, max_share: float = MAX_CLUSTER_SHARE) ->
 
     - a note the clustering left out joins the topic most of its close neighbours belong to
       (neighbours at or above the analysis's `floor` similarity), so few notes stay grey;
-    - a topic holding more than `max_share` of the notes is split with k-means on its vectors;
+    - a topic holding more than `topic_limit` notes (a share of the store, at most an eighth of a big
+      one) is split with k-means on its vectors;
     - topics are numbered by size (0 is the largest) and named by their most specific words,
       written out in full.
     Memoized on the analysis.
@@ -166,19 +167,21 @@ def _map_clusters(analysis: Analysis, max_share: float) -> pd.DataFrame:
                     joined = True
             if not joined:
                 break
-    limit = max(4, int(np.ceil(max_share * n)))
+    limit = topic_limit(n, max_share)
     next_label = int(labels.max()) + 1 if len(labels) else 0
-    for label in [c for c, size in Counter(labels[labels >= 0].tolist()).items() if size > limit]:
-        members = np.flatnonzero(labels == label)
-        parts = min(len(members) // 2, int(np.ceil(len(members) / limit)) + 1)
-        if parts < 2:
-            continue
-        from sklearn.cluster import KMeans
-
-        split = KMeans(n_clusters=parts, random_state=0, n_init=4).fit_predict(analysis.vectors[members])
-        for part in range(1, parts):
-            labels[members[split == part]] = next_label
-            next_label += 1
+    for _round in range(3):  # k-means can leave one part too big: split that again
+        oversized = [c for c, size in Counter(labels[labels >= 0].tolist()).items() if size > limit]
+        if not oversized:
+            break
+        for label in oversized:
+            members = np.flatnonzero(labels == label)
+            parts = min(len(members) // 2, int(np.ceil(len(members) / limit)) + 1)
+            if parts < 2:
+                continue
+            split = _kmeans(analysis.vectors[members], parts)
+            for part in range(1, parts):
+                labels[members[split == part]] = next_label
+                next_label += 1
     sizes = Counter(labels[labels >= 0].tolist())
     order = {old: new for new, (old, _) in enumerate(sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])))}
     labels = np.array([order.get(int(c), -1) for c in labels], dtype=int)
@@ -186,6 +189,25 @@ def _map_clusters(analysis: Analysis, max_share: float) -> pd.DataFrame:
     names = cluster_names(texts, labels)
     return pd.DataFrame({"cluster": labels, "label": [names.get(int(c), "unclustered") for c in labels]},
                         index=index)
+
+
+def topic_limit(n: int, max_share: float = MAX_CLUSTER_SHARE) -> int:
+    """The most notes one topic may hold: a share of the store, and at most an eighth of a big one."""
+    return max(4, int(np.ceil(min(max_share * n, max(n / 8, 40)))))
+
+
+def _kmeans(vectors: np.ndarray, parts: int) -> np.ndarray:
+    """K-means on the vectors reduced to a dozen dimensions (more even parts than on the raw vectors)."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
+
+    x = np.asarray(vectors, dtype=np.float32)
+    with threadpool_limits(limits=1):  # small matrices: more threads only fight over a shared machine
+        if x.shape[1] > 12 and len(x) > 12:
+            from sklearn.decomposition import PCA
+
+            x = PCA(12, random_state=0, svd_solver="randomized").fit_transform(x)
+        return KMeans(n_clusters=parts, random_state=0, n_init=3).fit_predict(x)
 
 
 def map_cluster_names(analysis: Analysis) -> dict[int, str]:

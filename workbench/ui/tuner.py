@@ -1,7 +1,7 @@
 """The Focus tuner: instructions and knobs on the left, a live preview of the plan on the right.
 
-Every change re-plans after a short quiet spell (150 ms, on a timer thread, so the kernel keeps
-answering). The analysis is computed once; each update is one `dream_offline(corpus, focus,
+A change after a quiet spell re-plans at once, and changes that follow within 150 ms (a slider
+being dragged) re-plan once they stop (on a timer thread, so the kernel keeps answering). The analysis is computed once; each update is one `dream_offline(corpus, focus,
 analysis=...)` call, which restricts the analysis to the chosen sessions and runs the four phases.
 
 Beside the text box, the scopes the instructions compile to are listed with the words each came
@@ -53,11 +53,12 @@ class FocusTuner:
         self.on_plan = on_plan  # called after every re-plan (the Workbench shows the review's drift)
         self.error: str | None = None
         self.last_seconds: float | None = None
+        self.replans = 0  # plans made so far (the status carries the count, for the browser to see a new one)
         self._base = focus or Focus()
         self._plan: Plan | None = None
         self._a: tuple[Focus, Plan] | None = None
         self._holding = False
-        self._debounce = Debouncer(self._update, wait)
+        self._debounce = Debouncer(self._update, wait, leading=True)
         self._points = views.map_points(analysis)
         form = FocusForm.from_focus(self._base, self.defaults)
         n_sessions = len(analysis.corpus.sessions)
@@ -274,6 +275,7 @@ class FocusTuner:
         self._plan = plan
         elapsed = time.perf_counter() - start
         self.last_seconds = elapsed
+        self.replans += 1
         self._ticker.stop()
         self._render(focus, plan, elapsed)
         if self.on_plan is not None:
@@ -285,7 +287,7 @@ class FocusTuner:
         self.status.value = (f'<span class="wb-small"><b>{summary["operations"]:,} operations</b> ({kinds}) · '
                              f'{summary["notes_in"]:,} → {summary["notes_out"]:,} notes · '
                              f'deletes {summary["deleted_share"]:.0%}, rewrites {summary["rewritten_share"]:.0%} · '
-                             f'<span class="wb-muted">planned in {elapsed:.2f} s</span></span>')
+                             f'<span class="wb-muted" data-replan="{self.replans}">planned in {elapsed:.2f} s</span></span>')
         self.counts.value = f'<div style="display:flex;gap:4px;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
         self.scopes.value = _html.scopes(focus.describe())
         self._show_compiled(focus)
