@@ -358,6 +358,55 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
 eval_cmd.arguments = _eval_arguments
 
 
+@command("fleet", "dream and evaluate every store of a manifest on Dask; one row per store in results.parquet")
+def fleet_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench fleet stores/manifest.jsonl --focus "Prioritize coding style" --workers 2 --out fleet/"""
+    from .fleet import run_fleet, summary
+
+    options = {k: getattr(args, k) for k in ("embedder", "model", "batch_size", "max_tokens") if getattr(args, k)}
+    results = run_fleet(args.manifest, _focus(args), engine=args.engine, out=args.out, probes=args.probes,
+                        address=args.address, workers=args.workers, memory_limit=args.memory_limit,
+                        concurrency=args.concurrency, message_batches=not args.no_message_batches,
+                        poll_interval=args.poll_interval, rerun=args.rerun, progress=not args.no_progress,
+                        **options)
+    s = summary(results)
+    shrink = "–" if s["median_shrink"] is None else f"{s['median_shrink']:.1%}"
+    print(f"{s['stores']} stores: {s['dreamt']} dreamt, {s['skipped']} skipped (unchanged), {s['failed']} failed; "
+          f"notes {s['notes_before']:,} → {s['notes_after']:,} (median shrink {shrink}); {s['regressions']} "
+          f"regressions in {s['stores_with_regressions']} stores → {args.out}/results.parquet")
+    failed = results[results["error"].notna()]
+    for row in failed.head(20).itertuples():
+        print(f"  failed: {row.id}: {row.error}")
+    if len(failed) > 20:
+        print(f"  … and {len(failed) - 20} more (the `error` column of results.parquet)")
+    return 0
+
+
+def _fleet_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("manifest", help="JSONL or CSV with id, store, sessions (optional) columns, or a folder of stores")
+    _focus_options(p)
+    p.add_argument("--engine", default="offline", choices=["offline", "claude", "platform"])
+    p.add_argument("--probes", default="generated", choices=["generated", "none"],
+                   help="evaluate with probes generated from each store (a manifest `probes` column wins), or not")
+    p.add_argument("--out", default="fleet", help="the fleet's folder: results.parquet and stores/<id>/plan.json")
+    p.add_argument("--address", default=None, help="a running Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes (default: cores)")
+    p.add_argument("--memory-limit", default="4GiB", help="local cluster: memory per worker; above it a worker restarts")
+    p.add_argument("--concurrency", type=int, default=4, help="platform engine: dreams running at once, fleet-wide")
+    p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage")
+    p.add_argument("--model", default=None, help="Claude model (claude and platform engines)")
+    p.add_argument("--batch-size", type=int, default=None, help="claude engine: candidates per request")
+    p.add_argument("--max-tokens", type=int, default=None, help="claude engine: max_tokens per request")
+    p.add_argument("--no-message-batches", action="store_true",
+                   help="claude engine: one Messages call per batch of candidates instead of one Message Batch")
+    p.add_argument("--poll-interval", type=float, default=None, help="seconds between polls (batches, dreams)")
+    p.add_argument("--rerun", action="store_true", help="dream every store again, even unchanged ones")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+fleet_cmd.arguments = _fleet_arguments
+
+
 @command("verify", "recompute a snapshot's digests (and replay its dream with --replay)")
 def verify_cmd(args: argparse.Namespace) -> int:
     """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions"""

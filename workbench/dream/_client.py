@@ -135,3 +135,12 @@ def with_write_retries(call: Callable[[], T], attempts: int = 2, delay: float = 
                 raise
             time.sleep(delay * 2 ** attempt)
     raise AssertionError("unreachable")
+
+
+BATCH_DISCOUNT = 0.5  # the Message Batches API bills half the standard price, cache factors unchanged
+
+
+def estimate_batch_cost(model: str, usage: Mapping[str, int]) -> float | None:
+    """Estimated USD for a usage dict billed through the Message Batches API."""
+    cost = estimate_cost(model, usage)
+    return None if cost is None else round(cost * BATCH_DISCOUNT, 6)

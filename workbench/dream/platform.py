@@ -399,3 +399,134 @@ def _dry_run(corpus: Corpus, focus: Focus, store_id: str, sessions: Sequence[Ses
 
 
 ENGINE = dream_platform
+
+
+# --- at fleet scale: chained dreams under a concurrency limit (workbench.fleet) ---------------
+
+
+def chain_sessions(sessions: Sequence[Session], focus: Focus) -> list[list[Session]]:
+    """The sessions under the focus, oldest first, in runs of at most 100: one dream per run.
+
+    Within 100 sessions this is `select_sessions` (one run); beyond, the same filters (ids,
+    since, until) apply to every session, and the runs are read by a chain of dreams.
+    """
+    from dataclasses import replace
+
+    try:
+        chosen = select_sessions(sessions, focus)
+    except LimitError:
+        resolved = focus.resolved()
+        pool = sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))
+        if resolved.session_ids:
+            wanted = set(resolved.session_ids)
+            missing = wanted - {s.id for s in pool}
+            if missing:
+                raise ReaderError(f"unknown session id(s): {', '.join(sorted(missing))}", field="session_ids") from None
+            pool = [s for s in pool if s.id in wanted]
+        free = replace(resolved, session_ids=[], max_sessions=None)
+        chosen = [s for start in range(0, len(pool), MAX_SESSIONS)
+                  for s in select_sessions(pool[start:start + MAX_SESSIONS], free)]
+    return [chosen[i:i + MAX_SESSIONS] for i in range(0, len(chosen), MAX_SESSIONS)]
+
+
+@dataclass
+class DreamChain:
+    """The dreams of a chain, in order: each one's id, status, sessions read, input and output
+    stores and error; `output` is the last output store when every dream completed."""
+
+    dreams: list[dict[str, Any]] = field(default_factory=list)
+    output: Store | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.output is not None
+
+    @property
+    def written(self) -> list[str]:
+        """The memory stores the chain's dreams wrote (completed or not)."""
+        return [s for d in self.dreams for s in d["outputs"]]
+
+    def usage(self) -> dict[str, int]:
+        total = dict.fromkeys(_client.USAGE_KEYS, 0)
+        for d in self.dreams:
+            _client.add_usage(total, d.get("usage") or {})
+        return total
+
+
+def _link(number: int, dream: Any, store_id: str, sessions: Sequence[str], error: str | None) -> dict[str, Any]:
+    outputs = [o.memory_store_id for o in (getattr(dream, "outputs", None) or [])]
+    return {"dream": number, "id": getattr(dream, "id", None), "status": getattr(dream, "status", "not created"),
+            "input_store_id": store_id, "sessions": len(sessions), "first_session": sessions[0],
+            "last_session": sessions[-1], "outputs": outputs, "error": error,
+            "usage": _client.usage_dict(dream.usage) if getattr(dream, "usage", None) is not None else {}}
+
+
+def run_dream_chain(client: Any, store_id: str, runs: Sequence[Sequence[str]], instructions: str | None = None,
+                    model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0, *,
+                    slot: Callable[[], Any] | None = None, progress: bool = False) -> DreamChain:
+    """Dream over `runs` of ≤ 100 session ids in turn, each dream's output store the next one's input.
+
+    `slot()` is a context manager held for the life of each dream (a global concurrency limit,
+    e.g. a cluster-wide semaphore). A dream that fails or is canceled stops the chain; the chain
+    then says what each dream wrote, so nothing done on the platform goes unreported.
+    """
+    from contextlib import nullcontext
+
+    chain, current, total = DreamChain(), store_id, len(runs)
+    for number, ids in enumerate(runs, start=1):
+        last: dict[str, Any] = {}
+        with slot() if slot is not None else nullcontext():
+            try:
+                dream, output = run_dream(client, current, list(ids), instructions, model, poll_interval, timeout,
+                                          progress=progress, on_poll=lambda d, seen=last: seen.update(dream=d))
+            except EngineError as exc:
+                chain.dreams.append(_link(number, last.get("dream"), current, list(ids), exc.message))
+                chain.error = f"dream {number} of {total}: {exc.message}; {_written(chain)}"
+                return chain
+        chain.dreams.append(_link(number, dream, current, list(ids), None))
+        chain.dreams[-1]["memories"] = len(output.memories)
+        current, chain.output = output.id, output
+    return chain
+
+
+def _written(chain: DreamChain) -> str:
+    parts = []
+    for d in chain.dreams:
+        what = ", ".join(d["outputs"]) if d["outputs"] else "nothing"
+        parts.append(f"dream {d['dream']} ({d['id'] or 'not created'}, {d['status']}) wrote {what}")
+    return "; ".join(parts)
+
+
+def dream_platform_chained(corpus: Corpus, focus: Focus | None = None, *, client: Any = None,
+                           store_id: str | None = None, model: str = _client.DEFAULT_MODEL,
+                           poll_interval: float = 2.0, timeout: float = 1800.0, max_retries: int = 2,
+                           slot: Callable[[], Any] | None = None, progress: bool = False) -> tuple[Plan | None, DreamChain]:
+    """`dream_platform` for any number of sessions: a chain of dreams of ≤ 100 sessions each, under
+    `slot` (see `run_dream_chain`). Returns the plan (None when a dream of the chain did not
+    complete) and the chain, which says what every dream did and wrote."""
+    focus = focus or Focus()
+    store_id = store_id or corpus.store.id
+    if not store_id:
+        raise EngineError("the platform engine dreams over a platform memory store: pull one with "
+                          "`workbench pull STORE_ID --out DIR`, or name it (store_id)")
+    runs = chain_sessions(corpus.sessions, focus)
+    if not runs:
+        raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
+    client = _client.make_client(client, engine="platform", max_retries=max_retries)
+    started = time.perf_counter()
+    input_store = pull_store(client, store_id)
+    chain = run_dream_chain(client, store_id, [[s.id for s in run] for run in runs],
+                            focus.instructions.strip() or None, model, poll_interval, timeout, slot=slot,
+                            progress=progress)
+    if not chain.ok:
+        return None, chain
+    plan = plan_from_stores(input_store, chain.output, focus, model=model, sessions=[s.id for r in runs for s in r])
+    usage = chain.usage()
+    plan.usage = {"total": usage, "cost_usd": _client.estimate_cost(model, usage), "dreams": len(chain.dreams)}
+    plan.inputs["dreams"] = [d["id"] for d in chain.dreams]
+    if input_store.digest != corpus.store.digest:
+        plan.notes.append(f"memory store {store_id} on the platform differs from the corpus's copy (changed since "
+                          "it was pulled?); the plan is against the platform's current store")
+    plan.timings = {"total": time.perf_counter() - started}
+    return plan, chain
