@@ -78,7 +78,7 @@ def _sha(data: Any) -> str:
 
 
 def _hash_path(h: Any, path: Path) -> None:
-    if not path.exists():
+    if not str(path) or not path.exists():
         raise ReaderError("no such file or directory", source=str(path))
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     for file in files:
@@ -191,8 +191,6 @@ def _load(entry: Entry, config: Config):
     from ..focus import Focus
     from ..io import load_corpus
 
-    if entry.problem:
-        raise ReaderError(entry.problem)
     focus = Focus.from_dict(config.focus)
     corpus = load_corpus(entry.store, list(entry.sessions) or None, store_format=entry.store_format,
                          sessions_format=entry.sessions_format)
@@ -228,8 +226,10 @@ def _run(entry: Entry, config: Config, previous: str | None, body: Callable[[Out
     outcome = Outcome(blank_row(entry, config.engine))
     row = outcome.row
     try:
+        if entry.problem:
+            raise ReaderError(entry.problem)
         row["digest"] = input_digest(entry, config)
-        if previous is not None and previous == row["digest"] and not entry.problem:
+        if previous is not None and previous == row["digest"]:
             row["skipped"] = True
         else:
             body(outcome)
