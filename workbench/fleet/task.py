@@ -260,8 +260,8 @@ def run_store(entry: Entry, config: Config, previous: str | None = None, *,
         elif config.engine == "claude":
             from ..dream.claude import dream_claude
 
-            plan = dream_claude(corpus, focus, analysis=analysis,
-                                **{k: v for k, v in options.items() if k != "message_batches"})
+            allowed = {"model", "batch_size", "max_tokens", "timeout", "max_retries"}
+            plan = dream_claude(corpus, focus, analysis=analysis, **{k: v for k, v in options.items() if k in allowed})
         elif config.engine == "platform":
             plan = _platform(entry, corpus, focus, options, outcome, slot, lock)
         else:
