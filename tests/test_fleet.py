@@ -248,3 +248,19 @@ def test_the_cli_reports_a_bad_manifest_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == f"workbench: error: {bad}:1: field 'id': missing\n"
     assert not (tmp_path / "out").exists()
+
+
+# --- one big store ---------------------------------------------------------------------------------
+
+
+def test_top_matches_gives_the_same_rows_whatever_its_memory_bound(monkeypatch):
+    import numpy as np
+
+    from workbench import analysis
+
+    rng = np.random.default_rng(7)
+    queries, vectors = rng.standard_normal((300, 16), dtype=np.float32), rng.standard_normal((5000, 16), dtype=np.float32)
+    whole = analysis.top_matches(queries, vectors, 5)
+    monkeypatch.setattr(analysis, "BLOCK_BYTES", 4 * 5000 * 7)  # seven queries a block
+    blocked = analysis.top_matches(queries, vectors, 5)
+    assert np.array_equal(whole[0], blocked[0]) and np.array_equal(whole[1], blocked[1])
