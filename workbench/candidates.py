@@ -147,7 +147,7 @@ def _speaker_may_update(analysis: Analysis, note_id: str, statement) -> bool:
 # --- notes that may no longer hold ---------------------------------------------------------
 
 
-def note_candidates(analysis: Analysis, horizon_days: int, support_floor: float) -> list[Candidate]:
+def note_candidates(analysis: Analysis, horizon_days: int) -> list[Candidate]:
     """Notes with a passed expiry or deadline, and old one-offs that no recent session supports."""
     as_of = analysis.corpus.as_of
     status = analysis.notes
@@ -308,7 +308,7 @@ def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
     insight_bar = bars.get("insight", bars["support"])
     return [*analysis.memoized(("candidates:pairs", floor), lambda: pair_candidates(analysis, floor)),
             *analysis.memoized(("candidates:sessions", bars["conflict"]), lambda: session_candidates(analysis, bars["conflict"])),
-            *analysis.memoized(("candidates:notes", focus.horizon_days, bars["support"]),
-                               lambda: note_candidates(analysis, focus.horizon_days, bars["support"])),
+            *analysis.memoized(("candidates:notes", focus.horizon_days),
+                               lambda: note_candidates(analysis, focus.horizon_days)),
             *analysis.memoized(("candidates:insights", insight_bar, bars["support"], focus.min_sessions),
                                lambda: insight_candidates(analysis, insight_bar, bars["support"], focus.min_sessions))]
