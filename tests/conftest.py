@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import os
 import tempfile
+from datetime import datetime, timezone
 
 import pytest
 

@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ReaderError
+from ..files import quote
 from ..records import Memory, stable_id
 from . import Loaded, register_reader
-from ..files import quote
 from ._util import load_json, located, read_text
 
 SIDECAR = ".workbench-store.json"

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
-from ..records import Memory, stable_id
 from ..files import quote
+from ..records import Memory, stable_id
 from . import Loaded, register_reader
 from ._util import item_lines, iter_jsonl, load_json, located, read_text, require
 
