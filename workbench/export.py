@@ -388,7 +388,7 @@ def verify_snapshot(path: str | Path) -> Verification:
     try:
         manifest = read_manifest(path)
     except ReaderError as exc:
-        return Verification(False, [f"{MANIFEST}: {exc.message}" + (f" ({exc.field})" if exc.field else "")], 0)
+        return Verification(False, [str(exc)], 0)
     problems, state = _check_signature(manifest)
     if path.is_dir():
         checked = _verify_folder(path, manifest, problems)

@@ -205,7 +205,7 @@ class Plan:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "plan.json", text: str | None = None) -> Plan:
         """A plan from its JSON data, validated (`workbench.schema.PlanModel`); errors name the field."""
-        from ..io._util import located
+        from ..io._util import line_of, located
         from ..schema import PlanModel, validate, validate_focus
 
         if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT or "operations" not in data:
@@ -213,15 +213,19 @@ class Plan:
             raise ReaderError(f"not a workbench plan (format {found!r}); write one with `workbench dream`",
                               source=source)
         model = validate(PlanModel, dict(data), source, "plan", text)
+
+        def line(*loc: str | int):  # the line of a value, found only if an error needs it
+            return (lambda: line_of(text, loc)) if text is not None else None
+
         operations = []
         for index, op in enumerate(model.operations):
-            with located(source, None, f"operations[{index}]"):
+            with located(source, line("operations", index), f"operations[{index}]"):
                 operations.append(Operation._from_model(op))
         memories = []  # validated above; read from the data so every field (meta, author) is kept
         for index, memory in enumerate((data.get("output_store") or {}).get("memories", [])):
-            with located(source, None, f"output_store.memories[{index}]"):
+            with located(source, line("output_store", "memories", index), f"output_store.memories[{index}]"):
                 memories.append(Memory.from_dict(memory))
-        with located(source, None, "output_store"):
+        with located(source, line("output_store"), "output_store"):
             store = Store(tuple(memories), id=model.output_store and model.output_store.id,
                           name=model.output_store and model.output_store.name)
         return cls(
