@@ -103,16 +103,21 @@ def test_when_every_batch_fails_the_engine_raises(corpus, analysis, api):
         claude(corpus, analysis, api)
 
 
-def test_when_every_batch_fails_the_cli_exits_non_zero_with_one_line(api, tmp_path):
+def test_when_every_batch_fails_the_cli_exits_non_zero_with_one_line(api, tmp_path, monkeypatch, capsys):
+    from workbench.cli import main
+
     store = write_store(coding_corpus().store, tmp_path / "store.json", "json")
     sessions = tmp_path / "sessions"
     sessions.mkdir()
     for number, session in enumerate(coding_corpus().sessions, start=1):
         platform_session(sessions, number, [t.text for t in session.turns if t.role == "user"], 330 + number)
+    for name, value in env_for(api).items():
+        monkeypatch.setenv(name, value)
     api.inject("/v1/messages", 400, times=1000, message="Injected: every request is refused.")
-    proc = cli("dream", store, "--sessions", sessions, "--engine", "claude", "--out", tmp_path / "plan.json",
-               env=env_for(api))
-    assert_one_line_error(proc, "every batch failed")
+    code = main(["dream", str(store), "--sessions", str(sessions), "--engine", "claude",
+                 "--out", str(tmp_path / "plan.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and "every batch failed" in err, err
     assert not (tmp_path / "plan.json").exists()
 
 
