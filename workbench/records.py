@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import ReaderError
@@ -173,6 +173,13 @@ class Note:
     created_at: datetime
     updated_at: datetime
     evidence: tuple[str, ...] = ()
+    parents: tuple[str, ...] = ()  # texts of the list items this note is nested in, outermost first
+    parent: str | None = None  # id of the list item this note is nested in
+
+    @property
+    def context(self) -> tuple[str, ...]:
+        """What the note means inside: its section headings and its parent items."""
+        return (*([self.section] if self.section else []), *self.parents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,101 +377,131 @@ class Corpus:
 
 # --- notes: splitting documents into facts and writing them back ------------------------------
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_BULLET = re.compile(r"^(\s*)([-*+]|\d{1,3}[.)])\s+(\[[ xX]\]\s+)?")
-_FIELD = re.compile(r"^[A-Za-z][\w '/()-]{0,40}:\s+\S")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_PREFIX = re.compile(r"^\s*(?:>\s?)*\s*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?")
+_CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
+_FIELD = re.compile(r"^[^\W\d_][\w '/()-]{0,40}:\s+\S")
+_WHOLE = {"fence": "code", "code_block": "code", "table_open": "table", "html_block": "html"}
+
+
+@lru_cache(maxsize=1)
+def _markdown():
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    return MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
 
 
 @dataclass
-class _Block:
-    kind: str
-    start: int
-    end: int
+class _Item:
+    kind: str  # bullet | numbered
+    note: int | None = None  # index of the item's own note
+
+
+@dataclass
+class _Split:
+    """Walks markdown-it's tokens and collects (kind, section, parents, first line, last line, text)."""
+
     lines: list[str]
-    indent: int = 0
+    notes: list[tuple[str, str, tuple[int, ...], int, int, str]] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    items: list[_Item] = field(default_factory=list)
+    lists: list[str] = field(default_factory=list)
+    quote: int = 0
 
+    def add(self, kind: str, first: int, last: int, text: str, parents: tuple[int, ...]) -> int:
+        self.notes.append((kind, " / ".join(self.sections), parents, first, last, text))
+        return len(self.notes) - 1
 
-def _blocks(content: str) -> Iterable[tuple[_Block, str]]:
-    """Yield (block, section) pairs for every note-sized block of a markdown-ish document."""
-    sections: list[str] = []
-    current: _Block | None = None
-    fence: str | None = None
-    offset = 0
-    for raw in re.findall(r"[^\n]*\n|[^\n]+\Z", content):  # only \n ends a line, as in markdown
-        line = raw.rstrip("\r\n")
-        start, end = offset, offset + len(line)
-        offset += len(raw)
-        section = " / ".join(sections)
-        if fence is not None:
-            assert current is not None
-            current.lines.append(line)
-            current.end = end
-            if line.strip().startswith(fence):
-                yield current, section
-                current, fence = None, None
-            continue
-        fence_match = _FENCE.match(line)
-        heading = _HEADING.match(line)
-        bullet = _BULLET.match(line)
-        if fence_match or heading or not line.strip() or bullet:
-            if current is not None:
-                yield current, section
-                current = None
-        if fence_match:
-            fence = fence_match.group(1)
-            current = _Block("code", start, end, [line])
-        elif heading:
-            level = len(heading.group(1))
-            sections[level - 1:] = [heading.group(2)]
-        elif not line.strip():
-            continue
-        elif bullet:
-            kind = "numbered" if bullet.group(2)[0].isdigit() else "bullet"
-            current = _Block(kind, start, end, [line[bullet.end():]], indent=len(bullet.group(1)))
-        elif current is not None and current.kind in ("bullet", "numbered") and line[:1].isspace():
-            current.lines.append(line.strip())
-            current.end = end
-        elif _FIELD.match(line) and (current is None or current.kind == "field"):
-            if current is not None:
-                yield current, section
-            current = _Block("field", start, end, [line])
-        elif current is not None and current.kind == "paragraph":
-            current.lines.append(line.strip())
-            current.end = end
+    def parents(self) -> tuple[int, ...]:
+        return tuple(item.note for item in self.items if item.note is not None)
+
+    def paragraph(self, first: int, last: int, inline: str) -> None:
+        item = self.items[-1] if self.items else None
+        if item is not None and item.note is None:
+            head, rest = _lazy_fields(self.lines, first, last)
+            parents = self.parents()
+            item.note = self.add(item.kind, first, head, _join(inline.split("\n")[: head - first + 1]), parents)
+            for line in rest:
+                self.add("field", line, line, self.lines[line].strip(), ())
+            return
+        kind = "quote" if self.quote else "paragraph"
+        pieces = inline.split("\n")
+        if len(pieces) > 1 and all(_FIELD.match(p) for p in pieces):
+            for offset, piece in enumerate(pieces):
+                self.add("field", first + offset, first + offset, piece.strip(), self.parents())
         else:
-            if current is not None:
-                yield current, section
-            current = _Block("paragraph", start, end, [line.strip()])
-    if current is not None:
-        yield current, " / ".join(sections)
+            self.add("field" if _FIELD.match(inline) and len(pieces) == 1 else kind, first, last, _join(pieces),
+                     self.parents())
+
+    def walk(self, tokens: list) -> None:
+        for i, token in enumerate(tokens):
+            kind = token.type
+            if kind in ("bullet_list_open", "ordered_list_open"):
+                self.lists.append("numbered" if kind == "ordered_list_open" else "bullet")
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                self.lists.pop()
+            elif kind == "list_item_open":
+                self.items.append(_Item(self.lists[-1] if self.lists else "bullet"))
+            elif kind == "list_item_close":
+                self.items.pop()
+            elif kind == "blockquote_open":
+                self.quote += 1
+            elif kind == "blockquote_close":
+                self.quote -= 1
+            elif kind == "heading_open":
+                level = int(token.tag[1:])
+                self.sections[level - 1:] = [tokens[i + 1].content.strip()]
+            elif kind == "paragraph_open" and token.map and tokens[i + 1].content.strip():
+                self.paragraph(token.map[0], token.map[1] - 1, tokens[i + 1].content)
+            elif kind in _WHOLE and token.map:
+                first, last = token.map[0], token.map[1] - 1
+                while last > first and not self.lines[last].strip():
+                    last -= 1
+                text = "\n".join(line.rstrip("\r") for line in self.lines[first:last + 1]).strip()
+                if text:
+                    self.add(_WHOLE[kind], first, last, text, self.parents())
+
+
+def _join(lines: list[str]) -> str:
+    return _CHECKBOX.sub("", " ".join(line.strip() for line in lines)).strip()
+
+
+def _lazy_fields(lines: list[str], first: int, last: int) -> tuple[int, list[int]]:
+    """A list item's paragraph, minus trailing unindented `Key: value` lines (fields, not continuation)."""
+    rest = []
+    while last > first and _FIELD.match(lines[last]) and not lines[last][:1].isspace():
+        rest.insert(0, last)
+        last -= 1
+    return last, rest
 
 
 def split_notes(memory: Memory) -> list[Note]:
-    """The notes of a memory document, in order; ids are `<memory id>#<position>`."""
+    """The notes of a memory document, in order; ids are `<memory id>#<position>`.
+
+    The document is parsed as CommonMark (markdown-it-py, with tables and front matter): a note is
+    a list item's text, a paragraph, a `Key: value` line, a block quote, or a whole code block,
+    table or HTML block. Headings are not notes but the `section` of the notes under them, and a
+    list item is the parent of the items nested in it (`parents`), so identical children of
+    different parents stay different facts. Front matter is metadata, not a note.
+    """
+    content = memory.content
+    lines = content.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    walker = _Split(lines)
+    walker.walk(_markdown().parse(content))
     provenance = memory.provenance
-    notes = []
-    for block, section in _blocks(memory.content):
-        text = "\n".join(block.lines) if block.kind == "code" else " ".join(s.strip() for s in block.lines)
-        if not text.strip():
-            continue
-        position = len(notes)
-        notes.append(
-            Note(
-                id=f"{memory.id}#{position}",
-                memory_id=memory.id,
-                path=memory.path,
-                position=position,
-                text=text.strip(),
-                kind=block.kind,
-                section=section,
-                start=block.start,
-                end=block.end,
-                created_at=memory.created_at,
-                updated_at=memory.updated_at,
-                evidence=tuple(provenance.get(text.strip(), ())),
-            )
-        )
+    notes: list[Note] = []
+    for position, (kind, section, parents, first, last, text) in enumerate(walker.notes):
+        notes.append(Note(
+            id=f"{memory.id}#{position}", memory_id=memory.id, path=memory.path, position=position,
+            text=text, kind=kind, section=section, start=offsets[first],
+            end=offsets[last] + len(lines[last].rstrip("\r")), created_at=memory.created_at,
+            updated_at=memory.updated_at, evidence=tuple(provenance.get(text, ())),
+            parents=tuple(walker.notes[p][5] for p in parents),
+            parent=f"{memory.id}#{parents[-1]}" if parents else None,
+        ))
     return notes
 
 
@@ -492,8 +529,8 @@ def rewrite_content(
                     cursor += len(eol)
                     break
             continue
-        marker = _BULLET.match(content[note.start:note.end])
-        prefix = marker.group(0) if marker and note.kind in ("bullet", "numbered") else ""
+        marker = _PREFIX.match(content[note.start:note.end])
+        prefix = marker.group(0) if marker and note.kind not in ("code", "table", "html") else ""
         out.append(prefix + new.strip())
         cursor = note.end
     out.append(content[cursor:])
@@ -503,7 +540,7 @@ def rewrite_content(
         if text and not text.endswith("\n"):
             text += eol
         last = text.rstrip("\r\n").rsplit("\n", 1)[-1]
-        if last.strip() and not _BULLET.match(last) and not text.endswith(("\n\n", "\r\n\r\n")):
+        if last.strip() and not re.match(r"\s*(?:[-*+]|\d{1,9}[.)])\s", last) and not text.endswith(("\n\n", "\r\n\r\n")):
             text += eol
         text += "".join(f"- {a.strip()}{eol}" for a in additions)
     return text
