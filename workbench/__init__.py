@@ -9,10 +9,13 @@ The widget layer lives in `workbench.ui` and is imported only when asked for.
 from importlib import import_module
 from typing import Any
 
+# `dream` is bound now: the subpackage `workbench.dream` would otherwise shadow the function.
+from .dream import dream
+
 # Public names and the module that defines each: imported on first use (PEP 562), so the command line
 # and the readers start without loading pandas, scikit-learn and UMAP.
 _PUBLIC = {
-    "Analysis": "analysis", "analyze": "analysis", "dream": "dream", "Operation": "dream.plan", "Plan": "dream.plan",
+    "Analysis": "analysis", "analyze": "analysis", "Operation": "dream.plan", "Plan": "dream.plan",
     "WorkbenchError": "errors", "export_snapshot": "export", "verify_snapshot": "export", "Focus": "focus",
     "check": "focus", "load_corpus": "io", "load_sessions": "io", "load_store": "io", "write_store": "io",
     "Corpus": "records", "Memory": "records", "Note": "records", "Session": "records", "Store": "records",
