@@ -16,7 +16,7 @@ from .dream import dream
 # and the readers start without loading pandas, scikit-learn and UMAP.
 _PUBLIC = {
     "Analysis": "analysis", "analyze": "analysis", "Operation": "dream.plan", "Plan": "dream.plan",
-    "WorkbenchError": "errors", "export_snapshot": "export", "verify_snapshot": "export", "Focus": "focus",
+    "WorkbenchError": "errors", "export_snapshot": "export", "verify_snapshot": "verify", "Focus": "focus",
     "check": "focus", "load_corpus": "io", "load_sessions": "io", "load_store": "io", "write_store": "io",
     "Corpus": "records", "Memory": "records", "Note": "records", "Session": "records", "Store": "records",
     "Turn": "records", "Review": "review", "apply": "review",

@@ -326,7 +326,8 @@ export_cmd.arguments = _export_arguments
 @command("verify", "recompute a snapshot's digests and signature (and rebuild it with --replay)")
 def verify_cmd(args: argparse.Namespace) -> int:
     """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --plan plan.json --decisions decisions.json"""
-    from .export import SIGNING_KEY, replay, verify_snapshot
+    from .export import SIGNING_KEY
+    from .verify import replay, verify_snapshot
 
     result = verify_snapshot(args.snapshot)
     signature = {"valid": ", signature valid", "invalid": ", signature INVALID",
