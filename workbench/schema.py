@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ReaderError
+from .errors import ReaderError, WorkbenchError
 from .files import quote
 
 KINDS = ("merge", "update", "delete", "create")
@@ -267,6 +267,10 @@ def validate_focus(data: Any, source: str, text: str | None = None) -> Any:
 def _error(exc: ValidationError, data: Any, source: str, what: str, text: str | None, prefix: tuple) -> ReaderError:
     error = exc.errors()[0]
     field, path = _field(error["loc"], data)
+    raised = (error.get("ctx") or {}).get("error")
+    if isinstance(raised, WorkbenchError) and raised.field and not field:  # from a record's own checks
+        field, path = raised.field, [raised.field]
+        error = {**error, "msg": raised.message}
     line = None
     if text is not None:
         from .io._util import line_of
@@ -275,7 +279,7 @@ def _error(exc: ValidationError, data: Any, source: str, what: str, text: str | 
     field = ".".join(filter(None, [*map(str, prefix), field]))
     got = error.get("input")
     shown = "" if isinstance(got, (dict, list)) or error["type"] == "missing" else f", got {_short(got)}"
-    message = error["msg"].replace("Value error, ", "")
+    message = str(error["msg"]).replace("Value error, ", "")
     return ReaderError(f"malformed {what}: {message}{shown}", source=quote(source), line=line, field=field or None)
 
 
