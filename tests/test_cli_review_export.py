@@ -114,7 +114,7 @@ def test_review_resumes_from_earlier_decisions_without_overriding_them(pipeline,
     rejected = max(plan.operations, key=lambda op: op.confidence).id
     earlier.reject(rejected, who="dana").save(tmp_path / "earlier.json")
     assert main(["review", str(pipeline["plan"]), "--decisions", str(tmp_path / "earlier.json"), "--auto",
-                 "--out", str(tmp_path / "resumed.json")]) == 0
+                 "--min-confidence", "0.8", "--out", str(tmp_path / "resumed.json")]) == 0
     resumed = Review.load(plan, tmp_path / "resumed.json")
     assert resumed.current[rejected].verdict == "reject" and resumed.current[rejected].who == "dana"
     assert len(resumed.current) == 1 + sum(1 for op in plan.operations if op.confidence >= AUTO_BAR and op.id != rejected)

@@ -647,8 +647,11 @@ def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int 
                                *(n.text for n in analysis.corpus.notes)]))
     path = cache_dir() / "layouts" / f"umap-{key[:32]}.npy"
     if cache and path.exists():
-        xy = np.load(path)
-        if xy.shape == (n, 2):
+        try:
+            xy = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError):  # a torn or foreign file: compute it again
+            xy = None
+        if xy is not None and xy.shape == (n, 2) and np.isfinite(xy).all():
             return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
     import umap
@@ -660,10 +663,16 @@ def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int 
                         precomputed_knn=(knn_index, knn_dist, None), n_jobs=1, init="pca")
     xy = reducer.fit_transform(analysis.vectors)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, xy)
-        os.replace(tmp, path)
+        import io
+
+        from .files import write_bytes
+
+        with io.BytesIO() as fh:
+            np.save(fh, xy)
+            try:
+                write_bytes(path, fh.getvalue())  # atomic: a kill or a full disk never leaves half a layout
+            except OSError:
+                pass  # the layout is still returned; it is computed again next time
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
 
 
