@@ -93,12 +93,14 @@ def test_two_values_written_at_the_same_time_are_left_to_a_judge():
     assert not plan.operations
 
 
-def test_other_words_in_one_slot_are_a_suggestion_below_the_bar_with_what_differs():
+def test_other_words_in_one_slot_are_never_applied_automatically_and_say_what_differs():
     c = corpus(("/a.md", "- Priya drinks coffee in the morning.\n", AT),
                ("/b.md", "- Priya drinks tea in the morning.\n", LATER))
-    (op,) = plan_from_analysis(analyze(c, "tfidf"), Focus()).operations
-    assert (op.kind, op.rule) == ("update", "conflict.words") and op.confidence < AUTO_BAR
-    assert "coffee ↔ tea" in op.rationale and "suggestion" in op.rationale
+    analysis = analyze(c, "tfidf")
+    ((candidate, verdict),) = judged_candidates(analysis, Focus())
+    assert verdict.rule == "conflict.words" and "update" in (verdict.action, verdict.withheld)
+    assert verdict.confidence < AUTO_BAR and "coffee ↔ tea" in verdict.reason
+    assert all(op.confidence < AUTO_BAR for op in plan_from_analysis(analysis, Focus()).operations)
 
 
 def test_a_rule_measured_below_even_odds_proposes_nothing(monkeypatch):
