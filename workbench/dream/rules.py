@@ -203,7 +203,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
 
 def from_to(older, newer) -> tuple[str, str] | None:
     """("X", "Y") when `newer` says something changed "from X to Y", X is what `older` says and Y is not,
-    and the two share another content word (the subject); else None."""
+    and the two share another content word, the subject (not a number); else None."""
     toks = [t for t in newer.tokens if t.kind != "negation"]
     norms = [t.norm for t in toks]
     for i, norm in enumerate(norms):
@@ -214,7 +214,7 @@ def from_to(older, newer) -> tuple[str, str] | None:
             continue
         end = next((k for k in range(j + 1, min(j + 5, len(norms))) if norms[k] in FUNCTION_WORDS), min(j + 5, len(norms)))
         was, now = set(norms[i + 1:j]) - FUNCTION_WORDS, set(norms[j + 1:end]) - FUNCTION_WORDS
-        rest = (newer.atoms - was - now) & older.atoms
+        rest = (newer.words - was - now) & older.words  # a shared word names the subject (not a number)
         if was and now and was <= set(older.sequence) and not now <= set(older.sequence) and rest:
             said = newer.text
             return said[toks[i + 1].start:toks[j - 1].end], said[toks[j + 1].start:toks[end - 1].end]
