@@ -15,12 +15,16 @@ Public surface of ``FakeAnthropic``
                                  query, headers, json)``; ``headers`` has lower-case keys;
                                  ``query`` maps a key to its last value (str), except keys
                                  ending in ``[]`` (SDK arrays, e.g. ``statuses[]``) -> list.
-``inject(path, status=None, *, times=1, delay=0.0, method=None, headers=None, message=None)``
+``inject(path, status=None, *, times=1, delay=0.0, method=None, headers=None, message=None,
+       body=None, content_type="application/json", delay_after=0.0)``
                                  the next ``times`` requests whose path matches ``path``
                                  (``fnmatch`` pattern) wait ``delay`` seconds, then, if
                                  ``status`` is given, fail with the API error JSON
                                  (429 rate_limit_error + ``retry-after: 0``, 500 api_error,
-                                 529 overloaded_error, ...).
+                                 529 overloaded_error, ...). ``body`` (bytes): answer 200 with
+                                 exactly these bytes instead (malformed JSON, HTML, empty).
+                                 ``delay_after``: handle the request (it lands), then wait
+                                 before answering (a client timeout after the write).
 ``messages_responder``           ``fn(request_json) -> dict``: ``{"content": [...], "stop_reason":
                                  ...}`` or a full message dict (keys given override ours).
                                  Default: ``default_messages_responder`` (short text answer,
@@ -226,6 +230,9 @@ class _Fault:
     remaining: int
     headers: dict
     message: str | None
+    body: bytes | None = None
+    content_type: str = "application/json"
+    delay_after: float = 0.0
 
     def matches(self, request: RecordedRequest) -> bool:
         method_ok = self.method is None or self.method.upper() == request.method
@@ -1799,11 +1806,16 @@ class FakeAnthropic(_MessagesApi, _BatchesApi, _MemoryApi, _SessionsApi, _Dreams
         method: str | None = None,
         headers: dict | None = None,
         message: str | None = None,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        delay_after: float = 0.0,
     ) -> None:
-        """Make the next ``times`` requests matching ``path`` slow (``delay``) and/or fail (``status``)."""
+        """Make the next ``times`` requests matching ``path`` slow (``delay``), fail (``status``),
+        answer 200 with a raw ``body``, or land and then answer late (``delay_after``)."""
         default_headers = {"retry-after": "0"} if status == 429 else {}
         fault = _Fault(
-            path, method, status, delay, times, {**default_headers, **(headers or {})}, message
+            path, method, status, delay, times, {**default_headers, **(headers or {})}, message,
+            body, content_type, delay_after,
         )
         with self._lock:
             self._faults.append(fault)
@@ -1855,11 +1867,15 @@ class FakeAnthropic(_MessagesApi, _BatchesApi, _MemoryApi, _SessionsApi, _Dreams
         with self._lock:
             self.requests.append(request)
         try:
-            self._apply_fault(request)
+            fault = self._apply_fault(request)
+            if fault is not None and fault.body is not None:
+                return 200, {"content-type": fault.content_type, "request-id": self._new_id("req")}, fault.body
             if bad_json:
                 raise _invalid("The request body is not valid JSON.")
             self._check_headers(request)
             result = self._route(request)
+            if fault is not None and fault.delay_after:
+                self._stopping.wait(fault.delay_after)  # the write landed; the answer comes too late
         except ApiError as error:
             return self._error_response(error)
         except Exception:  # a bug in the fake or in a test callback (responder, transform)
@@ -1876,13 +1892,13 @@ class FakeAnthropic(_MessagesApi, _BatchesApi, _MemoryApi, _SessionsApi, _Dreams
             json.dumps(result).encode(),
         )
 
-    def _apply_fault(self, request: RecordedRequest) -> None:
+    def _apply_fault(self, request: RecordedRequest) -> _Fault | None:
         with self._lock:
             fault = next((f for f in self._faults if f.remaining > 0 and f.matches(request)), None)
             if fault is not None:
                 fault.remaining -= 1
         if fault is None:
-            return
+            return None
         if fault.delay:
             self._stopping.wait(fault.delay)
         if fault.status:
@@ -1890,6 +1906,7 @@ class FakeAnthropic(_MessagesApi, _BatchesApi, _MemoryApi, _SessionsApi, _Dreams
                 fault.status, f"Injected HTTP {fault.status}."
             )
             raise ApiError(fault.status, message, headers=fault.headers)
+        return fault
 
     @staticmethod
     def _check_headers(request: RecordedRequest) -> None:

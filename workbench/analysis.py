@@ -269,6 +269,27 @@ def key_mentions(notes: Sequence[Note], statements: Sequence[Statement], profile
     return out
 
 
+def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: int = 20) -> list[tuple[int, int]]:
+    """Index pairs (a note saying "from X to Y", a note saying X), whatever their similarity."""
+    holding: dict[str, list[int]] = defaultdict(list)
+    for i, note in enumerate(notes):
+        for atom in profiles[note.id].atoms:
+            holding[atom].append(i)
+    out = []
+    for i, note in enumerate(notes):
+        seq = profiles[note.id].sequence
+        if "from" not in seq or "to" not in seq:
+            continue
+        start = seq.index("from") + 1
+        stop = next((k for k in range(start, min(start + 6, len(seq))) if seq[k] == "to"), None)
+        was = [w for w in seq[start:stop or start] if w in holding]
+        if not was:
+            continue
+        sharing = set.intersection(*(set(holding[w]) for w in was)) - {i}
+        out.extend((min(i, j), max(i, j)) for j in sorted(sharing)[:limit])
+    return out
+
+
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
                index: np.ndarray, sims: np.ndarray, floor: float,
                forced: Sequence[tuple[int, int, float]] = ()) -> pd.DataFrame:
@@ -295,7 +316,7 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
                      relation.detail, old.updated_at < new.updated_at, where["same_context"],
                      where["parents_differ"], where["subjects_differ"], where["parallel"], key in keyed))
     columns = ["older", "newer", "similarity", "relation", "kind", "detail", "ordered", "same_context",
-               "parents_differ", "subjects_differ", "parallel", "same_key"]
+               "parents_differ", "subjects_differ", "parallel", "structural"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
@@ -617,7 +638,8 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
         pairs=note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]),
-                         [(i, j, float(vectors[i] @ vectors[j])) for i, j in same_key_pairs(notes)]),
+                         [(i, j, float(vectors[i] @ vectors[j]))
+                          for i, j in [*same_key_pairs(notes), *from_to_pairs(notes, profiles)]]),
         mentions=pd.DataFrame(), profiles=profiles, contexts=contexts,
         parent_ids=frozenset(n.parent for n in notes if n.parent), embedder=embedder,
     )
@@ -655,8 +677,11 @@ def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int 
                                *(n.text for n in analysis.corpus.notes)]))
     path = cache_dir() / "layouts" / f"umap-{key[:32]}.npy"
     if cache and path.exists():
-        xy = np.load(path)
-        if xy.shape == (n, 2):
+        try:
+            xy = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError):  # a torn or foreign file: compute it again
+            xy = None
+        if xy is not None and xy.shape == (n, 2) and np.isfinite(xy).all():
             return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
     import umap
@@ -668,10 +693,16 @@ def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int 
                         precomputed_knn=(knn_index, knn_dist, None), n_jobs=1, init="pca")
     xy = reducer.fit_transform(analysis.vectors)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, xy)
-        os.replace(tmp, path)
+        import io
+
+        from .files import write_bytes
+
+        with io.BytesIO() as fh:
+            np.save(fh, xy)
+            try:
+                write_bytes(path, fh.getvalue())  # atomic: a kill or a full disk never leaves half a layout
+            except OSError:
+                pass  # the layout is still returned; it is computed again next time
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
 
 

@@ -93,7 +93,7 @@ def context_signals(a: Context, b: Context) -> dict[str, bool]:
 def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
     pairs = analysis.pairs
-    hits = pairs[((pairs.similarity >= floor) | pairs.same_key) & pairs.kind.isin(PAIR_KINDS)]
+    hits = pairs[((pairs.similarity >= floor) | pairs.structural) & pairs.kind.isin(PAIR_KINDS)]
     notes = analysis.corpus.note_by_id
     out = []
     for row in hits.itertuples():
@@ -106,10 +106,17 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "subjects_differ": bool(row.subjects_differ),
                    "self_contained": analysis.profiles[older.id].self_contained
                    and analysis.profiles[newer.id].self_contained,
-                   "fields": bool(row.same_key), "older_at": older.updated_at, "newer_at": newer.updated_at}
+                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
     return out
+
+
+def _same_key(a: Note, b: Note) -> bool:
+    from .analysis import key_of
+
+    key = key_of(a.text)
+    return key is not None and key == key_of(b.text)
 
 
 # --- a note and a later sentence -----------------------------------------------------------
@@ -147,7 +154,7 @@ def _speaker_may_update(analysis: Analysis, note_id: str, statement) -> bool:
 # --- notes that may no longer hold ---------------------------------------------------------
 
 
-def note_candidates(analysis: Analysis, horizon_days: int, support_floor: float) -> list[Candidate]:
+def note_candidates(analysis: Analysis, horizon_days: int) -> list[Candidate]:
     """Notes with a passed expiry or deadline, and old one-offs that no recent session supports."""
     as_of = analysis.corpus.as_of
     status = analysis.notes
@@ -308,7 +315,7 @@ def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
     insight_bar = bars.get("insight", bars["support"])
     return [*analysis.memoized(("candidates:pairs", floor), lambda: pair_candidates(analysis, floor)),
             *analysis.memoized(("candidates:sessions", bars["conflict"]), lambda: session_candidates(analysis, bars["conflict"])),
-            *analysis.memoized(("candidates:notes", focus.horizon_days, bars["support"]),
-                               lambda: note_candidates(analysis, focus.horizon_days, bars["support"])),
+            *analysis.memoized(("candidates:notes", focus.horizon_days),
+                               lambda: note_candidates(analysis, focus.horizon_days)),
             *analysis.memoized(("candidates:insights", insight_bar, bars["support"], focus.min_sessions),
                                lambda: insight_candidates(analysis, insight_bar, bars["support"], focus.min_sessions))]

@@ -84,12 +84,48 @@ def _focus(args: argparse.Namespace):
 
 
 def _write(path: str, text: str) -> None:
+    """Write an output atomically (a full disk leaves the old file as it was); errors are one line."""
+    from .files import checked_write
+
+    checked_write(path, text)
+
+
+def _json_out(data: Any, keep_secrets: bool) -> str:
+    """JSON text for an output file, secret values redacted unless the person opted in."""
+    from .secrets import redact_data
+
+    return json.dumps(data if keep_secrets else redact_data(data), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _refuse_inputs(out: str, inputs: Sequence[str | None], option: str = "--out") -> None:
+    """`out` must not be an input of the command (or lie inside an input folder): inputs are never overwritten."""
+    import os
     from pathlib import Path
 
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=path) from None
+    from .files import quote
+
+    target = Path(out)
+    for given in filter(None, inputs):
+        source = Path(given)
+        if not source.exists():
+            continue
+        same = target.exists() and os.path.samefile(target, source)
+        if same or target.resolve() == source.resolve():
+            raise WorkbenchError(f"{option} {quote(out)} is an input of this command; inputs are never "
+                                 "overwritten: write to another file")
+        if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
+            raise WorkbenchError(f"{option} {quote(out)} lies inside the input folder {quote(given)}; "
+                                 "writing there would change the input: write elsewhere")
+
+
+def _inputs(args: argparse.Namespace) -> list[str | None]:
+    return [getattr(args, "store", None), *(getattr(args, "sessions", None) or []),
+            getattr(args, "focus_file", None), getattr(args, "plan", None), getattr(args, "decisions", None)]
+
+
+def _keep_secrets_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keep-secrets", action="store_true",
+                   help="write secret values (API keys, passwords) as they are instead of redacting them")
 
 
 @command("analyze", "duplicates, conflicts, clusters, the 2-D map and staleness as JSON")
@@ -97,9 +133,10 @@ def analyze_cmd(args: argparse.Namespace) -> int:
     """Example: workbench analyze sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --out analysis.json"""
     from .analysis import analyze
 
+    _refuse_inputs(args.out, _inputs(args))
     analysis = analyze(_corpus(args), args.embedder)
     data = analysis.to_dict()
-    _write(args.out, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    _write(args.out, _json_out(data, args.keep_secrets))
     counts = data["counts"]
     print(f"{counts['notes']} notes, {counts['sessions']} sessions: {counts['duplicate_groups']} duplicate groups, "
           f"{counts['conflicts']} conflicts, {counts['clusters']} clusters, {counts['insight_candidates']} insight "
@@ -108,7 +145,8 @@ def analyze_cmd(args: argparse.Namespace) -> int:
 
 
 analyze_cmd.arguments = lambda p: (_store_options(p), p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage"),
-                                   p.add_argument("--out", required=True, help="where to write analysis.json"))
+                                   p.add_argument("--out", required=True, help="where to write analysis.json"),
+                                   _keep_secrets_option(p))
 
 
 def _focus_options(p: argparse.ArgumentParser) -> None:
@@ -143,6 +181,8 @@ def dream_cmd(args: argparse.Namespace) -> int:
     """Example: workbench dream sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --focus "Prioritize code style" --out plan.json"""
     from .dream import dream
 
+    if not args.dry_run:
+        _refuse_inputs(args.out, _inputs(args))
     options: dict = {"embedder": args.embedder} if args.engine != "platform" else {}
     if args.engine != "offline":
         options.update(model=args.model, dry_run=args.dry_run or None)
@@ -153,7 +193,7 @@ def dream_cmd(args: argparse.Namespace) -> int:
         print(f"dry run: nothing was sent. {plan.notes[0] if plan.notes else ''}")
         _print_json(plan.usage)
         return 0
-    _write(args.out, plan.to_json())
+    _write(args.out, _json_out(plan.to_dict(), args.keep_secrets))
     print_plan_summary(plan)
     print_focus(plan.focus, indent="  ")
     print(f"plan → {args.out}")
@@ -224,6 +264,7 @@ def _dream_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="claude engine: print the calls and a token estimate, send nothing")
     p.add_argument("--store-id", default=None, help="platform engine: the memory store to dream on")
     p.add_argument("--out", default="plan.json", help="where to write the plan")
+    _keep_secrets_option(p)
 
 
 dream_cmd.arguments = _dream_arguments
@@ -238,22 +279,45 @@ def _load_plan(path: str):
     return Plan.from_json(read_text(Path(path)), source=path)
 
 
+def _earlier_decisions(plan, args: argparse.Namespace) -> str | None:
+    """An existing --out holding decisions on this plan is resumed, never overwritten; anything else is refused."""
+    import os
+
+    from .review import Review
+
+    if args.decisions or not os.path.exists(args.out):
+        return None
+    try:
+        Review.load(plan, args.out)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"--out {args.out} exists and holds no decisions on this plan ({exc.message}); "
+                             "write to another file, or resume it with --decisions") from None
+    return args.out
+
+
 @command("review", "decide on a plan's operations: automatic above a confidence bar, or approve all")
 def review_cmd(args: argparse.Namespace) -> int:
     """Example: workbench review plan.json --auto --out decisions.json"""
     from .review import AUTO_BAR, Guardrail, Review
 
+    _refuse_inputs(args.out, [args.plan])
     plan = _load_plan(args.plan)
     review = Review(plan, guardrail=Guardrail(args.max_deleted, args.max_rewritten))
-    if args.decisions:
-        review = Review.load(plan, args.decisions)
+    resume = args.decisions or _earlier_decisions(plan, args)
+    if resume:
+        review = Review.load(plan, resume)
+        if not args.decisions:
+            print(f"resuming from the earlier decisions in {resume} (a person's decisions are kept)")
     if args.approve_all:
         review.approve_all(who=args.who)
     elif args.auto:
         review.auto(AUTO_BAR if args.min_confidence is None else args.min_confidence, args.kinds, who="auto")
     else:
         raise WorkbenchError("choose --auto [--min-confidence X] [--kinds ...] or --approve-all")
-    review.save(args.out)
+    try:
+        review.save(args.out, keep_secrets=args.keep_secrets)
+    except OSError as exc:
+        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=args.out) from None
     counts = review.counts()
     print(f"{counts['approve']} approved, {counts['edit']} edited, {counts['reject']} rejected, "
           f"{counts['pending']} pending, {counts['blocked']} blocked → {args.out}")
@@ -273,7 +337,9 @@ def _review_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-deleted", type=float, default=0.40, help="guardrail: largest share of notes deleted")
     p.add_argument("--max-rewritten", type=float, default=0.60, help="guardrail: largest share of notes rewritten")
     p.add_argument("--who", default="cli")
-    p.add_argument("--out", default="decisions.json")
+    p.add_argument("--out", default="decisions.json",
+                   help="where to write the decisions (an existing file of decisions on this plan is resumed)")
+    _keep_secrets_option(p)
 
 
 review_cmd.arguments = _review_arguments
@@ -289,7 +355,8 @@ def export_cmd(args: argparse.Namespace) -> int:
     plan = _load_plan(args.plan)
     review = Review.load(plan, args.decisions) if args.decisions else Review(plan).approve_all(who="cli")
     snapshot = export_snapshot(load_store(args.store, args.store_format), plan, review, args.out, format=args.format,
-                               force=args.force, allow_large_change=args.allow_large_change)
+                               force=args.force, allow_large_change=args.allow_large_change,
+                               keep_secrets=args.keep_secrets, inputs=[args.plan, args.decisions])
     output = snapshot.manifest["output"]
     print(f"snapshot ({args.format}) → {snapshot.path}: {output['memories']} memories, {output['notes']} notes")
     for warning in snapshot.warnings:
@@ -304,8 +371,9 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store-format", default=None)
     p.add_argument("--out", required=True)
     p.add_argument("--format", default="dir", choices=["dir", "json", "mem0", "zip"])
-    p.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    p.add_argument("--force", action="store_true", help="replace an earlier snapshot (never anything else)")
     p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
+    _keep_secrets_option(p)
 
 
 export_cmd.arguments = _export_arguments
@@ -319,6 +387,8 @@ def eval_cmd(args: argparse.Namespace) -> int:
     from .probes import load_probes
     from .review import Review
 
+    if args.out:
+        _refuse_inputs(args.out, [*_inputs(args), args.probes])
     corpus = _corpus(args)
     plan = _load_plan(args.plan)
     if plan.inputs.get("store_digest") not in (None, corpus.store.digest):
@@ -407,30 +477,58 @@ def _fleet_arguments(p: argparse.ArgumentParser) -> None:
 fleet_cmd.arguments = _fleet_arguments
 
 
-@command("verify", "recompute a snapshot's digests (and replay its dream with --replay)")
+@command("verify", "recompute a snapshot's digests and signature (and rebuild it with --replay)")
 def verify_cmd(args: argparse.Namespace) -> int:
-    """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions"""
-    from .export import replay_snapshot, verify_snapshot
+    """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --plan plan.json --decisions decisions.json"""
+    from .export import SIGNING_KEY
+    from .verify import replay, verify_snapshot
 
     result = verify_snapshot(args.snapshot)
-    print(f"{'intact' if result.ok else 'NOT intact'}: {result.files} memory files checked")
+    signature = {"valid": ", signature valid", "invalid": ", signature INVALID",
+                 "unchecked": f", signed (set {SIGNING_KEY} to check the signature)"}.get(result.signature, "")
+    print(f"{'intact' if result.ok else 'NOT intact'}: {result.files} memory files checked{signature}")
     for problem in result.problems:
         print(f"  {problem}")
     ok = result.ok
     if args.replay:
         if not args.store:
-            raise WorkbenchError("--replay needs the input --store (and --sessions) the snapshot was made from")
-        same, detail = replay_snapshot(args.snapshot, _corpus(args))
-        print(f"replay: {'same plan' if same else 'DIFFERENT plan'} ({detail})")
-        ok = ok and same
+            raise WorkbenchError("--replay needs the input --store the snapshot was made from "
+                                 "(and --plan, --decisions, --sessions to check those too)")
+        corpus = _corpus(args) if args.sessions else None
+        outcome = replay(args.snapshot, corpus.store if corpus is not None else _store(args),
+                         plan=_load_plan(args.plan) if args.plan else None, review=_review(args), corpus=corpus)
+        print(f"replay: {'same plan, same snapshot' if outcome.ok else 'DIFFERENT'} ({outcome.detail})")
+        for problem in outcome.problems[1:]:
+            print(f"  {problem}")
+        ok = ok and outcome.ok
     return 0 if ok else 1
+
+
+def _store(args: argparse.Namespace):
+    from .io import load_store
+
+    return load_store(args.store, args.store_format)
+
+
+def _review(args: argparse.Namespace):
+    """The decisions given to `verify --replay` (they need the plan they were made on)."""
+    from .review import Review
+
+    if not args.decisions:
+        return None
+    if not args.plan:
+        raise WorkbenchError("--decisions needs the --plan they were made on")
+    return Review.load(_load_plan(args.plan), args.decisions)
 
 
 def _verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("snapshot")
-    p.add_argument("--replay", action="store_true", help="re-run the offline engine on the manifest's inputs")
-    p.add_argument("--store", default=None)
-    p.add_argument("--sessions", nargs="+", default=None)
+    p.add_argument("--replay", action="store_true",
+                   help="rebuild the snapshot from the input store, the plan and the decisions; compare byte for byte")
+    p.add_argument("--store", default=None, help="the input store (needed by --replay)")
+    p.add_argument("--plan", default=None, help="plan.json (default: the operations the manifest records)")
+    p.add_argument("--decisions", default=None, help="decisions.json (default: the decisions the manifest records)")
+    p.add_argument("--sessions", nargs="+", default=None, help="also dream again (offline plans) and compare the plan")
     p.add_argument("--store-format", default=None)
     p.add_argument("--sessions-format", default=None)
 
@@ -488,13 +586,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: str) -> int:
+    from .files import quote
+
+    print(f"workbench: error: {quote(message)}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except WorkbenchError as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except OSError as exc:  # a full disk, a permission: one line, never a traceback
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        return _fail(f"{exc.strerror or exc}{where}")
+    except RecursionError:
+        return _fail("input nested too deeply to read")
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130

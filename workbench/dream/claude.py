@@ -312,14 +312,28 @@ class _Outcome:
 
 def _judge(client: Any, request: dict[str, Any], batch: Sequence[Prompt], number: int, timeout: float,
            model: str) -> _Outcome:
-    """One batch: call, validate, retry a malformed answer once."""
+    """One batch: call, validate, retry a malformed answer once.
+
+    Transient errors are retried by `_client.call` (a long `retry-after` is not waited for); a 200
+    whose body is not a message (malformed JSON, HTML, empty) counts as a malformed answer.
+    """
     calls: list[dict[str, Any]] = []
     for attempt in (1, 2):
         started = time.perf_counter()
         try:
-            message = client.messages.create(**request, timeout=timeout)
+            message = _client.call(lambda c, body=request: c.messages.create(**body, timeout=timeout), client)
         except anthropic.AnthropicError as exc:
             return _Outcome(None, calls, _client.describe_error(exc, timeout), exc if _client.is_fatal(exc) else None)
+        except ValueError as exc:  # a 200 whose body is not JSON
+            message, bad = None, _client.describe_error(exc)
+        else:
+            bad = None if _client.is_message(message) else (
+                f"the API answered 200 with something that is not a message ({type(message).__name__})")
+        if bad is not None:
+            log.warning("batch %d: unreadable answer (attempt %d): %s", number, attempt, bad)
+            if attempt == 2:
+                return _Outcome(None, calls, f"unreadable answer twice ({bad})")
+            continue
         usage = _client.usage_dict(message.usage)
         calls.append({"batch": number, "attempt": attempt, **usage,
                       "cost_usd": _client.estimate_cost(model, usage),
@@ -327,11 +341,11 @@ def _judge(client: Any, request: dict[str, Any], batch: Sequence[Prompt], number
         try:
             verdicts = _validate(message, batch)
             return _Outcome(verdicts, calls)
-        except _Malformed as bad:
-            log.warning("batch %d: malformed answer (attempt %d): %s", number, attempt, bad.why)
+        except _Malformed as bad_answer:
+            log.warning("batch %d: malformed answer (attempt %d): %s", number, attempt, bad_answer.why)
             if attempt == 2:
-                return _Outcome(None, calls, f"malformed answer twice ({bad.why})")
-            request = _retry_request(request, bad.block, bad.why)
+                return _Outcome(None, calls, f"malformed answer twice ({bad_answer.why})")
+            request = _retry_request(request, bad_answer.block, bad_answer.why)
     raise AssertionError("unreachable")
 
 
@@ -409,13 +423,14 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
         plan.notes.append(f"dry run: nothing was sent; {len(requests)} call(s) would judge {len(candidates)} "
                           f"candidate(s), about {sum(plan.usage['total'].values()):,} tokens")
         return plan
-    judged, calls, rejected = [], [], 0
+    judged, calls, rejected, failed = [], [], 0, 0
     for number, (request, batch) in enumerate(zip(requests, batches, strict=True), start=1):
         outcome = _judge(client, request, batch, number, timeout, model)
         calls += outcome.calls
         if outcome.fatal is not None:
             raise EngineError(f"the claude engine stopped at batch {number} of {len(batches)}: {outcome.error}")
         if outcome.verdicts is None:
+            failed += 1
             plan.notes.append(f"batch {number} of {len(batches)} ({batch[0].id}–{batch[-1].id}) failed: "
                               f"{outcome.error}; its {len(batch)} candidate(s) were left unchanged")
             continue
@@ -424,6 +439,9 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
             rejected += verdict.action == "none"
             judged.append((c.candidate, verdict))
         log.info("batch %d of %d: %d verdicts", number, len(batches), len(batch))
+    if batches and failed == len(batches):
+        raise EngineError(f"every batch failed ({len(batches)} of {len(batches)}); nothing was judged. First: "
+                          + next(n for n in plan.notes if n.startswith("batch ")).split(" failed: ", 1)[1])
     planner = Planner(view, resolved)
     plan.operations = _within_focus(planner.plan(judged), focus, plan.notes)
     plan.notes += planner.remarks

@@ -144,8 +144,7 @@ class LettaAgent:
         block_lines = item_lines(text, "core_memory")
         memories = []
         for index, block in enumerate(blocks):
-            line = block_lines[index] if index < len(block_lines) else None
-            with located(path, line, f"core_memory[{index}]"):
+            with located(path, block_lines.at(index), f"core_memory[{index}]"):
                 memories.append(core_memory(block, agent_key, data.get("created_at"), f"{path}#core_memory[{index}]"))
         session_id = stable_id("sesn_", agent_key)
         lines = item_lines(text, "messages")
@@ -153,8 +152,7 @@ class LettaAgent:
         calls: dict[str, str] = {}
         seen_system = False
         for index, message in enumerate(messages):
-            line = lines[index] if index < len(lines) else None
-            with located(path, line, f"messages[{index}]"):
+            with located(path, lines.at(index), f"messages[{index}]"):
                 pieces = message_turns(message, calls, not seen_system)
                 seen_system = seen_system or message.get("role") == "system"
                 at = _time(message.get("created_at"), "created_at")
@@ -165,7 +163,7 @@ class LettaAgent:
                         id=base if k == 0 else f"{base}.{k}", session_id=session_id, role=role, text=body,
                         at=at, position=len(turns), meta={**meta, "letta_role": message["role"]},
                     ))
-        with located(path, lines[0] if lines else None, "messages[0].created_at"):
+        with located(path, lines.at(0), "messages[0].created_at"):
             started = next((_time(m.get("created_at"), "created_at") for m in messages
                             if isinstance(m, dict) and m.get("created_at")), None)
         session = Session(session_id, started, name or path.stem, tuple(turns), origin=str(path),

@@ -20,18 +20,32 @@ def store_json(store: Store) -> str:
 def write_store(store: Store, path: str | Path, format: str = "dir") -> Path:
     """Write `store` as a directory of files (`dir`) or one JSON file (`json`); returns the path.
 
-    For atomic, checked, auditable output use `workbench.export`; this is the plain writer.
+    Atomic: the file (or folder) is written beside `path` and renamed into place. An existing
+    folder is replaced only when it is a store this tool wrote (it has the sidecar) or empty.
+    For checked, auditable output use `workbench.export`.
     """
+    from ..export import safe_relative
+    from ..files import staged_folder, swap_in, sync_tree, write_text
+
     path = Path(path)
     if format == "json":
-        path.write_text(store_json(store), encoding="utf-8")
-        return path
+        return write_text(path, store_json(store))
     if format != "dir":
         raise ReaderError(f"unknown store format {format!r}; use one of {', '.join(FORMATS)}")
-    path.mkdir(parents=True, exist_ok=True)
-    for memory in store.memories:
-        target = path.joinpath(*memory.path.strip("/").split("/"))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(memory.content, encoding="utf-8", newline="")
-    (path / SIDECAR).write_text(sidecar_for(store), encoding="utf-8")
+    if path.exists() and not _replaceable(path):
+        raise ReaderError("exists and is not a store folder this tool wrote; choose another path", source=str(path))
+    with staged_folder(path) as staging:
+        folder = staging / "store"
+        folder.mkdir()
+        for memory in store.memories:
+            target = folder.joinpath(*safe_relative(memory.path).parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(memory.content.encode("utf-8"))
+        (folder / SIDECAR).write_bytes(sidecar_for(store).encode("utf-8"))
+        sync_tree(folder)
+        swap_in(folder, path, replace=_replaceable)
     return path
+
+
+def _replaceable(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and ((path / SIDECAR).is_file() or not any(path.iterdir()))
