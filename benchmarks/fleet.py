@@ -108,7 +108,11 @@ def _timed_fleet(manifest: Path, out: Path, workers: int, cache: Path, **options
     with _env(WORKBENCH_CACHE=str(cache)):  # the workers start with it: a cold embedding cache per run
         start = time.perf_counter()
         results = run_fleet(manifest, Focus(FOCUS), out=out, workers=workers, progress=False, **options)
-        return time.perf_counter() - start, results
+        seconds = time.perf_counter() - start
+    print(f"[fleet] {out.name}: {len(results)} stores on {workers} worker(s) in {seconds:.1f} s, "
+          f"{int(results['skipped'].sum())} skipped, {int(results['error'].notna().sum())} failed", file=sys.stderr,
+          flush=True)
+    return seconds, results
 
 
 def _row(label: str, workers: int, seconds: float, results) -> list:
