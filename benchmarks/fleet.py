@@ -23,7 +23,8 @@ from pathlib import Path
 
 from . import DATA, ROOT, Section
 
-FULL, QUICK = 1000, 8
+FULL = int(os.environ.get("WORKBENCH_BENCH_FLEET_STORES") or 1000)  # the full size; a smaller one when set
+QUICK = 8
 NOTES = (50, 500)
 QUICK_NOTES = (50, 90)
 SESSIONS = (2, 6)
