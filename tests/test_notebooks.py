@@ -216,7 +216,7 @@ def test_the_fleet_notebook_shows_rows_the_distribution_a_rerun_and_a_store_in_t
     assert "'stores': 5" in run.text("summary(results)") and "'failed': 1" in run.text("summary(results)")
     assert "gone: " in run.text("for row in results") and "no such file or directory" in run.text("for row in results")
     assert PLOTLY in run.kinds("plot(results)")
-    assert run.text("again = run_fleet(").count("True") == 4
+    assert run.text("again = run_fleet(").count("<td>True</td>") == 4
     assert WIDGET in run.kinds("wb = Workbench(")
 
 
