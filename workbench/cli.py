@@ -365,12 +365,15 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
+    from .export import FORMATS
+
     p.add_argument("store", help="the input memory store the plan was made for")
     p.add_argument("plan", help="plan.json")
     p.add_argument("--decisions", default=None, help="decisions.json (default: approve every operation)")
     p.add_argument("--store-format", default=None)
     p.add_argument("--out", required=True)
-    p.add_argument("--format", default="dir", choices=["dir", "json", "mem0", "zip"])
+    p.add_argument("--format", default="dir", choices=list(FORMATS),
+                   help="dir, zip, json, mem0, or letta-af (the agent file the store came from, curated blocks in place)")
     p.add_argument("--force", action="store_true", help="replace an earlier snapshot (never anything else)")
     p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
     _keep_secrets_option(p)
