@@ -31,6 +31,7 @@ from typing import Any
 from . import files
 from .dream.plan import Plan
 from .errors import ExportError, WorkbenchError
+from .io.claude_memory import reindex
 from .io.store_files import SIDECAR, sidecar_for
 from .io.writers import store_json
 from .records import Store, iso, sha256
@@ -305,7 +306,7 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
         raise ExportError("refusing a large change: the approved operations " + " and ".join(breaches)
                           + f" ({radius['deleted']} deleted, {radius['rewritten']} rewritten of {radius['notes']}); "
                           "pass --allow-large-change (allow_large_change=True) if that is intended")
-    store_out = apply(store, plan, review)
+    store_out = reindex(store, apply(store, plan, review))  # an index (Claude's MEMORY.md) links what survives
     body = None
     if format == "letta-af":  # the agent file it came from, with the curated blocks; the store as it reads back
         from .io.letta_af import agent_file_for

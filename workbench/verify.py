@@ -32,6 +32,7 @@ from .export import (
     changes_markdown,
     safe_relative,
 )
+from .io.claude_memory import reindex
 from .io.store_files import SIDECAR, sidecar_for
 from .records import Store
 from .review import Decision, Guardrail, Review, plan_digest
@@ -316,7 +317,7 @@ def replay(path: str | Path, store: Store, *, plan: Plan | None = None, review: 
     try:
         from .review import apply
 
-        store_out = apply(store, plan, Review(plan, review.decisions, Guardrail(1.0, 1.0)))
+        store_out = reindex(store, apply(store, plan, Review(plan, review.decisions, Guardrail(1.0, 1.0))))
         problems += _compare(path, _expected_files(store_out, plan, review, manifest, store))
     except WorkbenchError as exc:
         problems.append(f"cannot rebuild the output store: {exc}")

@@ -359,8 +359,9 @@ class LettaAgent:
             return 0.95
         if '"agents"' in head and ('"block_ids"' in head or '"blocks"' in head):
             return 0.95
-        af = path.suffix.lower() == ".af"
-        return 0.8 if af and ('"core_memory"' in head or '"agents"' in head) else 0.0
+        if path.suffix.lower() != ".af":
+            return 0.0
+        return 0.8 if '"core_memory"' in head or '"agents"' in head else 0.5  # an .af is Letta's: say what it lacks
 
     def read(self, path: Path) -> Loaded:
         agent = read_agent_file(read_text(path), path)
