@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 import json
 import tempfile
-from datetime import datetime, timezone
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest

@@ -79,7 +79,8 @@ def _resolve(href: str, folder: str) -> str | None:
         return None
     if target.startswith("/"):
         return "/.." + target  # an absolute file system path is outside the folder
-    return posixpath.normpath(posixpath.join(folder, target))
+    relative = posixpath.normpath(posixpath.join(folder.lstrip("/") or ".", target))
+    return "/.." if relative == ".." or relative.startswith("../") else "/" + relative.removeprefix("./")
 
 
 def index_links(content: str) -> list[tuple[int, str]]:
