@@ -250,7 +250,7 @@ class Store:
 
         A note takes the time of the first version of the latest unbroken run of versions whose
         content holds its lines (`dated_by="memory_version:<id>"`), else its memory's times
-        (`dated_by="memory"`). Entries of a table of contents (`meta["index"]`, such as Claude
+        (`dated_by="memory"`); only versions that reach the memory's current content date notes. Entries of a table of contents (`meta["index"]`, such as Claude
         Code's `MEMORY.md`) are not notes: they are never merged, pruned or updated.
         """
         history = version_history(self.versions)
@@ -549,8 +549,13 @@ def version_history(versions: Sequence[Mapping[str, Any]]) -> dict[str, list[tup
 
 
 def dated_notes(memory: Memory, notes: list[Note], history: Sequence[tuple[datetime, str | None, str]]) -> list[Note]:
-    """`notes` with the time of the version their lines first appeared in (since they last were absent)."""
-    if not history:
+    """`notes` with the time of the version their lines first appeared in (since they last were absent).
+
+    Only a history that reaches the memory's content (its latest version holds that content, as
+    the platform records every write) dates notes: after a write the versions do not show, any
+    line may have been rewritten then.
+    """
+    if not history or history[-1][1] != memory.content:
         return notes
     texts = [f"\n{v[1].replace(chr(13) + chr(10), chr(10))}\n" if v[1] is not None else None for v in history]
     out = []
