@@ -260,3 +260,24 @@ def test_any_block_values_written_back_read_back_equal(new_values, extra):
         before, after = json.loads(source.read_text(encoding="utf-8")), json.loads(text)
         keep = ("tools", "metadata") if source == AF else ("messages", "tools", "llm_config")
         assert [after[k] for k in keep] == [before[k] for k in keep]
+
+
+def test_inline_memory_blocks_and_a_second_agent_read_and_write_back(tmp_path):
+    def two_agents(data):
+        second = json.loads(json.dumps(data["agents"][0]))
+        second.update(id="agent-1", name="scout", block_ids=["block-0"], messages=[],
+                      memory_blocks=[{"label": "scratch", "value": "- Look up trail maps.\n", "limit": 500}])
+        data["agents"].append(second)
+
+    path = rewrite(tmp_path, two_agents)
+    store = load_store(path)
+    assert [m.path for m in store.memories][-1] == "/blocks/scratch.md"
+    assert store.memories[-1].origin.endswith("#/agents/1/memory_blocks/0")
+    assert len(load_sessions(path)) == 1  # the scout has no messages
+    text, written = agent_file_for(store, Store(tuple(
+        replace(m, content="- Look up Sintra trail maps.\n") if m.path == "/blocks/scratch.md" else m
+        for m in store.memories)))
+    assert json.loads(text)["agents"][1]["memory_blocks"][0]["value"] == "- Look up Sintra trail maps.\n"
+    assert written.by_path["/blocks/scratch.md"].content == "- Look up Sintra trail maps.\n"
+    with pytest.raises(ExportError, match="holds 2 agents: which one should hold the new block is not clear"):
+        agent_file_for(store, Store((*store.memories, replace(store.memories[0], id="mem_x", path="/blocks/new.md"))))
