@@ -261,6 +261,27 @@ def key_mentions(notes: Sequence[Note], statements: Sequence[Statement], profile
     return out
 
 
+def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: int = 20) -> list[tuple[int, int]]:
+    """Index pairs (a note saying "from X to Y", a note saying X), whatever their similarity."""
+    holding: dict[str, list[int]] = defaultdict(list)
+    for i, note in enumerate(notes):
+        for atom in profiles[note.id].atoms:
+            holding[atom].append(i)
+    out = []
+    for i, note in enumerate(notes):
+        seq = profiles[note.id].sequence
+        if "from" not in seq or "to" not in seq:
+            continue
+        start = seq.index("from") + 1
+        stop = next((k for k in range(start, min(start + 6, len(seq))) if seq[k] == "to"), None)
+        was = [w for w in seq[start:stop or start] if w in holding]
+        if not was:
+            continue
+        sharing = set.intersection(*(set(holding[w]) for w in was)) - {i}
+        out.extend((min(i, j), max(i, j)) for j in sorted(sharing)[:limit])
+    return out
+
+
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
                index: np.ndarray, sims: np.ndarray, floor: float,
                forced: Sequence[tuple[int, int, float]] = ()) -> pd.DataFrame:
@@ -287,7 +308,7 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
                      relation.detail, old.updated_at < new.updated_at, where["same_context"],
                      where["parents_differ"], where["subjects_differ"], where["parallel"], key in keyed))
     columns = ["older", "newer", "similarity", "relation", "kind", "detail", "ordered", "same_context",
-               "parents_differ", "subjects_differ", "parallel", "same_key"]
+               "parents_differ", "subjects_differ", "parallel", "structural"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
@@ -609,7 +630,8 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
         pairs=note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]),
-                         [(i, j, float(vectors[i] @ vectors[j])) for i, j in same_key_pairs(notes)]),
+                         [(i, j, float(vectors[i] @ vectors[j]))
+                          for i, j in [*same_key_pairs(notes), *from_to_pairs(notes, profiles)]]),
         mentions=pd.DataFrame(), profiles=profiles, contexts=contexts,
         parent_ids=frozenset(n.parent for n in notes if n.parent), embedder=embedder,
     )

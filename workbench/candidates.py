@@ -93,7 +93,7 @@ def context_signals(a: Context, b: Context) -> dict[str, bool]:
 def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
     pairs = analysis.pairs
-    hits = pairs[((pairs.similarity >= floor) | pairs.same_key) & pairs.kind.isin(PAIR_KINDS)]
+    hits = pairs[((pairs.similarity >= floor) | pairs.structural) & pairs.kind.isin(PAIR_KINDS)]
     notes = analysis.corpus.note_by_id
     out = []
     for row in hits.itertuples():
@@ -106,10 +106,17 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "subjects_differ": bool(row.subjects_differ),
                    "self_contained": analysis.profiles[older.id].self_contained
                    and analysis.profiles[newer.id].self_contained,
-                   "fields": bool(row.same_key), "older_at": older.updated_at, "newer_at": newer.updated_at}
+                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
     return out
+
+
+def _same_key(a: Note, b: Note) -> bool:
+    from .analysis import key_of
+
+    key = key_of(a.text)
+    return key is not None and key == key_of(b.text)
 
 
 # --- a note and a later sentence -----------------------------------------------------------
