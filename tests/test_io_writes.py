@@ -75,7 +75,7 @@ def test_a_failure_while_writing_leaves_the_old_store_whole_and_no_staging(tmp_p
 
 # --- Claude-style stores: an index, topic files with front matter, hidden folders ------------------
 
-names = st.text("abcdefghijklmnopqrstuvwxyz_-", min_size=1, max_size=10)
+names = st.from_regex(r"[a-z][a-z0-9_-]{0,9}", fullmatch=True)  # file stems, and plain YAML scalars
 words = st.text(st.characters(whitelist_categories=("L", "N"), max_codepoint=0x9FFF), min_size=1, max_size=12)
 
 
