@@ -24,8 +24,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from functools import lru_cache
+
+from rapidfuzz.distance import Levenshtein
 
 from .text import ARTICLES, Token, sentences, stem, tokens
 
@@ -144,8 +145,19 @@ class Relation:
 
 
 def _blocks(a: Profile, b: Profile) -> list[tuple[str, int, int, int, int]]:
-    matcher = SequenceMatcher(None, a.sequence, b.sequence, autojunk=False)
-    return [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    """The differing blocks of a minimal alignment (rapidfuzz), adjacent edits joined into one block."""
+    blocks: list[list] = []
+    for op in Levenshtein.opcodes(a.sequence, b.sequence):
+        if op.tag == "equal":
+            continue
+        if blocks and blocks[-1][2] == op.src_start and blocks[-1][4] == op.dest_start:
+            blocks[-1][2], blocks[-1][4] = op.src_end, op.dest_end
+        else:
+            blocks.append([op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end])
+    for block in blocks:
+        block[0] = "replace" if block[2] > block[1] and block[4] > block[3] else \
+            "delete" if block[2] > block[1] else "insert"
+    return [tuple(block) for block in blocks]
 
 
 def relate(a: Profile, b: Profile, *, trim: bool = False) -> Relation:
