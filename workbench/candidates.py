@@ -98,7 +98,8 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     out = []
     for row in hits.itertuples():
         older, newer = notes[row.older], notes[row.newer]
-        signals = {"relation": row.kind, "detail": row.detail, "ordered": bool(row.ordered),
+        signals = {"relation": row.kind, "detail": row.detail, "aligned": float(row.aligned),
+                   "ordered": bool(row.ordered),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
                    "parallel": bool(row.parallel),
                    "specific": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
