@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
@@ -162,8 +162,6 @@ def _blocks(a: Profile, b: Profile) -> list[tuple[str, int, int, int, int]]:
 
 def relate(a: Profile, b: Profile, *, trim: bool = False) -> Relation:
     """Align two texts and name what separates them (see the module docstring and `_relate`)."""
-    from dataclasses import replace
-
     relation, blocks = _relate(a, b, trim)
     if not blocks:
         return relation
