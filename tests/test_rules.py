@@ -107,8 +107,8 @@ def test_other_words_in_one_slot_are_never_applied_automatically_and_say_what_di
 def test_a_rule_measured_below_even_odds_proposes_nothing(monkeypatch):
     c = corpus(("/a.md", "- The staging database runs on port 5432.\n", AT),
                ("/b.md", "- The staging database runs on port 6543.\n", LATER))
-    analysis = analyze(c, "tfidf")
     monkeypatch.setitem(calibration()["rules"], "conflict.value", {"proposed": 10, "correct": 2})
+    analysis = analyze(c, "tfidf")  # verdicts are judged once per analysis: measure first
     (candidate, verdict), = [cv for cv in judged_candidates(analysis, Focus(duplicate_bar=0.61))]
     assert verdict.confidence < SUGGESTION_FLOOR and verdict.action == "none" and verdict.withheld == "update"
 

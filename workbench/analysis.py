@@ -313,9 +313,10 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
         relation = relate(profiles[old.id], profiles[new.id])
         where = context_signals(contexts[old.id], contexts[new.id])
         rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
-                     relation.detail, old.updated_at < new.updated_at, where["same_context"],
-                     where["parents_differ"], where["subjects_differ"], where["parallel"], key in keyed))
-    columns = ["older", "newer", "similarity", "relation", "kind", "detail", "ordered", "same_context",
+                     relation.detail, round(relation.aligned, 3), old.updated_at < new.updated_at,
+                     where["same_context"], where["parents_differ"], where["subjects_differ"], where["parallel"],
+                     key in keyed))
+    columns = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",
                "parents_differ", "subjects_differ", "parallel", "structural"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
@@ -389,12 +390,12 @@ def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
     """Conflict candidates the rules would resolve (winner set), or that no rule can order (winner None)."""
     from .candidates import pair_candidates, session_candidates
-    from .dream.rules import judge
+    from .dream.rules import judged
 
     out = []
     for c in pair_candidates(analysis, bar):
         s = c.signals
-        verdict = judge(c, analysis)
+        verdict = judged(c, analysis)
         if "update" in (verdict.action, verdict.withheld) or (verdict.action == "none" and not s["ordered"]
                                           and s["relation"] in ("negation", "value", "words")
                                           and not (s["parents_differ"] or s["subjects_differ"])):
@@ -402,7 +403,7 @@ def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
             out.append(ConflictPair(c.notes[0], c.notes[1], winner, c.similarity, s["relation"], s["detail"]))
     statements = analysis.statement_by_id
     for c in session_candidates(analysis, bar):
-        verdict = judge(c, analysis)
+        verdict = judged(c, analysis)
         if "update" not in (verdict.action, verdict.withheld):
             continue
         st = statements[c.statements[0]]

@@ -17,14 +17,15 @@ Kinds:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .compare import Profile, relate
+from .compare import FUNCTION_WORDS, Profile, profile, relate
 from .records import EPOCH, Note
 from .statements import deadline, episodic, expiry, standalone
 
@@ -60,8 +61,6 @@ class Context:
 
 def note_context(note: Note, names: frozenset[str]) -> Context:
     """The context of a note; `names` are the corpus's proper nouns (document titles, headings, file names)."""
-    from .compare import profile
-
     stem = note.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     found: set[str] = set()
     for text in (note.section, *note.parents, stem.replace("_", " ").replace("-", " ")):
@@ -70,8 +69,6 @@ def note_context(note: Note, names: frozenset[str]) -> Context:
 
 
 def _heading_words(context: Context) -> frozenset[str]:
-    from .compare import FUNCTION_WORDS, profile
-
     return frozenset(w for w in profile(context.section).sequence if w not in FUNCTION_WORDS)
 
 
@@ -98,7 +95,8 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     out = []
     for row in hits.itertuples():
         older, newer = notes[row.older], notes[row.newer]
-        signals = {"relation": row.kind, "detail": row.detail, "ordered": bool(row.ordered),
+        signals = {"relation": row.kind, "detail": row.detail, "aligned": float(row.aligned),
+                   "ordered": bool(row.ordered),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
                    "parallel": bool(row.parallel),
                    "specific": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
@@ -282,10 +280,6 @@ def _common_statement(a: Profile, b: Profile) -> bool:
     """One unbroken run of tokens that is most of the shorter sentence: three content tokens or more and no
     negator before it in either sentence ("Ada is allergic to peanuts" inside "Ada is allergic to peanuts,
     so no satay at her party")."""
-    from difflib import SequenceMatcher
-
-    from .compare import FUNCTION_WORDS
-
     match = SequenceMatcher(None, a.sequence, b.sequence, autojunk=False).find_longest_match()
     run = a.sequence[match.a:match.a + match.size]
     kinds = a.kinds[match.a:match.a + match.size]
@@ -297,8 +291,6 @@ def _common_statement(a: Profile, b: Profile) -> bool:
 
 def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> list:
     """The statements with `kind` "statement" set where a sentence can stand as a memory."""
-    from dataclasses import replace
-
     return [replace(s, kind="statement") if s.kind == "" and s.role == "user" and standalone(s.text, profiles[s.id])
             and episodic(s.text, s.at or EPOCH) is None else s for s in statements]
 

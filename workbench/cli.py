@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import WorkbenchError
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+_PYTHON_SHOWWARNING = warnings.showwarning
 
 
 def command(name: str, help: str) -> Callable:
@@ -35,7 +37,7 @@ def _corpus(args: argparse.Namespace):
     from .io import load_corpus
 
     return load_corpus(args.store, args.sessions, store_format=args.store_format,
-                       sessions_format=args.sessions_format)
+                       sessions_format=args.sessions_format, default_time=getattr(args, "default_time", None))
 
 
 def _store_options(parser: argparse.ArgumentParser, sessions: bool = True) -> None:
@@ -44,6 +46,12 @@ def _store_options(parser: argparse.ArgumentParser, sessions: bool = True) -> No
         parser.add_argument("--sessions", nargs="+", default=None, help="session files or directories")
     parser.add_argument("--store-format", default=None, help="name the store format instead of sniffing")
     parser.add_argument("--sessions-format", default=None, help="name the sessions format instead of sniffing")
+    _default_time_option(parser)
+
+
+def _default_time_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--default-time", default=None,
+                        help="ISO time for CSV/Parquet rows without updated_at (otherwise such a row is an error)")
 
 
 @command("inspect", "counts, time span, notes per memory, largest files")
@@ -354,7 +362,7 @@ def export_cmd(args: argparse.Namespace) -> int:
 
     plan = _load_plan(args.plan)
     review = Review.load(plan, args.decisions) if args.decisions else Review(plan).approve_all(who="cli")
-    snapshot = export_snapshot(load_store(args.store, args.store_format), plan, review, args.out, format=args.format,
+    snapshot = export_snapshot(load_store(args.store, args.store_format, default_time=args.default_time), plan, review, args.out, format=args.format,
                                force=args.force, allow_large_change=args.allow_large_change,
                                keep_secrets=args.keep_secrets, inputs=[args.plan, args.decisions])
     output = snapshot.manifest["output"]
@@ -365,12 +373,16 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
+    from .export import FORMATS
+
     p.add_argument("store", help="the input memory store the plan was made for")
     p.add_argument("plan", help="plan.json")
     p.add_argument("--decisions", default=None, help="decisions.json (default: approve every operation)")
     p.add_argument("--store-format", default=None)
+    _default_time_option(p)
     p.add_argument("--out", required=True)
-    p.add_argument("--format", default="dir", choices=["dir", "json", "mem0", "zip"])
+    p.add_argument("--format", default="dir", choices=list(FORMATS),
+                   help="dir, zip, json, mem0, or letta-af (the agent file the store came from, curated blocks in place)")
     p.add_argument("--force", action="store_true", help="replace an earlier snapshot (never anything else)")
     p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
     _keep_secrets_option(p)
@@ -507,7 +519,7 @@ def verify_cmd(args: argparse.Namespace) -> int:
 def _store(args: argparse.Namespace):
     from .io import load_store
 
-    return load_store(args.store, args.store_format)
+    return load_store(args.store, args.store_format, default_time=args.default_time)
 
 
 def _review(args: argparse.Namespace):
@@ -531,6 +543,7 @@ def _verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sessions", nargs="+", default=None, help="also dream again (offline plans) and compare the plan")
     p.add_argument("--store-format", default=None)
     p.add_argument("--sessions-format", default=None)
+    _default_time_option(p)
 
 
 verify_cmd.arguments = _verify_arguments
@@ -593,10 +606,23 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A `ReaderWarning` as one line (`workbench: warning: MEMORY.md:4: ...`); others as Python shows them."""
+    from .errors import ReaderWarning
+    from .files import quote
+
+    if issubclass(category, ReaderWarning):
+        print(f"workbench: warning: {quote(str(message))}", file=sys.stderr)
+    else:
+        _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return COMMANDS[args.command](args)
     except WorkbenchError as exc:
         return _fail(str(exc))
     except OSError as exc:  # a full disk, a permission: one line, never a traceback

@@ -31,6 +31,7 @@ from typing import Any
 from . import files
 from .dream.plan import Plan
 from .errors import ExportError, WorkbenchError
+from .io.claude_memory import reindex
 from .io.store_files import SIDECAR, sidecar_for
 from .io.writers import store_json
 from .records import Store, iso, sha256
@@ -38,7 +39,8 @@ from .review import Guardrail, Retention, Review, blast_radius, plan_digest
 from .secrets import find_secrets, redact, redact_data
 
 FORMAT_VERSION = 1
-FORMATS = ("dir", "json", "mem0", "zip")
+FORMATS = ("dir", "json", "mem0", "zip", "letta-af")
+FILE_FORMATS = ("json", "mem0", "letta-af")  # one file, with `<name>.manifest.json` beside it
 MANIFEST = "manifest.json"
 CHANGES = "CHANGES.md"
 MEMORIES = "memories"  # the folder inside a snapshot that holds the memory files (a loadable store)
@@ -199,8 +201,12 @@ def _mem0_json(store: Store) -> str:
     return json.dumps({"results": items}, indent=2, ensure_ascii=False) + "\n"
 
 
-def _body(store: Store, format: str) -> str:
-    """The one file of a `json` or `mem0` snapshot."""
+def _body(store: Store, format: str, source: Store | None = None) -> str:
+    """The one file of a `json`, `mem0` or `letta-af` snapshot (`source`: the input store, for letta-af)."""
+    if format == "letta-af":
+        from .io.letta_af import agent_file_for
+
+        return agent_file_for(source, store)[0]
     return store_json(store) if format == "json" else _mem0_json(store)
 
 
@@ -300,7 +306,12 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
         raise ExportError("refusing a large change: the approved operations " + " and ".join(breaches)
                           + f" ({radius['deleted']} deleted, {radius['rewritten']} rewritten of {radius['notes']}); "
                           "pass --allow-large-change (allow_large_change=True) if that is intended")
-    store_out = apply(store, plan, review)
+    store_out = reindex(store, apply(store, plan, review))  # an index (Claude's MEMORY.md) links what survives
+    body = None
+    if format == "letta-af":  # the agent file it came from, with the curated blocks; the store as it reads back
+        from .io.letta_af import agent_file_for
+
+        body, store_out = agent_file_for(store, store_out)
     if format in ("dir", "zip"):
         _check_tree(store_out)
     manifest = build_manifest(store, plan, review, store_out, retention, report)  # report: evaluate.Report
@@ -310,7 +321,7 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
     manifest["redacted"] = not keep_secrets
     manifest["output"]["format"] = format
     try:
-        _write(store_out, manifest, changes, out, format, force)
+        _write(store_out, manifest, changes, out, format, force, body)
     except FileExistsError:
         raise ExportError(f"{files.quote(out)} already exists (written meanwhile by another export); "
                           "pass --force (force=True) to replace it") from None
@@ -335,7 +346,8 @@ def _check_existing(out: Path, force: bool) -> None:
                           "--force replaces only an earlier snapshot: choose another --out")
 
 
-def _write(store_out: Store, manifest: dict[str, Any], changes: str, out: Path, format: str, force: bool) -> None:
+def _write(store_out: Store, manifest: dict[str, Any], changes: str, out: Path, format: str, force: bool,
+           body: str | None = None) -> None:
     """Stage the snapshot beside `out`, then rename it into place (replacing only an earlier snapshot)."""
     def replace(target: Path) -> bool:
         return force and is_snapshot(target)
@@ -351,7 +363,7 @@ def _write(store_out: Store, manifest: dict[str, Any], changes: str, out: Path, 
                 for file in sorted(p for p in (staging / "tree").rglob("*") if p.is_file()):
                     archive.write(file, file.relative_to(staging / "tree").as_posix())
         else:
-            body = _body(store_out, format)
+            body = body if body is not None else _body(store_out, format)
             manifest["output"]["sha256"] = sha256(body)
             staged = staging / "snapshot"
             staged.write_bytes(body.encode("utf-8"))
@@ -359,7 +371,7 @@ def _write(store_out: Store, manifest: dict[str, Any], changes: str, out: Path, 
             (staging / "manifest").write_bytes(manifest_text(sign(manifest)).encode("utf-8"))
         files.sync_tree(staging)
         files.swap_in(staged, out, replace=replace)
-        if format in ("json", "mem0"):
+        if format in FILE_FORMATS:
             files.swap_in(staging / "manifest", beside, replace=lambda _: True)
 
 

@@ -22,6 +22,7 @@ from .dream.plan import Operation, Plan
 from .errors import ExportError, ReaderError, WorkbenchError
 from .export import (
     CHANGES,
+    FILE_FORMATS,
     MANIFEST,
     MEMORIES,
     SIGNING_KEY,
@@ -31,6 +32,7 @@ from .export import (
     changes_markdown,
     safe_relative,
 )
+from .io.claude_memory import reindex
 from .io.store_files import SIDECAR, sidecar_for
 from .records import Store
 from .review import Decision, Guardrail, Review, plan_digest
@@ -114,17 +116,18 @@ def _verify_folder(path: Path, manifest: dict[str, Any], problems: list[str]) ->
 
 
 def _verify_file(path: Path, manifest: dict[str, Any], problems: list[str]) -> int:
-    """A json or mem0 snapshot: the file's digest, and for json every memory's."""
+    """A json, mem0 or letta-af snapshot: the file's digest, and for json and letta-af every memory's."""
     output = manifest["output"]
     data = _read_bytes(path)
     if output.get("sha256") is None or hashlib.sha256(data).hexdigest() != output["sha256"]:
         problems.append(f"changed: {path.name}")
-    if output.get("format") != "json":
+    reader = {"json": "managed-agents-store", "letta-af": "letta-agent"}.get(output.get("format"))
+    if reader is None:
         return 1
     from .io import load_store
 
     try:
-        store = load_store(path, "managed-agents-store")
+        store = load_store(path, reader)
     except ReaderError as exc:
         problems.append(f"{path.name} no longer loads: {exc.message}")
         return 0
@@ -249,11 +252,13 @@ def _decision_differences(manifest: dict[str, Any], review: Review) -> list[str]
     return out
 
 
-def _expected_files(store_out: Store, plan: Plan, review: Review, manifest: dict[str, Any]) -> dict[str, bytes]:
-    """The bytes a snapshot of `store_out` holds, by relative name (dir and zip), or its one file."""
+def _expected_files(store_out: Store, plan: Plan, review: Review, manifest: dict[str, Any],
+                    store: Store | None = None) -> dict[str, bytes]:
+    """The bytes a snapshot of `store_out` holds, by relative name (dir and zip), or its one file
+    (`store`: the input store, which a letta-af snapshot is written into)."""
     format = manifest["output"].get("format", "dir")
-    if format in ("json", "mem0"):
-        return {"": _body(store_out, format).encode("utf-8")}
+    if format in FILE_FORMATS:
+        return {"": _body(store_out, format, store).encode("utf-8")}
     changes = changes_markdown(plan, review)
     changes = redact(changes) if manifest.get("redacted") else changes
     expected = {f"{MEMORIES}{m.path}": m.content.encode("utf-8") for m in store_out.memories}
@@ -312,8 +317,8 @@ def replay(path: str | Path, store: Store, *, plan: Plan | None = None, review: 
     try:
         from .review import apply
 
-        store_out = apply(store, plan, Review(plan, review.decisions, Guardrail(1.0, 1.0)))
-        problems += _compare(path, _expected_files(store_out, plan, review, manifest))
+        store_out = reindex(store, apply(store, plan, Review(plan, review.decisions, Guardrail(1.0, 1.0))))
+        problems += _compare(path, _expected_files(store_out, plan, review, manifest, store))
     except WorkbenchError as exc:
         problems.append(f"cannot rebuild the output store: {exc}")
     if corpus is not None and manifest["engine"]["name"] == "offline" and corpus.sessions:

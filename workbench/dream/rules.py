@@ -110,6 +110,15 @@ def _none(candidate: Candidate, why: str) -> Verdict:
     return Verdict(candidate.id, "none", "distinct", 1.0, why)
 
 
+def judged(candidate: Candidate, analysis: Analysis) -> Verdict:
+    """The rules' verdict on one candidate, judged once per analysis (a verdict depends on the candidate
+    alone)."""
+    verdicts = analysis.memo.setdefault(("verdicts", frozenset(s.id for s in analysis.corpus.sessions)), {})
+    if candidate.id not in verdicts:
+        verdicts[candidate.id] = judge(candidate, analysis)
+    return verdicts[candidate.id]
+
+
 def judge(candidate: Candidate, analysis: Analysis) -> Verdict:
     """The rules' verdict on one candidate."""
     return {"pair": _pair, "session": _session, "note": _note, "insight": _insight}[candidate.kind](candidate, analysis)
@@ -185,7 +194,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if len(shared) < 2 or overlap < 0.5:
         return _none(c, c.signals["detail"])
     same = a.names == b.names and a.values == b.values and a.negated == b.negated
-    reworded = relate(a, b).aligned < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
+    reworded = c.signals["aligned"] < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
     if same and reworded and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
         keep = max(c.notes, key=lambda i: (len(analysis.profiles[i].atoms), i))
         return _verdict(c, "merge", "duplicate.paraphrase",

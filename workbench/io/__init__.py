@@ -54,6 +54,7 @@ DEFAULT_READERS = (
     "workbench.io.sessions_platform",
     "workbench.io.sessions_chat",
     "workbench.io.letta",
+    "workbench.io.claude_memory",
     "workbench.io.locomo",
 )
 
@@ -129,12 +130,26 @@ def _check_exists(path: Path) -> None:
         raise ReaderError("not a regular file or folder (a pipe, device or socket)", source=quote(path))
 
 
-def load_store(path: str | Path, format: str | None = None) -> Store:
-    """Read a memory store from a directory or file (format sniffed unless named)."""
+def _read(reader: Reader, path: Path, options: dict[str, Any]) -> Loaded:
+    """`reader.read(path, **options)`; an option the reader does not take is an error naming it."""
+    options = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(options) - set(getattr(reader, "options", ())))
+    if unknown:
+        raise ReaderError(f"format {reader.name!r} takes no {', '.join(unknown)} (its records carry their own)",
+                          source=str(path))
+    return reader.read(path, **options)
+
+
+def load_store(path: str | Path, format: str | None = None, *, default_time: Any = None) -> Store:
+    """Read a memory store from a directory or file (format sniffed unless named).
+
+    `default_time` dates the rows of a CSV or Parquet table that have no `updated_at` (without
+    it such a row is an error naming its line, never a memory silently dated 1970).
+    """
     path = Path(path)
     _check_exists(path)
     reader = get_reader(format) if format else sniff(path, "memories")
-    loaded = reader.read(path)
+    loaded = _read(reader, path, {"default_time": default_time})
     if loaded.memories is None:
         raise ReaderError(f"format {reader.name!r} holds no memory store", source=str(path))
     return Store(
@@ -198,10 +213,11 @@ def load_corpus(
     *,
     store_format: str | None = None,
     sessions_format: str | None = None,
+    default_time: Any = None,
 ) -> Corpus:
-    """Read a store and (optionally) sessions into one `Corpus`."""
+    """Read a store and (optionally) sessions into one `Corpus` (`default_time`: see `load_store`)."""
     if not isinstance(store, Store):
-        store = load_store(store, store_format)
+        store = load_store(store, store_format, default_time=default_time)
     loaded = load_sessions(sessions, sessions_format) if sessions is not None else ()
     return Corpus(store, loaded)
 

@@ -277,3 +277,25 @@ def require(data: Any, name: str, kind: type | tuple[type, ...] = str) -> Any:
         expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise ReaderError(f"expected {expected}, got {type(value).__name__}", field=name)
     return value
+
+
+def value_span(text: str, loc: Sequence[str | int]) -> tuple[int, int]:
+    """The start and end offsets of the JSON value at `loc` (keys and indexes from the top).
+
+    A writer that splices a new value in at these offsets leaves every other byte as it was.
+    `KeyError` when `loc` is not in the document.
+    """
+    decoder = json.JSONDecoder()
+    pos = _skip_space(text, 0)
+    for part in loc:
+        found = _key_start(text, part, decoder, pos) if isinstance(part, str) else _index_start(text, part, decoder, pos)
+        if found is None:
+            raise KeyError("/".join(map(str, loc)))
+        pos = found
+    _, end = decoder.raw_decode(text, pos)
+    return pos, end
+
+
+def pointer(loc: Sequence[str | int]) -> str:
+    """A JSON pointer (RFC 6901) for keys and indexes from the top: `/blocks/3/value`."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)

@@ -21,14 +21,16 @@ class DirectoryStore:
     """A directory of memory files, any depth; paths become `/a/b.md`."""
 
     def sniff(self, path: Path, head: str) -> float:
-        return 1.0 if path.is_dir() else 0.0
+        if not path.is_dir():
+            return 0.0
+        return 0.9 if (path / "MEMORY.md").is_file() else 1.0  # a Claude Code memory folder reads better as one
 
     def read(self, path: Path) -> Loaded:
         root = path.resolve()
         sidecar = _sidecar(path)
         known = {m["path"]: m for m in sidecar["memories"]}
         memories = []
-        for file in sorted(_files(path)):
+        for file in sorted(_files(path, known)):
             relative = "/" + file.relative_to(path).as_posix()
             _check_name(file, relative)
             try:
@@ -75,9 +77,9 @@ def _sidecar(path: Path) -> dict:
     for index, memory in enumerate(memories):
         if not isinstance(memory.get("path"), str):
             raise ReaderError(f"missing 'path' (memories[{index}])", source=quote(file))
-    versions = data.get("memory_versions") or []
-    if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
-        raise ReaderError("expected a list of memory version objects", source=quote(file), field="memory_versions")
+    from .store_json import check_versions
+
+    check_versions(data.get("memory_versions"), file)
     for name in ("id", "name"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise ReaderError(f"expected text, got {type(data[name]).__name__}", source=quote(file), field=name)
@@ -92,13 +94,23 @@ def _check_name(file: Path, relative: str) -> None:
         raise ReaderError("file name is not valid UTF-8; rename the file", source=quote(file)) from None
 
 
-def _files(root: Path):
+def _files(root: Path, known: dict | None = None):
+    """The memory files under `root`: not hidden, unless the sidecar names them (`/.claude/CLAUDE.md`)."""
+    found = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
         for name in [*filenames, *links]:  # linked directories are checked, never followed
             if not name.startswith("."):
+                found.add(Path(dirpath) / name)
                 yield Path(dirpath) / name
+    for memory_path in known or {}:
+        parts = memory_path.strip("/").split("/")
+        if "/." not in memory_path or any(p in ("", ".", "..") for p in parts):
+            continue
+        file = root.joinpath(*parts)
+        if file not in found and (file.is_file() or file.is_symlink()):
+            yield file
 
 
 def sidecar_for(store) -> str:

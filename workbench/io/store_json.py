@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import ReaderError
 from ..files import quote
-from ..records import Memory, stable_id
+from ..records import Memory, parse_time, stable_id
 from . import Loaded, register_reader
 from ._util import item_lines, iter_jsonl, load_json, located, read_text, require
 
@@ -32,11 +32,25 @@ def _memories(path: Path, text: str, items: Any, key: str | None, build) -> list
     return out
 
 
-def _versions(path: Path, data: dict) -> list[dict[str, Any]]:
+def _versions(path: Path, data: dict, text: str | None = None) -> list[dict[str, Any]]:
     """`memory_versions`: a list of objects, or nothing."""
-    versions = data.get("memory_versions") or []
+    return check_versions(data.get("memory_versions"), path, text)
+
+
+def check_versions(versions: Any, path: Path, text: str | None = None) -> list[dict[str, Any]]:
+    """Memory versions: objects whose `memory_id` is text and whose `created_at` is a time (they date notes)."""
+    versions = versions or []
     if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
         raise ReaderError("expected a list of memory version objects", source=quote(path), field="memory_versions")
+    lines = item_lines(text, "memory_versions") if text is not None else None
+    for index, version in enumerate(versions):
+        with located(path, lines.at(index) if lines is not None else None, f"memory_versions[{index}]"):
+            if version.get("memory_id") is not None and not isinstance(version["memory_id"], str):
+                raise ReaderError(f"expected text, got {type(version['memory_id']).__name__}", field="memory_id")
+            if version.get("created_at") is not None:
+                parse_time(version["created_at"], field_name="created_at")
+            if version.get("content") is not None and not isinstance(version["content"], str):
+                raise ReaderError(f"expected text, got {type(version['content']).__name__}", field="content")
     return versions
 
 
@@ -58,7 +72,7 @@ class ManagedAgentsStore:
             require(data, "memories", list)
         memories = _memories(path, text, data["memories"], "memories", lambda d, o: Memory.from_dict(d, origin=o))
         return Loaded(memories=memories, store_id=_text(data, "id", path), store_name=_text(data, "name", path),
-                      versions=_versions(path, data))
+                      versions=_versions(path, data, text))
 
 
 @register_reader("memories-jsonl", provides=("memories",), extensions=(".jsonl",))
