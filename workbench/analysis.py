@@ -114,9 +114,13 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    @cached_property
+    def sessions_in_view(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.corpus.sessions)
+
     def memoized(self, key: tuple, compute: Any) -> Any:
         """A bar-dependent result, computed once per (key, sessions in view)."""
-        full = (key, frozenset(s.id for s in self.corpus.sessions))
+        full = (key, self.sessions_in_view)
         if full not in self.memo:
             self.memo[full] = compute()
         return self.memo[full]
@@ -311,6 +315,8 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
         seen.add(key)
         old, new = _older_first(notes[key[0]], notes[key[1]])
         relation = relate(profiles[old.id], profiles[new.id])
+        if relation.kind == "different" and relation.detail == "little in common" and key not in keyed:
+            continue  # too little in common to be a candidate of any kind
         where = context_signals(contexts[old.id], contexts[new.id])
         rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
                      relation.detail, round(relation.aligned, 3), old.updated_at < new.updated_at,

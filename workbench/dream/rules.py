@@ -113,7 +113,7 @@ def _none(candidate: Candidate, why: str) -> Verdict:
 def judged(candidate: Candidate, analysis: Analysis) -> Verdict:
     """The rules' verdict on one candidate, judged once per analysis (a verdict depends on the candidate
     alone)."""
-    verdicts = analysis.memo.setdefault(("verdicts", frozenset(s.id for s in analysis.corpus.sessions)), {})
+    verdicts = analysis.memo.setdefault(("verdicts", analysis.sessions_in_view), {})
     if candidate.id not in verdicts:
         verdicts[candidate.id] = judge(candidate, analysis)
     return verdicts[candidate.id]
