@@ -48,13 +48,13 @@ def one_sample(sample_id: str, store: Store, sessions: tuple, qa: list[dict]) ->
     queries = analysis.embed([q["question"] for q in questions])
     after_vectors = analysis.embed([n.text for n in after]) if after else np.zeros((0, queries.shape[1]))
     speaker = lambda path: path.rsplit("/", 1)[-1].rsplit(".", 1)[0]  # noqa: E731
-    turns = corpus.turn_by_id
+    turn_of = corpus.turn_by_id
     across = 0
     for op in plan.operations:
         if op.kind not in ("merge", "update"):
             continue
         who = {speaker(t.path) for t in op.targets}
-        who |= {turns[e.turn_id].meta.get("speaker", "") for e in op.evidence if e.turn_id in turns}
+        who |= {turn_of[e.turn_id].meta.get("speaker", "") for e in op.evidence if e.turn_id in turn_of}
         across += len(who - {""}) > 1
     merges = [(sample_id, op.rule, op.confidence, [t.text for t in op.targets]) for op in plan.operations
               if op.kind == "merge"]

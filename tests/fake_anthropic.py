@@ -15,12 +15,16 @@ Public surface of ``FakeAnthropic``
                                  query, headers, json)``; ``headers`` has lower-case keys;
                                  ``query`` maps a key to its last value (str), except keys
                                  ending in ``[]`` (SDK arrays, e.g. ``statuses[]``) -> list.
-``inject(path, status=None, *, times=1, delay=0.0, method=None, headers=None, message=None)``
+``inject(path, status=None, *, times=1, delay=0.0, method=None, headers=None, message=None,
+       body=None, content_type="application/json", delay_after=0.0)``
                                  the next ``times`` requests whose path matches ``path``
                                  (``fnmatch`` pattern) wait ``delay`` seconds, then, if
                                  ``status`` is given, fail with the API error JSON
                                  (429 rate_limit_error + ``retry-after: 0``, 500 api_error,
-                                 529 overloaded_error, ...).
+                                 529 overloaded_error, ...). ``body`` (bytes): answer 200 with
+                                 exactly these bytes instead (malformed JSON, HTML, empty).
+                                 ``delay_after``: handle the request (it lands), then wait
+                                 before answering (a client timeout after the write).
 ``messages_responder``           ``fn(request_json) -> dict``: ``{"content": [...], "stop_reason":
                                  ...}`` or a full message dict (keys given override ours).
                                  Default: ``default_messages_responder`` (short text answer,
@@ -38,7 +42,20 @@ Public surface of ``FakeAnthropic``
                                  ``/scratch/`` segment and bullet lines already seen earlier).
 ``dream_polls_to_finish = 2``    create -> ``pending``; each retrieve advances: ``running``, and
                                  final after this many retrieves (captured at create).
-``dream_fail_with = None``       ``("error_type", "message")``: new dreams end ``failed``.
+``dream_fail_with = None``       ``("error_type", "message")``: new dreams end ``failed``; or
+                                 ``fn(dream) -> tuple | None`` to choose which (the dream object
+                                 as created: its inputs, instructions).
+``dream_cancel_if = None``       ``fn(dream) -> bool``: that dream ends ``canceled`` (as if canceled
+                                 from elsewhere) instead of completing.
+``peak_active_dreams``           the most dreams ever pending or running at once, and
+``peak_active_dreams_by_store``  the same per input memory store id.
+``batch_polls_to_finish = 2``    a Message Batch is ``in_progress`` until this many retrieves, then
+                                 every request is processed (as ``/v1/messages`` would) and it
+                                 ``ended`` (a ``canceling`` batch ends at the next retrieve, its
+                                 requests ``canceled``); results come back in reverse request order.
+``batch_outcome = None``         ``fn(custom_id, params) -> None | "errored" | "expired" | "canceled"``:
+                                 a request that should not succeed (``errored``: an api_error).
+``batch_usage_total``            summed usage of the batch requests that succeeded.
 ``cache_min_tokens = 0``         breakpoints whose prefix is shorter are not cached (the real
                                  API's minimum is ~1024+ tokens; 0 keeps tests small).
 ``tokens(text)``                 the token estimate billed (see below).
@@ -68,7 +85,7 @@ Beta headers (400 invalid_request_error naming the beta when ``anthropic-beta`` 
 -----------------------------------------------------------------------------------
 memory stores / memories / memory versions: ``agent-memory-2026-07-22`` (SDK default) or
 ``managed-agents-2026-04-01``; sessions: ``managed-agents-2026-04-01``; dreams:
-``dreaming-2026-04-21``. ``/v1/messages`` needs none. Every request needs ``x-api-key`` or
+``dreaming-2026-04-21``. ``/v1/messages`` and ``/v1/messages/batches`` need none. Every request needs ``x-api-key`` or
 ``authorization`` (401 authentication_error) and ``anthropic-version`` (400).
 
 Pagination: every list here is a cursor page ``{"data": [...], "next_page": str|null}``
@@ -213,6 +230,9 @@ class _Fault:
     remaining: int
     headers: dict
     message: str | None
+    body: bytes | None = None
+    content_type: str = "application/json"
+    delay_after: float = 0.0
 
     def matches(self, request: RecordedRequest) -> bool:
         method_ok = self.method is None or self.method.upper() == request.method
@@ -717,6 +737,187 @@ class _MessagesApi:
             raise _misuse(f"responder used tool {name!r} but the request offers {offered}")
         if (body.get("tool_choice") or {}).get("type") == "none":
             raise _misuse("responder used a tool although tool_choice is 'none'")
+
+
+# --------------------------------------------------------------------------- message batches
+
+MAX_BATCH_REQUESTS = 100_000
+_CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+BATCH_OUTCOMES = ("errored", "expired", "canceled")
+
+
+@dataclass
+class _Batch:
+    record: dict
+    requests: list
+    polls_to_finish: int
+    polls: int = 0
+    results: list | None = None
+
+
+class _BatchesApi:
+    """/v1/messages/batches: create, retrieve (advances the lifecycle), list, cancel, delete, results.
+
+    Processing happens when a batch ends: every request goes through the same validation,
+    billing (prompt cache included, in request order) and ``messages_responder`` as
+    ``/v1/messages``; a request whose params the API would refuse ends ``errored`` with that
+    error. Usage is summed in ``batch_usage_total``, apart from ``usage_total``.
+    """
+
+    def _batches_create(self, request: RecordedRequest) -> dict:
+        body = _body(request)
+        requests = body.get("requests")
+        if not isinstance(requests, list) or not requests:
+            raise _invalid("requests: List should have at least 1 item after validation, not 0")
+        if len(requests) > MAX_BATCH_REQUESTS:
+            raise _invalid(f"requests: List should have at most {MAX_BATCH_REQUESTS} items")
+        seen = set()
+        for index, item in enumerate(requests):
+            if not isinstance(item, dict) or not isinstance(item.get("params"), dict):
+                raise _invalid(f"requests.{index}.params: Field required")
+            custom_id = item.get("custom_id")
+            if not isinstance(custom_id, str) or not _CUSTOM_ID.fullmatch(custom_id):
+                raise _invalid(
+                    f"requests.{index}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{{1,64}}$'"
+                )
+            if custom_id in seen:
+                raise _invalid(f"requests.{index}.custom_id: Duplicate custom_id {custom_id!r}.")
+            seen.add(custom_id)
+        now = self._now()
+        record = {
+            "id": self._new_id("msgbatch"),
+            "type": "message_batch",
+            "processing_status": "in_progress",
+            "request_counts": {
+                "processing": len(requests),
+                "succeeded": 0,
+                "errored": 0,
+                "canceled": 0,
+                "expired": 0,
+            },
+            "created_at": now,
+            "expires_at": (_parse_time(now) + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "ended_at": None,
+            "cancel_initiated_at": None,
+            "archived_at": None,
+            "results_url": None,
+        }
+        self._batches[record["id"]] = _Batch(
+            record, copy.deepcopy(requests), max(1, int(self.batch_polls_to_finish))
+        )
+        return copy.deepcopy(record)
+
+    def _batches_retrieve(self, request: RecordedRequest, batch_id: str) -> dict:
+        batch = self._batch(batch_id)
+        if batch.record["processing_status"] != "ended":
+            batch.polls += 1
+            if batch.polls >= batch.polls_to_finish or batch.record["processing_status"] == "canceling":
+                self._end_batch(batch)
+        return copy.deepcopy(batch.record)
+
+    def _batches_list(self, request: RecordedRequest) -> dict:
+        query = request.query
+        limit = _int_param(query, "limit", 20, 1, 1000)
+        records = [b.record for b in self._batches.values()][::-1]  # newest first
+        ids = [r["id"] for r in records]
+        start = 0
+        if query.get("after_id") in ids:
+            start = ids.index(query["after_id"]) + 1
+        end = start + limit
+        if query.get("before_id") in ids:
+            end = ids.index(query["before_id"])
+            start = max(0, end - limit)
+        chunk = copy.deepcopy(records[start:end])
+        return {
+            "data": chunk,
+            "has_more": end < len(records),
+            "first_id": chunk[0]["id"] if chunk else None,
+            "last_id": chunk[-1]["id"] if chunk else None,
+        }
+
+    def _batches_cancel(self, request: RecordedRequest, batch_id: str) -> dict:
+        record = self._batch(batch_id).record
+        if record["processing_status"] == "in_progress":
+            record.update(processing_status="canceling", cancel_initiated_at=self._now())
+        return copy.deepcopy(record)
+
+    def _batches_delete(self, request: RecordedRequest, batch_id: str) -> dict:
+        record = self._batch(batch_id).record
+        if record["processing_status"] != "ended":
+            raise _invalid(
+                f"Message Batch {batch_id} must finish processing (or be canceled) before it can be deleted."
+            )
+        del self._batches[batch_id]
+        return {"id": batch_id, "type": "message_batch_deleted"}
+
+    def _batches_results(self, request: RecordedRequest, batch_id: str) -> _Raw:
+        batch = self._batch(batch_id)
+        if batch.record["processing_status"] != "ended":
+            raise _invalid(
+                f"Message Batch {batch_id} has not finished processing; results are available once it has ended."
+            )
+        # not in request order, as the API warns: results are matched by custom_id
+        lines = "".join(json.dumps(r) + "\n" for r in reversed(batch.results))
+        return _Raw(lines.encode("utf-8"), "application/binary")
+
+    # ---- internals (called with the lock held)
+
+    def _batch(self, batch_id: str) -> _Batch:
+        if batch_id not in self._batches:
+            raise _not_found(f"Message Batch {batch_id}")
+        return self._batches[batch_id]
+
+    def _end_batch(self, batch: _Batch) -> None:
+        record, results = batch.record, []
+        canceling = record["processing_status"] == "canceling"
+        for item in batch.requests:
+            custom_id, params = item["custom_id"], item["params"]
+            outcome = "canceled" if canceling else (
+                self.batch_outcome(custom_id, copy.deepcopy(params)) if self.batch_outcome else None
+            )
+            if outcome not in (None, *BATCH_OUTCOMES):
+                raise _misuse(f"batch_outcome returned {outcome!r}; use None or one of {BATCH_OUTCOMES}")
+            result = {"type": outcome} if outcome in ("expired", "canceled") else None
+            if outcome == "errored":
+                result = self._batch_error(ApiError(500, "Internal server error (injected fault)."))
+            if result is None:
+                result = self._batch_message(params)
+            results.append({"custom_id": custom_id, "result": result})
+        counts = {k: 0 for k in ("processing", "succeeded", "errored", "canceled", "expired")}
+        for r in results:
+            counts[r["result"]["type"]] += 1
+        batch.results = results
+        record.update(
+            processing_status="ended",
+            request_counts=counts,
+            ended_at=self._now(),
+            results_url=f"{self.base_url}/v1/messages/batches/{record['id']}/results",
+        )
+
+    def _batch_message(self, params: dict) -> dict:
+        try:
+            if params.get("stream"):
+                raise _invalid("stream: streaming is not supported in Message Batches")
+            _validate_messages_request(params, needs_max_tokens=True)
+            usage = self._bill_prompt(params["model"], _prompt_units(params))
+            reply = self.messages_responder(copy.deepcopy(params))
+            message = self._build_message(params, reply, usage)
+        except ApiError as error:
+            return self._batch_error(error)
+        for key in self._batch_usage_total:
+            self._batch_usage_total[key] += message["usage"].get(key) or 0
+        message["usage"]["service_tier"] = "batch"
+        return {"type": "succeeded", "message": message}
+
+    def _batch_error(self, error: ApiError) -> dict:
+        return {
+            "type": "errored",
+            "error": {
+                "type": "error",
+                "error": {"type": error.error_type, "message": error.message},
+                "request_id": self._new_id("req"),
+            },
+        }
 
 
 # --------------------------------------------------------------------------- memory stores
@@ -1258,10 +1459,19 @@ class _DreamsApi:
             "ended_at": None,
             "archived_at": None,
         }
-        fail_with = tuple(self.dream_fail_with) if self.dream_fail_with else None
+        fail_with = self.dream_fail_with(copy.deepcopy(record)) if callable(self.dream_fail_with) \
+            else self.dream_fail_with
+        fail_with = tuple(fail_with) if fail_with else None
+        if self.dream_cancel_if is not None and self.dream_cancel_if(copy.deepcopy(record)):
+            fail_with = ("canceled", "")
         self._dreams[record["id"]] = _Dream(
             record, max(1, int(self.dream_polls_to_finish)), fail_with
         )
+        active = [d.record for d in self._dreams.values() if d.record["status"] in ("pending", "running")]
+        self.peak_active_dreams = max(self.peak_active_dreams, len(active))
+        same = sum(1 for r in active if r["inputs"][0]["memory_store_id"] == store_id)
+        peaks = self.peak_active_dreams_by_store
+        peaks[store_id] = max(peaks.get(store_id, 0), same)
         return copy.deepcopy(record)
 
     def _dreams_retrieve(self, request: RecordedRequest, dream_id: str) -> dict:
@@ -1364,6 +1574,9 @@ class _DreamsApi:
     def _finish_dream(self, dream: _Dream) -> None:
         self._start_dream(dream)
         record = dream.record
+        if dream.fail_with == ("canceled", ""):
+            record.update(status="canceled", ended_at=self._now())
+            return
         if dream.fail_with:
             error_type, message = dream.fail_with
             record.update(
@@ -1432,9 +1645,16 @@ def _routes() -> list:
     memory = store + r"/memories/(?P<memory_id>[^/]+)"
     session = r"/v1/sessions/(?P<session_id>[^/]+)"
     dream = r"/v1/dreams/(?P<dream_id>[^/]+)"
+    batch = r"/v1/messages/batches/(?P<batch_id>[^/]+)"
     table = [
         ("POST", r"/v1/messages", "_messages_create", (), False),
         ("POST", r"/v1/messages/count_tokens", "_messages_count_tokens", (), False),
+        ("POST", r"/v1/messages/batches", "_batches_create"),
+        ("GET", r"/v1/messages/batches", "_batches_list"),
+        ("GET", batch, "_batches_retrieve"),
+        ("DELETE", batch, "_batches_delete"),
+        ("POST", batch + "/cancel", "_batches_cancel"),
+        ("GET", batch + "/results", "_batches_results"),
         ("GET", r"/v1/memory_stores", "_stores_list", MEMORY_BETAS),
         ("POST", r"/v1/memory_stores", "_stores_create", MEMORY_BETAS),
         ("GET", store, "_stores_retrieve", MEMORY_BETAS),
@@ -1501,7 +1721,7 @@ class _Server(ThreadingHTTPServer):
         pass
 
 
-class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
+class FakeAnthropic(_MessagesApi, _BatchesApi, _MemoryApi, _SessionsApi, _DreamsApi):
     """A fake Anthropic API on 127.0.0.1; see the module docstring for the full surface."""
 
     def __init__(self) -> None:
@@ -1509,8 +1729,13 @@ class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
         self.messages_responder: Callable[[dict], dict] = default_messages_responder
         self.dream_transform: Callable[[list, list, str | None], list] = default_dream_transform
         self.dream_polls_to_finish = 2
-        self.dream_fail_with: tuple | None = None
+        self.dream_fail_with: tuple | Callable[[dict], tuple | None] | None = None
+        self.dream_cancel_if: Callable[[dict], bool] | None = None
+        self.peak_active_dreams = 0
+        self.peak_active_dreams_by_store: dict = {}
         self.cache_min_tokens = 0
+        self.batch_polls_to_finish = 2
+        self.batch_outcome: Callable[[str, dict], str | None] | None = None
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._faults: list = []
@@ -1524,6 +1749,8 @@ class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
             ),
             0,
         )
+        self._batch_usage_total = dict.fromkeys(self._usage_total, 0)
+        self._batches: dict = {}
         self._stores: dict = {}
         self._sessions: dict = {}
         self._dreams: dict = {}
@@ -1579,11 +1806,16 @@ class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
         method: str | None = None,
         headers: dict | None = None,
         message: str | None = None,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+        delay_after: float = 0.0,
     ) -> None:
-        """Make the next ``times`` requests matching ``path`` slow (``delay``) and/or fail (``status``)."""
+        """Make the next ``times`` requests matching ``path`` slow (``delay``), fail (``status``),
+        answer 200 with a raw ``body``, or land and then answer late (``delay_after``)."""
         default_headers = {"retry-after": "0"} if status == 429 else {}
         fault = _Fault(
-            path, method, status, delay, times, {**default_headers, **(headers or {})}, message
+            path, method, status, delay, times, {**default_headers, **(headers or {})}, message,
+            body, content_type, delay_after,
         )
         with self._lock:
             self._faults.append(fault)
@@ -1617,6 +1849,11 @@ class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
         with self._lock:
             return dict(self._usage_total)
 
+    @property
+    def batch_usage_total(self) -> dict:
+        with self._lock:
+            return dict(self._batch_usage_total)
+
     # ---- request handling
 
     def _respond(self, method: str, target: str, raw_headers: Any, body: bytes) -> tuple:
@@ -1630,11 +1867,15 @@ class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
         with self._lock:
             self.requests.append(request)
         try:
-            self._apply_fault(request)
+            fault = self._apply_fault(request)
+            if fault is not None and fault.body is not None:
+                return 200, {"content-type": fault.content_type, "request-id": self._new_id("req")}, fault.body
             if bad_json:
                 raise _invalid("The request body is not valid JSON.")
             self._check_headers(request)
             result = self._route(request)
+            if fault is not None and fault.delay_after:
+                self._stopping.wait(fault.delay_after)  # the write landed; the answer comes too late
         except ApiError as error:
             return self._error_response(error)
         except Exception:  # a bug in the fake or in a test callback (responder, transform)
@@ -1651,13 +1892,13 @@ class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
             json.dumps(result).encode(),
         )
 
-    def _apply_fault(self, request: RecordedRequest) -> None:
+    def _apply_fault(self, request: RecordedRequest) -> _Fault | None:
         with self._lock:
             fault = next((f for f in self._faults if f.remaining > 0 and f.matches(request)), None)
             if fault is not None:
                 fault.remaining -= 1
         if fault is None:
-            return
+            return None
         if fault.delay:
             self._stopping.wait(fault.delay)
         if fault.status:
@@ -1665,6 +1906,7 @@ class FakeAnthropic(_MessagesApi, _MemoryApi, _SessionsApi, _DreamsApi):
                 fault.status, f"Injected HTTP {fault.status}."
             )
             raise ApiError(fault.status, message, headers=fault.headers)
+        return fault
 
     @staticmethod
     def _check_headers(request: RecordedRequest) -> None:

@@ -10,7 +10,7 @@ from workbench.cli import main
 from workbench.dream.plan import Plan
 from workbench.export import verify_snapshot
 from workbench.io import load_store
-from workbench.review import AUTO_BAR, Review, apply
+from workbench.review import Review, apply
 
 SAMPLE = Path(__file__).parents[1] / "sample-data" / "coding-assistant"
 STORE, SESSIONS = str(SAMPLE / "store.json"), str(SAMPLE / "sessions")
@@ -114,10 +114,10 @@ def test_review_resumes_from_earlier_decisions_without_overriding_them(pipeline,
     rejected = max(plan.operations, key=lambda op: op.confidence).id
     earlier.reject(rejected, who="dana").save(tmp_path / "earlier.json")
     assert main(["review", str(pipeline["plan"]), "--decisions", str(tmp_path / "earlier.json"), "--auto",
-                 "--out", str(tmp_path / "resumed.json")]) == 0
+                 "--min-confidence", "0.8", "--out", str(tmp_path / "resumed.json")]) == 0
     resumed = Review.load(plan, tmp_path / "resumed.json")
     assert resumed.current[rejected].verdict == "reject" and resumed.current[rejected].who == "dana"
-    assert len(resumed.current) == 1 + sum(1 for op in plan.operations if op.confidence >= AUTO_BAR and op.id != rejected)
+    assert len(resumed.current) == 1 + sum(1 for op in plan.operations if op.confidence >= 0.8 and op.id != rejected)
 
 
 def test_review_without_a_mode_exits_2_with_one_line(pipeline, tmp_path, capsys):

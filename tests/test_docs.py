@@ -12,7 +12,8 @@ FORMAT_WORDS = {
     "memories-jsonl": "JSON Lines of memories", "mem0": "mem0", "csv": "CSV", "parquet": "Parquet",
     "managed-agents-session": "Managed Agents session", "anthropic-messages": "Anthropic\nMessages",
     "openai-chat-jsonl": "OpenAI chat JSONL", "claude-code-jsonl": "Claude Code session JSONL",
-    "letta-agent": "Letta", "locomo": "LoCoMo",
+    "letta-agent": "Letta", "locomo": "LoCoMo", "claude-memory": "Claude Code auto-memory folders",
+    "claude-md": "CLAUDE.md files",
 }
 
 

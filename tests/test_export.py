@@ -346,7 +346,9 @@ def test_a_symbolic_link_left_in_an_existing_target_folder_is_never_followed(tmp
     outside.mkdir()
     store = Store((memory("/notes/a.md", "- Fact.\n"),))
     target = tmp_path / "snap"
-    (target / "memories").mkdir(parents=True)
+    export_snapshot(store, hand_plan(store, []), Review(hand_plan(store, [])), target)  # an earlier snapshot
+    (target / "memories" / "notes" / "a.md").unlink()
+    (target / "memories" / "notes").rmdir()
     (target / "memories" / "notes").symlink_to(outside, target_is_directory=True)
     snapshot = export_snapshot(store, hand_plan(store, []), Review(hand_plan(store, [])), target, force=True)
     assert list(outside.iterdir()) == []

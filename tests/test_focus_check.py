@@ -119,7 +119,6 @@ def test_offline_plans_on_the_sample_data_pass_check(sample, dataset, text):
     focus = Focus(text)
     plan = dream_offline(corpus, focus.resolved(), analysis=analysis)  # engines read the resolved focus
     assert check(plan, focus) == []
-    assert plan.operations, "the focus leaves the dream something to do"
 
 
 @pytest.mark.parametrize(("dataset", "text"), [("coding-assistant", "Never touch anything about migrations."),

@@ -39,16 +39,16 @@ def rewrite(tmp_path: Path, source: Path, change, name: str | None = None) -> Pa
 # --- Letta -----------------------------------------------------------------------------------
 
 
-def test_letta_core_memory_blocks_become_core_documents():
+def test_letta_core_memory_blocks_become_block_documents():
     store = load_store(LETTA)
-    assert [m.path for m in store.memories] == ["/core/persona.md", "/core/human.md"]
-    human = store.by_path["/core/human.md"]
+    assert [m.path for m in store.memories] == ["/blocks/persona.md", "/blocks/human.md"]
+    human = store.by_path["/blocks/human.md"]
     assert human.content == "First name: Alex\nHome city: Porto\nAllergies: peanuts"
     assert human.created_at == datetime(2025, 4, 10, 9, 0, tzinfo=timezone.utc)
     assert human.updated_at == datetime(2025, 4, 10, 9, 4, 12, 500000, tzinfo=timezone.utc)
-    assert human.meta == {"limit": 5000, "description": "Facts about the user."}
+    assert human.meta == {"label": "human", "limit": 5000, "description": "Facts about the user."}
     assert store.name == "juniper"
-    assert [n.text for n in store.notes if n.path == "/core/human.md"][1] == "Home city: Porto"
+    assert [n.text for n in store.notes if n.path == "/blocks/human.md"][1] == "Home city: Porto"
 
 
 def test_letta_messages_read_as_the_conversation_the_user_saw():
@@ -118,9 +118,9 @@ def test_letta_malformed_json_and_non_utf8_name_the_line(tmp_path):
 def test_real_letta_agent_file_shows_the_name_changes_in_user_turns():
     path = shared("letta_memgpt_agent_with_convo.af", "the Letta agent file")
     store = load_store(path)
-    assert [m.path for m in store.memories] == ["/core/persona.md", "/core/human.md"]
-    assert "First name: Sam" in store.by_path["/core/human.md"].content  # the latest value wins
-    assert "I am BigChungus." in store.by_path["/core/persona.md"].content
+    assert [m.path for m in store.memories] == ["/blocks/persona.md", "/blocks/human.md"]
+    assert "First name: Sam" in store.by_path["/blocks/human.md"].content  # the latest value wins
+    assert "I am BigChungus." in store.by_path["/blocks/persona.md"].content
     (session,) = load_sessions(path)
     user = [t.text for t in session.turns if t.role == "user"]
     assert user[0] == "hi my name is actually sarah not chad"

@@ -21,7 +21,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = {"00_quickstart.ipynb", "01_explore_memory.ipynb", "02_tune_focus.ipynb", "03_dream_and_review.ipynb",
-            "04_export_snapshot.ipynb", "05_compare_engines.ipynb", "06_evaluate_dream.ipynb", "app.ipynb"}
+            "04_export_snapshot.ipynb", "05_compare_engines.ipynb", "06_evaluate_dream.ipynb", "07_fleet.ipynb",
+            "app.ipynb"}
 FROM_ROOT = {"00_quickstart.ipynb", "03_dream_and_review.ipynb"}  # the rest start in notebooks/, as in Jupyter
 WIDGET = "application/vnd.jupyter.widget-view+json"
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -208,6 +209,15 @@ def test_evaluate_shows_bars_regressions_tokens_saved_and_a_careful_review(runs)
     assert "careful: " in run.text("careful = Review(plan)") and ", 0 regressions" in run.text("careful = Review(plan)")
     assert WIDGET in run.kinds("panel = ReviewPanel(Review(plan), analysis=analysis, evaluator=evaluator)")
     assert f"'before': {before}, 'after': {before}" in run.text("snapshot.manifest[")
+
+
+def test_the_fleet_notebook_shows_rows_the_distribution_a_rerun_and_a_store_in_the_workbench(runs):
+    run = runs["07_fleet.ipynb"]
+    assert "'stores': 5" in run.text("summary(results)") and "'failed': 1" in run.text("summary(results)")
+    assert "gone: " in run.text("for row in results") and "no such file or directory" in run.text("for row in results")
+    assert PLOTLY in run.kinds("plot(results)")
+    assert run.text("again = run_fleet(").count("<td>True</td>") == 4
+    assert WIDGET in run.kinds("wb = Workbench(")
 
 
 def test_the_app_notebook_displays_the_workbench(runs):

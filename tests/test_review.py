@@ -25,6 +25,7 @@ from workbench.review import (
     Review,
     apply,
     blast_radius,
+    plan_digest,
     probes_from,
     retention_check,
 )
@@ -294,14 +295,17 @@ def test_loading_decisions_made_for_another_plan_is_a_reader_error(sample, plan,
 
 
 @pytest.mark.parametrize("body, message", [
-    ("{not json", "cannot read decisions"),
+    ("{not json", "malformed JSON"),
     ("[1, 2]", "not a decisions file"),
-    ('{"decisions": [{"operation": "op_nope", "verdict": "approve"}]}', "unknown operation 'op_nope'"),
-    ('{"decisions": [{"verdict": "approve", "operation": "OP", "mood": "sure"}]}', "malformed decisions"),
+    ('{"plan_digest": "DIGEST", "decisions": [{"operation": "op_nope", "verdict": "approve"}]}',
+     "unknown operation 'op_nope'"),
+    ('{"plan_digest": "DIGEST", "decisions": [{"verdict": "approve", "operation": "OP", "mood": "sure"}]}',
+     "malformed decisions"),
+    ('{"decisions": [{"verdict": "approve", "operation": "OP"}]}', "name no plan digest"),
 ])
 def test_a_broken_decisions_file_is_a_reader_error(plan, tmp_path, body, message):
     path = tmp_path / "decisions.json"
-    path.write_text(body.replace("OP", plan.operations[0].id), encoding="utf-8")
+    path.write_text(body.replace("OP", plan.operations[0].id).replace("DIGEST", plan_digest(plan)), encoding="utf-8")
     with pytest.raises(ReaderError, match=message):
         Review.load(plan, path)
 

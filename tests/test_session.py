@@ -21,6 +21,7 @@ from workbench.session import (
     autosave_path,
     carry_over,
     load_session,
+    operation_digest,
     operation_key,
     save_session,
     snapshot_archive,
@@ -133,9 +134,17 @@ def test_a_bad_session_file_is_one_clear_error(tmp_path, content, message):
 
 def test_a_session_with_decisions_the_file_cannot_place_counts_them_as_not_carried(plan):
     data = WorkSession.capture(Focus(), Review(plan).approve(plan.operations[0].id)).to_dict()
-    data["operations"] = []  # an older file: decisions without the operations they were made on
+    data["operations"] = {}  # decisions without the digests of the operations they were made on
     restored = WorkSession.from_dict(json.loads(json.dumps(data))).restore(plan)
     assert restored.carried == () and restored.dropped == (plan.operations[0].id,)
+
+
+def test_a_session_file_holds_no_text_of_the_store(plan, tmp_path):
+    op = next(o for o in plan.operations if o.result is not None)
+    review = Review(plan).approve(op.id)
+    text = save_session(WorkSession.capture(Focus(), review), tmp_path / "s.json").read_text()
+    assert op.result.text not in text and all(t.text not in text for t in op.targets)
+    assert operation_digest(op) in text
 
 
 def test_autosaves_live_in_a_private_folder_named_by_the_store(monkeypatch, tmp_path):

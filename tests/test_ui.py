@@ -371,8 +371,9 @@ def test_keys_approve_reject_undo_and_move_between_cards(plan):
 def test_filters_and_sorting_find_operations_among_many(plan):
     panel = ReviewPanel(Review(plan))
     everything = len(plan.operations)
-    panel.kind.value = "create"
-    assert {op.kind for op in panel.operations()} == {"create"}
+    kind = plan.operations[-1].kind
+    panel.kind.value = kind
+    assert {op.kind for op in panel.operations()} == {kind}
     panel.kind.value = "all"
     op = plan.operations[0]
     word = max(op.rationale.split(), key=len).strip(".,;:()")
@@ -407,7 +408,9 @@ def test_cards_show_the_rule_the_confidence_and_mark_suggestions(plan, analysis)
     assert "suggestions" in panel.summary.value
 
 
-def test_evidence_shows_session_title_date_and_turn_number(plan, analysis):
+def test_evidence_shows_session_title_date_and_turn_number(sample):
+    analysis = sample
+    plan = plan_from_analysis(analysis, Focus())
     op = next(o for o in plan.operations if any(e.session_id for e in o.evidence))
     lines = views.evidence_lines(op, analysis.corpus)
     line = next(x for x in lines if x.session_id)
@@ -631,7 +634,7 @@ def test_review_this_plan_hands_the_tuned_plan_to_review(analysis):
 def test_the_review_says_when_the_tuned_plan_is_not_the_reviewed_one(analysis):
     wb = Workbench(analysis, layout=None)
     assert not wb.drifted and wb.review_panel.drift.value == ""
-    wb.tuner.kinds["create"].value = False
+    wb.tuner.kinds["delete"].value = False
     wb.tuner.refresh()
     assert wb.drifted and "not the plan under review" in wb.review_panel.drift.value
     assert wb.review_panel.drift_button.layout.display == ""
@@ -642,17 +645,17 @@ def test_the_review_says_when_the_tuned_plan_is_not_the_reviewed_one(analysis):
 def test_review_this_plan_carries_decisions_over_and_counts_what_it_could_not(analysis):
     wb = Workbench(analysis, layout=None)
     ops = wb.plan.operations
-    create = next(op for op in ops if op.kind == "create")
-    kept = next(op for op in ops if op.kind != "create")
-    wb.review.reject(create.id).approve(kept.id)
-    wb.tuner.kinds["create"].value = False  # the new plan has no create operations
+    gone = next(op for op in ops if op.kind == "delete")
+    kept = next(op for op in ops if op.kind != "delete")
+    wb.review.reject(gone.id).approve(kept.id)
+    wb.tuner.kinds["delete"].value = False  # the new plan has no delete operations
     wb.tuner.refresh()
     wb.tuner.review_button.click()
     assert wb.review.current[kept.id].verdict == "approve"  # identical operation: carried (same id, same content)
-    assert create.id not in wb.review.current
-    assert wb.carried.carried == (kept.id,) and wb.carried.dropped == (create.id,)
+    assert gone.id not in wb.review.current
+    assert wb.carried.carried == (kept.id,) and wb.carried.dropped == (gone.id,)
     assert "1 decision carried over" in wb.review_panel.notice.value
-    assert "1 could not be carried" in wb.review_panel.notice.value and create.id in wb.review_panel.notice.value
+    assert "1 could not be carried" in wb.review_panel.notice.value and gone.id in wb.review_panel.notice.value
 
 
 def test_every_decision_is_autosaved_and_a_new_workbench_resumes_it(analysis):

@@ -114,9 +114,13 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    @cached_property
+    def sessions_in_view(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.corpus.sessions)
+
     def memoized(self, key: tuple, compute: Any) -> Any:
         """A bar-dependent result, computed once per (key, sessions in view)."""
-        full = (key, frozenset(s.id for s in self.corpus.sessions))
+        full = (key, self.sessions_in_view)
         if full not in self.memo:
             self.memo[full] = compute()
         return self.memo[full]
@@ -198,11 +202,19 @@ def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return out_index, out_sims
 
 
+BLOCK_BYTES = 64 * 2**20  # a block of scores: with argpartition's int64 copy, ~3× this at once
+
+
 def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """For each query row, the k most similar rows of `vectors` (blocked; memory stays bounded)."""
+    """For each query row, the k most similar rows of `vectors` (blocked; memory stays bounded).
+
+    A block holds at most `block` queries and `BLOCK_BYTES` of scores (at 100,000 notes, 2,048
+    queries a block took 3 GB at once; each row's result is the same whatever the block size).
+    """
     k = min(k, len(vectors))
     if k == 0 or len(queries) == 0:
         return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
+    block = max(1, min(block, BLOCK_BYTES // (4 * max(1, len(vectors)))))
     index = np.empty((len(queries), k), dtype=np.int64)
     sims = np.empty((len(queries), k), dtype=np.float32)
     for start in range(0, len(queries), block):
@@ -261,6 +273,27 @@ def key_mentions(notes: Sequence[Note], statements: Sequence[Statement], profile
     return out
 
 
+def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: int = 20) -> list[tuple[int, int]]:
+    """Index pairs (a note saying "from X to Y", a note saying X), whatever their similarity."""
+    holding: dict[str, list[int]] = defaultdict(list)
+    for i, note in enumerate(notes):
+        for atom in profiles[note.id].atoms:
+            holding[atom].append(i)
+    out = []
+    for i, note in enumerate(notes):
+        seq = profiles[note.id].sequence
+        if "from" not in seq or "to" not in seq:
+            continue
+        start = seq.index("from") + 1
+        stop = next((k for k in range(start, min(start + 6, len(seq))) if seq[k] == "to"), None)
+        was = [w for w in seq[start:stop or start] if w in holding]
+        if not was:
+            continue
+        sharing = set.intersection(*(set(holding[w]) for w in was)) - {i}
+        out.extend((min(i, j), max(i, j)) for j in sorted(sharing)[:limit])
+    return out
+
+
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
                index: np.ndarray, sims: np.ndarray, floor: float,
                forced: Sequence[tuple[int, int, float]] = ()) -> pd.DataFrame:
@@ -282,12 +315,15 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
         seen.add(key)
         old, new = _older_first(notes[key[0]], notes[key[1]])
         relation = relate(profiles[old.id], profiles[new.id])
+        if relation.kind == "different" and relation.detail == "little in common" and key not in keyed:
+            continue  # too little in common to be a candidate of any kind
         where = context_signals(contexts[old.id], contexts[new.id])
         rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
-                     relation.detail, old.updated_at < new.updated_at, where["same_context"],
-                     where["parents_differ"], where["subjects_differ"], where["parallel"], key in keyed))
-    columns = ["older", "newer", "similarity", "relation", "kind", "detail", "ordered", "same_context",
-               "parents_differ", "subjects_differ", "parallel", "same_key"]
+                     relation.detail, round(relation.aligned, 3), old.updated_at < new.updated_at,
+                     where["same_context"], where["parents_differ"], where["subjects_differ"], where["parallel"],
+                     key in keyed))
+    columns = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",
+               "parents_differ", "subjects_differ", "parallel", "structural"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
@@ -360,12 +396,12 @@ def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
     """Conflict candidates the rules would resolve (winner set), or that no rule can order (winner None)."""
     from .candidates import pair_candidates, session_candidates
-    from .dream.rules import judge
+    from .dream.rules import judged
 
     out = []
     for c in pair_candidates(analysis, bar):
         s = c.signals
-        verdict = judge(c, analysis)
+        verdict = judged(c, analysis)
         if "update" in (verdict.action, verdict.withheld) or (verdict.action == "none" and not s["ordered"]
                                           and s["relation"] in ("negation", "value", "words")
                                           and not (s["parents_differ"] or s["subjects_differ"])):
@@ -373,7 +409,7 @@ def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
             out.append(ConflictPair(c.notes[0], c.notes[1], winner, c.similarity, s["relation"], s["detail"]))
     statements = analysis.statement_by_id
     for c in session_candidates(analysis, bar):
-        verdict = judge(c, analysis)
+        verdict = judged(c, analysis)
         if "update" not in (verdict.action, verdict.withheld):
             continue
         st = statements[c.statements[0]]
@@ -609,7 +645,8 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=[n.id for n in notes], vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
         pairs=note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]),
-                         [(i, j, float(vectors[i] @ vectors[j])) for i, j in same_key_pairs(notes)]),
+                         [(i, j, float(vectors[i] @ vectors[j]))
+                          for i, j in [*same_key_pairs(notes), *from_to_pairs(notes, profiles)]]),
         mentions=pd.DataFrame(), profiles=profiles, contexts=contexts,
         parent_ids=frozenset(n.parent for n in notes if n.parent), embedder=embedder,
     )
@@ -647,8 +684,11 @@ def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int 
                                *(n.text for n in analysis.corpus.notes)]))
     path = cache_dir() / "layouts" / f"umap-{key[:32]}.npy"
     if cache and path.exists():
-        xy = np.load(path)
-        if xy.shape == (n, 2):
+        try:
+            xy = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError):  # a torn or foreign file: compute it again
+            xy = None
+        if xy is not None and xy.shape == (n, 2) and np.isfinite(xy).all():
             return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
     os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))
     import umap
@@ -660,10 +700,16 @@ def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int 
                         precomputed_knn=(knn_index, knn_dist, None), n_jobs=1, init="pca")
     xy = reducer.fit_transform(analysis.vectors)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
-        np.save(tmp, xy)
-        os.replace(tmp, path)
+        import io
+
+        from .files import write_bytes
+
+        with io.BytesIO() as fh:
+            np.save(fh, xy)
+            try:
+                write_bytes(path, fh.getvalue())  # atomic: a kill or a full disk never leaves half a layout
+            except OSError:
+                pass  # the layout is still returned; it is computed again next time
     return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
 
 

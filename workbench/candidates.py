@@ -17,14 +17,15 @@ Kinds:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .compare import Profile, relate
+from .compare import FUNCTION_WORDS, Profile, profile, relate
 from .records import EPOCH, Note
 from .statements import deadline, episodic, expiry, standalone
 
@@ -60,8 +61,6 @@ class Context:
 
 def note_context(note: Note, names: frozenset[str]) -> Context:
     """The context of a note; `names` are the corpus's proper nouns (document titles, headings, file names)."""
-    from .compare import profile
-
     stem = note.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     found: set[str] = set()
     for text in (note.section, *note.parents, stem.replace("_", " ").replace("-", " ")):
@@ -70,8 +69,6 @@ def note_context(note: Note, names: frozenset[str]) -> Context:
 
 
 def _heading_words(context: Context) -> frozenset[str]:
-    from .compare import FUNCTION_WORDS, profile
-
     return frozenset(w for w in profile(context.section).sequence if w not in FUNCTION_WORDS)
 
 
@@ -93,12 +90,13 @@ def context_signals(a: Context, b: Context) -> dict[str, bool]:
 def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
     pairs = analysis.pairs
-    hits = pairs[((pairs.similarity >= floor) | pairs.same_key) & pairs.kind.isin(PAIR_KINDS)]
+    hits = pairs[((pairs.similarity >= floor) | pairs.structural) & pairs.kind.isin(PAIR_KINDS)]
     notes = analysis.corpus.note_by_id
     out = []
     for row in hits.itertuples():
         older, newer = notes[row.older], notes[row.newer]
-        signals = {"relation": row.kind, "detail": row.detail, "ordered": bool(row.ordered),
+        signals = {"relation": row.kind, "detail": row.detail, "aligned": float(row.aligned),
+                   "ordered": bool(row.ordered),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
                    "parallel": bool(row.parallel),
                    "specific": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
@@ -106,10 +104,17 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "subjects_differ": bool(row.subjects_differ),
                    "self_contained": analysis.profiles[older.id].self_contained
                    and analysis.profiles[newer.id].self_contained,
-                   "fields": bool(row.same_key), "older_at": older.updated_at, "newer_at": newer.updated_at}
+                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
     return out
+
+
+def _same_key(a: Note, b: Note) -> bool:
+    from .analysis import key_of
+
+    key = key_of(a.text)
+    return key is not None and key == key_of(b.text)
 
 
 # --- a note and a later sentence -----------------------------------------------------------
@@ -147,7 +152,7 @@ def _speaker_may_update(analysis: Analysis, note_id: str, statement) -> bool:
 # --- notes that may no longer hold ---------------------------------------------------------
 
 
-def note_candidates(analysis: Analysis, horizon_days: int, support_floor: float) -> list[Candidate]:
+def note_candidates(analysis: Analysis, horizon_days: int) -> list[Candidate]:
     """Notes with a passed expiry or deadline, and old one-offs that no recent session supports."""
     as_of = analysis.corpus.as_of
     status = analysis.notes
@@ -275,10 +280,6 @@ def _common_statement(a: Profile, b: Profile) -> bool:
     """One unbroken run of tokens that is most of the shorter sentence: three content tokens or more and no
     negator before it in either sentence ("Ada is allergic to peanuts" inside "Ada is allergic to peanuts,
     so no satay at her party")."""
-    from difflib import SequenceMatcher
-
-    from .compare import FUNCTION_WORDS
-
     match = SequenceMatcher(None, a.sequence, b.sequence, autojunk=False).find_longest_match()
     run = a.sequence[match.a:match.a + match.size]
     kinds = a.kinds[match.a:match.a + match.size]
@@ -290,8 +291,6 @@ def _common_statement(a: Profile, b: Profile) -> bool:
 
 def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> list:
     """The statements with `kind` "statement" set where a sentence can stand as a memory."""
-    from dataclasses import replace
-
     return [replace(s, kind="statement") if s.kind == "" and s.role == "user" and standalone(s.text, profiles[s.id])
             and episodic(s.text, s.at or EPOCH) is None else s for s in statements]
 
@@ -308,7 +307,7 @@ def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
     insight_bar = bars.get("insight", bars["support"])
     return [*analysis.memoized(("candidates:pairs", floor), lambda: pair_candidates(analysis, floor)),
             *analysis.memoized(("candidates:sessions", bars["conflict"]), lambda: session_candidates(analysis, bars["conflict"])),
-            *analysis.memoized(("candidates:notes", focus.horizon_days, bars["support"]),
-                               lambda: note_candidates(analysis, focus.horizon_days, bars["support"])),
+            *analysis.memoized(("candidates:notes", focus.horizon_days),
+                               lambda: note_candidates(analysis, focus.horizon_days)),
             *analysis.memoized(("candidates:insights", insight_bar, bars["support"], focus.min_sessions),
                                lambda: insight_candidates(analysis, insight_bar, bars["support"], focus.min_sessions))]

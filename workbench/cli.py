@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import WorkbenchError
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+_PYTHON_SHOWWARNING = warnings.showwarning
 
 
 def command(name: str, help: str) -> Callable:
@@ -35,7 +37,7 @@ def _corpus(args: argparse.Namespace):
     from .io import load_corpus
 
     return load_corpus(args.store, args.sessions, store_format=args.store_format,
-                       sessions_format=args.sessions_format)
+                       sessions_format=args.sessions_format, default_time=getattr(args, "default_time", None))
 
 
 def _store_options(parser: argparse.ArgumentParser, sessions: bool = True) -> None:
@@ -44,6 +46,12 @@ def _store_options(parser: argparse.ArgumentParser, sessions: bool = True) -> No
         parser.add_argument("--sessions", nargs="+", default=None, help="session files or directories")
     parser.add_argument("--store-format", default=None, help="name the store format instead of sniffing")
     parser.add_argument("--sessions-format", default=None, help="name the sessions format instead of sniffing")
+    _default_time_option(parser)
+
+
+def _default_time_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--default-time", default=None,
+                        help="ISO time for CSV/Parquet rows without updated_at (otherwise such a row is an error)")
 
 
 @command("inspect", "counts, time span, notes per memory, largest files")
@@ -84,12 +92,48 @@ def _focus(args: argparse.Namespace):
 
 
 def _write(path: str, text: str) -> None:
+    """Write an output atomically (a full disk leaves the old file as it was); errors are one line."""
+    from .files import checked_write
+
+    checked_write(path, text)
+
+
+def _json_out(data: Any, keep_secrets: bool) -> str:
+    """JSON text for an output file, secret values redacted unless the person opted in."""
+    from .secrets import redact_data
+
+    return json.dumps(data if keep_secrets else redact_data(data), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _refuse_inputs(out: str, inputs: Sequence[str | None], option: str = "--out") -> None:
+    """`out` must not be an input of the command (or lie inside an input folder): inputs are never overwritten."""
+    import os
     from pathlib import Path
 
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=path) from None
+    from .files import quote
+
+    target = Path(out)
+    for given in filter(None, inputs):
+        source = Path(given)
+        if not source.exists():
+            continue
+        same = target.exists() and os.path.samefile(target, source)
+        if same or target.resolve() == source.resolve():
+            raise WorkbenchError(f"{option} {quote(out)} is an input of this command; inputs are never "
+                                 "overwritten: write to another file")
+        if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
+            raise WorkbenchError(f"{option} {quote(out)} lies inside the input folder {quote(given)}; "
+                                 "writing there would change the input: write elsewhere")
+
+
+def _inputs(args: argparse.Namespace) -> list[str | None]:
+    return [getattr(args, "store", None), *(getattr(args, "sessions", None) or []),
+            getattr(args, "focus_file", None), getattr(args, "plan", None), getattr(args, "decisions", None)]
+
+
+def _keep_secrets_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keep-secrets", action="store_true",
+                   help="write secret values (API keys, passwords) as they are instead of redacting them")
 
 
 @command("analyze", "duplicates, conflicts, clusters, the 2-D map and staleness as JSON")
@@ -97,9 +141,10 @@ def analyze_cmd(args: argparse.Namespace) -> int:
     """Example: workbench analyze sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --out analysis.json"""
     from .analysis import analyze
 
+    _refuse_inputs(args.out, _inputs(args))
     analysis = analyze(_corpus(args), args.embedder)
     data = analysis.to_dict()
-    _write(args.out, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    _write(args.out, _json_out(data, args.keep_secrets))
     counts = data["counts"]
     print(f"{counts['notes']} notes, {counts['sessions']} sessions: {counts['duplicate_groups']} duplicate groups, "
           f"{counts['conflicts']} conflicts, {counts['clusters']} clusters, {counts['insight_candidates']} insight "
@@ -108,7 +153,8 @@ def analyze_cmd(args: argparse.Namespace) -> int:
 
 
 analyze_cmd.arguments = lambda p: (_store_options(p), p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage"),
-                                   p.add_argument("--out", required=True, help="where to write analysis.json"))
+                                   p.add_argument("--out", required=True, help="where to write analysis.json"),
+                                   _keep_secrets_option(p))
 
 
 def _focus_options(p: argparse.ArgumentParser) -> None:
@@ -143,6 +189,8 @@ def dream_cmd(args: argparse.Namespace) -> int:
     """Example: workbench dream sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --focus "Prioritize code style" --out plan.json"""
     from .dream import dream
 
+    if not args.dry_run:
+        _refuse_inputs(args.out, _inputs(args))
     options: dict = {"embedder": args.embedder} if args.engine != "platform" else {}
     if args.engine != "offline":
         options.update(model=args.model, dry_run=args.dry_run or None)
@@ -153,7 +201,7 @@ def dream_cmd(args: argparse.Namespace) -> int:
         print(f"dry run: nothing was sent. {plan.notes[0] if plan.notes else ''}")
         _print_json(plan.usage)
         return 0
-    _write(args.out, plan.to_json())
+    _write(args.out, _json_out(plan.to_dict(), args.keep_secrets))
     print_plan_summary(plan)
     print_focus(plan.focus, indent="  ")
     print(f"plan → {args.out}")
@@ -224,6 +272,7 @@ def _dream_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="claude engine: print the calls and a token estimate, send nothing")
     p.add_argument("--store-id", default=None, help="platform engine: the memory store to dream on")
     p.add_argument("--out", default="plan.json", help="where to write the plan")
+    _keep_secrets_option(p)
 
 
 dream_cmd.arguments = _dream_arguments
@@ -238,22 +287,45 @@ def _load_plan(path: str):
     return Plan.from_json(read_text(Path(path)), source=path)
 
 
+def _earlier_decisions(plan, args: argparse.Namespace) -> str | None:
+    """An existing --out holding decisions on this plan is resumed, never overwritten; anything else is refused."""
+    import os
+
+    from .review import Review
+
+    if args.decisions or not os.path.exists(args.out):
+        return None
+    try:
+        Review.load(plan, args.out)
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"--out {args.out} exists and holds no decisions on this plan ({exc.message}); "
+                             "write to another file, or resume it with --decisions") from None
+    return args.out
+
+
 @command("review", "decide on a plan's operations: automatic above a confidence bar, or approve all")
 def review_cmd(args: argparse.Namespace) -> int:
     """Example: workbench review plan.json --auto --out decisions.json"""
     from .review import AUTO_BAR, Guardrail, Review
 
+    _refuse_inputs(args.out, [args.plan])
     plan = _load_plan(args.plan)
     review = Review(plan, guardrail=Guardrail(args.max_deleted, args.max_rewritten))
-    if args.decisions:
-        review = Review.load(plan, args.decisions)
+    resume = args.decisions or _earlier_decisions(plan, args)
+    if resume:
+        review = Review.load(plan, resume)
+        if not args.decisions:
+            print(f"resuming from the earlier decisions in {resume} (a person's decisions are kept)")
     if args.approve_all:
         review.approve_all(who=args.who)
     elif args.auto:
         review.auto(AUTO_BAR if args.min_confidence is None else args.min_confidence, args.kinds, who="auto")
     else:
         raise WorkbenchError("choose --auto [--min-confidence X] [--kinds ...] or --approve-all")
-    review.save(args.out)
+    try:
+        review.save(args.out, keep_secrets=args.keep_secrets)
+    except OSError as exc:
+        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=args.out) from None
     counts = review.counts()
     print(f"{counts['approve']} approved, {counts['edit']} edited, {counts['reject']} rejected, "
           f"{counts['pending']} pending, {counts['blocked']} blocked → {args.out}")
@@ -273,7 +345,9 @@ def _review_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-deleted", type=float, default=0.40, help="guardrail: largest share of notes deleted")
     p.add_argument("--max-rewritten", type=float, default=0.60, help="guardrail: largest share of notes rewritten")
     p.add_argument("--who", default="cli")
-    p.add_argument("--out", default="decisions.json")
+    p.add_argument("--out", default="decisions.json",
+                   help="where to write the decisions (an existing file of decisions on this plan is resumed)")
+    _keep_secrets_option(p)
 
 
 review_cmd.arguments = _review_arguments
@@ -288,8 +362,9 @@ def export_cmd(args: argparse.Namespace) -> int:
 
     plan = _load_plan(args.plan)
     review = Review.load(plan, args.decisions) if args.decisions else Review(plan).approve_all(who="cli")
-    snapshot = export_snapshot(load_store(args.store, args.store_format), plan, review, args.out, format=args.format,
-                               force=args.force, allow_large_change=args.allow_large_change)
+    snapshot = export_snapshot(load_store(args.store, args.store_format, default_time=args.default_time), plan, review, args.out, format=args.format,
+                               force=args.force, allow_large_change=args.allow_large_change,
+                               keep_secrets=args.keep_secrets, inputs=[args.plan, args.decisions])
     output = snapshot.manifest["output"]
     print(f"snapshot ({args.format}) → {snapshot.path}: {output['memories']} memories, {output['notes']} notes")
     for warning in snapshot.warnings:
@@ -298,14 +373,19 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
+    from .export import FORMATS
+
     p.add_argument("store", help="the input memory store the plan was made for")
     p.add_argument("plan", help="plan.json")
     p.add_argument("--decisions", default=None, help="decisions.json (default: approve every operation)")
     p.add_argument("--store-format", default=None)
+    _default_time_option(p)
     p.add_argument("--out", required=True)
-    p.add_argument("--format", default="dir", choices=["dir", "json", "mem0", "zip"])
-    p.add_argument("--force", action="store_true", help="replace an existing snapshot")
+    p.add_argument("--format", default="dir", choices=list(FORMATS),
+                   help="dir, zip, json, mem0, or letta-af (the agent file the store came from, curated blocks in place)")
+    p.add_argument("--force", action="store_true", help="replace an earlier snapshot (never anything else)")
     p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
+    _keep_secrets_option(p)
 
 
 export_cmd.arguments = _export_arguments
@@ -319,6 +399,8 @@ def eval_cmd(args: argparse.Namespace) -> int:
     from .probes import load_probes
     from .review import Review
 
+    if args.out:
+        _refuse_inputs(args.out, [*_inputs(args), args.probes])
     corpus = _corpus(args)
     plan = _load_plan(args.plan)
     if plan.inputs.get("store_digest") not in (None, corpus.store.digest):
@@ -358,32 +440,110 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
 eval_cmd.arguments = _eval_arguments
 
 
-@command("verify", "recompute a snapshot's digests (and replay its dream with --replay)")
+@command("fleet", "dream and evaluate every store of a manifest on Dask; one row per store in results.parquet")
+def fleet_cmd(args: argparse.Namespace) -> int:
+    """Example: workbench fleet stores/manifest.jsonl --focus "Prioritize coding style" --workers 2 --out fleet/"""
+    from .fleet import run_fleet, summary
+
+    options = {k: getattr(args, k) for k in ("embedder", "model", "batch_size", "max_tokens") if getattr(args, k)}
+    results = run_fleet(args.manifest, _focus(args), engine=args.engine, out=args.out, probes=args.probes,
+                        address=args.address, workers=args.workers, memory_limit=args.memory_limit,
+                        concurrency=args.concurrency, message_batches=not args.no_message_batches,
+                        poll_interval=args.poll_interval, rerun=args.rerun, progress=not args.no_progress,
+                        **options)
+    s = summary(results)
+    shrink = "–" if s["median_shrink"] is None else f"{s['median_shrink']:.1%}"
+    print(f"{s['stores']} stores: {s['dreamt']} dreamt, {s['skipped']} skipped (unchanged), {s['failed']} failed; "
+          f"notes {s['notes_before']:,} → {s['notes_after']:,} (median shrink {shrink}); {s['regressions']} "
+          f"regressions in {s['stores_with_regressions']} stores → {args.out}/results.parquet")
+    failed = results[results["error"].notna()]
+    for row in failed.head(20).itertuples():
+        print(f"  failed: {row.id}: {row.error}")
+    if len(failed) > 20:
+        print(f"  … and {len(failed) - 20} more (the `error` column of results.parquet)")
+    return 0
+
+
+def _fleet_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("manifest", help="JSONL or CSV with id, store, sessions (optional) columns, or a folder of stores")
+    _focus_options(p)
+    p.add_argument("--engine", default="offline", choices=["offline", "claude", "platform"])
+    p.add_argument("--probes", default="generated", choices=["generated", "none"],
+                   help="evaluate with probes generated from each store (a manifest `probes` column wins), or not")
+    p.add_argument("--out", default="fleet", help="the fleet's folder: results.parquet and stores/<id>/plan.json")
+    p.add_argument("--address", default=None, help="a running Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=int, default=None, help="local cluster: worker processes (default: cores)")
+    p.add_argument("--memory-limit", default="4GiB", help="local cluster: memory per worker; above it a worker restarts")
+    p.add_argument("--concurrency", type=int, default=4, help="platform engine: dreams running at once, fleet-wide")
+    p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage")
+    p.add_argument("--model", default=None, help="Claude model (claude and platform engines)")
+    p.add_argument("--batch-size", type=int, default=None, help="claude engine: candidates per request")
+    p.add_argument("--max-tokens", type=int, default=None, help="claude engine: max_tokens per request")
+    p.add_argument("--no-message-batches", action="store_true",
+                   help="claude engine: one Messages call per batch of candidates instead of one Message Batch")
+    p.add_argument("--poll-interval", type=float, default=None, help="seconds between polls (batches, dreams)")
+    p.add_argument("--rerun", action="store_true", help="dream every store again, even unchanged ones")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+fleet_cmd.arguments = _fleet_arguments
+
+
+@command("verify", "recompute a snapshot's digests and signature (and rebuild it with --replay)")
 def verify_cmd(args: argparse.Namespace) -> int:
-    """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions"""
-    from .export import replay_snapshot, verify_snapshot
+    """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --plan plan.json --decisions decisions.json"""
+    from .export import SIGNING_KEY
+    from .verify import replay, verify_snapshot
 
     result = verify_snapshot(args.snapshot)
-    print(f"{'intact' if result.ok else 'NOT intact'}: {result.files} memory files checked")
+    signature = {"valid": ", signature valid", "invalid": ", signature INVALID",
+                 "unchecked": f", signed (set {SIGNING_KEY} to check the signature)"}.get(result.signature, "")
+    print(f"{'intact' if result.ok else 'NOT intact'}: {result.files} memory files checked{signature}")
     for problem in result.problems:
         print(f"  {problem}")
     ok = result.ok
     if args.replay:
         if not args.store:
-            raise WorkbenchError("--replay needs the input --store (and --sessions) the snapshot was made from")
-        same, detail = replay_snapshot(args.snapshot, _corpus(args))
-        print(f"replay: {'same plan' if same else 'DIFFERENT plan'} ({detail})")
-        ok = ok and same
+            raise WorkbenchError("--replay needs the input --store the snapshot was made from "
+                                 "(and --plan, --decisions, --sessions to check those too)")
+        corpus = _corpus(args) if args.sessions else None
+        outcome = replay(args.snapshot, corpus.store if corpus is not None else _store(args),
+                         plan=_load_plan(args.plan) if args.plan else None, review=_review(args), corpus=corpus)
+        print(f"replay: {'same plan, same snapshot' if outcome.ok else 'DIFFERENT'} ({outcome.detail})")
+        for problem in outcome.problems[1:]:
+            print(f"  {problem}")
+        ok = ok and outcome.ok
     return 0 if ok else 1
+
+
+def _store(args: argparse.Namespace):
+    from .io import load_store
+
+    return load_store(args.store, args.store_format, default_time=args.default_time)
+
+
+def _review(args: argparse.Namespace):
+    """The decisions given to `verify --replay` (they need the plan they were made on)."""
+    from .review import Review
+
+    if not args.decisions:
+        return None
+    if not args.plan:
+        raise WorkbenchError("--decisions needs the --plan they were made on")
+    return Review.load(_load_plan(args.plan), args.decisions)
 
 
 def _verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("snapshot")
-    p.add_argument("--replay", action="store_true", help="re-run the offline engine on the manifest's inputs")
-    p.add_argument("--store", default=None)
-    p.add_argument("--sessions", nargs="+", default=None)
+    p.add_argument("--replay", action="store_true",
+                   help="rebuild the snapshot from the input store, the plan and the decisions; compare byte for byte")
+    p.add_argument("--store", default=None, help="the input store (needed by --replay)")
+    p.add_argument("--plan", default=None, help="plan.json (default: the operations the manifest records)")
+    p.add_argument("--decisions", default=None, help="decisions.json (default: the decisions the manifest records)")
+    p.add_argument("--sessions", nargs="+", default=None, help="also dream again (offline plans) and compare the plan")
     p.add_argument("--store-format", default=None)
     p.add_argument("--sessions-format", default=None)
+    _default_time_option(p)
 
 
 verify_cmd.arguments = _verify_arguments
@@ -439,13 +599,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fail(message: str) -> int:
+    from .files import quote
+
+    print(f"workbench: error: {quote(message)}", file=sys.stderr)
+    return 2
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A `ReaderWarning` as one line (`workbench: warning: MEMORY.md:4: ...`); others as Python shows them."""
+    from .errors import ReaderWarning
+    from .files import quote
+
+    if issubclass(category, ReaderWarning):
+        print(f"workbench: warning: {quote(str(message))}", file=sys.stderr)
+    else:
+        _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return COMMANDS[args.command](args)
     except WorkbenchError as exc:
-        print(f"workbench: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except OSError as exc:  # a full disk, a permission: one line, never a traceback
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        return _fail(f"{exc.strerror or exc}{where}")
+    except RecursionError:
+        return _fail("input nested too deeply to read")
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130

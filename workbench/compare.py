@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
+
+from rapidfuzz.distance import Levenshtein
 
 from .text import ARTICLES, Token, sentences, stem, tokens
 
@@ -64,6 +65,7 @@ class Profile:
     atoms: frozenset[str] = field(init=False)
     parsed: bool = field(init=False)
     self_contained: bool = field(init=False)  # opens with what it is about: a name, code, or "I"/"we"/"my"/"our"
+    spans: tuple[tuple[int, int], ...] = field(init=False)  # the character span of each item of `sequence`
 
     def __post_init__(self) -> None:
         pairs = list(zip(self.sequence, self.kinds))
@@ -73,7 +75,8 @@ class Profile:
         first = pairs[0] if pairs else ("", "")
         for name, value in (("negated", "negation" in self.kinds), ("names", names), ("values", values),
                             ("words", words), ("atoms", words | values), ("parsed", len(words | values) >= 2),
-                            ("self_contained", first[1] in ("name", "code") or first[0] in ("i", "we", "my", "our"))):
+                            ("self_contained", first[1] in ("name", "code") or first[0] in ("i", "we", "my", "our")),
+                            ("spans", tuple(_spans(self)))):
             object.__setattr__(self, name, value)
 
 
@@ -132,6 +135,8 @@ class Relation:
         """What a person reads: "differs in: coffee ↔ tea"."""
         if self.kind in ("verbatim", "same_words"):
             return "the same words"
+        if self.kind == "different" and not self.only_a and not self.only_b:
+            return "little in common"
         if self.kind == "reordered":
             return "the same words in another order (roles may be swapped)"
         left = self.said_a or " ".join(self.only_a) or "–"
@@ -140,30 +145,36 @@ class Relation:
 
 
 def _blocks(a: Profile, b: Profile) -> list[tuple[str, int, int, int, int]]:
-    matcher = SequenceMatcher(None, a.sequence, b.sequence, autojunk=False)
-    return [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    """The differing blocks of a minimal alignment (rapidfuzz), adjacent edits joined into one block."""
+    blocks: list[list] = []
+    for op in Levenshtein.opcodes(a.sequence, b.sequence):
+        if op.tag == "equal":
+            continue
+        if blocks and blocks[-1][2] == op.src_start and blocks[-1][4] == op.dest_start:
+            blocks[-1][2], blocks[-1][4] = op.src_end, op.dest_end
+        else:
+            blocks.append([op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end])
+    for block in blocks:
+        block[0] = "replace" if block[2] > block[1] and block[4] > block[3] else \
+            "delete" if block[2] > block[1] else "insert"
+    return [tuple(block) for block in blocks]
 
 
 def relate(a: Profile, b: Profile, *, trim: bool = False) -> Relation:
     """Align two texts and name what separates them (see the module docstring and `_relate`)."""
-    from dataclasses import replace
-
-    relation = _relate(a, b, trim)
-    if not relation.only_a and not relation.only_b:
+    relation, blocks = _relate(a, b, trim)
+    if not blocks:
         return relation
-    blocks = _blocks(a, b)
-    if trim:
-        blocks = _trim(blocks, len(a.sequence), len(b.sequence))
     return replace(relation, said_a=_said(a, [(i1, i2) for _, i1, i2, _, _ in blocks]),
                    said_b=_said(b, [(j1, j2) for _, _, _, j1, j2 in blocks]))
 
 
 def _said(p: Profile, ranges: list[tuple[int, int]]) -> str:
-    spans = _spans(p)
+    spans = p.spans
     return " … ".join(p.text[spans[i][0]:spans[j - 1][1]] for i, j in ranges if j > i and j <= len(spans))
 
 
-def _relate(a: Profile, b: Profile, trim: bool) -> Relation:
+def _relate(a: Profile, b: Profile, trim: bool) -> tuple[Relation, list]:
     """Align two texts and name what separates them (see the module docstring).
 
     With `trim`, words only `b` has before or after everything the two share are ignored: a
@@ -172,18 +183,25 @@ def _relate(a: Profile, b: Profile, trim: bool) -> Relation:
     """
     if not a.parsed or not b.parsed:
         same = " ".join(a.text.split()).lower() == " ".join(b.text.split()).lower()
-        return Relation("verbatim" if same else "unparsed")
+        return Relation("verbatim" if same else "unparsed"), []
     if " ".join(a.text.split()).casefold() == " ".join(b.text.split()).casefold():
-        return Relation("verbatim", shared=len(a.atoms))
+        return Relation("verbatim", shared=len(a.atoms)), []
     if a.sequence == b.sequence:
-        return Relation("same_words", shared=len(a.atoms))
+        return Relation("same_words", shared=len(a.atoms)), []
+    if len(a.atoms & b.atoms) < 2:  # too little in common for any reading but "different"
+        return Relation("different", shared=len(a.atoms & b.atoms)), []
     if sorted(a.sequence) == sorted(b.sequence):
-        return Relation("reordered", shared=len(a.atoms))
+        return Relation("reordered", shared=len(a.atoms)), []
     blocks = _blocks(a, b)
     if trim:
         blocks = _trim(blocks, len(a.sequence), len(b.sequence))
         if not blocks:
-            return Relation("same_words", shared=len(a.atoms))
+            return Relation("same_words", shared=len(a.atoms)), []
+    return _read(a, b, blocks), blocks
+
+
+def _read(a: Profile, b: Profile, blocks: list) -> Relation:
+    """What the differing blocks of an alignment make of two texts."""
     only_a = tuple(s for _, i1, i2, _, _ in blocks for s in a.sequence[i1:i2])
     only_b = tuple(s for _, _, _, j1, j2 in blocks for s in b.sequence[j1:j2])
     kinds_a = [k for _, i1, i2, _, _ in blocks for k in a.kinds[i1:i2]]
@@ -240,8 +258,8 @@ def rewrite_slot(a: Profile, b: Profile, relation: Relation) -> str | None:
     if relation.slot is None:
         return None
     i1, i2, j1, j2 = relation.slot
-    spans_a = _spans(a)
-    spans_b = _spans(b)
+    spans_a = a.spans
+    spans_b = b.spans
     start, end = spans_a[i1][0], spans_a[i2 - 1][1]
     new = b.text[spans_b[j1][0]:spans_b[j2 - 1][1]]
     return a.text[:start] + new + a.text[end:]

@@ -9,6 +9,8 @@ its `id` then names what it was fitted on, so the cache never mixes vectors of t
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -19,6 +21,8 @@ import numpy as np
 
 from .errors import EngineError, UnknownNameError
 from .records import sha256
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -237,38 +241,72 @@ def cache_dir() -> Path:
 
 
 class EmbeddingCache:
-    """Vectors on disk keyed by (embedder id, sha256 of text): NumPy files per embedder id."""
+    """Vectors on disk keyed by (embedder id, sha256 of text): one file per embedder id.
+
+    Each file holds the keys and the vectors together and is replaced atomically (`files.write_bytes`)
+    under a lock on the cache folder, after merging what another process saved meanwhile; so a kill
+    mid-save leaves the previous file, and two analyses at once lose nothing. A file that does not
+    read back whole (keys and vectors out of step, not finite, torn) is ignored and rebuilt.
+    """
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root) if root is not None else cache_dir() / "embeddings"
         self._loaded: dict[str, tuple[dict[str, int], np.ndarray]] = {}
         self.misses = 0
+        self.warnings: list[str] = []
 
-    def _folder(self, embedder_id: str) -> Path:
-        return self.root / re.sub(r"[^\w.\-]", "_", embedder_id)
+    def _file(self, embedder_id: str) -> Path:
+        from .files import safe_name
+
+        return self.root / safe_name(re.sub(r"[^\w.\-]", "_", embedder_id)[:200] + ".vectors", what="embedder id")
+
+    def _read(self, embedder_id: str) -> tuple[dict[str, int], np.ndarray]:
+        """The file's keys and vectors; anything that does not read back whole counts as empty."""
+        empty: tuple[dict[str, int], np.ndarray] = ({}, np.zeros((0, 0), dtype=np.float32))
+        try:
+            data = self._file(embedder_id).read_bytes()
+        except OSError:
+            return empty
+        try:
+            with io.BytesIO(data) as fh:
+                keys = np.load(fh, allow_pickle=False)
+                vectors = np.load(fh, allow_pickle=False)
+                whole = fh.tell() == len(data)
+        except Exception:  # noqa: BLE001  (a torn or foreign file, whatever numpy makes of it)
+            return empty
+        index = {k.decode("ascii", "replace"): i for i, k in enumerate(keys.tolist())} if keys.ndim == 1 else {}
+        if not (whole and keys.dtype == np.dtype("S64") and vectors.dtype == np.float32 and vectors.ndim == 2
+                and len(index) == len(keys) == len(vectors) and np.isfinite(vectors).all()):
+            return empty
+        return index, vectors
 
     def _load(self, embedder_id: str) -> tuple[dict[str, int], np.ndarray]:
         if embedder_id not in self._loaded:
-            folder = self._folder(embedder_id)
-            try:
-                keys = np.load(folder / "keys.npy")
-                vectors = np.load(folder / "vectors.npy")
-                index = {k.decode() if isinstance(k, bytes) else str(k): i for i, k in enumerate(keys)}
-            except (OSError, ValueError):
-                index, vectors = {}, np.zeros((0, 0), dtype=np.float32)
-            self._loaded[embedder_id] = (index, vectors)
+            self._loaded[embedder_id] = self._read(embedder_id)
         return self._loaded[embedder_id]
 
-    def _save(self, embedder_id: str, index: dict[str, int], vectors: np.ndarray) -> None:
-        folder = self._folder(embedder_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        keys = np.array(sorted(index, key=index.get), dtype="S64")
-        for name, array in (("keys.npy", keys), ("vectors.npy", vectors)):
-            tmp = folder / f".{name}.{os.getpid()}.tmp"
-            with open(tmp, "wb") as fh:
-                np.save(fh, array)
-            os.replace(tmp, folder / name)
+    def _save(self, embedder_id: str, keys: list[str], new: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
+        """Merge `new` into what is on disk now, write it back atomically; the merged (index, vectors)."""
+        from .files import locked, write_bytes
+
+        index, vectors = self._loaded.get(embedder_id) or ({}, np.zeros((0, 0), dtype=np.float32))
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with locked(self.root):
+                disk_index, disk_vectors = self._read(embedder_id)
+                if disk_vectors.size and disk_vectors.shape[1] == new.shape[1]:
+                    index, vectors = disk_index, disk_vectors
+                index, vectors = _merged(index, vectors, keys, new)
+                with io.BytesIO() as fh:
+                    np.save(fh, np.array(sorted(index, key=index.get), dtype="S64"))
+                    np.save(fh, vectors)
+                    write_bytes(self._file(embedder_id), fh.getvalue())
+        except OSError as exc:  # a full disk or a read-only cache: go on without saving
+            index, vectors = _merged(index, vectors, keys, new)
+            self.warnings.append(f"embedding cache not saved ({exc.strerror or exc}); vectors will be recomputed")
+            log.warning(self.warnings[-1])
         self._loaded[embedder_id] = (index, vectors)
+        return index, vectors
 
     def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`, embedding only those the cache has not seen."""
@@ -277,17 +315,25 @@ class EmbeddingCache:
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in index}.items())
         self.misses = len(missing)
         if missing:
-            new = _embed_with_progress(embedder, [t for _, t in missing])
-            if vectors.size == 0:
-                vectors = np.zeros((0, new.shape[1]), dtype=np.float32)
-            index = dict(index)
-            for offset, (key, _) in enumerate(missing):
-                index[key] = len(vectors) + offset
-            vectors = np.vstack([vectors, new.astype(np.float32)])
-            self._save(embedder.id, index, vectors)
+            new = _embed_with_progress(embedder, [t for _, t in missing]).astype(np.float32)
+            index, vectors = self._save(embedder.id, [k for k, _ in missing], new)
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
         return vectors[[index[k] for k in keys]]
+
+
+def _merged(index: dict[str, int], vectors: np.ndarray, keys: list[str],
+            new: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
+    """`index`/`vectors` plus the rows of `new` whose keys are not there yet (a new dimension starts over)."""
+    if vectors.size == 0 or vectors.shape[1] != new.shape[1]:
+        index, vectors = {}, np.zeros((0, new.shape[1]), dtype=np.float32)
+    fresh = [(k, row) for k, row in zip(keys, new) if k not in index]
+    if not fresh:
+        return index, vectors
+    index = dict(index)
+    for offset, (key, _) in enumerate(fresh):
+        index[key] = len(vectors) + offset
+    return index, np.vstack([vectors, np.array([row for _, row in fresh], dtype=np.float32)])
 
 
 def _embed_with_progress(embedder: Embedder, texts: list[str], batch: int = 2048) -> np.ndarray:

@@ -60,3 +60,10 @@ class EngineError(WorkbenchError, RuntimeError):
 
 class ExportError(WorkbenchError, OSError):
     """A snapshot could not be written or verified."""
+
+
+class ReaderWarning(UserWarning):
+    """Input that loads, with something a person should know (a link to a missing file, say).
+
+    The message names the file and line like an error does; the CLI prints it as one line.
+    """

@@ -3,19 +3,24 @@
 A snapshot folder holds `manifest.json` (inputs, focus, engine, every operation with its
 decision, SHA-256 of every output memory, usage, retention, secrets flagged), `CHANGES.md`, and
 `memories/`: the memory files at their paths plus the hidden sidecar that keeps ids and times, so
-`load_store(snapshot / "memories")` gives back exactly the store that was exported. Writes are
-atomic: a temporary sibling, then a rename; an existing target is replaced only with `force`;
-no memory path can land outside the snapshot.
+`load_store(snapshot / "memories")` gives back exactly the store that was exported.
+
+Writing goes through `workbench.files`: the snapshot is staged beside the target and renamed into
+place, so a full disk or a kill leaves nothing half-written (and the next run removes the staging
+a kill left). The input is never touched: the target may not be the input store, hold it, or lie
+inside it, and `force` replaces only a snapshot this tool wrote (one with a manifest). Secret
+values are redacted in the manifest and CHANGES.md unless `keep_secrets`; with
+`$WORKBENCH_SIGNING_KEY` set the manifest is signed (HMAC-SHA256) and `verify_snapshot` checks it.
+Verifying and replaying a snapshot live in `workbench.verify` (also importable from here).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import re
-import shutil
-import tempfile
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,54 +28,61 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import files
 from .dream.plan import Plan
-from .errors import ExportError
+from .errors import ExportError, WorkbenchError
+from .io.claude_memory import reindex
 from .io.store_files import SIDECAR, sidecar_for
 from .io.writers import store_json
 from .records import Store, iso, sha256
 from .review import Guardrail, Retention, Review, blast_radius, plan_digest
+from .secrets import find_secrets, redact, redact_data
 
 FORMAT_VERSION = 1
-FORMATS = ("dir", "json", "mem0", "zip")
+FORMATS = ("dir", "json", "mem0", "zip", "letta-af")
+FILE_FORMATS = ("json", "mem0", "letta-af")  # one file, with `<name>.manifest.json` beside it
 MANIFEST = "manifest.json"
 CHANGES = "CHANGES.md"
 MEMORIES = "memories"  # the folder inside a snapshot that holds the memory files (a loadable store)
-SECRETS = {
-    "anthropic_api_key": re.compile(r"sk-ant-[A-Za-z0-9_\-]{16,}"),
-    "openai_api_key": re.compile(r"\bsk-(?!ant-)(?:proj-)?[A-Za-z0-9_\-]{20,}"),
-    "aws_access_key": re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
-    "github_token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
-    "slack_token": re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
-    "private_key": re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
-    "password": re.compile(r"(?i)\b(?:password|passwd|pwd|secret|api[_ -]?key|token)\b\s*[:=]\s*[\"']?[^\s\"'`]{6,}"),
-}
+SIGNING_KEY = "WORKBENCH_SIGNING_KEY"  # the environment variable holding the HMAC key
+
+__all__ = ["FORMATS", "MANIFEST", "Snapshot", "export_snapshot", "find_secrets", "is_snapshot", "safe_relative",
+           "sign"]
 
 
 def safe_relative(path: str) -> PurePosixPath:
-    """The relative file path for a memory path, refusing anything that could escape the snapshot."""
+    """The relative file path for a memory path, refusing anything that could escape the snapshot
+    or that no file system can hold (a segment over 255 bytes, a control character)."""
     if "\x00" in path:
-        raise ExportError(f"memory path contains a NUL byte: {path!r}")
+        raise ExportError(f"memory path contains a NUL byte: {files.quote(path)!r}")
     if "\\" in path or re.match(r"^/?[A-Za-z]:", path):
-        raise ExportError(f"memory path looks like a Windows path: {path!r}")
+        raise ExportError(f"memory path looks like a Windows path: {files.quote(path)!r}")
     if not path.startswith("/"):
-        raise ExportError(f"memory path must start with '/': {path!r}")
+        raise ExportError(f"memory path must start with '/': {files.quote(path)!r}")
     parts = path[1:].split("/")  # split by hand: PurePosixPath would drop "." and "" silently
     if any(part in ("..", ".", "") for part in parts):
-        raise ExportError(f"memory path escapes the snapshot: {path!r}")
+        raise ExportError(f"memory path escapes the snapshot: {files.quote(path)!r}")
     if parts == [SIDECAR]:
         raise ExportError(f"memory path collides with the snapshot's own files: {path!r}")
+    for part in parts:
+        try:
+            files.safe_name(part, what="memory path segment")
+        except WorkbenchError as exc:
+            raise ExportError(f"{exc.message} (in {files.quote(path)[:80]!r}); export as --format json") from None
     return PurePosixPath(*parts)
 
 
-def find_secrets(store: Store) -> list[dict[str, Any]]:
-    """Things that look like secrets in memory contents: path, line and kind (never the value)."""
-    found = []
-    for memory in store.memories:
-        for number, line in enumerate(memory.content.splitlines(), start=1):
-            for kind, pattern in SECRETS.items():
-                if pattern.search(line):
-                    found.append({"path": memory.path, "line": number, "kind": kind})
-    return found
+def _check_tree(store: Store) -> None:
+    """Every memory can be a file: no path is both a file and a folder (`/a` and `/a/b.md`)."""
+    paths = {m.path for m in store.memories}
+    for path in sorted(paths):
+        safe_relative(path)
+        parent = path.rsplit("/", 1)[0]
+        while parent:
+            if parent in paths:
+                raise ExportError(f"memory {files.quote(path)!r} lies under {files.quote(parent)!r}, which is itself "
+                                  "a memory; a folder snapshot cannot hold both: export as --format json")
+            parent = parent.rsplit("/", 1)[0]
 
 
 @dataclass
@@ -153,6 +165,7 @@ def changes_markdown(plan: Plan, review: Review) -> str:
 
 
 def _write_tree(root: Path, store: Store, manifest: dict[str, Any], changes: str) -> None:
+    """Write a snapshot folder at `root`: memory files, sidecar, CHANGES.md, then the (signed) manifest."""
     folder = root / MEMORIES
     if folder.is_symlink():
         raise ExportError(f"refusing to write through a symbolic link: {folder}")
@@ -168,14 +181,17 @@ def _write_tree(root: Path, store: Store, manifest: dict[str, Any], changes: str
             raise ExportError(f"memory path {memory.path!r} is written twice or over a link")
         if root.resolve() not in target.resolve().parents:
             raise ExportError(f"memory path escapes the snapshot: {memory.path!r}")
-        target.write_text(memory.content, encoding="utf-8", newline="")
+        target.write_bytes(memory.content.encode("utf-8"))
     sidecar = sidecar_for(store)
-    (folder / SIDECAR).write_text(sidecar, encoding="utf-8", newline="")
+    (folder / SIDECAR).write_bytes(sidecar.encode("utf-8"))
     manifest["output"]["sidecar_sha256"] = sha256(sidecar)
-    (root / CHANGES).write_text(changes, encoding="utf-8", newline="")
+    (root / CHANGES).write_bytes(changes.encode("utf-8"))
     manifest["changes_sha256"] = sha256(changes)
-    (root / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8",
-                                 newline="")
+    (root / MANIFEST).write_bytes(manifest_text(sign(manifest)).encode("utf-8"))
+
+
+def manifest_text(manifest: dict[str, Any]) -> str:
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 
 def _mem0_json(store: Store) -> str:
@@ -185,19 +201,104 @@ def _mem0_json(store: Store) -> str:
     return json.dumps({"results": items}, indent=2, ensure_ascii=False) + "\n"
 
 
+def _body(store: Store, format: str, source: Store | None = None) -> str:
+    """The one file of a `json`, `mem0` or `letta-af` snapshot (`source`: the input store, for letta-af)."""
+    if format == "letta-af":
+        from .io.letta_af import agent_file_for
+
+        return agent_file_for(source, store)[0]
+    return store_json(store) if format == "json" else _mem0_json(store)
+
+
+# --- signing ----------------------------------------------------------------------------------
+
+
+def _signing_key() -> bytes | None:
+    key = os.environ.get(SIGNING_KEY)
+    return key.encode("utf-8") if key else None
+
+
+def _mac(manifest: dict[str, Any], key: bytes) -> str:
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sign(manifest: dict[str, Any], key: bytes | None = None) -> dict[str, Any]:
+    """The manifest with an HMAC-SHA256 `signature` when a key is given or `$WORKBENCH_SIGNING_KEY` is set."""
+    key = key or _signing_key()
+    if key is None:
+        return manifest
+    manifest["signature"] = {"algorithm": "hmac-sha256", "value": _mac(manifest, key)}
+    return manifest
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _local(origin: str | Path | None) -> Path | None:
+    if not origin or str(origin).startswith("platform:"):
+        return None
+    path = Path(str(origin).split("#", 1)[0])
+    return path.resolve() if path.exists() else None
+
+
+def _check_target(out: Path, inputs: list[Path]) -> None:
+    """The target is none of the inputs, holds none of them, and does not lie inside a folder input."""
+    if out.is_symlink():
+        raise ExportError(f"{out} is a symbolic link; refusing to write a snapshot through it")
+    target = out.resolve()
+    for given in inputs:
+        if target == given or given.is_relative_to(target):
+            raise ExportError(f"{files.quote(out)} is (or holds) an input of this export ({files.quote(given)}); "
+                              "the input is never replaced: write the snapshot elsewhere")
+        if given.is_dir() and target.is_relative_to(given):
+            raise ExportError(f"{files.quote(out)} lies inside the input store {files.quote(given)}; "
+                              "writing there would change the input: write the snapshot elsewhere")
+
+
+def is_snapshot(path: Path) -> bool:
+    """True for a snapshot this tool wrote: a folder or zip with a manifest, or a file with one beside it."""
+    try:
+        if path.is_symlink():
+            return False
+        if path.is_dir():
+            return _looks_like_manifest((path / MANIFEST).read_bytes())
+        if path.is_file() and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                return _looks_like_manifest(archive.read(MANIFEST))
+        beside = path.with_name(path.name + ".manifest.json")
+        return path.is_file() and _looks_like_manifest(beside.read_bytes())
+    except (OSError, KeyError, zipfile.BadZipFile, RuntimeError):
+        return False
+
+
+def _looks_like_manifest(data: bytes) -> bool:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format_version") == FORMAT_VERSION and "output" in manifest
+
+
 def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *, format: str = "dir",
                     force: bool = False, allow_large_change: bool = False, retention: Retention | None = None,
-                    guardrail: Guardrail | None = None, report: Any = None) -> Snapshot:
-    """Apply the approved operations to `store` and write the result as a snapshot at `out`."""
+                    guardrail: Guardrail | None = None, keep_secrets: bool = False,
+                    inputs: list[str | Path] = (), report: Any = None) -> Snapshot:
+    """Apply the approved operations to `store` and write the result as a snapshot at `out`.
+
+    `inputs` names more files the target must not replace (the plan, the decisions); the store's
+    own origin is always protected. `force` replaces only an earlier snapshot. `report` (an
+    `evaluate.Report`) goes into the manifest.
+    """
     from .review import apply
 
     if format not in FORMATS:
         raise ExportError(f"unknown snapshot format {format!r}; use one of {', '.join(FORMATS)}")
     out = Path(out)
-    if out.is_symlink():
-        raise ExportError(f"{out} is a symbolic link; refusing to write a snapshot through it")
-    if out.exists() and not force:
-        raise ExportError(f"{out} already exists; pass --force (force=True) to replace it")
+    protected = [p for p in (_local(store.origin), *(_local(i) for i in inputs)) if p is not None]
+    _check_target(out, protected)
+    _check_existing(out, force)
     approved = review.approved_operations()
     radius = blast_radius(plan, approved)
     breaches = (guardrail or review.guardrail).breaches(radius)
@@ -205,149 +306,82 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
         raise ExportError("refusing a large change: the approved operations " + " and ".join(breaches)
                           + f" ({radius['deleted']} deleted, {radius['rewritten']} rewritten of {radius['notes']}); "
                           "pass --allow-large-change (allow_large_change=True) if that is intended")
-    store_out = apply(store, plan, review)
-    for memory in store_out.memories:
-        safe_relative(memory.path)
+    store_out = reindex(store, apply(store, plan, review))  # an index (Claude's MEMORY.md) links what survives
+    body = None
+    if format == "letta-af":  # the agent file it came from, with the curated blocks; the store as it reads back
+        from .io.letta_af import agent_file_for
+
+        body, store_out = agent_file_for(store, store_out)
+    if format in ("dir", "zip"):
+        _check_tree(store_out)
     manifest = build_manifest(store, plan, review, store_out, retention, report)  # report: evaluate.Report
     changes = changes_markdown(plan, review)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    if not keep_secrets:
+        manifest, changes = redact_data(manifest), redact(changes)
+    manifest["redacted"] = not keep_secrets
+    manifest["output"]["format"] = format
     try:
-        if format == "dir":
-            _write_tree(tmp / "snapshot", store_out, manifest, changes)
-            staged = tmp / "snapshot"
-        elif format == "zip":
-            _write_tree(tmp / "tree", store_out, manifest, changes)
-            staged = tmp / "snapshot.zip"
-            with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as archive:
-                for file in sorted(p for p in (tmp / "tree").rglob("*") if p.is_file()):
-                    archive.write(file, file.relative_to(tmp / "tree").as_posix())
-        else:
-            staged = tmp / "snapshot.json"
-            body = store_json(store_out) if format == "json" else _mem0_json(store_out)
-            staged.write_text(body, encoding="utf-8")
-            (tmp / f"{out.name}.manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        _replace(staged, out, force)
-        if format in ("json", "mem0"):
-            os.replace(tmp / f"{out.name}.manifest.json", out.with_name(out.name + ".manifest.json"))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _write(store_out, manifest, changes, out, format, force, body)
+    except FileExistsError:
+        raise ExportError(f"{files.quote(out)} already exists (written meanwhile by another export); "
+                          "pass --force (force=True) to replace it") from None
+    except OSError as exc:
+        if isinstance(exc, ExportError):
+            raise
+        raise ExportError(f"cannot write the snapshot: {exc.strerror or exc}", source=files.quote(out)) from None
     warnings = [f"possible secret ({s['kind']}) in {s['path']} line {s['line']}" for s in manifest["secrets"]]
     if retention is not None and retention.warning:
         warnings.append(retention.warning)
     return Snapshot(out, format, manifest, manifest["secrets"], warnings)
 
 
-def _replace(staged: Path, out: Path, force: bool) -> None:
-    """Move the staged snapshot into place; an old one is kept until the new one is in."""
-    if not out.exists():
-        os.replace(staged, out)
+def _check_existing(out: Path, force: bool) -> None:
+    if not (out.exists() or out.is_symlink()):
         return
     if not force:
-        raise ExportError(f"{out} already exists; pass --force (force=True) to replace it")
-    backup = out.with_name(f".{out.name}.old-{os.getpid()}")
-    os.replace(out, backup)
-    try:
-        os.replace(staged, out)
-    except OSError:
-        os.replace(backup, out)
-        raise
-    if backup.is_dir():
-        shutil.rmtree(backup)
-    else:
-        backup.unlink()
+        raise ExportError(f"{files.quote(out)} already exists; pass --force (force=True) to replace it")
+    if not is_snapshot(out):
+        kind = "folder" if out.is_dir() else "file"
+        raise ExportError(f"{files.quote(out)} is a {kind} this tool did not write (no snapshot manifest); "
+                          "--force replaces only an earlier snapshot: choose another --out")
 
 
-# --- verify -----------------------------------------------------------------------------------
+def _write(store_out: Store, manifest: dict[str, Any], changes: str, out: Path, format: str, force: bool,
+           body: str | None = None) -> None:
+    """Stage the snapshot beside `out`, then rename it into place (replacing only an earlier snapshot)."""
+    def replace(target: Path) -> bool:
+        return force and is_snapshot(target)
+
+    with files.staged_folder(out) as staging:
+        if format == "dir":
+            staged = staging / "snapshot"
+            _write_tree(staged, store_out, manifest, changes)
+        elif format == "zip":
+            _write_tree(staging / "tree", store_out, manifest, changes)
+            staged = staging / "snapshot.zip"
+            with zipfile.ZipFile(staged, "w", zipfile.ZIP_DEFLATED) as archive:
+                for file in sorted(p for p in (staging / "tree").rglob("*") if p.is_file()):
+                    archive.write(file, file.relative_to(staging / "tree").as_posix())
+        else:
+            body = body if body is not None else _body(store_out, format)
+            manifest["output"]["sha256"] = sha256(body)
+            staged = staging / "snapshot"
+            staged.write_bytes(body.encode("utf-8"))
+            beside = out.with_name(out.name + ".manifest.json")
+            (staging / "manifest").write_bytes(manifest_text(sign(manifest)).encode("utf-8"))
+        files.sync_tree(staging)
+        files.swap_in(staged, out, replace=replace)
+        if format in FILE_FORMATS:
+            files.swap_in(staging / "manifest", beside, replace=lambda _: True)
 
 
-@dataclass
-class Verification:
-    ok: bool
-    problems: list[str]
-    files: int
+_VERIFY = {"Replay", "Verification", "read_manifest", "replay", "replay_snapshot", "verify_snapshot"}
 
 
-def verify_snapshot(path: str | Path) -> Verification:
-    """Recompute every digest of a snapshot folder (or zip) and report what does not match."""
-    path = Path(path)
-    if not path.exists():
-        raise ExportError(f"{path}: no such snapshot")
-    if path.is_file() and zipfile.is_zipfile(path):
-        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                safe_relative("/" + name)
-            archive.extractall(tmp)
-            return verify_snapshot(tmp)
-    manifest = _read_manifest(path)
-    if manifest is None:
-        return Verification(False, [f"{MANIFEST} is not valid JSON"], 0)
-    problems = []
-    folder = path / MEMORIES
-    output = manifest.get("output", {})
-    files = output.get("files", {})
-    for memory_path, digest in sorted(files.items()):
-        file = folder.joinpath(*safe_relative(memory_path).parts)
-        if file.is_symlink():
-            problems.append(f"changed: {memory_path} (now a symbolic link)")
-        elif not file.is_file():
-            problems.append(f"missing: {memory_path}")
-        elif _file_sha256(file) != digest:
-            problems.append(f"changed: {memory_path}")
-    sidecar = folder / SIDECAR
-    if not sidecar.is_file() or _file_sha256(sidecar) != output.get("sidecar_sha256"):
-        problems.append(f"changed or missing: {MEMORIES}/{SIDECAR}")
-    known = {MANIFEST, CHANGES, f"{MEMORIES}/{SIDECAR}"} | {MEMORIES + p for p in files}
-    on_disk = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file() or p.is_symlink()}
-    problems += [f"unexpected file: {p}" for p in sorted(on_disk - known)]
-    changes = path / CHANGES
-    if not changes.is_file() or _file_sha256(changes) != manifest.get("changes_sha256"):
-        problems.append(f"changed or missing: {CHANGES}")
-    return Verification(not problems, problems, len(files))
+def __getattr__(name: str) -> Any:
+    """`verify_snapshot`, `replay` and friends live in `workbench.verify`; importable from here too."""
+    if name in _VERIFY:
+        from . import verify
 
-
-def _file_sha256(file: Path) -> str:
-    """SHA-256 of the bytes on disk (the same as `sha256(text)` for the UTF-8 text that was written)."""
-    return hashlib.sha256(file.read_bytes()).hexdigest()
-
-
-def _read_manifest(path: Path) -> dict[str, Any] | None:
-    """The manifest of a snapshot folder or zip (None when it is not valid JSON)."""
-    if path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            if MANIFEST not in archive.namelist():
-                raise ExportError(f"{path}: no {MANIFEST}; not a snapshot")
-            text = archive.read(MANIFEST)
-    elif (path / MANIFEST).is_file():
-        text = (path / MANIFEST).read_bytes()
-    else:
-        raise ExportError(f"{path}: no {MANIFEST}; not a snapshot folder")
-    try:
-        return json.loads(text.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-
-
-def replay_snapshot(path: str | Path, corpus) -> tuple[bool, str]:
-    """Re-run the offline engine on the manifest's inputs and compare the plan with the one recorded."""
-    from .dream.offline import dream_offline
-    from .focus import Focus
-
-    manifest = _read_manifest(Path(path))
-    if manifest is None:
-        raise ExportError(f"{path}: {MANIFEST} is not valid JSON")
-    if manifest["engine"]["name"] != "offline":
-        return False, f"only offline plans can be replayed; this one came from {manifest['engine']['name']}"
-    if corpus.store.digest != manifest["input"]["store_digest"]:
-        return False, "the store given is not the snapshot's input store (digest differs)"
-    wanted = manifest["input"]["sessions"]
-    known = {s.id for s in corpus.sessions}
-    if not set(wanted) <= known:
-        return False, f"{len(set(wanted) - known)} of the snapshot's sessions are missing from the sessions given"
-    focus = Focus.from_dict({**manifest["focus"], "session_ids": wanted})
-    embedder = (manifest.get("embedder") or "tfidf").split("-", 1)[0]
-    plan = dream_offline(corpus, focus, embedder=embedder)
-    digest = plan_digest(plan)
-    if digest == manifest["plan"]["digest"]:
-        return True, f"plan digest {digest[:12]}"
-    return False, f"plan digest {digest[:12]} differs from the manifest's {manifest['plan']['digest'][:12]}"
+        return getattr(verify, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

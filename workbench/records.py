@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -175,6 +175,7 @@ class Note:
     evidence: tuple[str, ...] = ()
     parents: tuple[str, ...] = ()  # texts of the list items this note is nested in, outermost first
     parent: str | None = None  # id of the list item this note is nested in
+    dated_by: str = "memory"  # what its times come from: "memory", or "memory_version:<id>" (see `Store.notes`)
 
     @property
     def context(self) -> tuple[str, ...]:
@@ -245,7 +246,19 @@ class Store:
 
     @cached_property
     def notes(self) -> tuple[Note, ...]:
-        return tuple(n for m in self.memories for n in split_notes(m))
+        """The notes of every memory, dated by `memory_versions` where the store has them.
+
+        A note takes the time of the first version of the latest unbroken run of versions whose
+        content holds its lines (`dated_by="memory_version:<id>"`), else its memory's times
+        (`dated_by="memory"`); only versions that reach the memory's current content date notes. Entries of a table of contents (`meta["index"]`, such as Claude
+        Code's `MEMORY.md`) are not notes: they are never merged, pruned or updated.
+        """
+        history = version_history(self.versions)
+        out: list[Note] = []
+        for memory in self.memories:
+            notes = [n for n in split_notes(memory) if not is_index_entry(memory, n)]
+            out += dated_notes(memory, notes, history.get(memory.id, ()))
+        return tuple(out)
 
     @property
     def digest(self) -> str:
@@ -505,6 +518,57 @@ def _parse(content: str) -> tuple[tuple[str, str, tuple[str, ...], int | None, i
     return tuple((kind, section, tuple(walker.notes[p][5] for p in parents), parents[-1] if parents else None,
                   offsets[first], offsets[last] + len(lines[last].rstrip("\r")), text)
                  for kind, section, parents, first, last, text in walker.notes)
+
+
+# --- dating notes from memory versions, and tables of contents ---------------------------------
+
+INDEX_ENTRY = re.compile(r"^\[[^\]]+\]\((?![A-Za-z][\w+.-]*:|#)[^)\s]+\)")  # [Title](file.md), not a URL
+
+
+def is_index_entry(memory: Memory, note: Note) -> bool:
+    """A link to a file in a table of contents (a memory with `meta["index"]`), not a fact."""
+    return bool(memory.meta.get("index")) and INDEX_ENTRY.match(note.text) is not None
+
+
+def version_history(versions: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[datetime, str | None, str]]]:
+    """(time, content or None, version id) of each memory's versions, oldest first; undated ones left out."""
+    history: dict[str, list[tuple[datetime, str | None, str]]] = {}
+    for order, version in enumerate(versions):
+        try:
+            at = parse_time(version.get("created_at"), field_name="created_at")
+        except ReaderError:
+            continue
+        content = version.get("content")
+        if version.get("operation") == "deleted":
+            content = ""
+        history.setdefault(str(version.get("memory_id")), []).append(
+            (at, content if isinstance(content, str) else None, str(version.get("id") or order)))
+    for runs in history.values():
+        runs.sort(key=lambda v: v[0])
+    return history
+
+
+def dated_notes(memory: Memory, notes: list[Note], history: Sequence[tuple[datetime, str | None, str]]) -> list[Note]:
+    """`notes` with the time of the version their lines first appeared in (since they last were absent).
+
+    Only a history that reaches the memory's content (its latest version holds that content, as
+    the platform records every write) dates notes: after a write the versions do not show, any
+    line may have been rewritten then.
+    """
+    if not history or history[-1][1] != memory.content:
+        return notes
+    texts = [f"\n{v[1].replace(chr(13) + chr(10), chr(10))}\n" if v[1] is not None else None for v in history]
+    out = []
+    for note in notes:
+        lines = "\n" + memory.content[note.start:note.end].replace("\r\n", "\n") + "\n"
+        since = None
+        for (at, _, ident), text in zip(history, texts):
+            if text is None:
+                continue  # a version listed without its content says nothing about the line
+            since = (since or (at, ident)) if lines in text else None
+        out.append(replace(note, created_at=since[0], updated_at=since[0], dated_by=f"memory_version:{since[1]}")
+                   if since else note)
+    return out
 
 
 def rewrite_content(

@@ -19,6 +19,7 @@ import numpy as np
 from .dream.plan import Operation, Plan, apply_operations
 from .errors import ReaderError, WorkbenchError
 from .records import Store, iso, sha256
+from .secrets import restorer
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -192,48 +193,89 @@ class Review:
         return {"format": 1, "plan_digest": plan_digest(self.plan), "guardrail": asdict(self.guardrail),
                 "decisions": [asdict(d) for d in self.decisions], "log": self.log}
 
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return path
+    def save(self, path: str | Path, *, keep_secrets: bool = False) -> Path:
+        """Write the decisions atomically; secrets in edited content are redacted unless `keep_secrets`."""
+        from .files import write_json
+        from .secrets import redact_data
+
+        data = self.to_dict()
+        return write_json(path, data if keep_secrets else redact_data(data))
 
     @classmethod
     def load(cls, plan: Plan, path: str | Path) -> Review:
+        """Decisions saved for `plan`; another plan's, or a file without a plan digest, is refused."""
+        from .io._util import read_text
+        from .schema import DecisionsModel, parse
+
         path = Path(path)
+        text = read_text(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ReaderError(f"cannot read decisions: {exc}", source=str(path)) from None
-        if not isinstance(data, dict) or not isinstance(data.get("decisions", []), list):
-            raise ReaderError("not a decisions file (expected an object with a list of decisions)", source=str(path))
-        if data.get("plan_digest") not in (None, plan_digest(plan)):
+            model, _ = parse(DecisionsModel, text, str(path), "decisions")
+        except ReaderError as exc:
+            if "plan_digest" in (exc.field or "") and "Field required" in exc.message:
+                exc.message = "these decisions name no plan digest, so they cannot be checked against a plan"
+                exc.args = (str(exc),)
+            elif exc.field is None and exc.message.startswith("not a decisions"):
+                exc.message = "not a decisions file (expected an object with a list of decisions)"
+                exc.args = (str(exc),)
+            raise
+        if model.plan_digest != plan_digest(plan):
             raise ReaderError("these decisions were made on a different plan", source=str(path), field="plan_digest")
-        try:
-            review = cls(plan, guardrail=Guardrail(**data.get("guardrail", {})), log=list(data.get("log", [])))
-            for item in data.get("decisions", []):
-                if item.get("operation") not in plan.by_id:
-                    raise ReaderError(f"unknown operation {item.get('operation')!r}", source=str(path),
-                                      field="operation")
-                review.decisions.append(Decision(**item))
-        except (TypeError, AttributeError) as exc:
-            raise ReaderError(f"malformed decisions: {exc}", source=str(path)) from None
+        review = cls(plan, guardrail=Guardrail(**model.guardrail.model_dump()), log=list(model.log))
+        for index, item in enumerate(model.decisions):
+            if item.operation not in plan.by_id:
+                raise ReaderError(f"unknown operation {item.operation!r}", source=str(path),
+                                  field=f"decisions[{index}].operation")
+            try:
+                review.decisions.append(Decision(**item.model_dump()))
+            except ReaderError as exc:
+                raise ReaderError(exc.message, source=str(path), field=f"decisions[{index}].{exc.field}") from None
         return review
 
 
 def plan_digest(plan: Plan) -> str:
-    """SHA-256 of the plan's operations: decisions are bound to exactly these."""
-    return sha256(json.dumps([op.to_dict() for op in plan.operations], sort_keys=True, ensure_ascii=False))
+    """SHA-256 of the plan's operations: decisions are bound to exactly these.
+
+    Computed over the redacted operations, so a plan.json written with secrets redacted has the
+    digest of the plan it was written from.
+    """
+    from .secrets import redact_data
+
+    return sha256(json.dumps(redact_data([op.to_dict() for op in plan.operations]), sort_keys=True,
+                             ensure_ascii=False))
 
 
 def apply(store: Store, plan: Plan, review: Review) -> Store:
-    """The store with only the approved operations applied (edits replace results); `store` is untouched."""
-    if plan.inputs.get("store_digest") not in (None, store.digest):
+    """The store with only the approved operations applied (edits replace results); `store` is untouched.
+
+    The plan must name the store it was made for (its input digest): a plan that names none, or
+    another, is refused. Redacted secrets in the plan are put back from `store` (and only from it).
+    """
+    digest = plan.inputs.get("store_digest") or (plan.input_store.digest if plan.input_store is not None else None)
+    if digest is None:
+        raise WorkbenchError("this plan records no input store digest, so it cannot be checked against the store; "
+                             "make the plan again with `workbench dream`")
+    if digest != store.digest:
         raise WorkbenchError("this plan was made for a different store (its input digest does not match)")
     at = plan.output_store.memories[0].updated_at if plan.output_store.memories else None
     from .records import parse_time
 
     at = parse_time(plan.inputs["as_of"]) if plan.inputs.get("as_of") else at
-    return apply_operations(store, review.approved_operations(), at=at, edits=review.edits())
+    restore = restorer([text for m in store.memories for text in (m.path, m.content)])
+    operations = [_restored(op, restore) for op in review.approved_operations()]
+    edits = {k: restore(v) for k, v in review.edits().items()}
+    return apply_operations(store, operations, at=at, edits=edits)
+
+
+def _restored(op: Operation, restore) -> Operation:
+    """`op` with placeholders of redacted secrets replaced by the store's values (its id unchanged)."""
+    from dataclasses import replace
+
+    if "[REDACTED " not in json.dumps(op.to_dict(), ensure_ascii=False):
+        return op
+    targets = tuple(replace(t, path=restore(t.path), text=restore(t.text)) for t in op.targets)
+    result = replace(op.result, path=restore(op.result.path), text=restore(op.result.text)) if op.result else None
+    return replace(op, targets=targets, result=result)
 
 
 # --- retention check --------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A session holds the focus, every decision (the append-only log, undos included), the notes
 selected on the map and the digest of the plan the decisions were made on. The Workbench saves
-it after each decision (atomically: a temporary file beside the target, fsync, rename), so a
+it after each decision (atomically, through `workbench.files`: a temporary file beside the target,
+fsync, rename), so a
 kernel restart or a closed tab loses nothing; loading it re-plans with the saved focus and
 carries each decision over to the identical operation of the new plan.
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -29,8 +29,9 @@ from typing import Any
 from .dream.plan import Operation, Plan
 from .embed import cache_dir
 from .errors import ReaderError, WorkbenchError
+from .files import safe_name, write_bytes, write_text
 from .focus import Focus
-from .records import iso
+from .records import iso, sha256
 from .review import Decision, Review, plan_digest
 
 SESSION_FORMAT = 1
@@ -51,6 +52,11 @@ def operation_key(op: Operation) -> tuple:
     """What an operation does: its kind, the notes it reads and what it writes (not its id or wording)."""
     result = (op.result.path, op.result.text, op.result.note_id, op.result.whole_memory) if op.result else None
     return (op.kind, tuple(sorted(t.id for t in op.targets)), result)
+
+
+def operation_digest(op: Operation) -> str:
+    """SHA-256 of `operation_key`: the same for identical operations, and no text of the store in it."""
+    return sha256(json.dumps(operation_key(op), ensure_ascii=False))
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,11 @@ def approve_shown(review: Review, op: Operation, shown: str | None = None, who: 
 
 @dataclass(frozen=True)
 class WorkSession:
-    """Focus, decisions, selection and plan digest: what to restore after a restart."""
+    """Focus, decisions, selection and plan digest: what to restore after a restart.
+
+    The operations decided on are kept as digests of what they do (`operation_digest`), not as
+    their text: a session file holds no memory content beyond the edits a person typed.
+    """
 
     focus: Focus
     decisions: tuple[Decision, ...] = ()
@@ -142,7 +152,7 @@ class WorkSession:
     plan_digest: str = ""
     store_digest: str = ""
     saved_at: str = ""
-    operations: tuple[dict[str, Any], ...] = field(default=(), repr=False)  # decided operations, to carry by content
+    operations: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (operation id, operation_digest)
 
     @classmethod
     def capture(cls, focus: Focus, review: Review, *, selection: Iterable[str] = (),
@@ -151,13 +161,13 @@ class WorkSession:
         return cls(focus, tuple(review.decisions), tuple(review.log), tuple(selection), plan_digest(review.plan),
                    store_digest or str(review.plan.inputs.get("store_digest") or ""),
                    iso(datetime.now(timezone.utc)),
-                   tuple(op.to_dict() for op in review.plan.operations if op.id in decided))
+                   tuple((op.id, operation_digest(op)) for op in review.plan.operations if op.id in decided))
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": SESSION_FORMAT, "kind": "dream-workbench session", "saved_at": self.saved_at,
                 "store_digest": self.store_digest, "plan_digest": self.plan_digest, "focus": self.focus.to_dict(),
                 "selection": list(self.selection), "decisions": [asdict(d) for d in self.decisions],
-                "log": list(self.log), "operations": list(self.operations)}
+                "log": list(self.log), "operations": dict(self.operations)}
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "") -> WorkSession:
@@ -170,7 +180,7 @@ class WorkSession:
         try:
             focus = Focus.from_dict(data.get("focus") or {})
             decisions = tuple(Decision(**d) for d in data.get("decisions", []))
-            operations = tuple(Operation.from_dict(op).to_dict() for op in data.get("operations", []))
+            operations = tuple((str(k), str(v)) for k, v in dict(data.get("operations") or {}).items())
             return cls(focus, decisions, tuple(str(x) for x in data.get("log", [])),
                        tuple(str(x) for x in data.get("selection", [])), str(data.get("plan_digest", "")),
                        str(data.get("store_digest", "")), str(data.get("saved_at", "")), operations)
@@ -179,46 +189,19 @@ class WorkSession:
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
             raise ReaderError(f"malformed session: {exc}", source=source) from None
 
-    def decided_plan(self, plan_like: Plan) -> Plan:
-        """A plan holding the decided operations as saved (to carry their decisions to a new plan)."""
-        from dataclasses import replace
-
-        return replace(plan_like, operations=[Operation.from_dict(op) for op in self.operations])
-
     def restore(self, plan: Plan) -> CarryOver:
         """The saved decisions on `plan` (the re-made plan): each carried to its identical operation."""
-        saved = self.decided_plan(plan)
-        known = saved.by_id
-        old = Review(saved, log=list(self.log))
-        old.decisions.extend(d for d in self.decisions if d.operation in known)
-        missing = sorted({d.operation for d in self.decisions if d.operation not in known})
-        result = carry_over(old, plan)
-        if missing:  # a decision whose operation the file does not describe: counted as not carried
-            result = CarryOver(result.review, result.carried, tuple([*result.dropped, *missing]),
-                               result.dropped_operations)
-        return result
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically (temporary file beside it, fsync, rename)."""
-    try:
-        from .files import write_text  # the shared writer, where it exists
-    except ImportError:
-        write_text = None
-    if write_text is not None:
-        write_text(path, text)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        by_digest = {operation_digest(op): op.id for op in plan.operations}
+        digest_of = dict(self.operations)
+        current: dict[str, Decision] = {}
+        for decision in self.decisions:
+            current[decision.operation] = decision
+        mapping = {old: by_digest[digest_of[old]] for old in current if digest_of.get(old) in by_digest}
+        review = Review(plan, log=list(self.log))
+        for d in self.decisions:
+            if d.operation in mapping:
+                review.decisions.append(Decision(mapping[d.operation], d.verdict, d.content, d.who, d.at, d.note))
+        return CarryOver(review, tuple(i for i in current if i in mapping), tuple(i for i in current if i not in mapping))
 
 
 def save_session(session: WorkSession, path: str | Path) -> Path:
@@ -226,7 +209,7 @@ def save_session(session: WorkSession, path: str | Path) -> Path:
     path = Path(path)
     text = json.dumps(session.to_dict(), indent=2, ensure_ascii=False) + "\n"
     try:
-        _write_text(path, text)
+        write_text(path, text)
     except OSError as exc:
         raise WorkbenchError(f"cannot save the session to {path}: {exc.strerror or exc}") from None
     return path
@@ -278,24 +261,11 @@ def stage_uploads(files: Sequence[tuple[str, bytes]], folder: str | Path) -> lis
         base = Path(str(name).replace("\\", "/")).name
         if not base or base.startswith(".") or "\x00" in base:
             raise WorkbenchError(f"cannot use the uploaded file name {name!r}")
-        target = folder / base
-        _write_bytes(target, bytes(content))
+        target = folder / safe_name(base, what="uploaded file name")
+        write_bytes(target, bytes(content))
         out.append(target)
     return out
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-__all__ = ["WorkSession", "CarryOver", "carry_over", "undo", "operation_key", "shown_text", "approve_shown",
+__all__ = ["WorkSession", "CarryOver", "carry_over", "undo", "operation_key", "operation_digest", "shown_text", "approve_shown",
            "save_session", "load_session", "sessions_dir", "autosave_path", "stage_uploads", "snapshot_archive"]

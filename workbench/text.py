@@ -110,27 +110,34 @@ def tokens(text: str) -> tuple[Token, ...]:
 
 
 def _word_tokens(raw: str, start: int, end: int) -> list[Token]:
+    """The tokens of one word (a contraction or clitic gives two), each spanning the word."""
+    return [Token(text, norm, kind, start, end) for text, norm, kind in _word_pieces(raw)]
+
+
+@lru_cache(maxsize=200_000)
+def _word_pieces(raw: str) -> tuple[tuple[str, str, str], ...]:
+    """(text, norm, kind) of each token of one word, worked out once per distinct word."""
     lowered = raw.lower().replace("’", "'")
     if lowered in _CONTRACTIONS:
         base, neg = _CONTRACTIONS[lowered]
-        return [Token(raw, base, "word", start, end), Token(raw, neg, "negation", start, end)]
+        return ((raw, base, "word"), (raw, neg, "negation"))
     if lowered.endswith("n't") and len(lowered) > 3:
-        return [Token(raw, stem(lowered[:-3]), "word", start, end), Token(raw, "not", "negation", start, end)]
+        return ((raw, stem(lowered[:-3]), "word"), (raw, "not", "negation"))
     if lowered.endswith("'s") and lowered[:-2] in _IS_BEFORE_S:
-        return [*_word_tokens(raw[:-2], start, end), Token(raw, "is", "word", start, end)]
+        return (*_word_pieces(raw[:-2]), (raw, "is", "word"))
     for clitic, full in _CLITICS.items():
         if lowered.endswith(clitic) and len(lowered) > len(clitic):
-            return [*_word_tokens(raw[:-len(clitic)], start, end), Token(raw, full, "word", start, end)]
+            return (*_word_pieces(raw[:-len(clitic)]), (raw, full, "word"))
     if lowered.startswith("않"):  # Korean negative auxiliary 않다 in any form
-        return [Token(raw, "not", "negation", start, end)]
+        return ((raw, "not", "negation"),)
     if lowered in NEGATORS:
-        return [Token(raw, "not" if lowered in ("no", "not", "never", "none") else lowered, "negation", start, end)]
+        return ((raw, "not" if lowered in ("no", "not", "never", "none") else lowered, "negation"),)
     if lowered in _NUMBER_WORDS:
-        return [Token(raw, _NUMBER_WORDS[lowered], "value", start, end)]
+        return ((raw, _NUMBER_WORDS[lowered], "value"),)
     lowered = re.sub(r"'s$", "", lowered)
     if _camel(raw) or "_" in raw or any(c.isdigit() for c in raw):
-        return [Token(raw, lowered, "value", start, end)]
-    return [Token(raw, stem(lowered.replace("-", "")), "word", start, end)]
+        return ((raw, lowered, "value"),)
+    return ((raw, stem(lowered.replace("-", "")), "word"),)
 
 
 def content(tokens_: tuple[Token, ...]) -> tuple[str, ...]:
@@ -273,8 +280,11 @@ def _resolve(span: str, written: datetime, future: bool) -> datetime | None:
 def find_dates(text: str, written: datetime) -> tuple[DateMention, ...]:
     """Every date in `text` with its role (expiry, deadline, start, event) and whether it is told in the past."""
     out = []
+    matches = list(_DATE.finditer(text))
+    if not matches:
+        return ()
     clauses = [(m.start(), m.end()) for m in re.finditer(r"[^.;!?\n]+", text)]
-    for match in _DATE.finditer(text):
+    for match in matches:
         before = text[max(0, match.start() - 24):match.start()]
         role = _role(before, text[match.end():match.end() + 4].lstrip())
         clause = next((text[a:b] for a, b in clauses if a <= match.start() < b), text)

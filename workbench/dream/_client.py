@@ -3,6 +3,10 @@
 Keys come from the anthropic SDK's own configuration (`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`,
 an SDK profile) or an explicit `client=`; the workbench never reads, stores or prints a key.
 
+Transient errors (429, 5xx, a dropped connection) are retried here (`call`), with the SDK's own
+retries off, so that a `retry-after` longer than `MAX_WAIT` seconds is never slept through: the
+call fails at once and the error says what the API asked for.
+
 Prices (`PRICES`) are list prices in USD per million tokens by model family, used only for
 estimates: cache writes bill 1.25× the input price (5-minute cache), cache reads 0.1×.
 """
@@ -33,6 +37,7 @@ PRICES: tuple[tuple[str, float, float], ...] = (
     ("claude-3-haiku", 0.25, 1.25),
     ("claude-haiku", 1.0, 5.0),
 )
+MAX_WAIT = 60.0  # seconds: the longest `retry-after` a run waits for; longer ones fail the call and are reported
 CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
 
@@ -104,6 +109,9 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
     """One line naming an SDK error: status, the API's error type and message (never headers)."""
     import anthropic
 
+    waited = getattr(exc, "workbench_retry_after", None)
+    note = (f" (the API asked to wait {waited:g} s before retrying, longer than the {MAX_WAIT:g} s a run "
+            "waits; not retried)") if waited else ""
     if isinstance(exc, anthropic.APITimeoutError):
         return f"timed out{f' after {timeout:g} s' if timeout else ''}"
     if isinstance(exc, anthropic.APIConnectionError):
@@ -111,7 +119,9 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
     if isinstance(exc, anthropic.APIStatusError):
         kind = exc.type or type(exc).__name__
         message = exc.api_message or ""
-        return f"HTTP {exc.status_code} {kind}" + (f": {message}" if message else "")
+        return f"HTTP {exc.status_code} {kind}" + (f": {message}" if message else "") + note
+    if isinstance(exc, ValueError):
+        return f"the API answered with a body that is not JSON ({str(exc)[:80]})"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -122,16 +132,80 @@ def is_fatal(exc: BaseException) -> bool:
     return isinstance(exc, (anthropic.AuthenticationError, anthropic.PermissionDeniedError, anthropic.NotFoundError))
 
 
-def with_write_retries(call: Callable[[], T], attempts: int = 2, delay: float = 0.5) -> T:
-    """Run a write (sent with SDK retries off, so a 409 precondition failure is final at once),
-    retrying only rate limits, 5xx and connection errors with exponential backoff."""
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds the API asked to wait (`retry-after-ms` or `retry-after`), if it said."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            value = float(headers.get(name)) / scale
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value) and value >= 0:
+            return value
+    return None
+
+
+def _transient() -> tuple[type[BaseException], ...]:
     import anthropic
 
+    return (anthropic.RateLimitError, anthropic.InternalServerError, anthropic.APIConnectionError)
+
+
+def call(fn: Callable[[Any], T], client: Any, *, retries: int | None = None, max_wait: float = MAX_WAIT,
+         retry_on: tuple[type[BaseException], ...] | None = None) -> T:
+    """`fn(client)` with the SDK's retries off; 429, 5xx and connection errors retried here with backoff,
+    as often as the client's `max_retries` says (or `retries`).
+
+    A `retry-after` above `max_wait` is not waited for: the error is raised at once, marked so
+    `describe_error` reports the wait the API asked for.
+    """
+    retries = int(getattr(client, "max_retries", 2)) if retries is None else retries
+    quiet = client.with_options(max_retries=0)
+    retry_on = retry_on or _transient()
+    for attempt in range(retries + 1):
+        try:
+            return fn(quiet)
+        except retry_on as exc:
+            wait = retry_after(exc)
+            if wait is not None and wait > max_wait:
+                exc.workbench_retry_after = wait
+                raise
+            if attempt == retries:
+                raise
+            time.sleep(wait if wait is not None else min(0.5 * 2 ** attempt, 8.0))
+    raise AssertionError("unreachable")
+
+
+def with_write_retries(call: Callable[[], T], attempts: int = 2, delay: float = 0.5) -> T:
+    """Run a write (sent with SDK retries off, so a 409 precondition failure is final at once),
+    retrying only rate limits, 5xx and connection errors with exponential backoff (a
+    `retry-after` above `MAX_WAIT` is not waited for)."""
     for attempt in range(attempts + 1):
         try:
             return call()
-        except (anthropic.RateLimitError, anthropic.InternalServerError, anthropic.APIConnectionError):
+        except _transient() as exc:
+            wait = retry_after(exc)
+            if wait is not None and wait > MAX_WAIT:
+                exc.workbench_retry_after = wait
+                raise
             if attempt == attempts:
                 raise
-            time.sleep(delay * 2 ** attempt)
+            time.sleep(wait if wait is not None else delay * 2 ** attempt)
     raise AssertionError("unreachable")
+
+
+def is_message(message: Any) -> bool:
+    """True for a Messages API answer the engine can read (a 200 with HTML or a JSON list is not one)."""
+    return isinstance(getattr(message, "content", None), list) and getattr(message, "usage", None) is not None
+
+
+BATCH_DISCOUNT = 0.5  # the Message Batches API bills half the standard price, cache factors unchanged
+
+
+def estimate_batch_cost(model: str, usage: Mapping[str, int]) -> float | None:
+    """Estimated USD for a usage dict billed through the Message Batches API."""
+    cost = estimate_cost(model, usage)
+    return None if cost is None else round(cost * BATCH_DISCOUNT, 6)

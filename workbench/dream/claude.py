@@ -312,14 +312,28 @@ class _Outcome:
 
 def _judge(client: Any, request: dict[str, Any], batch: Sequence[Prompt], number: int, timeout: float,
            model: str) -> _Outcome:
-    """One batch: call, validate, retry a malformed answer once."""
+    """One batch: call, validate, retry a malformed answer once.
+
+    Transient errors are retried by `_client.call` (a long `retry-after` is not waited for); a 200
+    whose body is not a message (malformed JSON, HTML, empty) counts as a malformed answer.
+    """
     calls: list[dict[str, Any]] = []
     for attempt in (1, 2):
         started = time.perf_counter()
         try:
-            message = client.messages.create(**request, timeout=timeout)
+            message = _client.call(lambda c, body=request: c.messages.create(**body, timeout=timeout), client)
         except anthropic.AnthropicError as exc:
             return _Outcome(None, calls, _client.describe_error(exc, timeout), exc if _client.is_fatal(exc) else None)
+        except ValueError as exc:  # a 200 whose body is not JSON
+            message, bad = None, _client.describe_error(exc)
+        else:
+            bad = None if _client.is_message(message) else (
+                f"the API answered 200 with something that is not a message ({type(message).__name__})")
+        if bad is not None:
+            log.warning("batch %d: unreadable answer (attempt %d): %s", number, attempt, bad)
+            if attempt == 2:
+                return _Outcome(None, calls, f"unreadable answer twice ({bad})")
+            continue
         usage = _client.usage_dict(message.usage)
         calls.append({"batch": number, "attempt": attempt, **usage,
                       "cost_usd": _client.estimate_cost(model, usage),
@@ -327,11 +341,11 @@ def _judge(client: Any, request: dict[str, Any], batch: Sequence[Prompt], number
         try:
             verdicts = _validate(message, batch)
             return _Outcome(verdicts, calls)
-        except _Malformed as bad:
-            log.warning("batch %d: malformed answer (attempt %d): %s", number, attempt, bad.why)
+        except _Malformed as bad_answer:
+            log.warning("batch %d: malformed answer (attempt %d): %s", number, attempt, bad_answer.why)
             if attempt == 2:
-                return _Outcome(None, calls, f"malformed answer twice ({bad.why})")
-            request = _retry_request(request, bad.block, bad.why)
+                return _Outcome(None, calls, f"malformed answer twice ({bad_answer.why})")
+            request = _retry_request(request, bad_answer.block, bad_answer.why)
     raise AssertionError("unreachable")
 
 
@@ -409,13 +423,14 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
         plan.notes.append(f"dry run: nothing was sent; {len(requests)} call(s) would judge {len(candidates)} "
                           f"candidate(s), about {sum(plan.usage['total'].values()):,} tokens")
         return plan
-    judged, calls, rejected = [], [], 0
+    judged, calls, rejected, failed = [], [], 0, 0
     for number, (request, batch) in enumerate(zip(requests, batches, strict=True), start=1):
         outcome = _judge(client, request, batch, number, timeout, model)
         calls += outcome.calls
         if outcome.fatal is not None:
             raise EngineError(f"the claude engine stopped at batch {number} of {len(batches)}: {outcome.error}")
         if outcome.verdicts is None:
+            failed += 1
             plan.notes.append(f"batch {number} of {len(batches)} ({batch[0].id}–{batch[-1].id}) failed: "
                               f"{outcome.error}; its {len(batch)} candidate(s) were left unchanged")
             continue
@@ -424,6 +439,9 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
             rejected += verdict.action == "none"
             judged.append((c.candidate, verdict))
         log.info("batch %d of %d: %d verdicts", number, len(batches), len(batch))
+    if batches and failed == len(batches):
+        raise EngineError(f"every batch failed ({len(batches)} of {len(batches)}); nothing was judged. First: "
+                          + next(n for n in plan.notes if n.startswith("batch ")).split(" failed: ", 1)[1])
     planner = Planner(view, resolved)
     plan.operations = _within_focus(planner.plan(judged), focus, plan.notes)
     plan.notes += planner.remarks
@@ -460,3 +478,97 @@ def _usage(calls: list[dict[str, Any]], model: str, **verdicts: int) -> dict[str
 
 
 ENGINE = dream_claude
+
+
+# --- at fleet scale: the same requests through the Message Batches API (workbench.fleet) ----
+
+
+@dataclass
+class Prepared:
+    """What `dream_claude` would send for one corpus, without sending it (see `prepare`)."""
+
+    view: Analysis
+    focus: Focus
+    resolved: Focus
+    batches: list[list[Prompt]]
+    requests: list[dict[str, Any]]
+    plan: Plan
+    model: str
+    started: float
+
+
+def prepare(corpus: Corpus, focus: Focus | None = None, *, analysis: Analysis | None = None,
+            model: str = _client.DEFAULT_MODEL, batch_size: int = 20, max_tokens: int = 4096,
+            embedder: Any = None, cache: Any = None) -> Prepared:
+    """The candidate batches and the Messages requests `dream_claude` would send, built the same way
+    (deterministic: the same corpus and focus give the same requests)."""
+    from ..analysis import analyze
+
+    focus = focus or Focus()
+    if not 1 <= batch_size <= 100:
+        raise ReaderError("batch_size must be between 1 and 100", field="batch_size")
+    started = time.perf_counter()
+    sessions = select_sessions(corpus.sessions, focus)
+    if analysis is None:
+        analysis = analyze(corpus, embedder, cache=cache)
+    view = restrict(analysis, {s.id for s in sessions})
+    resolved = focus.resolved()
+    candidates = find_candidates(view, resolved)
+    batches = [candidates[i:i + batch_size] for i in range(0, len(candidates), batch_size)]
+    system = _system(focus)
+    requests = [_request(b, i + 1, len(batches), system, model, max_tokens) for i, b in enumerate(batches)]
+    plan = Plan(engine="claude", engine_version=ENGINE_VERSION, focus=focus, model=model,
+                inputs={**_inputs(view, len(candidates), len(batches), batch_size), "message_batches": True},
+                operations=[], output_store=view.corpus.store)
+    return Prepared(view, focus, resolved, batches, requests, plan, model, started)
+
+
+def judge_answer(client: Any, prepared: Prepared, number: int, answer: Any, *, timeout: float = 120.0) -> _Outcome:
+    """Batch `number`'s verdicts from its Message Batches result; a result that failed (errored,
+    expired, canceled: `answer` is then the reason as text) or that does not validate is retried
+    on its own through `messages.create` (a malformed answer with what was wrong with it)."""
+    batch, request, model = prepared.batches[number - 1], prepared.requests[number - 1], prepared.model
+    if isinstance(answer, str):
+        log.warning("batch %d: the Message Batches request %s; retried on its own", number, answer)
+        retry = _judge(client, request, batch, number, timeout, model)
+        return _Outcome(retry.verdicts, [{**c, "via": "retry"} for c in retry.calls], retry.error, retry.fatal)
+    usage = _client.usage_dict(answer.usage)
+    calls = [{"batch": number, "attempt": 1, "via": "message_batch", **usage,
+              "cost_usd": _client.estimate_batch_cost(model, usage), "seconds": 0.0}]
+    try:
+        return _Outcome(_validate(answer, batch), calls)
+    except _Malformed as bad:
+        log.warning("batch %d: malformed answer in the Message Batch: %s; retried on its own", number, bad.why)
+        retry = _judge(client, _retry_request(request, bad.block, bad.why), batch, number, timeout, model)
+        return _Outcome(retry.verdicts, calls + [{**c, "via": "retry", "attempt": c["attempt"] + 1}
+                                                  for c in retry.calls], retry.error, retry.fatal)
+
+
+def finish(prepared: Prepared, outcomes: dict[int, _Outcome]) -> Plan:
+    """The plan from every batch's outcome, exactly as `dream_claude` makes it from its calls."""
+    plan, batches = prepared.plan, prepared.batches
+    judged, calls, rejected = [], [], 0
+    for number, batch in enumerate(batches, start=1):
+        outcome = outcomes.get(number) or _Outcome(None, [], "no answer")
+        calls += outcome.calls
+        if outcome.fatal is not None:
+            raise EngineError(f"the claude engine stopped at batch {number} of {len(batches)}: {outcome.error}")
+        if outcome.verdicts is None:
+            plan.notes.append(f"batch {number} of {len(batches)} ({batch[0].id}–{batch[-1].id}) failed: "
+                              f"{outcome.error}; its {len(batch)} candidate(s) were left unchanged")
+            continue
+        for c in batch:
+            verdict = as_verdict(c, outcome.verdicts[c.id])
+            rejected += verdict.action == "none"
+            judged.append((c.candidate, verdict))
+    view = prepared.view
+    planner = Planner(view, prepared.resolved)
+    plan.operations = _within_focus(planner.plan(judged), prepared.focus, plan.notes)
+    plan.notes += planner.remarks
+    plan.output_store = apply_operations(view.corpus.store, plan.operations, at=view.corpus.as_of)
+    plan.usage = _usage(calls, prepared.model, accepted=len(judged) - rejected, rejected=rejected)
+    costs = [c.get("cost_usd") for c in calls]
+    plan.usage["cost_usd"] = round(sum(costs), 6) if calls and None not in costs else plan.usage["cost_usd"]
+    plan.usage["batch_discount"] = _client.BATCH_DISCOUNT
+    plan.timings = {"total": time.perf_counter() - prepared.started}
+    return plan

@@ -29,7 +29,7 @@ from ..records import Corpus, iso
 from .check import enforce
 from .plan import Plan, apply_operations
 from .planner import Planner
-from .rules import judge
+from .rules import judged
 
 ENGINE_VERSION = "0.2.0"
 
@@ -93,13 +93,7 @@ def dream_offline(corpus: Corpus, focus: Focus | None = None, *, analysis: Analy
 
 def judged_candidates(analysis: Analysis, focus: Focus) -> list:
     """Every candidate with the rules' verdict (each candidate judged once per analysis)."""
-    verdicts = analysis.memo.setdefault(("verdicts", frozenset(s.id for s in analysis.corpus.sessions)), {})
-    out = []
-    for candidate in find_candidates(analysis, focus):
-        if candidate.id not in verdicts:  # a verdict depends on the candidate alone: judged once
-            verdicts[candidate.id] = judge(candidate, analysis)
-        out.append((candidate, verdicts[candidate.id]))
-    return out
+    return [(candidate, judged(candidate, analysis)) for candidate in find_candidates(analysis, focus)]
 
 
 def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:

@@ -109,16 +109,24 @@ class Operation:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Operation:
-        result = data.get("result")
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "plan.json") -> Operation:
+        """An operation from its JSON (as `to_dict` writes it), checked field by field."""
+        from ..schema import OperationModel, validate
+
+        return cls._from_model(validate(OperationModel, data, source, "operation"))
+
+    @classmethod
+    def _from_model(cls, model: Any) -> Operation:
+        known = {f for f in cls.__dataclass_fields__}
+        extra = {k: v for k, v in (model.model_extra or {}).items() if k in known}
         return cls(
-            kind=data["kind"], reason=data["reason"],
-            targets=tuple(Target(**t) for t in data.get("targets", [])),
-            result=Result(**result) if result else None,
-            rationale=data.get("rationale", ""),
-            evidence=tuple(Evidence(**e) for e in data.get("evidence", [])),
-            confidence=data.get("confidence", 0.5), provenance=tuple(data.get("provenance", [])),
-            depends_on=tuple(data.get("depends_on", [])), id=data.get("id", ""), rule=data.get("rule", ""),
+            kind=model.kind, reason=model.reason,
+            targets=tuple(Target(**t.model_dump()) for t in model.targets),
+            result=Result(**model.result.model_dump()) if model.result else None,
+            rationale=model.rationale,
+            evidence=tuple(Evidence(**e.model_dump()) for e in model.evidence),
+            confidence=model.confidence, provenance=tuple(model.provenance),
+            depends_on=tuple(model.depends_on), id=model.id, **extra,
         )
 
 
@@ -196,30 +204,44 @@ class Plan:
         return json.dumps(self.to_dict(timings=timings), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
-        if data.get("format") != PLAN_FORMAT or "operations" not in data:
-            raise ReaderError(f"not a workbench plan (format {data.get('format')!r}); write one with `workbench dream`")
-        store = data.get("output_store") or {"memories": []}
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "plan.json", text: str | None = None) -> Plan:
+        """A plan from its JSON data, validated (`workbench.schema.PlanModel`); errors name the field."""
+        from ..io._util import line_of, located
+        from ..schema import PlanModel, validate, validate_focus
+
+        if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT or "operations" not in data:
+            found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
+            raise ReaderError(f"not a workbench plan (format {found!r}); write one with `workbench dream`",
+                              source=source)
+        model = validate(PlanModel, dict(data), source, "plan", text)
+
+        def line(*loc: str | int):  # the line of a value, found only if an error needs it
+            return (lambda: line_of(text, loc)) if text is not None else None
+
+        operations = []
+        for index, op in enumerate(model.operations):
+            with located(source, line("operations", index), f"operations[{index}]"):
+                operations.append(Operation._from_model(op))
+        memories = []  # validated above; read from the data so every field (meta, author) is kept
+        for index, memory in enumerate((data.get("output_store") or {}).get("memories", [])):
+            with located(source, line("output_store", "memories", index), f"output_store.memories[{index}]"):
+                memories.append(Memory.from_dict(memory))
+        with located(source, line("output_store"), "output_store"):
+            store = Store(tuple(memories), id=model.output_store and model.output_store.id,
+                          name=model.output_store and model.output_store.name)
         return cls(
-            engine=data["engine"], engine_version=data.get("engine_version", ""),
-            focus=Focus.from_dict(data.get("focus")), inputs=dict(data.get("inputs", {})),
-            operations=[Operation.from_dict(op) for op in data["operations"]],
-            output_store=Store(tuple(Memory.from_dict(m) for m in store["memories"]), id=store.get("id"),
-                               name=store.get("name")),
-            model=data.get("model"), usage=dict(data.get("usage", {})), notes=list(data.get("notes", [])),
-            timings=dict(data.get("timings", {})),
+            engine=model.engine, engine_version=model.engine_version,
+            focus=validate_focus(model.focus, source, text), inputs=dict(model.inputs),
+            operations=operations, output_store=store, model=model.model, usage=dict(model.usage),
+            notes=list(model.notes), timings=dict(model.timings),
         )
 
     @classmethod
     def from_json(cls, text: str, source: str = "plan.json") -> Plan:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ReaderError(f"malformed JSON: {exc.msg}", source=source, line=exc.lineno) from None
-        try:
-            return cls.from_dict(data)
-        except (KeyError, TypeError) as exc:
-            raise ReaderError(f"malformed plan: {exc}", source=source) from None
+        """A plan from plan.json text; any problem is one `ReaderError` naming file, line and field."""
+        from ..io._util import parse_json
+
+        return cls.from_dict(parse_json(text, source), source=source, text=text)
 
 
 # --- applying operations ------------------------------------------------------------------

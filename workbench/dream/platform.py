@@ -25,7 +25,8 @@ from typing import Any
 
 import anthropic
 
-from ..errors import EngineError, LimitError, ReaderError
+from .. import files
+from ..errors import EngineError, LimitError, ReaderError, WorkbenchError
 from ..focus import MAX_INSTRUCTIONS, Focus, check, select_sessions
 from ..io.sessions_platform import events_to_turns
 from ..io.writers import store_json
@@ -35,17 +36,21 @@ from .plan import Operation, Plan, Result, Target, apply_operations
 
 ENGINE_VERSION = "0.1.0"
 FINAL = ("completed", "failed", "canceled")
+STATUSES = ("pending", "running", *FINAL)
 # The platform reports no confidence; 0.5 keeps its changes below a usual auto-approval bar.
 PLATFORM_CONFIDENCE = 0.5
 
 
 @contextmanager
 def _api(what: str) -> Iterator[None]:
-    """Turn an SDK error into an `EngineError` that names the step and the API's error."""
+    """Turn an SDK error (or an answer that is not JSON) into an `EngineError` naming the step."""
     try:
         yield
-    except anthropic.AnthropicError as exc:
+    except (anthropic.AnthropicError, ValueError) as exc:
         raise EngineError(f"{what}: {_client.describe_error(exc)}") from None
+    except (AttributeError, TypeError, KeyError) as exc:  # a 200 whose JSON has another shape
+        raise EngineError(f"{what}: the API answered with an unexpected shape ({type(exc).__name__}: "
+                          f"{str(exc)[:80]})") from None
 
 
 def _plain(item: Any) -> dict[str, Any]:
@@ -85,16 +90,21 @@ def list_dreams(client: Any) -> list[dict[str, Any]]:
 def pull_store(client: Any, store_id: str, *, versions: bool = True) -> Store:
     """A platform memory store with every memory's content (and its version history)."""
     with _api(f"pull memory store {store_id}"):
-        info = client.beta.memory_stores.retrieve(store_id)
-        memories = []
-        for item in client.beta.memory_stores.memories.list(store_id, view="full", limit=100):
-            if getattr(item, "type", "memory") != "memory":
-                continue
-            if item.content is None:
-                item = client.beta.memory_stores.memories.retrieve(item.id, memory_store_id=store_id, view="full")
-            memories.append(Memory.from_dict(_plain(item), origin=f"platform:{store_id}{item.path}"))
-        history = [_plain(v) for v in client.beta.memory_stores.memory_versions.list(store_id, limit=100)] \
-            if versions else []
+        return _client.call(lambda c: _pull_store(c, store_id, versions), client)
+
+
+def _pull_store(client: Any, store_id: str, versions: bool) -> Store:
+    """One attempt at `pull_store` (retried from the start by `_client.call`)."""
+    info = client.beta.memory_stores.retrieve(store_id)
+    memories = []
+    for item in client.beta.memory_stores.memories.list(store_id, view="full", limit=100):
+        if getattr(item, "type", "memory") != "memory":
+            continue
+        if item.content is None:
+            item = client.beta.memory_stores.memories.retrieve(item.id, memory_store_id=store_id, view="full")
+        memories.append(Memory.from_dict(_plain(item), origin=f"platform:{store_id}{item.path}"))
+    history = [_plain(v) for v in client.beta.memory_stores.memory_versions.list(store_id, limit=100)] \
+        if versions else []
     return Store(tuple(sorted(memories, key=lambda m: m.path)), id=info.id, name=info.name,
                  origin=f"platform:{store_id}", versions=tuple(history))
 
@@ -102,8 +112,11 @@ def pull_store(client: Any, store_id: str, *, versions: bool = True) -> Store:
 def _session_export(client: Any, session_id: str) -> dict[str, Any]:
     """A session in the Managed Agents export shape: the session object plus its `events`."""
     with _api(f"pull session {session_id}"):
-        session = _plain(client.beta.sessions.retrieve(session_id))
-        events = [_plain(e) for e in client.beta.sessions.events.list(session_id, limit=100)]
+        session, events = _client.call(lambda c: (
+            _plain(c.beta.sessions.retrieve(session_id)),
+            [_plain(e) for e in c.beta.sessions.events.list(session_id, limit=100)]), client)
+        if not isinstance(session, dict) or not isinstance(session.get("id"), str):
+            raise EngineError(f"pull session {session_id}: the API answered without a session id")
     head = {k: session.get(k) for k in ("type", "id", "created_at", "title") if k in session}
     return {**head, "events": events, **{k: v for k, v in session.items() if k not in head}}
 
@@ -124,6 +137,14 @@ def pull_sessions(client: Any, session_ids: Iterable[str]) -> list[Session]:
     return [session_from_export(_session_export(client, sid)) for sid in dict.fromkeys(session_ids)]
 
 
+def _file_name(session_id: Any) -> str:
+    """`<session id>.json`: an id from the server becomes a file name only through `files.safe_name`."""
+    try:
+        return files.safe_name(f"{files.safe_name(session_id, what='session id')}.json", what="session id")
+    except WorkbenchError as exc:
+        raise EngineError(f"the platform returned a session id that cannot be a file name: {exc.message}") from None
+
+
 def pull(client: Any, store_id: str, out_dir: str | Path, session_ids: Iterable[str] | None = None) -> Corpus:
     """Write `store.json` and `sessions/<id>.json` under `out_dir` (Managed Agents shapes).
 
@@ -134,15 +155,14 @@ def pull(client: Any, store_id: str, out_dir: str | Path, session_ids: Iterable[
     ids = list(session_ids) if session_ids is not None else [s["id"] for s in list_sessions(client, store_id)]
     exports = [_session_export(client, sid) for sid in dict.fromkeys(ids)]
     out = Path(out_dir)
+    names = {id(d): _file_name(d["id"]) for d in exports}  # every name checked before anything is written
     try:
-        (out / "sessions").mkdir(parents=True, exist_ok=True)
-        (out / "store.json").write_text(store_json(store), encoding="utf-8")
+        files.write_text(out / "store.json", store_json(store))
         for data in exports:
-            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-            (out / "sessions" / f"{data['id']}.json").write_text(text, encoding="utf-8")
+            files.write_text(out / "sessions" / names[id(data)], json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise ReaderError(f"cannot write: {exc.strerror or exc}", source=str(out)) from None
-    sessions = [session_from_export(d, str(out / "sessions" / f"{d['id']}.json")) for d in exports]
+        raise ReaderError(f"cannot write: {exc.strerror or exc}", source=files.quote(out)) from None
+    sessions = [session_from_export(d, str(out / "sessions" / names[id(d)])) for d in exports]
     return Corpus(store, tuple(sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))))
 
 
@@ -151,9 +171,23 @@ def pull(client: Any, store_id: str, out_dir: str | Path, session_ids: Iterable[
 
 def _cancel(client: Any, dream_id: str) -> None:
     try:
-        client.beta.dreams.cancel(dream_id)
-    except anthropic.AnthropicError:
+        _client.call(lambda c: c.beta.dreams.cancel(dream_id), client)
+    except (anthropic.AnthropicError, ValueError):
         pass  # it may have finished meanwhile; the caller reports what happened
+
+
+def _poll(client: Any, dream_id: str) -> Any:
+    """The dream's current state; a poll that cannot be read cancels the dream and is an `EngineError`."""
+    try:
+        with _api(f"poll dream {dream_id}"):
+            dream = _client.call(lambda c: c.beta.dreams.retrieve(dream_id), client)
+            if getattr(dream, "status", None) not in STATUSES or getattr(dream, "id", None) != dream_id:
+                raise EngineError(f"poll dream {dream_id}: the API answered with status "
+                                  f"{getattr(dream, 'status', None)!r}, not a dream's")
+    except EngineError as exc:
+        _cancel(client, dream_id)
+        raise EngineError(f"{exc.message}; the dream was canceled") from None
+    return dream
 
 
 def run_dream(client: Any, store_id: str, session_ids: Sequence[str], instructions: str | None = None,
@@ -178,8 +212,14 @@ def run_dream(client: Any, store_id: str, session_ids: Sequence[str], instructio
                          field="instructions")
     inputs = [{"type": "memory_store", "memory_store_id": store_id},
               {"type": "sessions", "session_ids": session_ids}]
-    with _api("create a dream"):
-        dream = client.beta.dreams.create(inputs=inputs, model=model, instructions=instructions or None)
+    with _api("create a dream"):  # not retried on a timeout: a create that landed would start a second dream
+        dream = _client.call(lambda c: c.beta.dreams.create(inputs=inputs, model=model, instructions=instructions or None),
+                             client, retry_on=(anthropic.RateLimitError,))
+    if not isinstance(getattr(dream, "id", None), str):
+        raise EngineError("create a dream: the API answered without a dream id (see `list_dreams` for what it started)")
+    if dream.status not in STATUSES:
+        _cancel(client, dream.id)
+        raise EngineError(f"dream {dream.id}: the create answer has status {dream.status!r}; the dream was canceled")
     deadline = time.monotonic() + timeout
     bar = tqdm(desc=f"dream {dream.id}", unit=" polls", disable=not progress, leave=False)
     try:
@@ -188,8 +228,7 @@ def run_dream(client: Any, store_id: str, session_ids: Sequence[str], instructio
                 _cancel(client, dream.id)
                 raise EngineError(f"dream {dream.id} did not finish within {timeout:g} s; it was canceled")
             time.sleep(poll_interval)
-            with _api(f"poll dream {dream.id} (it may still be running on the platform)"):
-                dream = client.beta.dreams.retrieve(dream.id)
+            dream = _poll(client, dream.id)
             bar.set_postfix_str(dream.status)
             bar.update(1)
             if on_poll is not None:
@@ -308,6 +347,18 @@ def _write(memories: Any, store_id: str, path: str, old: Memory | None, new: Mem
                            precondition={"type": "content_sha256", "content_sha256": old.sha256})
 
 
+def _holds(memories: Any, store_id: str, path: str, sha: str) -> bool:
+    """True when the memory at `path` has content `sha` now (a write that timed out but landed)."""
+    folder = path.rsplit("/", 1)[0] + "/"
+    try:
+        for item in memories.list(store_id, path_prefix=folder, limit=100):
+            if getattr(item, "path", None) == path:
+                return getattr(item, "content_sha256", None) == sha
+    except (anthropic.AnthropicError, ValueError):
+        return False
+    return False
+
+
 def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[str | Operation],
          input_store: Store, *, edits: Mapping[str, str] | None = None) -> PushReport:
     """Write the approved operations (any engine's) back to a platform store, whole memory by memory.
@@ -336,10 +387,14 @@ def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[s
             _client.with_write_retries(partial(_write, memories, store_id, path, old, new))
             report.written.append(entry)
         except (anthropic.ConflictError, anthropic.NotFoundError) as exc:
+            if new is not None and _holds(memories, store_id, path, new.sha256):
+                report.written.append({**entry, "detail": "the platform already holds this content "
+                                                          "(an earlier attempt landed)"})
+                continue
             why = "changed on the platform since it was pulled" if isinstance(exc, anthropic.ConflictError) \
                 else "no longer on the platform"
             report.conflicted.append({**entry, "detail": f"{why} ({_client.describe_error(exc)})"})
-        except anthropic.AnthropicError as exc:
+        except (anthropic.AnthropicError, ValueError) as exc:
             report.failed.append({**entry, "detail": _client.describe_error(exc)})
     return report
 
@@ -399,3 +454,134 @@ def _dry_run(corpus: Corpus, focus: Focus, store_id: str, sessions: Sequence[Ses
 
 
 ENGINE = dream_platform
+
+
+# --- at fleet scale: chained dreams under a concurrency limit (workbench.fleet) ---------------
+
+
+def chain_sessions(sessions: Sequence[Session], focus: Focus) -> list[list[Session]]:
+    """The sessions under the focus, oldest first, in runs of at most 100: one dream per run.
+
+    Within 100 sessions this is `select_sessions` (one run); beyond, the same filters (ids,
+    since, until) apply to every session, and the runs are read by a chain of dreams.
+    """
+    from dataclasses import replace
+
+    try:
+        chosen = select_sessions(sessions, focus)
+    except LimitError:
+        resolved = focus.resolved()
+        pool = sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))
+        if resolved.session_ids:
+            wanted = set(resolved.session_ids)
+            missing = wanted - {s.id for s in pool}
+            if missing:
+                raise ReaderError(f"unknown session id(s): {', '.join(sorted(missing))}", field="session_ids") from None
+            pool = [s for s in pool if s.id in wanted]
+        free = replace(resolved, session_ids=[], max_sessions=None)
+        chosen = [s for start in range(0, len(pool), MAX_SESSIONS)
+                  for s in select_sessions(pool[start:start + MAX_SESSIONS], free)]
+    return [chosen[i:i + MAX_SESSIONS] for i in range(0, len(chosen), MAX_SESSIONS)]
+
+
+@dataclass
+class DreamChain:
+    """The dreams of a chain, in order: each one's id, status, sessions read, input and output
+    stores and error; `output` is the last output store when every dream completed."""
+
+    dreams: list[dict[str, Any]] = field(default_factory=list)
+    output: Store | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.output is not None
+
+    @property
+    def written(self) -> list[str]:
+        """The memory stores the chain's dreams wrote (completed or not)."""
+        return [s for d in self.dreams for s in d["outputs"]]
+
+    def usage(self) -> dict[str, int]:
+        total = dict.fromkeys(_client.USAGE_KEYS, 0)
+        for d in self.dreams:
+            _client.add_usage(total, d.get("usage") or {})
+        return total
+
+
+def _link(number: int, dream: Any, store_id: str, sessions: Sequence[str], error: str | None) -> dict[str, Any]:
+    outputs = [o.memory_store_id for o in (getattr(dream, "outputs", None) or [])]
+    return {"dream": number, "id": getattr(dream, "id", None), "status": getattr(dream, "status", "not created"),
+            "input_store_id": store_id, "sessions": len(sessions), "first_session": sessions[0],
+            "last_session": sessions[-1], "outputs": outputs, "error": error,
+            "usage": _client.usage_dict(dream.usage) if getattr(dream, "usage", None) is not None else {}}
+
+
+def run_dream_chain(client: Any, store_id: str, runs: Sequence[Sequence[str]], instructions: str | None = None,
+                    model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0, *,
+                    slot: Callable[[], Any] | None = None, progress: bool = False) -> DreamChain:
+    """Dream over `runs` of ≤ 100 session ids in turn, each dream's output store the next one's input.
+
+    `slot()` is a context manager held for the life of each dream (a global concurrency limit,
+    e.g. a cluster-wide semaphore). A dream that fails or is canceled stops the chain; the chain
+    then says what each dream wrote, so nothing done on the platform goes unreported.
+    """
+    from contextlib import nullcontext
+
+    chain, current, total = DreamChain(), store_id, len(runs)
+    for number, ids in enumerate(runs, start=1):
+        last: dict[str, Any] = {}
+        with slot() if slot is not None else nullcontext():
+            try:
+                dream, output = run_dream(client, current, list(ids), instructions, model, poll_interval, timeout,
+                                          progress=progress, on_poll=lambda d, seen=last: seen.update(dream=d))
+            except EngineError as exc:
+                chain.dreams.append(_link(number, last.get("dream"), current, list(ids), exc.message))
+                chain.error = f"dream {number} of {total}: {exc.message}; {_written(chain)}"
+                return chain
+        chain.dreams.append(_link(number, dream, current, list(ids), None))
+        chain.dreams[-1]["memories"] = len(output.memories)
+        current, chain.output = output.id, output
+    return chain
+
+
+def _written(chain: DreamChain) -> str:
+    parts = []
+    for d in chain.dreams:
+        what = ", ".join(d["outputs"]) if d["outputs"] else "nothing"
+        parts.append(f"dream {d['dream']} ({d['id'] or 'not created'}, {d['status']}) wrote {what}")
+    return "; ".join(parts)
+
+
+def dream_platform_chained(corpus: Corpus, focus: Focus | None = None, *, client: Any = None,
+                           store_id: str | None = None, model: str = _client.DEFAULT_MODEL,
+                           poll_interval: float = 2.0, timeout: float = 1800.0, max_retries: int = 2,
+                           slot: Callable[[], Any] | None = None, progress: bool = False) -> tuple[Plan | None, DreamChain]:
+    """`dream_platform` for any number of sessions: a chain of dreams of ≤ 100 sessions each, under
+    `slot` (see `run_dream_chain`). Returns the plan (None when a dream of the chain did not
+    complete) and the chain, which says what every dream did and wrote."""
+    focus = focus or Focus()
+    store_id = store_id or corpus.store.id
+    if not store_id:
+        raise EngineError("the platform engine dreams over a platform memory store: pull one with "
+                          "`workbench pull STORE_ID --out DIR`, or name it (store_id)")
+    runs = chain_sessions(corpus.sessions, focus)
+    if not runs:
+        raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
+    client = _client.make_client(client, engine="platform", max_retries=max_retries)
+    started = time.perf_counter()
+    input_store = pull_store(client, store_id)
+    chain = run_dream_chain(client, store_id, [[s.id for s in run] for run in runs],
+                            focus.instructions.strip() or None, model, poll_interval, timeout, slot=slot,
+                            progress=progress)
+    if not chain.ok:
+        return None, chain
+    plan = plan_from_stores(input_store, chain.output, focus, model=model, sessions=[s.id for r in runs for s in r])
+    usage = chain.usage()
+    plan.usage = {"total": usage, "cost_usd": _client.estimate_cost(model, usage), "dreams": len(chain.dreams)}
+    plan.inputs["dreams"] = [d["id"] for d in chain.dreams]
+    if input_store.digest != corpus.store.digest:
+        plan.notes.append(f"memory store {store_id} on the platform differs from the corpus's copy (changed since "
+                          "it was pulled?); the plan is against the platform's current store")
+    plan.timings = {"total": time.perf_counter() - started}
+    return plan, chain

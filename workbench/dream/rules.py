@@ -19,7 +19,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import key_of
-from ..compare import relate, rewrite_slot
+from ..compare import FUNCTION_WORDS, relate, rewrite_slot
 from ..statements import clean_fact
 
 if TYPE_CHECKING:
@@ -30,12 +30,10 @@ ACTIONS = ("merge", "update", "delete", "create", "none")
 
 # Every rule the judge can apply, with what it means (the calibration table is keyed by these names).
 RULES = {
-    "duplicate.verbatim": "the same text under the same headings and parent item",
+    # the same text counts as the same words: a verbatim copy meets the condition of each rule below
     "duplicate.same_words": "the same words (up to case, articles, stems, number words, contractions) under the "
                             "same headings and parent item",
-    "duplicate.verbatim_elsewhere": "the same text in another document or section, opening with its subject",
     "duplicate.same_words_elsewhere": "the same words in another document or section, opening with their subject",
-    "duplicate.verbatim_other_topic": "the same text under headings of unrelated topics, naming code or names",
     "duplicate.same_words_other_topic": "the same words under headings of unrelated topics, naming code or names",
     "duplicate.subset": "one note says everything the other says, and more",
     "duplicate.paraphrase": "alike, with the same names, values and polarity, but in other words",
@@ -44,10 +42,12 @@ RULES = {
     "conflict.value": "the same statement with another value in one slot; the later one wins",
     "conflict.words": "the same statement with other words in one slot; both may hold",
     "conflict.priority": "a conflict no time can order, decided by the focus's priority weights",
+    "conflict.from_to": "the later text says the earlier one's value changed “from X to Y”",
     "conflict.related": "alike notes about the same subject, each naming a value the other lacks; both may hold",
     "conflict.session_negation": "a later user sentence negates the note",
     "conflict.session_value": "a later user sentence gives the note's slot another value",
     "conflict.session_words": "a later user sentence puts other words in the note's slot; both may hold",
+    "conflict.session_from_to": "a later user sentence says the note's value changed “from X to Y”",
     "conflict.session_related": "a later user sentence about the note's subject names a value the note lacks",
     "conflict.session_field": "a later user sentence names a `Key: value` note's key with another value",
     "prune.expired": "the note names an expiry date that has passed, and no session since supports it",
@@ -110,6 +110,15 @@ def _none(candidate: Candidate, why: str) -> Verdict:
     return Verdict(candidate.id, "none", "distinct", 1.0, why)
 
 
+def judged(candidate: Candidate, analysis: Analysis) -> Verdict:
+    """The rules' verdict on one candidate, judged once per analysis (a verdict depends on the candidate
+    alone)."""
+    verdicts = analysis.memo.setdefault(("verdicts", analysis.sessions_in_view), {})
+    if candidate.id not in verdicts:
+        verdicts[candidate.id] = judge(candidate, analysis)
+    return verdicts[candidate.id]
+
+
 def judge(candidate: Candidate, analysis: Analysis) -> Verdict:
     """The rules' verdict on one candidate."""
     return {"pair": _pair, "session": _session, "note": _note, "insight": _insight}[candidate.kind](candidate, analysis)
@@ -150,13 +159,13 @@ def _duplicate(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
     keep = _kept(c, analysis)
     if s["same_context"]:
         where = "under the same headings" + (" of one document" if s["same_document"] else "")
-        rule = f"duplicate.{kind}"
+        rule = "duplicate.same_words"
     elif s["self_contained"]:
         where = "in different places, each opening with its subject"
-        rule = f"duplicate.{kind}_elsewhere"
+        rule = "duplicate.same_words_elsewhere"
     elif s["specific"] and not s["parallel"]:
         where = "under headings on other topics (not variants of one heading), naming the same code or names"
-        rule = f"duplicate.{kind}_other_topic"
+        rule = "duplicate.same_words_other_topic"
     else:
         return _none(c, "the same words under other headings or in another document, and they do not say what they "
                         "are about: the context may make them different facts")
@@ -174,12 +183,18 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     """Alike in other words: a paraphrase suggestion when nothing specific differs, a related-conflict
     suggestion when each names a value the other lacks (and they can be ordered), else nothing."""
     a, b = (analysis.profiles[i] for i in c.notes)
+    change = from_to(a, b)
+    if change and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
+        s = c.signals
+        when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
+        return _verdict(c, "update", "conflict.from_to",
+                        f"the later note ({when}) says it changed from {change[0]} to {change[1]}", keep=c.notes[1])
     shared = a.atoms & b.atoms
     overlap = len(shared) / max(1, min(len(a.atoms), len(b.atoms)))
     if len(shared) < 2 or overlap < 0.5:
         return _none(c, c.signals["detail"])
     same = a.names == b.names and a.values == b.values and a.negated == b.negated
-    reworded = relate(a, b).aligned < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
+    reworded = c.signals["aligned"] < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
     if same and reworded and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
         keep = max(c.notes, key=lambda i: (len(analysis.profiles[i].atoms), i))
         return _verdict(c, "merge", "duplicate.paraphrase",
@@ -193,6 +208,26 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
                         f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; the later note ({when}) "
                         "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
     return _none(c, c.signals["detail"])
+
+
+def from_to(older, newer) -> tuple[str, str] | None:
+    """("X", "Y") when `newer` says something changed "from X to Y", X is what `older` says and Y is not,
+    and the two share another content word, the subject (not a number); else None."""
+    toks = [t for t in newer.tokens if t.kind != "negation"]
+    norms = [t.norm for t in toks]
+    for i, norm in enumerate(norms):
+        if norm != "from":
+            continue
+        j = next((k for k in range(i + 2, min(i + 7, len(norms))) if norms[k] == "to"), None)
+        if j is None or j + 1 >= len(norms):
+            continue
+        end = next((k for k in range(j + 1, min(j + 5, len(norms))) if norms[k] in FUNCTION_WORDS), min(j + 5, len(norms)))
+        was, now = set(norms[i + 1:j]) - FUNCTION_WORDS, set(norms[j + 1:end]) - FUNCTION_WORDS
+        rest = (newer.words - was - now) & older.words  # a shared word names the subject (not a number)
+        if was and now and was <= set(older.sequence) and not now <= set(older.sequence) and rest:
+            said = newer.text
+            return said[toks[i + 1].start:toks[j - 1].end], said[toks[j + 1].start:toks[end - 1].end]
+    return None
 
 
 def same_order(a, b) -> bool:
@@ -246,6 +281,11 @@ def _session(c: Candidate, analysis: Analysis) -> Verdict:
     said = f"{statement.at:%Y-%m-%d}" if statement.at else "undated"
     if key_of(note.text) is not None:
         return _session_field(c, note, a, b, said)
+    change = from_to(a, b)
+    if change:
+        return _verdict(c, "update", "conflict.session_from_to",
+                        f"a later session ({said}) says it changed from {change[0]} to {change[1]}", keep=note.id,
+                        text=swap_value(a, b) or clean_fact(statement.text))
     if kind == "different" and _related(a, b):
         return _verdict(c, "update", "conflict.session_related",
                         f"a later session ({said}) names {_values(b.values - a.values)} where the note has "

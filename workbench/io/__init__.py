@@ -13,12 +13,14 @@ everything or raises one `WorkbenchError`; it never returns a half-loaded corpus
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ReaderError, UnknownNameError
+from ..files import quote
 from ..records import Corpus, Memory, Session, Store
 from ._util import read_head
 
@@ -52,6 +54,7 @@ DEFAULT_READERS = (
     "workbench.io.sessions_platform",
     "workbench.io.sessions_chat",
     "workbench.io.letta",
+    "workbench.io.claude_memory",
     "workbench.io.locomo",
 )
 
@@ -116,16 +119,37 @@ def sniff(path: str | Path, want: str) -> Reader:
 
 
 def _check_exists(path: Path) -> None:
-    if not path.exists():
-        raise ReaderError("no such file or directory", source=str(path))
+    """The path exists and is a folder or a regular file (a FIFO or device would hang a reader)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ReaderError("no such file or directory", source=quote(path)) from None
+    except (OSError, RuntimeError) as exc:  # a loop of symbolic links, a name too long
+        raise ReaderError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", source=quote(path)) from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise ReaderError("not a regular file or folder (a pipe, device or socket)", source=quote(path))
 
 
-def load_store(path: str | Path, format: str | None = None) -> Store:
-    """Read a memory store from a directory or file (format sniffed unless named)."""
+def _read(reader: Reader, path: Path, options: dict[str, Any]) -> Loaded:
+    """`reader.read(path, **options)`; an option the reader does not take is an error naming it."""
+    options = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(options) - set(getattr(reader, "options", ())))
+    if unknown:
+        raise ReaderError(f"format {reader.name!r} takes no {', '.join(unknown)} (its records carry their own)",
+                          source=str(path))
+    return reader.read(path, **options)
+
+
+def load_store(path: str | Path, format: str | None = None, *, default_time: Any = None) -> Store:
+    """Read a memory store from a directory or file (format sniffed unless named).
+
+    `default_time` dates the rows of a CSV or Parquet table that have no `updated_at` (without
+    it such a row is an error naming its line, never a memory silently dated 1970).
+    """
     path = Path(path)
     _check_exists(path)
     reader = get_reader(format) if format else sniff(path, "memories")
-    loaded = reader.read(path)
+    loaded = _read(reader, path, {"default_time": default_time})
     if loaded.memories is None:
         raise ReaderError(f"format {reader.name!r} holds no memory store", source=str(path))
     return Store(
@@ -144,12 +168,24 @@ def _session_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     files = sorted(
-        p for p in path.rglob("*")
-        if p.is_file() and p.suffix in SESSION_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        p for p in _walk(path)
+        if p.suffix in SESSION_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )
     if not files:
         raise ReaderError(f"no session files ({', '.join(SESSION_SUFFIXES)}) found", source=str(path))
     return files
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    """Regular files under `folder`, any depth; links to folders are not followed (no loops)."""
+    import os
+
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames.sort()
+        for name in filenames:
+            file = Path(dirpath) / name
+            if file.is_file():  # a FIFO, socket or broken link is skipped
+                yield file
 
 
 def load_sessions(paths: str | Path | Iterable[str | Path], format: str | None = None) -> tuple[Session, ...]:
@@ -177,10 +213,11 @@ def load_corpus(
     *,
     store_format: str | None = None,
     sessions_format: str | None = None,
+    default_time: Any = None,
 ) -> Corpus:
-    """Read a store and (optionally) sessions into one `Corpus`."""
+    """Read a store and (optionally) sessions into one `Corpus` (`default_time`: see `load_store`)."""
     if not isinstance(store, Store):
-        store = load_store(store, store_format)
+        store = load_store(store, store_format, default_time=default_time)
     loaded = load_sessions(sessions, sessions_format) if sessions is not None else ()
     return Corpus(store, loaded)
 

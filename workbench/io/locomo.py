@@ -150,8 +150,7 @@ def _sample(path: Path, text: str, index: int) -> Iterator[None]:
             yield
     except WorkbenchError as exc:
         if exc.line is None and exc.source == str(path):
-            lines = item_lines(text)
-            exc.line = lines[index] if index < len(lines) else None
+            exc.line = item_lines(text).get(index)
             exc.args = (str(exc),)
         raise
 

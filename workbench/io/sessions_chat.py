@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ReaderError
 from ..records import Session, Turn, parse_time, stable_id
 from . import Loaded, register_reader
-from ._util import item_lines, iter_jsonl, load_json, located, read_text, require
+from ._util import ItemLines, item_lines, iter_jsonl, load_json, located, read_text, require
 
 Piece = tuple[str, str, dict[str, Any]]  # (role, text, meta)
 
@@ -138,14 +138,9 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix and name else prefix or name
 
 
-def _nested_lines(text: str, start_line: int | None, key: str) -> list[int]:
-    """`item_lines` for `key` inside the item that starts at `start_line`."""
-    if start_line is None:
-        return []
-    offset = 0
-    for _ in range(start_line - 1):
-        offset = text.index("\n", offset) + 1
-    return [line + start_line - 1 for line in item_lines(text[offset:], key)]
+def _nested_lines(text: str, start_line: int | None, key: str) -> ItemLines:
+    """`item_lines` for `key` inside the item that starts at `start_line` (lazy, as `item_lines`)."""
+    return ItemLines(text, key, start_line)
 
 
 def anthropic_session(data: Any, path: Path, text: str, index: int | None,
@@ -153,7 +148,7 @@ def anthropic_session(data: Any, path: Path, text: str, index: int | None,
     """One transcript: `{"id"?, "model"?, "system"?, "messages": [...]}` or a bare list of messages."""
     if isinstance(data, list):
         messages, header, key = data, {}, None
-        lines = item_lines(text) if index is None else []
+        lines = item_lines(text) if index is None else ItemLines(text, None, None)
     else:
         with located(path, line, prefix or None):
             messages, header, key = require(data, "messages", list), data, "messages"
@@ -168,8 +163,7 @@ def anthropic_session(data: Any, path: Path, text: str, index: int | None,
             _add_turns(turns, session_id, f"{session_id}:system", pieces, header.get("created_at"), {}, "created_at")
     for number, message in enumerate(messages):
         where = f"{_join(prefix, key or '')}[{number}]"
-        msg_line = lines[number] if number < len(lines) else line
-        with located(path, msg_line, where):
+        with located(path, lambda n=number: lines.get(n) or line, where):
             role = require(message, "role")
             if role not in ANTHROPIC_ROLES:
                 raise ReaderError(f"expected 'user' or 'assistant', got {role!r}", field="role")
@@ -209,7 +203,7 @@ class AnthropicMessages:
         if data and all(isinstance(item, dict) and "messages" in item for item in data):
             lines = item_lines(text)
             return Loaded(sessions=[
-                anthropic_session(item, path, text, i, lines[i] if i < len(lines) else None, f"[{i}]")
+                anthropic_session(item, path, text, i, lines.get(i), f"[{i}]")
                 for i, item in enumerate(data)
             ])
         return Loaded(sessions=[anthropic_session(data, path, text, None, None, "")] if data else [])

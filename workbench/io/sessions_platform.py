@@ -44,11 +44,10 @@ def event_role_text(event: dict) -> tuple[str, str] | None:
 
 
 def events_to_turns(session_id: str, events: list, path: Path, text: str, key: str | None) -> list[Turn]:
-    lines = item_lines(text, key)
+    lines = item_lines(text, key)  # computed only if an error needs a line
     turns: list[Turn] = []
     for index, event in enumerate(events):
-        line = lines[index] if index < len(lines) else None
-        with located(path, line, f"{key or ''}[{index}]"):
+        with located(path, lines.at(index), f"{key or ''}[{index}]"):
             kept = event_role_text(event)
             if kept is None or not kept[1].strip():
                 continue

@@ -6,22 +6,52 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
-from ..records import Memory, stable_id
+from ..files import quote
+from ..records import Memory, parse_time, stable_id
 from . import Loaded, register_reader
 from ._util import item_lines, iter_jsonl, load_json, located, read_text, require
+
+
+def _text(data: dict, name: str, path: Path) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ReaderError(f"expected text, got {type(value).__name__}", source=quote(path), field=name)
+    return value
 
 
 def _memories(path: Path, text: str, items: Any, key: str | None, build) -> list[Memory]:
     if not isinstance(items, list):
         raise ReaderError(f"expected a list of memories{f' under {key!r}' if key else ''}", source=str(path))
-    lines = item_lines(text, key)
+    lines = item_lines(text, key)  # one linear pass: each memory keeps the line it came from
     out = []
     for index, item in enumerate(items):
-        line = lines[index] if index < len(lines) else None
+        line = lines.get(index)
         where = f"{key or ''}[{index}]"
         with located(path, line, where):
             out.append(build(item, f"{path}:{line}" if line else f"{path}#{where}"))
     return out
+
+
+def _versions(path: Path, data: dict, text: str | None = None) -> list[dict[str, Any]]:
+    """`memory_versions`: a list of objects, or nothing."""
+    return check_versions(data.get("memory_versions"), path, text)
+
+
+def check_versions(versions: Any, path: Path, text: str | None = None) -> list[dict[str, Any]]:
+    """Memory versions: objects whose `memory_id` is text and whose `created_at` is a time (they date notes)."""
+    versions = versions or []
+    if not isinstance(versions, list) or not all(isinstance(v, dict) for v in versions):
+        raise ReaderError("expected a list of memory version objects", source=quote(path), field="memory_versions")
+    lines = item_lines(text, "memory_versions") if text is not None else None
+    for index, version in enumerate(versions):
+        with located(path, lines.at(index) if lines is not None else None, f"memory_versions[{index}]"):
+            if version.get("memory_id") is not None and not isinstance(version["memory_id"], str):
+                raise ReaderError(f"expected text, got {type(version['memory_id']).__name__}", field="memory_id")
+            if version.get("created_at") is not None:
+                parse_time(version["created_at"], field_name="created_at")
+            if version.get("content") is not None and not isinstance(version["content"], str):
+                raise ReaderError(f"expected text, got {type(version['content']).__name__}", field="content")
+    return versions
 
 
 @register_reader("managed-agents-store", provides=("memories",), extensions=(".json",))
@@ -41,8 +71,8 @@ class ManagedAgentsStore:
         with located(path):
             require(data, "memories", list)
         memories = _memories(path, text, data["memories"], "memories", lambda d, o: Memory.from_dict(d, origin=o))
-        versions = data.get("memory_versions") or []
-        return Loaded(memories=memories, store_id=data.get("id"), store_name=data.get("name"), versions=versions)
+        return Loaded(memories=memories, store_id=_text(data, "id", path), store_name=_text(data, "name", path),
+                      versions=_versions(path, data, text))
 
 
 @register_reader("memories-jsonl", provides=("memories",), extensions=(".jsonl",))

@@ -1,0 +1,224 @@
+"""Every file the workbench writes goes through here: atomic, durable, never half-written.
+
+- `write_bytes` / `write_text` / `write_json`: a temporary file beside the target, fsync,
+  `os.replace`, fsync of the folder. A reader sees the old file or the new one, never a mix;
+  a full disk or a kill leaves the old file as it was.
+- `staged_folder` + `swap_in`: a folder is written aside and moved into place with a rename
+  (an existing one is moved away first, then deleted), under a lock on the parent folder so
+  two writers to one target take turns instead of racing.
+- Staging entries are named `.wb-staging-<pid>-…`; `clean_staging` removes those of processes
+  that are gone (a SIGKILL mid-write), and every staging step calls it first.
+- `safe_name`: the only way a name from outside (a session id, a path segment, an embedder id)
+  becomes a file name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import secrets as _random
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import WorkbenchError
+
+STAGING = ".wb-staging-"
+MAX_NAME_BYTES = 255  # the file-name limit of ext4, APFS, NTFS (in UTF-16 units), tmpfs
+FSYNC_FILES = 256  # a staged folder with more files is flushed with one os.sync()
+
+
+def quote(name: str | os.PathLike) -> str:
+    """A file name fit for a one-line message: control characters (newlines) escaped."""
+    text = os.fsdecode(name)
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+def safe_name(name: Any, *, what: str = "name", max_bytes: int = MAX_NAME_BYTES) -> str:
+    """`name` if it is safe as one file name; otherwise a `WorkbenchError` saying why.
+
+    Refused: not a string, empty, `.`/`..`, a `/` or `\\` separator, NUL or another control
+    character, more than `max_bytes` UTF-8 bytes, text that is not valid Unicode.
+    """
+    if not isinstance(name, str) or not name:
+        raise WorkbenchError(f"{what} {name!r} cannot be a file name (empty or not text)")
+    if name in (".", ".."):
+        raise WorkbenchError(f"{what} {name!r} cannot be a file name")
+    if "/" in name or "\\" in name:
+        raise WorkbenchError(f"{what} {quote(name)!r} contains a path separator")
+    if any(not c.isprintable() and c != " " for c in name):
+        raise WorkbenchError(f"{what} {quote(name)!r} contains a NUL or control character")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise WorkbenchError(f"{what} {quote(name)!r} is not valid Unicode") from None
+    if size > max_bytes:
+        raise WorkbenchError(f"{what} is {size} bytes; a file name holds at most {max_bytes}")
+    return name
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+def _staging_name(target: Path, kind: str) -> Path:
+    return target.with_name(f"{STAGING}{os.getpid()}-{_random.token_hex(4)}-{kind}-{target.name}"[:MAX_NAME_BYTES])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_staging(folder: Path) -> list[Path]:
+    """Remove the staging files and folders in `folder` left by processes that no longer run."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(STAGING):
+            continue
+        pid = entry.name[len(STAGING):].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        path = Path(entry.path)
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write `data` to `path` atomically and durably (see the module docstring)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_staging(path.parent)
+    tmp = _staging_name(path, "file")
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.is_symlink() or path.is_dir():
+            raise OSError(errno.EISDIR if path.is_dir() else errno.ELOOP,
+                          "is a folder or a symbolic link; not replaced", str(path))
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 `text` atomically; newlines are written as given."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Write `data` as indented UTF-8 JSON with a final newline, atomically."""
+    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def checked_write(path: str | Path, text: str) -> Path:
+    """`write_text(path, text)`, with an `OSError` (a full disk, say) as one `WorkbenchError` line."""
+    try:
+        return write_text(path, text)
+    except OSError as exc:
+        raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=quote(path)) from None
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on `folder` (flock on the folder itself: nothing is left behind)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """A fresh folder beside `target` to write into; removed afterwards unless swapped in."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_staging(target.parent)
+    staging = _staging_name(target, "dir")
+    staging.mkdir()
+    try:
+        yield staging
+    finally:
+        _remove(staging)
+
+
+def sync_tree(folder: Path) -> None:
+    """Make every file under `folder` durable before it is renamed into place."""
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
+    if len(files) > FSYNC_FILES:
+        os.sync()
+        return
+    for file in files:
+        fd = os.open(file, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for sub in {folder, *(f.parent for f in files)}:
+        _fsync_dir(sub)
+
+
+def swap_in(staged: Path, target: Path, *, replace: Callable[[Path], bool] | None = None) -> None:
+    """Move `staged` (a file or folder) to `target`.
+
+    An existing target is replaced only when `replace(target)` says so (checked under the lock,
+    so a concurrent writer cannot slip in between); otherwise `FileExistsError`. The old target
+    is renamed aside first and deleted last, so a crash leaves the old or the new one in place.
+    """
+    with locked(target.parent):
+        exists = target.exists() or target.is_symlink()
+        if exists and (replace is None or not replace(target)):
+            raise FileExistsError(errno.EEXIST, "already exists", str(target))
+        old = _staging_name(target, "old") if exists else None
+        if old is not None:
+            os.rename(target, old)
+        try:
+            os.rename(staged, target)
+        except BaseException:
+            if old is not None:
+                os.rename(old, target)
+            raise
+        _fsync_dir(target.parent)
+    if old is not None:
+        _remove(old)

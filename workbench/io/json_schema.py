@@ -1,0 +1,114 @@
+"""JSON Schemas of the snapshot format, generated from the pydantic models that read it back.
+
+`manifest.json` is described by `workbench.schema.ManifestModel` (what `verify` validates) plus the
+sections it records for people (review, change, usage, retention, evaluation, secrets); a memory
+record (an item of a store JSON's `memories`, or a line of a JSON Lines store) by `workbench.schema.MemoryModel` plus the fields `Memory.to_dict` writes. Both allow
+fields they do not name, so a newer writer's additions do not break an older reader. The files in
+`docs/schemas/` are these, written by::
+
+    python -m workbench.io.json_schema docs/schemas
+
+and `tests/test_io_json_schema.py` checks that they are current and that real snapshots validate.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from ..schema import ManifestModel, MemoryModel
+
+VERSION = 1  # = workbench.export.FORMAT_VERSION
+TIME = {"description": "ISO 8601 / RFC 3339 time (`2025-05-19T16:40:02Z`), or seconds since the epoch",
+        "type": ["string", "number"]}
+TIME_FIELDS = ("created_at", "updated_at", "as_of", "at")
+
+
+class MemoryRecord(MemoryModel):
+    """One memory: a document of a store, shaped like the Managed Agents memory object."""
+
+    model_config = ConfigDict(extra="allow", title="Memory record")
+
+    type: str = Field("memory", description="Always `memory`.")
+    id: str | None = Field(None, description="The memory's id; kept as the source gave it.")
+    path: str = Field(description="Absolute path inside the store (`/team/people.md`), at most 1,024 bytes.")
+    content: str = Field(description="The document, UTF-8, at most 100 kB.")
+    content_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                                       description="Lower-case hex SHA-256 of the UTF-8 content.")
+    content_size_bytes: int | None = Field(None, ge=0, description="Size of the UTF-8 content in bytes.")
+    memory_version_id: str | None = Field(None, description="The platform's version id of this content.")
+    author: str | None = None
+    meta: dict[str, Any] = Field({}, description=(
+        "What the source said beyond the memory object: `provenance` (note text → supporting turn ids), "
+        "`index` (a table of contents such as Claude Code's MEMORY.md: its links are not notes), "
+        "`front_matter` (YAML front matter), Letta block fields (`label`, `limit`, `description`, ...)."))
+
+
+class ManifestRecord(ManifestModel):
+    """`manifest.json`: what was exported, from what, how, and the digest of every output file."""
+
+    model_config = ConfigDict(extra="allow", title="Snapshot manifest")
+
+    review: dict[str, Any] = Field({}, description="Decision counts and the review log.")
+    change: dict[str, Any] = Field({}, description="Blast radius: notes deleted and rewritten, and their shares.")
+    usage: dict[str, Any] = Field({}, description="Tokens and cost of the engine that made the plan.")
+    retention: dict[str, Any] | None = Field(None, description="Probe answers kept and lost, when checked.")
+    evaluation: dict[str, Any] | None = Field(None, description="The evaluation report, when one was made.")
+    secrets: list[dict[str, Any]] = Field([], description="Possible secrets found in the output (path, line, kind).")
+
+
+def _times(node: Any) -> None:
+    """Give every time field (pydantic sees `Any`) its documented shape."""
+    if isinstance(node, dict):
+        for name, value in node.get("properties", {}).items():
+            if name in TIME_FIELDS and isinstance(value, dict) and "type" not in value and "anyOf" not in value:
+                nullable = "default" in value and value["default"] is None
+                node["properties"][name] = {**TIME, "type": [*TIME["type"], *(["null"] if nullable else [])],
+                                            **({"default": value["default"]} if "default" in value else {})}
+        for value in node.values():
+            _times(value)
+    elif isinstance(node, list):
+        for value in node:
+            _times(value)
+
+
+def _schema(model: type, name: str, description: str) -> dict[str, Any]:
+    body = model.model_json_schema()
+    _times(body)
+    body.pop("title", None)
+    body.pop("description", None)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:dream-workbench:{name}:v{VERSION}", "title": f"Dream Workbench {name} (format {VERSION})",
+            "description": description, **body}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """File name → JSON Schema, for `docs/schemas/`."""
+    return {
+        f"manifest.v{VERSION}.schema.json": _schema(
+            ManifestRecord, "manifest",
+            "manifest.json of a snapshot: inputs, focus, engine, every operation with its decision, and the "
+            "SHA-256 of every output memory (`output.files`), of the sidecar, CHANGES.md and, for one-file "
+            "formats (json, mem0, letta-af), of the file (`output.sha256`)."),
+        f"memory.v{VERSION}.schema.json": _schema(
+            MemoryRecord, "memory",
+            "One memory record: an item of a store JSON's `memories` (a json snapshot, the Managed Agents "
+            "export) or a line of a JSON Lines store."),
+    }
+
+
+def write(folder: str | Path) -> list[Path]:
+    """Write the schemas into `folder` (atomically, through `workbench.files`)."""
+    from ..files import write_text
+
+    return [write_text(Path(folder) / name, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+            for name, body in json_schemas().items()]
+
+
+if __name__ == "__main__":
+    for path in write(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas"):
+        print(path)
