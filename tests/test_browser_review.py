@@ -79,9 +79,12 @@ def test_approve_approves_the_edited_text_the_box_shows_and_undo_takes_it_back(v
     with explained(page, voila, "review-edit"):
         workbench = open_app(page, voila)
         review = review_tab(workbench)
+        insight = card_with(review, "insight")
+        assert re.search(r"· turn \d+ of \d+", insight.inner_text())  # evidence: session title, date, turn number
+        conflict = card_with(review, "conflict")
+        assert len(re.findall(r"written \d{4}-\d\d-\d\d", conflict.inner_text())) >= 2  # both notes' dates
         card = review.locator(".wb-opcard").first
-        assert re.search(r"suggestion · 0\.\d\d", card.inner_text()) and "rule " in card.inner_text()
-        assert re.search(r"· turn \d+ of \d+", card.inner_text())  # evidence: session title, date, turn number
+        assert re.search(r"(suggestion|auto) · \d\.\d\d", card.inner_text()) and "rule " in card.inner_text()
         box = card.locator("textarea")
         edited = box.input_value() + " Confirmed with Priya."
         box.fill(edited)
@@ -214,12 +217,15 @@ def test_a_restart_loses_no_decision(voila, page):  # noqa: F811
         review.locator(".wb-opcard").nth(1).get_by_role("button", name="Reject").click()
         review.locator(".wb-opcard").nth(2).get_by_role("button", name="Approve").click()
         wait_header(page, "approved", 1)
-        workbench = open_app(page, voila, fresh=False)  # a new page: a new kernel
-        wait_header(page, "approved", 1)
+        assert_clean(page)
+        # another page, so another kernel (Voila's own unload handler fails with a 403 when a page navigates)
+        again = page.context.new_page()
+        workbench = open_app(again, voila, fresh=False)
+        wait_header(again, "approved", 1)
         workbench.get_by_text("Resumed your session").wait_for(timeout=STEP_TIMEOUT)
         review = review_tab(workbench)
         assert review.locator(".wb-opcard").nth(1).locator(".wb-badge", has_text=re.compile("^reject$")).count() == 1
-        assert_clean(page)
+        screenshot(again, "review-5-resumed.png")
 
 
 def test_open_your_own_store_by_upload(voila, page):  # noqa: F811

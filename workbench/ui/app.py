@@ -138,6 +138,7 @@ class Workbench:
     def _build(self, analysis: Analysis, plan: Plan | None, focus: Focus | None, *, resume: bool) -> None:
         self.analysis = analysis
         self.store_digest = analysis.corpus.store.digest
+        stamp = self._stamp()  # before reading: a save while this builds is caught when the page is shown
         session = self._saved_session() if resume and plan is None else None
         start_focus = session.focus if session is not None else focus or _default_focus(analysis.corpus)
         self.tuner = FocusTuner(analysis, start_focus, on_review=self.use_plan, on_plan=self._on_tuned)
@@ -180,7 +181,7 @@ class Workbench:
                 self.explorer.selection = known
         self.notice.value = self._resumed_notice(session, resumed) if resumed is not None else ""
         # a page served later (Voila pre-heats kernels) may find newer decisions in the autosave: take them then
-        self._autosave_stamp = self._stamp()
+        self._autosave_stamp = stamp
         self._resume_allowed = resume
         self.explorer.map.observe(self._on_shown, "rendered")
         self._render_header()
