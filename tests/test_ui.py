@@ -398,6 +398,30 @@ def test_filters_and_sorting_find_operations_among_many(plan):
     assert "of" in panel.page_label.value or len(panel.operations()) == everything
 
 
+def test_a_review_of_500_operations_pages_filters_and_keeps_its_place(plan):
+    from dataclasses import replace
+
+    ops = [replace(op, id=f"op_{i:04d}", rationale=f"{op.rationale} (copy {i})", confidence=round(0.5 + (i % 50) / 100, 2))
+           for i, op in enumerate(plan.operations * 125)]
+    big = replace(plan, operations=ops)
+    panel = ReviewPanel(Review(big))
+    assert len(ops) == 500 and "page 1 of 63" in panel.page_label.value and "500 operations" in panel.page_label.value
+    panel.text.value = "copy 499"
+    assert [op.id for op in panel.operations()] == ["op_0499"]
+    panel.text.value = ""
+    panel.confidence_range.value = (0.9, 1.0)
+    panel.sort.value = "-confidence"
+    shown = panel.operations()
+    assert shown and all(op.confidence >= 0.9 for op in shown)
+    assert [op.confidence for op in shown] == sorted((op.confidence for op in shown), reverse=True)
+    panel.current = list(panel.cards)[-1]
+    panel.key("a")  # approve the last card of the page: the next page opens on its first card
+    assert panel.page == 1 and panel.current == list(panel.cards)[0]
+    assert sum(d.verdict == "approve" for d in panel.review.current.values()) == 1
+    panel.pending_only.value = True
+    assert len(panel.operations()) == len(shown) - 1
+
+
 def test_cards_show_the_rule_the_confidence_and_mark_suggestions(plan, analysis):
     panel = ReviewPanel(Review(plan), analysis=analysis, auto_bar=0.8)
     low = next(c for c in panel.cards.values() if c.op.confidence < 0.8)
@@ -515,7 +539,11 @@ def test_pinning_an_older_value_creates_an_edit_decision(analysis, plan):
     [decision] = review.decisions
     assert decision.verdict == "edit" and decision.content == history.at[oldest, "text"]
     assert plan.by_id[decision.operation].reason == "conflict"
-    assert "pinned" in "".join(row.children[0].value for row in timeline.values.children)
+    shown = "".join(row.children[0].value for row in timeline.values.children)
+    assert "pinned" in shown and "stated in: no session" not in shown
+    notes_alone = [i for i, row in history.iterrows() if row["source"] == "note" and not row["sessions"]]
+    if notes_alone:  # a stored note no session restates shows when it was written instead
+        assert "no session restates it" in shown
 
 
 def test_the_conflict_plot_is_a_plain_figure_redrawn_for_each_subject(analysis, plan):

@@ -71,7 +71,7 @@ class Explorer:
         self._ids = list(self._points.index)
         self._position = {note_id: i for i, note_id in enumerate(self._ids)}
         self.total_links = views.link_count(analysis)
-        self.picks: list[Picked] = []  # every selection made on the map, in order (what reached the kernel)
+        self.picks: list[Picked] = []  # the last 50 selections made on the map, in order (what reached the kernel)
 
         # -- the map
         self.map = MapWidget(height=height, mode="lasso")
@@ -192,7 +192,7 @@ class Explorer:
     def _on_picked(self, change) -> None:
         picked = Picked.from_front(change["new"], self._ids)
         if picked is not None:
-            self.picks.append(picked)
+            self.picks = [*self.picks[-49:], picked]
             self._pick(picked)
 
     def _on_drawn(self, change) -> None:
