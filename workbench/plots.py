@@ -439,7 +439,7 @@ _DIFF_STYLE = (  # tints over the page's own background and text colour: readabl
     ".wb-diff th{text-align:left;font-size:12px;color:var(--jp-ui-font-color2,#57606a);font-weight:600;padding:2px 8px}"
     ".wb-diff td.m{width:1.2em;padding:2px 2px}.wb-diff .del{background:rgba(255,129,130,.16)}"
     ".wb-diff .add{background:rgba(74,194,107,.17)}"
-    ".wb-diff .del.m{color:#cf222e}.wb-diff .add.m{color:#1a7f37}"
+    ".wb-diff td.m{font-weight:700}"  # the sign in the text colour: the tint says removed or added
     ".wb-diff del{background:rgba(255,129,130,.4);text-decoration:none}"
     ".wb-diff ins{background:rgba(74,194,107,.4);text-decoration:none}"
     "</style>"
