@@ -11,6 +11,7 @@
 
 const TAU = Math.PI * 2;
 const PAD = 18;
+const RINGS = 1500; // selections up to this size are ringed
 const LINK_STYLE = [
   { color: "#8c8c8c", dash: [], width: 1.1 },
   { color: "#d62728", dash: [3, 3], width: 1.5 },
@@ -368,9 +369,11 @@ function render({ model, el }) {
         }
         if (any) { ctx.fillStyle = palette[c] || "#999"; ctx.fill(path); }
       }
-      ctx.lineWidth = big ? 1.2 : 2;
-      ctx.strokeStyle = colors.fg;
-      ctx.stroke(rings);
+      if (selectedList.length <= RINGS) {  // a ring per note; a bigger selection stands out by its opacity alone
+        ctx.lineWidth = big ? 1.2 : 2;
+        ctx.strokeStyle = colors.fg;
+        ctx.stroke(rings);
+      }
     }
 
     // candidate insights (stars) and session facts (diamonds), small and see-through
