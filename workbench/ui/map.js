@@ -128,7 +128,7 @@ function render({ model, el }) {
   // -- state ---------------------------------------------------------------------------------
   let xy = new Float32Array(0), n = 0, codes = new Uint8Array(0), sizes = new Uint8Array(0);
   let palette = [], hover = [], extraXY = new Float32Array(0), extraKinds = new Uint8Array(0), extraHover = [];
-  let links = new Int32Array(0), linkKinds = new Uint8Array(0);
+  let links = new Int32Array(0), linkKinds = new Uint8Array(0), labels = [];
   let selected = new Uint8Array(0), selectedList = new Int32Array(0);
   let byCode = [];
   let bounds = null;
@@ -163,7 +163,8 @@ function render({ model, el }) {
     for (const i of selectedList) if (i >= 0 && i < n) selected[i] = 1;
     root.dataset.selected = String(selectedList.length);
   }
-  function loadLinks() {
+  function loadLinks() {  // links, extra points and labels: all drawn on the layout in view
+    labels = model.get("labels") || [];
     links = i32(model.get("links"));
     linkKinds = u8(model.get("link_kinds"));
     extraXY = f32(model.get("extra_xy"));
@@ -397,7 +398,6 @@ function render({ model, el }) {
     }
 
     // topic labels: largest first, a label that would overlap a placed one is left out
-    const labels = model.get("labels") || [];
     if (labels.length && t >= 1) {
       ctx.font = "600 11.5px Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
       ctx.textAlign = "center";
@@ -615,6 +615,7 @@ function render({ model, el }) {
     const old = xy;
     const oldName = root.dataset.layout || "";
     loadPoints();
+    loadLinks();
     if (old.length === xy.length && old.length) animation = { from: old, start: performance.now(), duration: 650 };
     root.dataset.layout = next.name;
     showNotice(oldName && oldName !== next.name
@@ -694,10 +695,11 @@ function render({ model, el }) {
   model.on("change:palette", () => { loadColors(); request(); });
   model.on("change:sizes", () => { loadColors(); request(); });
   model.on("change:selected", () => { loadSelection(); request(); });
-  for (const name of ["links", "link_kinds", "extra_xy", "extra_kinds", "extra_hover"]) {
-    model.on(`change:${name}`, () => { loadLinks(); request(); });
+  for (const name of ["links", "link_kinds", "extra_xy", "extra_kinds", "extra_hover", "labels"]) {
+    // while a new layout waits for the pointer to leave, what is drawn on it waits too
+    model.on(`change:${name}`, () => { if (!pendingLayout) { loadLinks(); request(); } });
   }
-  for (const name of ["show_links", "show_extras", "show_facts", "labels"]) model.on(`change:${name}`, request);
+  for (const name of ["show_links", "show_extras", "show_facts"]) model.on(`change:${name}`, request);
   model.on("change:legend", renderLegend);
   model.on("change:mode", renderBar);
   model.on("change:title", renderBar);
