@@ -27,7 +27,7 @@ from ..dream.plan import Plan
 from ..errors import WorkbenchError
 from ..focus import Focus
 from ..io import load_corpus
-from ..launch import widget_check
+from ..launch import project_dir, widget_check
 from ..records import MAX_SESSIONS, Corpus
 from ..review import Review, plan_digest
 from ..session import (
@@ -468,7 +468,7 @@ class Workbench:
             self.session_status.value = _html.notice("Type a file name to save the session to.", "error")
             return
         try:
-            written = self.save_session(path)
+            written = self.save_session(_in_project(path))
         except WorkbenchError as exc:
             self.session_status.value = _html.notice(_html.esc(exc), "error")
             return
@@ -480,7 +480,7 @@ class Workbench:
             self.session_status.value = _html.notice("Type the file name of a saved session.", "error")
             return
         try:
-            restored = self.load_session(path)
+            restored = self.load_session(_in_project(path))
         except WorkbenchError as exc:
             self.session_status.value = _html.notice(_html.esc(exc), "error")
             return
@@ -551,6 +551,12 @@ class Workbench:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _in_project(path: str) -> Path:
+    """A path typed in the app: relative ones start in the project folder (as snapshot folders do)."""
+    typed = Path(path).expanduser()
+    return typed if typed.is_absolute() else project_dir() / typed
 
 
 def _short_time(iso_time: str) -> str:
