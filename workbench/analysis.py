@@ -296,8 +296,11 @@ def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: in
 
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
                index: np.ndarray, sims: np.ndarray, floor: float,
-               forced: Sequence[tuple[int, int, float]] = ()) -> pd.DataFrame:
+               forced: Sequence[tuple[int, int, float]] = (), duplicate_bar: float = 0.0) -> pd.DataFrame:
     """Neighbouring pairs at or above `floor`, older note first, with how they differ and where they sit.
+
+    Below `duplicate_bar` a pair can only be a conflict, so it is aligned only when its polarity or
+    its values differ (or it was paired by structure: the same key, "from X to Y").
 
     `relation` is the coarse reading (duplicate, conflict, distinct, related); `kind` the exact
     difference (`workbench.compare.relate`); the context columns say whether both notes share a
@@ -314,7 +317,11 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
             continue
         seen.add(key)
         old, new = _older_first(notes[key[0]], notes[key[1]])
-        relation = relate(profiles[old.id], profiles[new.id])
+        pa, pb = profiles[old.id], profiles[new.id]
+        if sim < duplicate_bar and key not in keyed and pa.negated == pb.negated \
+                and not (pa.values - pb.values and pb.values - pa.values):
+            continue  # no duplicate at this similarity, and nothing that could make a conflict
+        relation = relate(pa, pb)
         if relation.kind == "different" and relation.detail == "little in common" and key not in keyed:
             continue  # too little in common to be a candidate of any kind
         where = context_signals(contexts[old.id], contexts[new.id])
@@ -646,7 +653,8 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
         pairs=note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]),
                          [(i, j, float(vectors[i] @ vectors[j]))
-                          for i, j in [*same_key_pairs(notes), *from_to_pairs(notes, profiles)]]),
+                          for i, j in [*same_key_pairs(notes), *from_to_pairs(notes, profiles)]],
+                         duplicate_bar=bars["duplicate"]),
         mentions=pd.DataFrame(), profiles=profiles, contexts=contexts,
         parent_ids=frozenset(n.parent for n in notes if n.parent), embedder=embedder,
     )

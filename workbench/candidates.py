@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from .analysis import Analysis
     from .focus import Focus
 
-PAIR_KINDS = ("verbatim", "same_words", "subset", "negation", "value", "words", "different", "reordered")
+PAIR_KINDS = ("verbatim", "same_words", "subset", "negation", "value", "words", "different")  # not "reordered", "subject": never one fact
 SESSION_KINDS = ("negation", "value", "words", "different")
 
 
@@ -68,8 +69,14 @@ def note_context(note: Note, names: frozenset[str]) -> Context:
     return Context(note.path, " ".join(note.section.lower().split()), note.parents, frozenset(found))
 
 
+@lru_cache(maxsize=50_000)
+def _section_words(section: str) -> frozenset[str]:
+    return frozenset(w for w in profile(section).sequence if w not in FUNCTION_WORDS)
+
+
 def _heading_words(context: Context) -> frozenset[str]:
-    return frozenset(w for w in profile(context.section).sequence if w not in FUNCTION_WORDS)
+    """The content words of a note's headings."""
+    return _section_words(context.section)
 
 
 def context_signals(a: Context, b: Context) -> dict[str, bool]:
