@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = ("calibration", "speed", "scale", "quality", "locomo", "evaluation", "tokens", "loading", "fleet")
+NAMES = ("calibration", "speed", "scale", "quality", "locomo", "evaluation", "tokens", "loading", "fleet",
+         "browser")
 
 
 @dataclass

@@ -88,10 +88,10 @@ def trace_of(fig: go.Figure, role: str):
 # --- the map -----------------------------------------------------------------------------------
 
 
-def test_the_map_has_one_scattergl_notes_trace_with_note_ids_in_customdata(analysis):
+def test_the_map_has_one_notes_trace_with_note_ids_in_customdata_svg_when_small(analysis):
     fig = plots.embedding_map(analysis)
     [notes] = notes_traces(fig)
-    assert notes.type == "scattergl"
+    assert notes.type == "scatter"  # a small map is SVG; WebGL above SCATTERGL_ABOVE (see the 50,000-note test)
     assert list(notes.customdata) == analysis.note_ids
     assert np.allclose(notes.x, analysis.coords.x.to_numpy())
     assert len(notes.marker.color) == len(notes.marker.size) == len(analysis.note_ids)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zipfile
+from io import BytesIO
 from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from plotly.callbacks import BoxSelector, Points
+from plotly.callbacks import Points
 from test_plots import small_analysis
 
+from workbench import views
 from workbench.dream.offline import plan_from_analysis
 from workbench.focus import Focus
 from workbench.review import Review
@@ -29,6 +31,7 @@ from workbench.ui import (
     _static,
 )
 from workbench.ui import app as app_module
+from workbench.ui import explorer as explorer_module
 from workbench.ui._payloads import FocusForm
 
 LOCOMO_SMALL = Path(__file__).parent / "data" / "chat" / "locomo_small.json"
@@ -37,6 +40,18 @@ LOCOMO_SMALL = Path(__file__).parent / "data" / "chat" / "locomo_small.json"
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory):
     return small_analysis(tmp_path_factory.mktemp("embeddings"))
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The sample coding assistant's store and sessions, analysed (110 notes, 45 sessions)."""
+    from workbench.analysis import analyze
+    from workbench.embed import EmbeddingCache
+    from workbench.io import load_corpus
+
+    data = Path(__file__).parent.parent / "sample-data" / "coding-assistant"
+    return analyze(load_corpus(data / "store.json", data / "sessions"), "tfidf",
+                   cache=EmbeddingCache(tmp_path_factory.mktemp("sample-embeddings")))
 
 
 @pytest.fixture
@@ -80,8 +95,23 @@ def test_the_preview_updates_by_itself_once_the_controls_are_quiet(analysis):
     assert wait_for(lambda: tuner.plan is not first)
     assert tuner.wait(10)
     assert "delete" not in tuner.plan.summary()["by_kind"]
-    colors = set(np.asarray(tuner.figure.data[0].marker.color).tolist())
+    colors = set(tuner.map.color_codes().tolist())
     assert 3 not in colors  # code 3 is "pruned" in the fate colouring
+
+
+def test_a_single_edit_re_plans_at_once_and_a_drag_is_coalesced():
+    from workbench.ui._debounce import Debouncer
+
+    runs = []
+    ran = threading.Event()
+    debouncer = Debouncer(lambda: (runs.append(1), ran.set()), wait=60.0, leading=True)
+    debouncer()  # after a quiet spell: runs now, not in 60 s
+    assert ran.wait(5) and len(runs) == 1
+    debouncer()
+    debouncer()  # a drag: waits for the quiet spell (60 s here), so nothing more runs now
+    time.sleep(0.3)
+    assert len(runs) == 1 and debouncer.pending
+    debouncer.cancel()
 
 
 def test_the_tuner_shows_why_it_cannot_plan_instead_of_failing(analysis):
@@ -117,59 +147,81 @@ def test_a_b_mode_lists_the_notes_whose_fate_differs(analysis):
 # --- explorer ---------------------------------------------------------------------------------
 
 
-def test_setting_the_selection_from_code_updates_the_table_and_selectedpoints(analysis, plan):
-    explorer = Explorer(analysis, plan=plan, layout=None)
+def test_setting_the_selection_from_code_updates_the_table_and_the_map(analysis, plan):
+    explorer = Explorer(analysis, plan=plan, layout=None, show_all_links=False)
     chosen = [analysis.conflicts[0].older, analysis.conflicts[0].newer]
     explorer.selection = chosen
     assert list(explorer.selection.index) == chosen
-    assert sorted(explorer.notes_trace.selectedpoints) == sorted(analysis.note_ids.index(i) for i in chosen)
+    assert sorted(explorer.map.selected_positions()) == sorted(analysis.note_ids.index(i) for i in chosen)
     text = analysis.corpus.note_by_id[chosen[0]].text
     assert "2</b> selected" in explorer.table.value and text in explorer.table.value
     assert text in explorer.details.value
-    assert explorer.figure.data[2].x  # conflict links drawn for the selection
-    rings = np.asarray(explorer.notes_trace.marker.line.width)
-    assert sorted(np.flatnonzero(rings == rings.max())) == sorted(analysis.note_ids.index(i) for i in chosen)
+    kinds = np.frombuffer(explorer.map.link_kinds, dtype=np.uint8)
+    assert 1 in kinds  # the conflict link of the selection is drawn
     explorer.selection = []
-    assert explorer.selection.empty and explorer.notes_trace.selectedpoints is None
-    assert np.ndim(explorer.notes_trace.marker.line.width) == 0  # no rings left, only the hairline
+    assert explorer.selection.empty and explorer.map.selected_positions() == []
+    assert len(explorer.map.link_pairs()) == 0  # "all links" off: no selection, no links
     with pytest.raises(KeyError, match="unknown note id"):
         explorer.selection = ["mem_404#0"]
 
 
-def test_a_box_selection_on_the_map_updates_the_selection(analysis):
+def test_a_lasso_on_the_map_reaches_the_selection_on_its_own_trait(analysis):
     explorer = Explorer(analysis, layout=None)
-    # the front end's message, as plotly's widget receives it
-    explorer.figure._js2py_pointsCallback = {
-        "event_type": "plotly_selected",
-        "points": {"xs": [0, 0], "ys": [0, 0], "point_indexes": [1, 4], "trace_indexes": [0, 0]},
-        "selector": {"type": "box", "selector_state": {"xrange": [0, 1], "yrange": [0, 1]}},
-    }
+    # what the front end sends when a lasso gesture ends
+    explorer.map.picked = {"indices": [1, 4], "how": "lasso", "seq": 1}
     assert list(explorer.selection.index) == [analysis.note_ids[1], analysis.note_ids[4]]
-    # the handler the trace calls, with a plotly Points object
-    explorer._on_selection(explorer.notes_trace, Points(point_inds=[0, 2], trace_index=0),
-                           BoxSelector(xrange=[0, 1], yrange=[0, 1]))
+    assert explorer.picks[-1].how == "lasso" and explorer.map.selected_positions() == [1, 4]
+    explorer.map.picked = {"indices": [0, 2, 99_999, "x"], "how": "box", "seq": 2}  # out of range: ignored
     assert list(explorer.selection.index) == [analysis.note_ids[0], analysis.note_ids[2]]
-    assert list(explorer.notes_trace.selectedpoints) == [0, 2]
+    explorer.map.picked = {"nonsense": True}  # malformed: nothing changes, nothing raised
+    assert list(explorer.selection.index) == [analysis.note_ids[0], analysis.note_ids[2]]
 
 
-def test_a_click_selects_one_note_and_filters_select_a_cluster_or_a_search(analysis):
+def test_a_click_selects_one_note_and_filters_select_a_topic_or_a_search(analysis):
     explorer = Explorer(analysis, layout=None)
-    explorer._on_click(explorer.notes_trace, Points(point_inds=[3], trace_index=0))
+    explorer.map.picked = {"indices": [3], "how": "click", "seq": 1}
     assert list(explorer.selection.index) == [analysis.note_ids[3]]
     explorer.search.value = "postgres"
     assert set(explorer.selection.index) == {i for i in analysis.note_ids
                                              if "postgres" in analysis.corpus.note_by_id[i].text.lower()}
-    cluster = int(analysis.clusters.cluster.max())
-    explorer.cluster.value = cluster
-    assert set(explorer.selection.index) == set(analysis.clusters.index[analysis.clusters.cluster == cluster])
+    topics = views.map_clusters(analysis)
+    topic = int(topics.cluster.max())
+    explorer.cluster.value = topic
+    assert set(explorer.selection.index) == set(topics.index[topics.cluster == topic])
 
 
-def test_long_texts_in_the_table_are_cut_with_the_whole_text_on_hover():
-    long = "word " * 100
-    frame = pd.DataFrame({"text": [long.strip(), "short"], "duplicates": [["x#0", "y#1"], []]},
+def test_all_links_are_shown_by_default_below_the_limit_with_a_legend(analysis):
+    explorer = Explorer(analysis, layout=None)
+    total = views.link_count(analysis)
+    assert explorer.show_links.value and 0 < total <= explorer_module.ALL_LINKS_LIMIT
+    assert len(explorer.map.link_pairs()) == total
+    labels = [item["label"] for item in explorer.map.legend]
+    assert any(label.startswith("duplicate links") for label in labels)
+    assert any(label.startswith("conflict links") for label in labels)
+    explorer.show_links.value = False
+    assert len(explorer.map.link_pairs()) == 0
+
+
+def test_topic_labels_are_whole_words_and_drawn_largest_first(sample):
+    analysis = sample
+    explorer = Explorer(analysis, layout=None)
+    labels = explorer.map.labels
+    assert labels and [label["size"] for label in labels] == sorted((label["size"] for label in labels), reverse=True)
+    words = {word for label in labels for word in label["text"].replace("/", " ").split()}
+    texts = " ".join(n.text.lower() for n in analysis.corpus.notes)
+    assert all(word in texts for word in words)  # a stem like "messag" would not be in the texts as a word
+
+
+def test_long_texts_in_the_table_are_cut_at_a_word_with_the_whole_text_a_click_away():
+    import pandas as pd
+
+    long = " ".join(f"word{i}" for i in range(100))
+    frame = pd.DataFrame({"text": [long, "short"], "duplicates": [["x#0", "y#1"], []]},
                          index=pd.Index(["a", "b"], name="id"))
     page = _html.table(frame)
-    assert f'title="{long.strip()}"' in page and "…</td>" in page
+    assert '<details class="wb-more">' in page and long in page  # the whole text, behind "(more)"
+    cut = page.split('<span class="wb-cut">')[1].split("</span>")[0]
+    assert cut.rstrip().endswith("…") and cut.rstrip()[:-1].split()[-1] in long.split()  # ends on a whole word
     assert '<td class="text">short</td>' in page
     assert '<span class="count" title="x#0, y#1">2</span>' in page  # lists: a count, the items on hover
 
@@ -186,6 +238,8 @@ def test_picked_is_a_frozen_dataclass_parsed_from_points():
     with pytest.raises(AttributeError):
         picked.ids = ()
     assert Picked.from_ids("a").ids == ("a",)
+    assert Picked.from_front({"indices": [2, 2, 0], "how": "box"}, ["a", "b", "c"]) == Picked(("c", "a"), "box")
+    assert Picked.from_front("garbage", ["a"]) is None
 
 
 def test_the_umap_layout_is_swapped_in_when_its_thread_finishes(analysis):
@@ -198,27 +252,27 @@ def test_the_umap_layout_is_swapped_in_when_its_thread_finishes(analysis):
     start = time.perf_counter()
     explorer = Explorer(analysis, layout=slow_layout)
     assert time.perf_counter() - start < 5  # the constructor does not wait for the layout
-    assert "computing UMAP" in explorer.status.value
-    before = np.array(explorer.notes_trace.x)
+    assert wait_for(lambda: "computing the UMAP layout" in explorer.status.value)
+    before = explorer.map.positions()[:, 0].copy()
+    explorer.selection = [analysis.note_ids[2]]
     release.set()
     explorer.layout_thread.join(5)
-    assert "UMAP layout ready" in explorer.status.value
-    assert np.allclose(explorer.notes_trace.x, before * 3)
+    assert wait_for(lambda: "UMAP layout ready" in explorer.status.value)
+    assert explorer.map.layout_name == "UMAP" and np.allclose(explorer.map.positions()[:, 0], before * 3, atol=1e-4)
+    assert list(explorer.selection.index) == [analysis.note_ids[2]]  # the same notes stay selected
     explorer.layout_choice.value = "PCA"
-    assert np.allclose(explorer.notes_trace.x, before)
+    assert np.allclose(explorer.map.positions()[:, 0], before, atol=1e-5) and explorer.map.layout_name == "PCA"
 
 
 def test_in_a_kernel_the_layout_waits_until_the_front_end_has_drawn_the_map(analysis, monkeypatch):
-    from workbench.ui import explorer as explorer_module
-
     monkeypatch.setattr(explorer_module, "SETTLE", 0.0)
     done = threading.Event()
     explorer = Explorer(analysis, layout=lambda a: (done.set(), a.coords * 2)[1], wait_for_front_end=True)
-    assert explorer.layout_thread is None and "UMAP starts shortly" in explorer.status.value
-    explorer.figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": 0}  # what plotly.js sends
+    assert explorer.layout_thread is None and "UMAP starts once the map is drawn" in explorer.status.value
+    explorer.map.rendered = 1  # what the front end reports after its first draw
     assert wait_for(lambda: explorer.layout_thread is not None) and done.wait(5)
     explorer.layout_thread.join(5)
-    assert "UMAP layout ready" in explorer.status.value
+    assert wait_for(lambda: "UMAP layout ready" in explorer.status.value)
     assert explorer.start_layout().layout_thread is explorer.layout_thread  # once only
 
 
@@ -228,9 +282,12 @@ def test_recolouring_by_fate_follows_the_plan(analysis, plan):
     explorer.plan = plan
     explorer.color_by.value = "fate"
     fates = plan.fates()
-    codes = explorer.notes_trace.marker.color
+    codes = explorer.map.color_codes()
     assert [("kept", "merged", "updated", "pruned", "created")[int(c)] for c in codes] == \
         [fates[i] for i in analysis.note_ids]
+    assert explorer.map.labels == []  # topic labels only when colouring by topic
+    explorer.color_by.value = "age"
+    assert len(explorer.map.palette) == 32 and explorer.map.legend[0]["shape"] == "gradient"
 
 
 # --- review -------------------------------------------------------------------------------------
@@ -259,6 +316,150 @@ def test_editing_an_operation_records_the_new_text(plan):
     assert "after (edited)" in card.body.value
 
 
+def test_approve_approves_what_the_box_shows_and_says_when_it_is_unsaved(plan):
+    panel = ReviewPanel(Review(plan))
+    card = next(c for c in panel.cards.values() if c.op.result is not None)
+    assert not card.unsaved_edit and card.unsaved.value == ""
+    card.edit_text.value = card.op.result.text + " (checked with Priya)"
+    assert card.unsaved_edit and "unsaved edit" in card.unsaved.value
+    assert card.approve_button.description == "Approve edited text"
+    card.approve_button.click()
+    decision = panel.review.current[card.op.id]
+    assert decision.verdict == "edit" and decision.content.endswith("(checked with Priya)")
+    card = panel.cards[card.op.id]
+    assert not card.unsaved_edit and card.edit_text.value == decision.content  # the box shows what is kept
+    card.edit_text.value = card.op.result.text  # back to the original: a plain approval
+    card.approve_button.click()
+    assert panel.review.current[card.op.id].verdict == "approve"
+    card.edit_text.value = "   "
+    card.approve_button.click()  # an empty box is refused with a message, not approved, not raised
+    assert panel.review.current[card.op.id].verdict == "approve" and "empty" in panel.error.value
+
+
+def test_undo_takes_a_decision_back_to_pending(plan):
+    panel = ReviewPanel(Review(plan))
+    card = next(iter(panel.cards.values()))
+    assert card.undo_button.disabled
+    card.reject_button.click()
+    assert panel.review.current[card.op.id].verdict == "reject" and not panel.cards[card.op.id].undo_button.disabled
+    panel.cards[card.op.id].undo_button.click()
+    assert card.op.id not in panel.review.current and card.op.id in panel.review.pending
+    assert "undid reject" in panel.review.log[-1]
+
+
+def test_keys_approve_reject_undo_and_move_between_cards(plan):
+    panel = ReviewPanel(Review(plan), page_size=3)
+    first, second, third = list(panel.cards)[:3]
+    assert panel.current == first
+    panel.key("j")
+    assert panel.current == second and "wb-current" in panel.cards[second].widget._dom_classes
+    panel.key("a")  # approve, then on to the next card
+    assert panel.review.current[second].verdict == "approve" and panel.current == third
+    panel.key("k").key("r")
+    assert panel.review.current[second].verdict == "reject"
+    panel.current = second
+    panel.key("u")
+    assert second not in panel.review.current
+    panel.current = third
+    panel.key("j")  # past the last card of the page: the next page opens
+    assert panel.page == 1 and panel.current == list(panel.cards)[0]
+    panel._message = None
+    panel.keys._message(panel.keys, {"key": "k"}, [])  # what the front end sends
+    assert panel.page == 0 and panel.current == third
+
+
+def test_filters_and_sorting_find_operations_among_many(plan):
+    panel = ReviewPanel(Review(plan))
+    everything = len(plan.operations)
+    kind = plan.operations[-1].kind
+    panel.kind.value = kind
+    assert {op.kind for op in panel.operations()} == {kind}
+    panel.kind.value = "all"
+    op = plan.operations[0]
+    word = max(op.rationale.split(), key=len).strip(".,;:()")
+    panel.text.value = word
+    assert op in panel.operations() and all(word.lower() in views._haystack(o) for o in panel.operations())
+    panel.text.value = ""
+    path = op.targets[0].path if op.targets else op.result.path
+    panel.path.value = path
+    assert op in panel.operations() and len(panel.operations()) <= everything
+    panel.path.value = ""
+    panel.rule.value = op.rule
+    assert {o.rule for o in panel.operations()} == {op.rule}
+    panel.rule.value = "all"
+    panel.sort.value = "confidence"
+    shown = [o.confidence for o in panel.operations()]
+    assert shown == sorted(shown) and len(shown) == everything
+    panel.confidence_range.value = (0.0, 0.6)
+    assert all(o.confidence <= 0.6 for o in panel.operations())
+    panel.confidence_range.value = (0.0, 1.0)
+    panel.suggestions_only.value = True
+    assert all(o.confidence < panel.auto_bar for o in panel.operations())
+    assert "of" in panel.page_label.value or len(panel.operations()) == everything
+
+
+def test_a_review_of_500_operations_pages_filters_and_keeps_its_place(plan):
+    from dataclasses import replace
+
+    ops = [replace(op, id=f"op_{i:04d}", rationale=f"{op.rationale} (copy {i})", confidence=round(0.5 + (i % 50) / 100, 2))
+           for i, op in enumerate(plan.operations * 125)]
+    big = replace(plan, operations=ops)
+    panel = ReviewPanel(Review(big))
+    assert len(ops) == 500 and "page 1 of 63" in panel.page_label.value and "500 operations" in panel.page_label.value
+    panel.text.value = "copy 499"
+    assert [op.id for op in panel.operations()] == ["op_0499"]
+    panel.text.value = ""
+    panel.confidence_range.value = (0.9, 1.0)
+    panel.sort.value = "-confidence"
+    shown = panel.operations()
+    assert shown and all(op.confidence >= 0.9 for op in shown)
+    assert [op.confidence for op in shown] == sorted((op.confidence for op in shown), reverse=True)
+    panel.current = list(panel.cards)[-1]
+    panel.key("a")  # approve the last card of the page: the next page opens on its first card
+    assert panel.page == 1 and panel.current == list(panel.cards)[0]
+    assert sum(d.verdict == "approve" for d in panel.review.current.values()) == 1
+    panel.pending_only.value = True
+    assert len(panel.operations()) == len(shown) - 1
+
+
+def test_cards_show_the_rule_the_confidence_and_mark_suggestions(plan, analysis):
+    panel = ReviewPanel(Review(plan), analysis=analysis, auto_bar=0.8)
+    low = next(c for c in panel.cards.values() if c.op.confidence < 0.8)
+    assert "suggestion · " in low.body.value and low.op.rule in low.body.value
+    high = ReviewPanel(Review(plan), analysis=analysis, auto_bar=0.0)
+    card = next(iter(high.cards.values()))
+    assert "auto · " in card.body.value and "suggestion ·" not in card.body.value
+    assert "suggestions" in panel.summary.value
+
+
+def test_evidence_shows_session_title_date_and_turn_number(sample):
+    analysis = sample
+    plan = plan_from_analysis(analysis, Focus())
+    op = next(o for o in plan.operations if any(e.session_id for e in o.evidence))
+    lines = views.evidence_lines(op, analysis.corpus)
+    line = next(x for x in lines if x.session_id)
+    session = analysis.corpus.session_by_id[line.session_id]
+    turn = next(k for k, t in enumerate(session.turns) if t.id == line.turn_id)
+    assert line.where.startswith(session.title)
+    assert f"turn {turn + 1} of {len(session.turns)}" in line.where
+    assert session.turns[turn].at.strftime("%Y-%m-%d") in line.where
+    panel = ReviewPanel(Review(plan), analysis=analysis)
+    panel.show(op.id)
+    assert f"turn {turn + 1} of {len(session.turns)}" in panel.cards[op.id].body.value
+
+
+def test_a_change_to_stored_notes_shows_the_date_each_note_was_written(plan, analysis):
+    op = next(o for o in plan.operations if o.kind in ("merge", "update") and len(o.targets) >= 2)
+    dates = views.target_dates(op, analysis.corpus)
+    notes = analysis.corpus.note_by_id
+    assert [d for _, _, d in dates] == [notes[t.id].updated_at.strftime("%Y-%m-%d %H:%M") for t in op.targets]
+    evidence = [x for x in views.evidence_lines(op, analysis.corpus) if x.note_id]
+    assert evidence and all("written" in x.where for x in evidence)
+    panel = ReviewPanel(Review(plan), analysis=analysis)
+    panel.show(op.id)
+    assert "Notes it changes" in panel.cards[op.id].body.value and dates[0][2] in panel.cards[op.id].body.value
+
+
 def test_bulk_decisions_by_group_and_the_automatic_mode(plan):
     panel = ReviewPanel(Review(plan))
     panel.group.value = "conflict"
@@ -278,16 +479,49 @@ def test_bulk_decisions_by_group_and_the_automatic_mode(plan):
 
 def test_export_writes_a_snapshot_and_shows_its_path(plan, tmp_path):
     panel = ReviewPanel(Review(plan))
-    panel.approve_group.click()  # everything in view
+    panel.approve_group.click()  # everything shown
     panel.export_box.folder.value = str(tmp_path / "snap")
+    assert str(tmp_path / "snap") in panel.export_box.target.value  # where it goes, before writing
     panel.export_box.allow_large.value = True
+    assert panel.export_box.download.data == b""
     panel.export_box.button.click()
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
     assert manifest["review"]["approve"] == len(plan.operations)
     assert (tmp_path / "snap" / "CHANGES.md").exists()
     assert str(tmp_path / "snap") in panel.export_box.result.value
+    with zipfile.ZipFile(BytesIO(panel.export_box.download.data)) as archive:  # the download button's file
+        assert "manifest.json" in archive.namelist() and "CHANGES.md" in archive.namelist()
     panel.export_box.button.click()  # exists already: said, not raised
     assert "already exists" in panel.export_box.result.value
+
+
+def test_a_relative_snapshot_folder_starts_in_the_project_folder(plan, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_PROJECT", str(tmp_path))
+    panel = ReviewPanel(Review(plan))
+    panel.export_box.folder.value = "out/snap"
+    assert panel.export_box.path() == (tmp_path / "out" / "snap").resolve()
+    assert str((tmp_path / "out" / "snap").resolve()) in panel.export_box.target.value
+
+
+def test_the_export_preview_describes_exactly_what_is_written(plan, tmp_path):
+    panel = ReviewPanel(Review(plan))
+    panel.approve_all.click()
+    some = list(panel.cards.values())[:2]
+    for card in some:
+        card.reject_button.click()
+    preview = panel.export_box.last_preview
+    assert preview.operations == len(plan.operations) - 2 and preview.rejected == 2
+    counts = views.fate_counts(preview.plan)
+    assert f"<b>{preview.notes:,}</b> notes" in panel.export_box.preview.value
+    panel.export_box.folder.value = str(tmp_path / "snap")
+    panel.export_box.allow_large.value = True
+    snapshot = panel.export_box.export()
+    assert snapshot.manifest["output"]["notes"] == preview.notes
+    assert snapshot.manifest["output"]["memories"] == preview.memories
+    flows = dict(((s, t), v) for s, t, v in views.fate_flows(preview.plan))
+    into_output = sum(v for (s, t), v in flows.items() if t == "output notes")
+    assert into_output == preview.notes  # the fates diagram ends in the notes the snapshot holds
+    assert counts["created"] == sum(1 for o in preview.plan.operations if o.kind == "create")
 
 
 # --- conflicts ---------------------------------------------------------------------------------
@@ -305,7 +539,11 @@ def test_pinning_an_older_value_creates_an_edit_decision(analysis, plan):
     [decision] = review.decisions
     assert decision.verdict == "edit" and decision.content == history.at[oldest, "text"]
     assert plan.by_id[decision.operation].reason == "conflict"
-    assert "pinned" in "".join(row.children[0].value for row in timeline.values.children)
+    shown = "".join(row.children[0].value for row in timeline.values.children)
+    assert "pinned" in shown and "stated in: no session" not in shown
+    notes_alone = [i for i, row in history.iterrows() if row["source"] == "note" and not row["sessions"]]
+    if notes_alone:  # a stored note no session restates shows when it was written instead
+        assert "no session restates it" in shown
 
 
 def test_the_conflict_plot_is_a_plain_figure_redrawn_for_each_subject(analysis, plan):
@@ -326,7 +564,8 @@ def test_the_conflict_plot_is_a_plain_figure_redrawn_for_each_subject(analysis, 
 
 def test_the_workbench_loads_paths_and_delegates_its_state(tmp_path):
     wb = Workbench.from_paths(LOCOMO_SMALL, LOCOMO_SMALL, embedder="tfidf", layout=None, progress=False)
-    assert [wb.tabs.get_title(i) for i in range(5)] == ["Explore", "Tune focus", "Review", "Conflicts", "Export"]
+    assert [wb.tabs.get_title(i) for i in range(6)] == ["Explore", "Tune focus", "Review", "Conflicts", "Export",
+                                                        "Open & save"]
     assert "application/vnd.jupyter.widget-view+json" in wb._repr_mimebundle_()
     assert wb.plan is wb.review.plan and wb.focus == Focus()
     note = wb.analysis.note_ids[0]
@@ -335,24 +574,53 @@ def test_the_workbench_loads_paths_and_delegates_its_state(tmp_path):
     assert f"<b>{len(wb.analysis.note_ids)}</b><span>notes" in wb.header.value
 
 
-def figure_widgets(widget) -> list:
-    found = [widget] if isinstance(widget, go.FigureWidget) else []
+def widgets_of(widget, kind) -> list:
+    found = [widget] if isinstance(widget, kind) else []
     for child in getattr(widget, "children", ()):
-        found += figure_widgets(child)
+        found += widgets_of(child, kind)
     return found
 
 
-def test_only_the_two_maps_are_figure_widgets_the_other_plots_are_plain(analysis):
+def test_the_maps_are_canvas_widgets_and_the_other_plots_plain_figures(analysis):
+    from workbench.ui._map import MapWidget
+
     wb = Workbench(analysis, layout=None)
-    assert figure_widgets(wb.widget) == [wb.explorer.figure, wb.tuner.figure]
-    for output in (wb.sankey, wb.timeline, wb.heatmap):
+    assert widgets_of(wb.widget, go.FigureWidget) == []
+    assert widgets_of(wb.widget, MapWidget) == [wb.explorer.map, wb.tuner.map]
+    # the plain figures are drawn when first opened, so plotly.js never delays the first map
+    assert wb.timeline.outputs == () and wb.heatmap.outputs == () and wb.review_panel.cards == {}
+    [context] = widgets_of(wb.tabs.children[0], w.Accordion)
+    for index, output in enumerate((wb.timeline, wb.heatmap)):
+        context.selected_index = index
         [shown] = output.outputs
         assert _static.PLOTLY_MIME in shown["data"] and shown["data"][_static.PLOTLY_MIME]["data"]
+    wb.tabs.selected_index = app_module.TABS.index("Review")
+    assert wb.review_panel.cards  # built when the Review tab opens
+    wb.tabs.selected_index = app_module.TABS.index("Export")  # the fates of the approved set, drawn when shown
     before = wb.sankey.outputs
-    wb.tuner.kinds["delete"].value = False
-    wb.tuner.refresh()
-    wb.use_plan(wb.tuner.plan)
+    next(iter(wb.review_panel.cards.values())).approve_button.click()
     assert wb.sankey.outputs != before
+
+
+def test_importing_the_ui_never_imports_plotlys_figure_widget():
+    import subprocess
+    import sys
+
+    code = ("import sys, workbench.ui; from workbench.ui import Workbench; "
+            "print(sorted(m for m in ('plotly.basewidget', 'nbformat', 'jsonschema') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # FigureWidget pulled in nbformat → jsonschema: ~4 s of imports
+
+
+def test_the_tune_tab_draws_the_same_layout_as_explore(analysis):
+    wb = Workbench(analysis, layout=None)
+    assert np.allclose(wb.tuner.map.positions(), wb.explorer.map.positions())
+    umap = analysis.coords * 5 + 1
+    wb.explorer.layouts["UMAP"] = umap
+    wb.explorer.layout_choice.disabled = False
+    wb.explorer.layout_choice.value = "UMAP"
+    assert wb.tuner.map.layout_name == wb.explorer.map.layout_name == "UMAP"
+    assert np.allclose(wb.tuner.map.positions(), wb.explorer.map.positions())
 
 
 def test_the_progress_bar_is_cleared_through_its_display_not_left_as_a_closed_widget():
@@ -389,6 +657,101 @@ def test_review_this_plan_hands_the_tuned_plan_to_review(analysis):
     assert wb.tabs.selected_index == 2
     next(iter(wb.review_panel.cards.values())).approve_button.click()
     assert "<b>1</b><span>approved" in wb.header.value
+
+
+def test_the_review_says_when_the_tuned_plan_is_not_the_reviewed_one(analysis):
+    wb = Workbench(analysis, layout=None)
+    assert not wb.drifted and wb.review_panel.drift.value == ""
+    wb.tuner.kinds["delete"].value = False
+    wb.tuner.refresh()
+    assert wb.drifted and "not the plan under review" in wb.review_panel.drift.value
+    assert wb.review_panel.drift_button.layout.display == ""
+    wb.review_panel.drift_button.click()
+    assert not wb.drifted and wb.review_panel.drift.value == ""
+
+
+def test_review_this_plan_carries_decisions_over_and_counts_what_it_could_not(analysis):
+    wb = Workbench(analysis, layout=None)
+    ops = wb.plan.operations
+    gone = next(op for op in ops if op.kind == "delete")
+    kept = next(op for op in ops if op.kind != "delete")
+    wb.review.reject(gone.id).approve(kept.id)
+    wb.tuner.kinds["delete"].value = False  # the new plan has no delete operations
+    wb.tuner.refresh()
+    wb.tuner.review_button.click()
+    assert wb.review.current[kept.id].verdict == "approve"  # identical operation: carried (same id, same content)
+    assert gone.id not in wb.review.current
+    assert wb.carried.carried == (kept.id,) and wb.carried.dropped == (gone.id,)
+    assert "1 decision carried over" in wb.review_panel.notice.value
+    assert "1 could not be carried" in wb.review_panel.notice.value and gone.id in wb.review_panel.notice.value
+
+
+def test_every_decision_is_autosaved_and_a_new_workbench_resumes_it(analysis):
+    wb = Workbench(analysis, layout=None)
+    op = wb.plan.operations[0]
+    wb.review_panel.show(op.id).cards[op.id].reject_button.click()
+    wb.selection = [analysis.note_ids[1]]
+    saved = json.loads(wb.session_path.read_text())
+    assert saved["decisions"][-1]["operation"] == op.id and saved["selection"] == [analysis.note_ids[1]]
+    again = Workbench(analysis, layout=None)  # a kernel restart, the cell run again
+    assert again.review.current[op.id].verdict == "reject"
+    assert list(again.selection.index) == [analysis.note_ids[1]]
+    assert "Resumed your session" in again.notice.value
+    again.start_fresh()
+    assert again.review.current == {} and not again.session_path.with_suffix(".json").read_text().count(op.id)
+    fresh = Workbench(analysis, layout=None, resume=False)
+    assert fresh.review.current == {}
+
+
+def test_a_page_shown_later_takes_the_decisions_autosaved_meanwhile(analysis):
+    waiting = Workbench(analysis, layout=None)  # Voila pre-heats a kernel before anyone asks for the page
+    working = Workbench(analysis, layout=None)  # meanwhile, someone decides in another page
+    op = working.plan.operations[0]
+    working.review_panel.show(op.id).cards[op.id].approve_button.click()
+    assert op.id not in waiting.review.current
+    waiting.explorer.map.rendered = 1  # the pre-heated page is shown and draws its map
+    assert waiting.review.current[op.id].verdict == "approve" and "Resumed your session" in waiting.notice.value
+
+
+def test_a_session_saved_to_a_file_loads_back(analysis, tmp_path):
+    wb = Workbench(analysis, layout=None, autosave=False)
+    wb.tuner.focus = Focus(horizon_days=365)
+    wb.use_plan(wb.tuner.plan)
+    op = wb.plan.operations[0]
+    wb.review.approve(op.id)
+    path = wb.save_session(tmp_path / "mine.session.json")
+    other = Workbench(analysis, layout=None, autosave=False)
+    restored = other.load_session(path)
+    assert other.focus.horizon_days == 365 and other.review.current[op.id].verdict == "approve"
+    assert restored.carried == (op.id,)
+    other.session_file.value = str(tmp_path / "nowhere.json")
+    other.load_button.click()  # a missing file: said, not raised
+    assert "no such session file" in other.session_status.value
+
+
+def test_the_app_opens_another_store_by_path(analysis, tmp_path):
+    wb = Workbench(analysis, layout=None)
+    wb.store_path.value = str(LOCOMO_SMALL)
+    wb.sessions_path.value = str(LOCOMO_SMALL)
+    wb.open_button.click()
+    assert "Opened" in wb.open_status.value and wb.analysis is not analysis
+    assert f"<b>{len(wb.analysis.note_ids)}</b><span>notes" in wb.header.value
+    wb.store_path.value = str(tmp_path / "missing.json")
+    wb.open_button.click()
+    assert "Cannot open it" in wb.open_status.value
+
+
+def test_the_app_opens_uploaded_files(analysis):
+    wb = Workbench(analysis, layout=None)
+    data = LOCOMO_SMALL.read_bytes()
+    wb.open_upload_button.click()
+    assert "Upload a store file first" in wb.open_status.value
+    sent = lambda name: {"value": [{"name": name, "type": "application/json", "size": len(data),  # noqa: E731
+                                    "content": memoryview(data), "last_modified": 0}]}  # as the front end sends it
+    wb.store_upload.set_state(sent("../../locomo.json"))
+    wb.sessions_upload.set_state(sent("locomo.json"))
+    wb.open_upload_button.click()
+    assert "Opened" in wb.open_status.value and len(wb.analysis.corpus.sessions) > 0
 
 
 def test_a_missing_widget_front_end_is_shown_with_its_fix(analysis, monkeypatch):

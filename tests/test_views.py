@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_plots import LONG, small_analysis
@@ -178,3 +179,32 @@ def test_an_operation_diff_covers_the_notes_and_the_whole_document(plan):
     edited = views.operation_documents(plan, merge, "- Always run ruff and mypy before committing.")
     assert any("mypy" in new for _, _, new in edited)
 
+
+
+# --- topics on the map ------------------------------------------------------------------------
+
+
+def test_topic_names_are_whole_words_the_notes_use_never_stems():
+    texts = ["Commit messages follow the conventional format.", "Write commit messages in the imperative.",
+             "The message body explains why.", "Deploys happen on Tuesday.", "Deploying on Fridays is banned."]
+    names = views.cluster_names(texts, [0, 0, 0, 1, 1])
+    assert "messages" in names[0].split(" / ") and "messag" not in names[0].split(" / ")
+    assert all(word.isalpha() for name in names.values() for word in name.split(" / "))
+    assert views.surface_words(["Messages", "message", "messages"])["messag"] == "messages"
+
+
+def test_map_topics_split_a_store_usefully(analysis):
+    topics = views.map_clusters(analysis)
+    assert list(topics.index) == list(analysis.note_ids)
+    sizes = topics[topics.cluster >= 0].groupby("cluster").size()
+    assert sizes.empty or sizes.max() <= views.topic_limit(len(topics))
+    assert views.map_clusters(analysis) is views.map_clusters(analysis)  # memoized on the analysis
+
+
+def test_insights_sit_beside_the_note_they_resemble_not_in_the_middle(analysis):
+    extra = views.extra_points(analysis, insights=True)
+    coords = analysis.coords
+    span = (coords.max() - coords.min()).to_numpy()
+    for x, y in extra[["x", "y"]].to_numpy():
+        nearest = np.min(np.hypot(coords.x - x, coords.y - y))
+        assert nearest <= 0.02 * np.hypot(*span)  # next to a note, not at an average of distant ones

@@ -17,6 +17,16 @@ from .errors import WorkbenchError
 
 LAB_NOTEBOOK = "notebooks/00_quickstart.ipynb"
 APP_NOTEBOOK = "notebooks/app.ipynb"
+PROJECT_ENV = "WORKBENCH_PROJECT"  # the folder `workbench lab` / `app` was started in; kernels inherit it
+
+
+def project_dir() -> Path:
+    """The project folder: where `workbench lab` or `workbench app` was started (else the working folder).
+
+    Relative paths a person types in the app (a snapshot folder, a session file) start here, not in
+    the notebook's folder where Jupyter starts the kernel.
+    """
+    return Path(os.environ.get(PROJECT_ENV) or Path.cwd())
 
 
 def _root_flags() -> list[str]:
@@ -51,9 +61,19 @@ def _notebook(notebook: str | Path, command: str) -> Path:
 
 
 def lab_command(notebook: str | Path = LAB_NOTEBOOK, *, port: int | None = None, open_browser: bool = True,
-                extra: Sequence[str] = ()) -> list[str]:
-    """The JupyterLab command line: the notebook opened, served from the current folder."""
-    command = [sys.executable, "-m", "jupyterlab", str(notebook), *_root_flags()]
+                extra: Sequence[str] = (), root: str | Path | None = None) -> list[str]:
+    """The JupyterLab command line: served from the project folder (`root`, default the current one), so the
+    file browser shows `sample-data/` and `notebooks/`, with the notebook opened.
+
+    A notebook given as a positional argument would make its own folder the root; it is opened by URL instead,
+    and the file browser stays at the root (`file-browser-path=/`) rather than moving into `notebooks/`.
+    """
+    root = Path(root or Path.cwd()).resolve()
+    path = Path(notebook)
+    relative = (path.resolve().relative_to(root) if path.is_absolute() and path.resolve().is_relative_to(root)
+                else path).as_posix()
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
+               f"--LabApp.default_url=/lab/tree/{relative}?file-browser-path=/", *_root_flags()]
     if port:
         command.append(f"--port={port}")
     if not open_browser:
@@ -63,8 +83,12 @@ def lab_command(notebook: str | Path = LAB_NOTEBOOK, *, port: int | None = None,
 
 def app_command(notebook: str | Path = APP_NOTEBOOK, *, port: int | None = None, open_browser: bool = True,
                 extra: Sequence[str] = ()) -> list[str]:
-    """The Voila command line: the notebook run and shown as a page, without its code."""
-    command = [sys.executable, "-m", "voila", str(notebook)]
+    """The Voila command line: the notebook run and shown as a page, without its code.
+
+    Kernels are pre-heated: Voila runs the notebook in a waiting kernel before anyone asks, so a page
+    request is answered with a Workbench that is already built (measured in the browser tests).
+    """
+    command = [sys.executable, "-m", "voila", str(notebook), "--preheat_kernel=True", "--pool_size=1"]
     if port:
         command.append(f"--port={port}")
     if not open_browser:
@@ -73,8 +97,9 @@ def app_command(notebook: str | Path = APP_NOTEBOOK, *, port: int | None = None,
 
 
 def _run(command: list[str]) -> int:
+    env = {**os.environ, PROJECT_ENV: str(Path.cwd().resolve())}
     try:
-        return subprocess.call(command)
+        return subprocess.call(command, env=env)
     except KeyboardInterrupt:  # the server got the same Ctrl-C and stops by itself
         return 130
 

@@ -2,10 +2,11 @@
 
     fig = embedding_map(analysis, color_by="fate", plan=plan, links_for=["mem_3#0"])
 
-The map draws every note in ONE `Scattergl` trace: ids in `customdata`, a short title
-(≤ 60 characters) as hover text, colours and sizes as arrays, never the full text, so a
-50,000-note store stays responsive. Duplicate (grey) and conflict (red) links are drawn only
-for the notes asked for, capped, one lines trace per kind.
+The map draws every note in ONE trace (`Scattergl` above `SCATTERGL_ABOVE` notes): ids in
+`customdata`, a short title (≤ 60 characters) as hover text, colours and sizes as arrays, never
+the full text, so a 50,000-note store stays responsive. Duplicate (grey) and conflict (red)
+links are drawn for the notes asked for (or all), capped, one lines trace per kind. The
+Workbench's own maps are the `workbench.ui` map widget, fed by the same functions.
 
 The tables behind the figures (points, links, flows, histories) come from `workbench.views`.
 """
@@ -48,6 +49,8 @@ LINK_COLORS = {"duplicate": "#8c8c8c", "conflict": "#d62728"}
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
            "#9c755f", "#86bcb6", "#d4a6c8", "#8cd17d", "#499894", "#f1ce63", "#a0cbe8", "#ffbe7d")
 NOISE_COLOR = "#b4b9c0"
+CONTINUOUS_STEPS = 32
+SCATTERGL_ABOVE = 1_500  # notes: above this the map is drawn with WebGL (Scattergl), below as SVG (Scatter)
 COLOR_BY = ("cluster", "path", "age", "fate")
 FONT = dict(family="Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#1f2328")
 NOTES_TRACE = "notes"
@@ -63,6 +66,22 @@ def _layout(fig: go.Figure, **extra) -> go.Figure:
 
 
 # --- the map: colours, sizes, selection rings ------------------------------------------------------
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return int(color[0:2], 16), int(color[2:4], 16), int(color[4:6], 16)
+
+
+def scale_color(scale: Sequence[Sequence], at: float) -> str:
+    """The hex colour at `at` (0–1) of a plotly-style colorscale of hex stops."""
+    at = min(1.0, max(0.0, at))
+    for (p0, c0), (p1, c1) in zip(scale, scale[1:]):
+        if p0 <= at <= p1:
+            f = 0.0 if p1 == p0 else (at - p0) / (p1 - p0)
+            a, b = _rgb(c0), _rgb(c1)
+            return "#" + "".join(f"{round(x + (y - x) * f):02x}" for x, y in zip(a, b))
+    return scale[-1][1]
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,25 @@ class Coloring:
         counts = Counter(int(v) for v in self.values)
         return [(c, col, counts.get(i, 0)) for i, (c, col) in enumerate(zip(self.categories, self.colors, strict=True))]
 
+    def codes(self, steps: int = CONTINUOUS_STEPS) -> tuple[np.ndarray, list[str]]:
+        """(uint8 code per point, palette): categories as they are, a continuous scale in `steps` bins."""
+        if not self.continuous:
+            return np.asarray(self.values, dtype=np.uint8), list(self.colors or (NOISE_COLOR,))
+        values = np.nan_to_num(np.asarray(self.values, dtype=float))
+        high = max(float(values.max()) if len(values) else 1.0, 1.0)
+        codes = np.clip(np.floor(values / high * (steps - 1) + 0.5), 0, steps - 1).astype(np.uint8)
+        return codes, [scale_color(self.colorscale(), k / (steps - 1)) for k in range(steps)]
+
+    def legend_items(self, limit: int = 24) -> list[dict]:
+        """Legend entries for the map widget: a swatch per category (with counts), or the scale's range."""
+        if self.continuous:
+            values = np.asarray(self.values, dtype=float)
+            high = float(np.nanmax(values)) if len(values) else 0.0
+            stops = ", ".join(color for _, color in self.colorscale())
+            return [{"label": f"{self.title}: 0 (new) – {high:,.0f} (old)", "color": stops, "shape": "gradient"}]
+        return [{"label": short_title(category, 40), "color": color, "count": count, "shape": "dot"}
+                for category, color, count in self.legend() if count][:limit]
+
 
 def _categorical(by: str, labels: Sequence[str], order: Sequence[str], colors: Sequence[str], title: str) -> Coloring:
     code = {c: i for i, c in enumerate(order)}
@@ -138,7 +176,7 @@ def point_colors(analysis: Analysis, color_by: str = "cluster", plan: Plan | Non
             labels = [f if f in keep else "other" for f in points["folder"]]
             return _categorical("path", labels, [*top, "other"], [*PALETTE[: len(top)], NOISE_COLOR], "folder")
         return _categorical("path", list(points["folder"]), top, PALETTE[: len(top)], "folder")
-    names = analysis.cluster_labels
+    names = {int(c): str(label) for c, label in zip(points["cluster"], points["cluster_label"]) if c >= 0}
     clusters = sorted({int(c) for c in points["cluster"] if c >= 0})
     order = [f"{c}: {names.get(c, '')}" for c in clusters] + ["unclustered"]
     colors = [PALETTE[i % len(PALETTE)] for i in range(len(clusters))] + [NOISE_COLOR]
@@ -165,36 +203,48 @@ def selection_outline(n: int, positions: Iterable[int]) -> dict:
     return dict(width=width, color=OUTLINE)
 
 
-def cluster_annotations(points: pd.DataFrame, *, limit: int = 40) -> list[dict]:
-    """A label at the median position of each cluster (at most `limit`, largest first)."""
+def cluster_labels(points: pd.DataFrame, *, limit: int = 40) -> list[dict]:
+    """{x, y, text} at the median position of each topic, largest topic first (at most `limit`).
+
+    Labels are whole words ("message / commit"), cut at a word boundary; the map widget leaves
+    out a label that would overlap a larger topic's.
+    """
     real = points[points["cluster"] >= 0]
     if real.empty:
         return []
-    sizes = real.groupby("cluster").size().sort_values(ascending=False).head(limit)
+    sizes = real.groupby("cluster").size().sort_values(ascending=False, kind="stable").head(limit)
     centres = real[real["cluster"].isin(sizes.index)].groupby("cluster")[["x", "y"]].median()
     labels = real.groupby("cluster")["cluster_label"].first()
-    return [dict(x=float(c.x), y=float(c.y), text=html.escape(short_title(labels[k], 28)), showarrow=False,
+    return [dict(x=float(centres.at[k, "x"]), y=float(centres.at[k, "y"]), text=short_title(labels[k], 34),
+                 size=int(size)) for k, size in sizes.items()]
+
+
+def cluster_annotations(points: pd.DataFrame, *, limit: int = 40) -> list[dict]:
+    """Plotly annotations for `cluster_labels` (static figures)."""
+    return [dict(x=label["x"], y=label["y"], text=html.escape(label["text"]), showarrow=False,
                  font=dict(size=11, color="#444"), bgcolor="rgba(255,255,255,0.7)")
-            for k, c in centres.iterrows()]
+            for label in cluster_labels(points, limit=limit)]
 
 
 # --- the map: figure ---------------------------------------------------------------------------
 
 
 def embedding_map(analysis: Analysis, *, color_by: str = "cluster", plan: Plan | None = None,
-                  links_for: Iterable[str] | None = None, max_links: int = 300,
+                  links_for: Iterable[str] | str | None = None, max_links: int = 300,
                   coords: pd.DataFrame | None = None, insights: bool = False, statements: bool = False,
                   selected: Iterable[str] | None = None, legend: bool = True, height: int = 560) -> go.Figure:
     """The notes as points on a 2-D layout (PCA by default, or `coords`), coloured by `color_by`.
 
-    Trace order is fixed: notes, duplicate links, conflict links, then (when asked) candidate
+    Links are drawn for the notes in `links_for` ("all": every note). Above `SCATTERGL_ABOVE`
+    notes the traces are WebGL (`Scattergl`), below plain SVG. Trace order is fixed: notes, duplicate links, conflict links, then (when asked) candidate
     insights and session facts, then legend keys.
     """
     coords = analysis.coords if coords is None else coords
     points = map_points(analysis, coords)
     coloring = point_colors(analysis, color_by, plan, points)
     ids = points.index.to_numpy(dtype=object)
-    notes = go.Scattergl(
+    scatter = go.Scattergl if len(ids) > SCATTERGL_ABOVE else go.Scatter
+    notes = scatter(
         x=points["x"].to_numpy(), y=points["y"].to_numpy(), mode="markers", name=NOTES_TRACE,
         customdata=ids, hovertext=points["title"].to_numpy(dtype=object),
         hovertemplate="<b>%{customdata}</b><br>%{hovertext}<extra></extra>",
@@ -210,11 +260,12 @@ def embedding_map(analysis: Analysis, *, color_by: str = "cluster", plan: Plan |
     extra = extra_points(analysis, coords, insights=insights, statements=statements) \
         if insights or statements else None
     link_coords = coords if extra is None or extra.empty else pd.concat([coords[["x", "y"]], extra[["x", "y"]]])
-    links = link_segments(analysis, links_for, link_coords, max_links=max_links)
+    links = link_segments(analysis, None if links_for is None else analysis.note_ids if links_for == "all"
+                          else links_for, link_coords, max_links=max_links)
     traces = [notes]
     for kind in ("duplicate", "conflict"):
         seg = links[kind]
-        traces.append(go.Scattergl(
+        traces.append(scatter(
             x=list(seg.x), y=list(seg.y), mode="lines", name=seg.name, hoverinfo="skip",
             line=dict(color=LINK_COLORS[kind], width=1.2 if kind == "duplicate" else 1.6,
                       dash="solid" if kind == "duplicate" else "dot"),
@@ -225,7 +276,7 @@ def embedding_map(analysis: Analysis, *, color_by: str = "cluster", plan: Plan |
         if not flag:
             continue
         part = extra[extra["kind"] == kind]
-        traces.append(go.Scattergl(
+        traces.append(scatter(
             x=part["x"].to_numpy(), y=part["y"].to_numpy(), mode="markers",
             name="candidate insights" if kind == "insight" else "session facts",
             customdata=part.index.to_numpy(dtype=object), hovertext=part["title"].to_numpy(dtype=object),
@@ -291,7 +342,7 @@ def timeline(corpus: Corpus, *, plan: Plan | None = None, height: int = 360) -> 
     return fig
 
 
-def fate_sankey(plan: Plan, *, height: int = 360) -> go.Figure:
+def fate_sankey(plan: Plan, *, height: int = 360, title: str = "Fates of the notes") -> go.Figure:
     """Where the notes go: input notes → kept / merged / updated / pruned, sessions → created → output."""
     flows = fate_flows(plan)
     nodes = list(dict.fromkeys([n for s, t, _ in flows for n in (s, t)]))
@@ -311,7 +362,7 @@ def fate_sankey(plan: Plan, *, height: int = 360) -> go.Figure:
                   color=[_fade(node_color.get(t if s in ("input notes", "sessions") else s, "#999"))
                          for s, t, _ in flows]),
     ))
-    return _layout(fig, height=height, title=dict(text="Fates of the notes", x=0.01, font_size=14))
+    return _layout(fig, height=height, title=dict(text=title, x=0.01, font_size=14))
 
 
 def _fade(color: str, alpha: float = 0.35) -> str:
@@ -380,14 +431,17 @@ def conflict_figure(history: pd.DataFrame, *, pinned: str | None = None, height:
 
 # --- diffs ------------------------------------------------------------------------------------
 
-_DIFF_STYLE = (
-    "<style>.wb-diff{border-collapse:collapse;width:100%;table-layout:fixed;border:1px solid #d0d7de;margin:4px 0}"
+_DIFF_STYLE = (  # tints over the page's own background and text colour: readable in light and dark themes
+    "<style>.wb-diff{border-collapse:collapse;width:100%;table-layout:fixed;border:1px solid var(--jp-border-color1,#d0d7de);"
+    "margin:4px 0;color:var(--jp-ui-font-color1,#1f2328)}"
     ".wb-diff td{padding:2px 8px;vertical-align:top;white-space:pre-wrap;word-break:break-word;"
     "font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;line-height:1.45}"
-    ".wb-diff th{text-align:left;font-size:12px;color:#57606a;font-weight:600;padding:2px 8px}"
-    ".wb-diff td.m{width:1.2em;padding:2px 2px}.wb-diff .del{background:#ffebe9}.wb-diff .add{background:#e6ffec}"
-    ".wb-diff .del.m{color:#cf222e}.wb-diff .add.m{color:#1a7f37}"
-    ".wb-diff del{background:#ffc1bc;text-decoration:none}.wb-diff ins{background:#abf2bc;text-decoration:none}"
+    ".wb-diff th{text-align:left;font-size:12px;color:var(--jp-ui-font-color2,#57606a);font-weight:600;padding:2px 8px}"
+    ".wb-diff td.m{width:1.2em;padding:2px 2px}.wb-diff .del{background:rgba(255,129,130,.16)}"
+    ".wb-diff .add{background:rgba(74,194,107,.17)}"
+    ".wb-diff td.m{font-weight:700}"  # the sign in the text colour: the tint says removed or added
+    ".wb-diff del{background:rgba(255,129,130,.4);text-decoration:none}"
+    ".wb-diff ins{background:rgba(74,194,107,.4);text-decoration:none}"
     "</style>"
 )
 
@@ -429,6 +483,6 @@ def diff_html(before: str, after: str, *, labels: tuple[str, str] = ("before", "
 
 __all__ = [
     "FATES", "FATE_COLORS", "LINK_COLORS", "PALETTE", "COLOR_BY", "Coloring", "point_colors", "point_sizes",
-    "selection_outline", "cluster_annotations", "embedding_map", "timeline", "fate_sankey", "support_heatmap",
+    "selection_outline", "cluster_labels", "cluster_annotations", "embedding_map", "scale_color", "SCATTERGL_ABOVE", "timeline", "fate_sankey", "support_heatmap",
     "conflict_figure", "diff_html",
 ]

@@ -10,22 +10,29 @@ from collections.abc import Callable
 class Debouncer:
     """`debouncer()` (re)starts a timer; `fn` runs on a timer thread `wait` seconds after the last call.
 
+    With `leading`, a call after a quiet spell runs `fn` at once (a single edit is not kept waiting)
+    and the calls that follow it within `wait` (a slider being dragged) are coalesced as before.
     Runs never overlap: a lock serialises them, so a call that arrives while `fn` runs simply
     schedules one more run. `flush()` runs `fn` now, on the calling thread.
     """
 
-    def __init__(self, fn: Callable[[], None], wait: float = 0.15) -> None:
+    def __init__(self, fn: Callable[[], None], wait: float = 0.15, *, leading: bool = False) -> None:
         self.fn = fn
         self.delay = wait
+        self.leading = leading
         self._timer: threading.Timer | None = None
         self._guard = threading.Lock()
+        self._last = 0.0  # when the last call came
         self.running = threading.Lock()
 
     def __call__(self) -> None:
         with self._guard:
+            now = time.monotonic()
+            quiet = now - self._last >= self.delay and not self.pending and not self.running.locked()
+            self._last = now
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(self.delay, self._run)
+            self._timer = threading.Timer(0.0 if self.leading and quiet else self.delay, self._run)
             self._timer.daemon = True
             self._timer.start()
 

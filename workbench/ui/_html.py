@@ -9,48 +9,77 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 
 from ..plots import FATE_COLORS, Coloring, diff_html
-from ..views import NoteContext, operation_texts, short_title
+from ..views import NoteContext, cut_words, operation_texts, short_title
 
 KIND_FATE = {"merge": "merged", "update": "updated", "delete": "pruned", "create": "created"}
 VERDICT_COLORS = {"approve": "#1a7f37", "reject": "#cf222e", "edit": "#9a6700", "pending": "#6e7781"}
 
 CSS = """<style>
-.wb-root{font-family:Inter,system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;color:#1f2328;line-height:1.45}
+.wb-root{--wb-fg:var(--jp-ui-font-color1,#1f2328);--wb-muted:var(--jp-ui-font-color2,#57606a);--wb-border:var(--jp-border-color1,#d0d7de);--wb-border-soft:var(--jp-border-color2,#eaeef2);--wb-card:var(--jp-layout-color1,#ffffff);--wb-head:var(--jp-layout-color2,#f6f8fa);--wb-link:var(--jp-content-link-color,#0969da);font-family:Inter,system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;color:var(--wb-fg);line-height:1.45}
 .wb-root .widget-label,.wb-root .widget-html-content,.wb-root button,.wb-root input,.wb-root textarea,.wb-root select{font-family:inherit;font-size:13px}
-.wb-header{display:flex;align-items:center;gap:6px 18px;flex-wrap:wrap;padding:6px 2px 10px;border-bottom:1px solid #d0d7de;margin-bottom:6px}
+.wb-root .widget-html-content{color:var(--wb-fg)}
+.wb-header{display:flex;align-items:center;gap:6px 18px;flex-wrap:wrap;padding:6px 2px 10px;border-bottom:1px solid var(--wb-border);margin-bottom:6px}
 .wb-title{flex:0 0 auto;font-size:17px;font-weight:650;letter-spacing:-.01em;white-space:nowrap}
 .wb-stats{display:flex;flex:1 1 480px;flex-wrap:wrap;gap:6px 4px;min-width:0}
-.wb-stat{display:inline-flex;flex:0 0 auto;flex-direction:column;align-items:flex-start;padding:1px 9px;border-left:3px solid #d0d7de;white-space:nowrap}
-.wb-stat b{font-size:16px;font-variant-numeric:tabular-nums}.wb-stat span{font-size:10.5px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
+.wb-stat{display:inline-flex;flex:0 0 auto;flex-direction:column;align-items:flex-start;padding:1px 9px;border-left:3px solid var(--wb-border);white-space:nowrap}
+.wb-stat b{font-size:16px;font-variant-numeric:tabular-nums}.wb-stat span{font-size:10.5px;color:var(--wb-muted);text-transform:uppercase;letter-spacing:.03em}
 .wb-badge{display:inline-block;padding:0 7px;border-radius:10px;font-size:11.5px;font-weight:600;color:white;line-height:18px;white-space:nowrap}
-.wb-muted{color:#57606a}.wb-small{font-size:12px}
-.wb-notice{padding:8px 12px;border-radius:6px;margin:4px 0}
-.wb-notice.info{background:#ddf4ff;border:1px solid #54aeff66}.wb-notice.warn{background:#fff8c5;border:1px solid #d4a72c66}
-.wb-notice.error{background:#ffebe9;border:1px solid #ff818266}.wb-notice.ok{background:#dafbe1;border:1px solid #4ac26b66}
-.wb-table{border-collapse:collapse;width:100%;font-size:12.5px}
-.wb-table th{position:sticky;top:0;background:#f6f8fa;text-align:left;font-weight:600;padding:4px 8px;border-bottom:1px solid #d0d7de}
-.wb-table td{padding:4px 8px;border-bottom:1px solid #eaeef2;vertical-align:top;max-width:240px;overflow-wrap:anywhere}
-.wb-table tr:hover td{background:#f6f8fa}
+.wb-badge.outline{color:var(--wb-fg);background:transparent!important;border:1px dashed var(--wb-muted);font-weight:500}
+.wb-muted{color:var(--wb-muted)}.wb-small{font-size:12px}
+.wb-notice{padding:8px 12px;border-radius:6px;margin:4px 0;color:var(--wb-fg)}
+.wb-notice.info{background:rgba(84,174,255,.14);border:1px solid rgba(84,174,255,.45)}.wb-notice.warn{background:rgba(212,167,44,.16);border:1px solid rgba(212,167,44,.55)}
+.wb-notice.error{background:rgba(255,129,130,.16);border:1px solid rgba(255,129,130,.55)}.wb-notice.ok{background:rgba(74,194,107,.15);border:1px solid rgba(74,194,107,.5)}
+.wb-table{border-collapse:collapse;width:100%;font-size:12.5px;color:var(--wb-fg)}
+.wb-table th{position:sticky;top:0;background:var(--wb-head);color:var(--wb-fg);text-align:left;font-weight:600;padding:4px 8px;border-bottom:1px solid var(--wb-border)}
+.wb-table td{padding:4px 8px;border-bottom:1px solid var(--wb-border-soft);vertical-align:top;max-width:240px;overflow-wrap:anywhere}
+.wb-table tr:hover td{background:var(--wb-head)}
 .wb-table td.num{white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
 .wb-table td.c-index{min-width:120px}.wb-table td.c-path{min-width:140px}.wb-table td.c-cluster{min-width:90px}
 .wb-table td.text{min-width:280px;max-width:560px;white-space:pre-line;overflow-wrap:break-word}
-.wb-table [title]{cursor:help}.wb-table span.count[title]{border-bottom:1px dotted #8c959f}
+.wb-table [title]{cursor:help}.wb-table span.count[title]{border-bottom:1px dotted var(--wb-muted)}
 .wb-root .jupyter-button{min-width:fit-content}
-.wb-scroll{max-height:420px;overflow:auto;border:1px solid #d0d7de;border-radius:6px}
-.wb-card{border:1px solid #d0d7de;border-radius:8px;padding:8px 12px;margin:6px 0;background:white}
+.wb-scroll{max-height:420px;overflow:auto;border:1px solid var(--wb-border);border-radius:6px}
+.wb-card{border:1px solid var(--wb-border);border-radius:8px;padding:8px 12px;margin:6px 0;background:var(--wb-card);color:var(--wb-fg)}
 .wb-card h4{margin:0 0 4px;font-size:13px;font-weight:600}
-.wb-card .quote{border-left:3px solid #d0d7de;padding:2px 8px;margin:3px 0;color:#3d444d;white-space:pre-wrap}
+.wb-card .quote,.wb-root .quote{border-left:3px solid var(--wb-border);padding:2px 8px;margin:3px 0;color:var(--wb-fg);white-space:pre-wrap}
 .wb-card ul{margin:2px 0 2px 18px;padding:0}
 .wb-swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px;vertical-align:middle}
-.wb-legend{font-size:12px;color:#3d444d;line-height:20px}
+.wb-legend{font-size:12px;color:var(--wb-fg);line-height:20px}
 .wb-op-head{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 .wb-changes li{margin:2px 0}
-details.wb-details summary{cursor:pointer;color:#0969da;font-size:12px}
+details.wb-details summary,details.wb-more summary{cursor:pointer;color:var(--wb-link);font-size:12px}
+details.wb-more{display:inline}details.wb-more[open] .wb-cut,details.wb-more[open] .mo,details.wb-more .less{display:none}details.wb-more[open] .less{display:inline}details.wb-more summary{display:inline;list-style:none}
+details.wb-more summary::-webkit-details-marker{display:none}
+.wb-opcard{border:1px solid var(--wb-border);border-radius:6px;padding:6px 10px;margin:4px 0;background:var(--wb-card)}
+.wb-opcard.wb-current{outline:2px solid var(--wb-link);outline-offset:1px}
+.wb-unsaved{color:#bc4c00;font-size:12px;font-weight:600}
+.wb-busy{display:inline-flex;align-items:center;gap:8px;white-space:nowrap}
+.wb-busy .bar{position:relative;display:inline-block;width:80px;height:6px;border-radius:3px;background:var(--wb-border-soft);overflow:hidden}
+.wb-busy .bar::after{content:"";position:absolute;left:-30%;width:30%;height:100%;border-radius:3px;background:var(--wb-link);animation:wb-slide 1.1s ease-in-out infinite}
+@keyframes wb-slide{from{left:-30%}to{left:100%}}
+.wb-keys{font-size:11.5px;color:var(--wb-muted)}.wb-keys kbd{border:1px solid var(--wb-border);border-bottom-width:2px;border-radius:3px;padding:0 4px;font-family:inherit;font-size:11px}
 </style>"""
 
 
 def esc(text: object) -> str:
     return html.escape(str(text))
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """Escaped `text`; a longer one is cut at a word boundary with a "more" toggle that shows all of it."""
+    text = str(text)
+    if len(text) <= limit:
+        return esc(text)
+    cut = cut_words(text, limit)
+    return (f'<details class="wb-more"><summary><span class="wb-cut">{esc(cut)} </span>'
+            f'<span class="wb-small mo">(more)</span><span class="wb-small less">(less) </span></summary>'
+            f"{esc(text)}</details>")
+
+
+def busy(text: str, seconds: float, hint: str = "") -> str:
+    """An animated bar, what is being done, and the seconds so far."""
+    more = f' <span class="wb-muted">({esc(hint)})</span>' if hint else ""
+    return (f'<span class="wb-busy wb-small"><span class="bar"></span>{esc(text)} · {seconds:.0f} s{more}</span>')
 
 
 def badge(text: str, color: str) -> str:
@@ -95,8 +124,8 @@ def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[st
           index_label: str = "id", text_limit: int = 280) -> str:
     """An escaped, scrollable HTML table; list cells shown as counts, their items on hover.
 
-    Text columns get room (a minimum width) and wrap; a text longer than `text_limit` is cut,
-    with the whole text in the cell's `title` (shown on hover).
+    Text columns get room (a minimum width) and wrap; a text longer than `text_limit` is cut at
+    a word boundary, with a "(more)" toggle that shows the whole text.
     """
     if frame.empty:
         return '<div class="wb-muted wb-small">Nothing to show.</div>'
@@ -119,9 +148,7 @@ def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[st
 
 
 def _text_cell(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return f'<td class="text">{esc(text)}</td>'
-    return f'<td class="text" title="{esc(text)}">{esc(text[: limit - 1].rstrip())}…</td>'
+    return f'<td class="text">{clip(text, limit)}</td>'
 
 
 def _cell(value: object) -> str:
@@ -147,16 +174,16 @@ def note_cards(contexts: Sequence[NoteContext], fates: Mapping[str, str] | None 
                  f'{badge(fate, FATE_COLORS[fate]) if fate else ""}</h4>',
                  f'<div class="quote">{esc(ctx.text)}</div>']
         if ctx.duplicates:
-            items = "".join(f"<li><code>{esc(i)}</code> {esc(short_title(t, 120))}</li>" for i, t in ctx.duplicates)
+            items = "".join(f"<li><code>{esc(i)}</code> {clip(t, 160)}</li>" for i, t in ctx.duplicates)
             parts.append(f'<div class="wb-small"><b style="color:#6e7781">Duplicates</b><ul>{items}</ul></div>')
         if ctx.conflicts:
-            items = "".join(f"<li><code>{esc(i)}</code> {esc(short_title(t, 120))} "
+            items = "".join(f"<li><code>{esc(i)}</code> {clip(t, 160)} "
                             f'<span class="wb-muted">({esc(d)})</span></li>' for i, t, d in ctx.conflicts)
             parts.append(f'<div class="wb-small"><b style="color:#cf222e">Conflicts</b><ul>{items}</ul></div>')
         if ctx.mentions:
-            items = "".join(f"<li><b>{esc(short_title(m.session_title, 40))}</b> "
-                            f'<span class="wb-muted">{esc(m.relation)} · {m.similarity:.2f}</span><br>'
-                            f"{esc(short_title(m.quote, 160))}</li>" for m in ctx.mentions)
+            items = "".join(f"<li><b>{esc(short_title(m.session_title, 50))}</b> "
+                            f'<span class="wb-muted">{esc(m.where)} · {esc(m.relation)} · {m.similarity:.2f}</span><br>'
+                            f"{clip(m.quote, 200)}</li>" for m in ctx.mentions)
             parts.append(f'<div class="wb-small"><b style="color:#6f42c1">Mentioned in sessions</b><ul>{items}</ul></div>')
         cards.append(f'<div class="wb-card">{"".join(parts)}</div>')
     more = (f'<div class="wb-muted wb-small">Showing {limit} of {len(contexts):,} selected notes; '
@@ -164,23 +191,46 @@ def note_cards(contexts: Sequence[NoteContext], fates: Mapping[str, str] | None 
     return "".join(cards) + more
 
 
-def operation(op, *, session_titles: Mapping[str, str], decision: str = "pending",
-              documents: Sequence[tuple[str, str, str]] = (), edited: str | None = None) -> str:
-    """A review card body: kind, reason, confidence, rationale, evidence quotes and a before/after diff."""
+def confidence_badge(op, auto_bar: float) -> str:
+    """Rule and confidence; below the automatic-approval bar the operation is marked as a suggestion."""
+    rule = f'<span class="wb-muted wb-small" title="the rule that judged it">rule <code>{esc(op.rule)}</code></span>' \
+        if op.rule else ""
+    if op.confidence < auto_bar:
+        mark = (f'<span class="wb-badge outline" title="confidence {op.confidence:.2f} is below the automatic-approval '
+                f'bar {auto_bar:.2f}: a person decides">suggestion · {op.confidence:.2f}</span>')
+    else:
+        mark = (f'<span class="wb-badge" style="background:#1a7f37" title="at or above the automatic-approval bar '
+                f'{auto_bar:.2f}">auto · {op.confidence:.2f}</span>')
+    return f"{mark}{rule}"
+
+
+def operation(op, *, session_titles: Mapping[str, str] | None = None, decision: str = "pending",
+              documents: Sequence[tuple[str, str, str]] = (), edited: str | None = None,
+              evidence: Sequence | None = None, targets: Sequence[tuple[str, str, str]] = (),
+              auto_bar: float = 0.97) -> str:
+    """A review card body: kind, reason, rule and confidence, rationale, targets with their dates, evidence
+    (session title, date, turn number; or the note's path and date), and a before/after diff."""
     fate = KIND_FATE[op.kind]
     head = (f'<div class="wb-op-head">{badge(op.kind, FATE_COLORS[fate])} <b>{esc(op.reason)}</b>'
-            f'<span class="wb-muted">confidence {op.confidence:.2f}</span><code class="wb-muted">{esc(op.id)}</code>'
+            f"{confidence_badge(op, auto_bar)}<code class=\"wb-muted\">{esc(op.id)}</code>"
             f'{badge(decision, VERDICT_COLORS.get(decision, "#6e7781"))}</div>')
-    quotes = []
-    for e in op.evidence[:6]:
-        where = (f"{short_title(session_titles.get(e.session_id, e.session_id), 40)} · {e.turn_id}"
-                 if e.session_id else f"note {e.note_id}" if e.note_id else "")
-        quotes.append(f'<div class="quote"><span class="wb-muted wb-small">{esc(where)}</span><br>'
-                      f"{esc(short_title(e.quote, 300))}</div>")
+    if evidence is None:
+        titles = session_titles or {}
+        evidence = [type("E", (), {"where": (f"{titles.get(e.session_id, e.session_id)} · {e.turn_id}" if e.session_id
+                                             else f"note {e.note_id}" if e.note_id else ""), "quote": e.quote})
+                    for e in op.evidence]
+    quotes = [f'<div class="quote"><span class="wb-muted wb-small">{esc(e.where)}</span><br>{clip(e.quote, 300)}</div>'
+              for e in list(evidence)[:6]]
+    if len(evidence) > 6:
+        quotes.append(f'<div class="wb-muted wb-small">… and {len(evidence) - 6} more</div>')
     before, after = operation_texts(op)
     if edited is not None:
         after = edited
     body = [head, f"<div>{esc(op.rationale)}</div>"]
+    if targets and op.kind != "create":
+        items = "".join(f'<li><code>{esc(i)}</code> <span class="wb-muted">{esc(path)} · written {esc(when)}</span></li>'
+                        for i, path, when in targets)
+        body.append(f'<div class="wb-small"><b>Notes it changes</b><ul style="margin:0 0 2px 18px;padding:0">{items}</ul></div>')
     if quotes:
         body.append(f'<div class="wb-small"><b>Evidence</b>{"".join(quotes)}</div>')
     body.append(diff_html(before, after, labels=("before", "after (edited)" if edited else "after")))
@@ -198,7 +248,7 @@ def changes(plan, limit: int = 60) -> str:
     for op in plan.operations[:limit]:
         fate = KIND_FATE[op.kind]
         items.append(f"<li>{badge(op.kind, FATE_COLORS[fate])} <b>{esc(op.reason)}</b> "
-                     f'<span class="wb-muted">{op.confidence:.2f}</span> {esc(short_title(op.rationale, 140))}</li>')
+                     f'<span class="wb-muted">{op.confidence:.2f}</span> {clip(op.rationale, 140)}</li>')
     more = f"<li class='wb-muted'>… and {len(plan.operations) - limit:,} more</li>" if len(plan.operations) > limit else ""
     return f'<ul class="wb-changes" style="padding-left:18px;margin:0">{"".join(items)}{more}</ul>'
 

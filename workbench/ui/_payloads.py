@@ -24,6 +24,15 @@ class Picked:
         return cls(tuple(dict.fromkeys(str(ids[i]) for i in inds or () if 0 <= i < len(ids))), how)
 
     @classmethod
+    def from_front(cls, payload: object, ids: Sequence[str]) -> Picked | None:
+        """From the map widget's `picked` message ({"indices": [...], "how": "lasso", ...}); None if malformed."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("indices"), (list, tuple)):
+            return None
+        how = str(payload.get("how") or "select")
+        inds = [i for i in payload["indices"] if isinstance(i, int) and not isinstance(i, bool)]
+        return cls(tuple(dict.fromkeys(str(ids[i]) for i in inds if 0 <= i < len(ids))), how)
+
+    @classmethod
     def from_ids(cls, ids: Iterable[str] | str | None, how: str = "code") -> Picked:
         if ids is None:
             return cls((), how)

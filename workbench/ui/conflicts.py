@@ -22,8 +22,9 @@ class ConflictTimeline:
     """Pick a subject; see its values in time order with the sessions that stated them; pin one."""
 
     def __init__(self, analysis: Analysis, review: Review | None = None, *,
-                 on_change: Callable[[Review], None] | None = None) -> None:
+                 on_change: Callable[[Review], None] | None = None, lazy: bool = False) -> None:
         self.analysis = analysis
+        self.active = not lazy  # lazy: drawn when first shown (`activate`), as the Workbench's tab does
         self.on_change = on_change
         self.subjects = views.conflict_subjects(analysis)
         self._review = review
@@ -67,6 +68,7 @@ class ConflictTimeline:
 
     def pin(self, value_id: str) -> ConflictTimeline:
         """Make `value_id` (a note or session sentence of the chosen subject) the true value."""
+        self.activate()
         history = self.history
         if history is None or value_id not in history.index:
             raise KeyError(f"{value_id!r} is not a value of the chosen subject")
@@ -97,7 +99,15 @@ class ConflictTimeline:
                     return match[0]
         return None
 
+    def activate(self) -> ConflictTimeline:
+        if not self.active:
+            self.active = True
+            self._render()
+        return self
+
     def _render(self) -> None:
+        if not self.active:
+            return
         subject = self.current
         if subject is None:
             self.values.children = []
@@ -121,13 +131,16 @@ class ConflictTimeline:
         rows, self.pin_buttons = [], {}
         for value_id, row in history.iterrows():
             when = "undated" if pd.isna(row["at"]) else row["at"].strftime("%Y-%m-%d %H:%M")
-            sessions = ", ".join(row["session_titles"][:4]) or "no session"
+            sessions = ", ".join(row["session_titles"][:4])
+            stated = (f"stated in: {sessions}" if sessions else
+                      f"written {when} in {row['path']}; no session restates it" if row["source"] == "note"
+                      else "stated in: no session")
             tag = ("pinned" if value_id == pinned else "latest") if value_id == winner else ""
             html = (f'<div class="wb-small"><b>{_html.esc(when)}</b> · {_html.esc(row["source"])} '
                     f'<code>{_html.esc(value_id)}</code> {_html.esc(row["path"])} '
                     f'{_html.badge(tag, plots.FATE_COLORS["created"]) if tag else ""}</div>'
                     f'<div class="wb-card" style="margin:2px 0">{_html.esc(row["text"])}'
-                    f'<div class="wb-small wb-muted">stated in: {_html.esc(sessions)}</div></div>')
+                    f'<div class="wb-small wb-muted">{_html.esc(stated)}</div></div>')
             button = w.Button(description="Pin as true" if value_id != winner else "Kept",
                               icon="thumb-tack", disabled=value_id == winner or not ops,
                               layout=w.Layout(width="auto", min_width="120px", flex="0 0 auto"))

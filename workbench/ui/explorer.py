@@ -4,27 +4,37 @@
     ex                                  # the map (PCA at once, UMAP when its thread finishes)
     ex.selection = ["mem_3#0"]          # select from code; the map and the table follow
     ex.selection                        # DataFrame of the selected notes
+
+The map is a `MapWidget` (a canvas in the browser): lasso, box, pan and zoom run there, and a
+finished selection reaches the kernel on its own trait, so it always reaches `ex.selection`.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable
 
 import ipywidgets as w
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from .. import plots, views
 from ..analysis import Analysis, layout_umap
 from ..dream.plan import Plan
 from . import _html
+from ._map import MapWidget
 from ._payloads import Picked
+from ._progress import Ticker
 
 ALL = "all notes"
 FRONT_END_WAIT = 60.0  # s: start the layout anyway if no front end reports a drawn map by then
-SETTLE = 10.0  # s: after the map is drawn, let the rest of the page (other FigureWidgets) finish loading
+SETTLE = 2.0  # s: after the map is drawn, let the rest of the page finish loading before the layout starts
+ALL_LINKS_LIMIT = 3_000  # links: "show all links" is on by default up to this many
+MAX_LINKS = 20_000  # links drawn at most when all are shown
+SELECTED_LINKS = 300  # links drawn for a selection
+FACTS_LIMIT = 5_000  # session facts placed on the map
 
 
 def _in_kernel() -> bool:
@@ -38,73 +48,87 @@ def _in_kernel() -> bool:
 
 
 class Explorer:
-    """A long-lived FigureWidget with one Scattergl trace of notes, a selection table and details.
+    """The map of every note, a selection table and the selected notes' context.
 
-    The UMAP layout is computed on a background thread. In a kernel it starts once the front end
-    has drawn the map: a busy kernel while the page loads its widget models leaves plotly's
-    FigureWidget views deaf to later updates (seen in Voila), so the layout waits its turn.
+    The UMAP layout is computed on a background thread once the front end has drawn the PCA map;
+    the switch animates, and waits while the pointer is on the map (a notice says so).
     """
 
     def __init__(self, analysis: Analysis, *, plan: Plan | None = None, color_by: str = "cluster",
-                 layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap, max_links: int = 300,
-                 height: int = 560, wait_for_front_end: bool | None = None) -> None:
+                 layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap, max_links: int = SELECTED_LINKS,
+                 height: int = 560, wait_for_front_end: bool | None = None, show_all_links: bool | None = None,
+                 on_layout: Callable[[str, pd.DataFrame], None] | None = None) -> None:
         self.analysis = analysis
         self.max_links = max_links
+        self.on_layout = on_layout
         self._plan = plan
         self._lock = threading.RLock()
         self._selected: tuple[str, ...] = ()
         self.coords = analysis.coords
+        self.layout_name = "PCA"
         self.layouts: dict[str, pd.DataFrame] = {"PCA": analysis.coords}
         self._points = views.map_points(analysis)
-        self._extra = views.extra_points(analysis, insights=True, statements=True)
         self._ids = list(self._points.index)
         self._position = {note_id: i for i, note_id in enumerate(self._ids)}
+        self.total_links = views.link_count(analysis)
+        self.picks: list[Picked] = []  # the last 50 selections made on the map, in order (what reached the kernel)
 
-        # -- the figure (trace 0: notes, 1: duplicate links, 2: conflict links, 3: insights, 4: session facts)
-        fig = plots.embedding_map(analysis, color_by=color_by, plan=plan, links_for=(), max_links=max_links,
-                                  insights=True, statements=True, legend=False, height=height)
-        self.figure = go.FigureWidget(fig)
-        self.notes_trace = self.figure.data[0]
-        self.notes_trace.on_selection(self._on_selection)
-        self.notes_trace.on_click(self._on_click)
-        self.notes_trace.on_deselect(self._on_deselect)
+        # -- the map
+        self.map = MapWidget(height=height, mode="lasso")
+        self.map.observe(self._on_picked, "picked")
 
         # -- controls
         options = ["cluster", "path", "age"] + (["fate"] if plan is not None else [])
         self.color_by = w.Dropdown(options=options, value=color_by, description="colour by",
                                    layout=w.Layout(width="190px"), style={"description_width": "64px"})
-        clusters = analysis.clusters.groupby("cluster").size() if len(analysis.clusters) else pd.Series(dtype=int)
+        topics = views.map_clusters(analysis)
+        sizes = topics[topics["cluster"] >= 0].groupby("cluster").size()
+        names = views.map_cluster_names(analysis)
+        unclustered = int((topics["cluster"] < 0).sum())
         self.cluster = w.Dropdown(
-            options=[(ALL, None)] + [(f"{c}: {analysis.cluster_labels.get(int(c), 'unclustered')} ({n})", int(c))
-                                     for c, n in clusters.items() if c >= 0]
-            + ([(f"unclustered ({clusters[-1]})", -1)] if -1 in clusters.index else []),
-            value=None, description="cluster", layout=w.Layout(width="300px"), style={"description_width": "50px"})
+            options=[(ALL, None)] + [(f"{c}: {names.get(int(c), '')} ({n})", int(c)) for c, n in sizes.items()]
+            + ([(f"unclustered ({unclustered})", -1)] if unclustered else []),
+            value=None, description="topic", layout=w.Layout(width="300px"), style={"description_width": "40px"})
         self.search = w.Text(placeholder="find notes: words in text or path ⏎", continuous_update=False,
                              layout=w.Layout(width="260px"))
         self.clear = w.Button(description="clear selection", icon="times", layout=w.Layout(width="auto"))
+        self.show_links = w.Checkbox(
+            value=self.total_links <= ALL_LINKS_LIMIT if show_all_links is None else show_all_links,
+            description=f"all links ({self.total_links:,})", indent=False, layout=w.Layout(width="auto"),
+            tooltip="every duplicate and conflict link; off: only the links of the selected notes")
+        self.show_insights = w.Checkbox(value=True, description="insights", indent=False,
+                                        layout=w.Layout(width="auto"), tooltip="candidate insights (stars)")
         self.layout_choice = w.ToggleButtons(options=["PCA", "UMAP"], value="PCA", disabled=True,
                                              style={"button_width": "60px"}, tooltips=["fast linear layout",
                                                                                      "neighbourhood-preserving layout"])
         self.status = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 0 0 8px"))
-        self.legend = w.HTML(_html.legend(plots.point_colors(analysis, color_by, plan, self._points)))
+        self.legend = w.HTML()
         self.table = w.HTML()
         self.details = w.HTML(layout=w.Layout(max_height=f"{height}px", overflow="auto", width="100%"))
+        self._ticker = Ticker(self.status, delay=0.0)
 
         self.color_by.observe(self._on_color_by, "value")
         self.cluster.observe(self._on_cluster, "value")
         self.search.observe(self._on_search, "value")
         self.clear.on_click(lambda _: self._pick(Picked((), "clear")))
+        self.show_links.observe(lambda _: self._draw_links(), "value")
+        self.show_insights.observe(lambda change: setattr(self.map, "show_extras", change["new"]), "value")
         self.layout_choice.observe(self._on_layout_choice, "value")
 
-        toolbar = w.HBox([self.color_by, self.cluster, self.search, self.clear, self.layout_choice, self.status],
+        toolbar = w.HBox([self.color_by, self.cluster, self.search, self.clear, self.show_links, self.show_insights,
+                          self.layout_choice, self.status],
                          layout=w.Layout(flex_flow="row wrap", align_items="center"))
         side = w.VBox([w.HTML("<b>Selected notes</b>"), self.details],
                       layout=w.Layout(flex="2 1 320px", min_width="300px", padding="0 0 0 10px"))
-        main = w.HBox([w.VBox([self.figure], layout=w.Layout(flex="3 1 520px")), side],
+        main = w.HBox([w.VBox([self.map], layout=w.Layout(flex="3 1 520px", min_width="360px")), side],
                       layout=w.Layout(flex_flow="row wrap", width="100%"))
-        self.widget = w.VBox([w.HTML(_html.CSS), toolbar, self.legend, main, self.table],
-                             layout=w.Layout(width="100%"))
+        self.widget = w.VBox([w.HTML(_html.CSS), toolbar, main, self.table], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
+
+        self._draw_points("PCA")
+        self._recolor(color_by)
+        self._draw_extras()
+        self._draw_links()
         self._render_selection()
 
         self.layout_thread: threading.Thread | None = None
@@ -112,8 +136,8 @@ class Explorer:
         if self._layout is None:
             self.status.value = _status("PCA layout")
         elif wait_for_front_end if wait_for_front_end is not None else _in_kernel():
-            self.status.value = _status("PCA layout · UMAP starts shortly")
-            self.figure.observe(self._on_drawn, names=["_js2py_layoutDelta", "_js2py_traceDeltas"])
+            self.status.value = _status("PCA layout · UMAP starts once the map is drawn")
+            self.map.observe(self._on_drawn, "rendered")
             fallback = threading.Timer(FRONT_END_WAIT, self.start_layout)
             fallback.daemon = True
             fallback.start()
@@ -125,7 +149,8 @@ class Explorer:
         with self._lock:
             if self._layout is None or self.layout_thread is not None:
                 return self
-            self.status.value = _status("PCA layout · computing UMAP in the background…")
+            self._ticker.start(f"PCA layout · computing the UMAP layout of {len(self._ids):,} notes",
+                               "the first one in a session also compiles UMAP: ~20–40 s")
             self.layout_thread = threading.Thread(target=self._compute_layout, args=(self._layout,), daemon=True,
                                                   name="workbench-umap")
             self.layout_thread.start()
@@ -164,33 +189,26 @@ class Explorer:
         self._render_selection()
 
     # -- front-end events -> Picked -------------------------------------------------------------
-    def _on_selection(self, trace, points, selector=None) -> None:
-        how = type(selector).__name__.replace("Selector", "").lower() if selector is not None else "select"
-        self._pick(Picked.from_points(points, self._ids, how))
-
-    def _on_click(self, trace, points, state=None) -> None:
-        picked = Picked.from_points(points, self._ids, "click")
-        if picked.ids:
+    def _on_picked(self, change) -> None:
+        picked = Picked.from_front(change["new"], self._ids)
+        if picked is not None:
+            self.picks = [*self.picks[-49:], picked]
             self._pick(picked)
 
     def _on_drawn(self, change) -> None:
         """The front end drew the map: start the layout after a moment (the page may still be loading)."""
         if change["new"] and self.layout_thread is None:
-            self.figure.unobserve(self._on_drawn, names=["_js2py_layoutDelta", "_js2py_traceDeltas"])
+            self.map.unobserve(self._on_drawn, "rendered")
             timer = threading.Timer(SETTLE, self.start_layout)
             timer.daemon = True
             timer.start()
 
-    def _on_deselect(self, trace, points) -> None:
-        self._pick(Picked((), "deselect"))
-
     def _pick(self, picked: Picked) -> None:
-        self._selected = picked.ids
-        positions = [self._position[i] for i in picked.ids]
-        with self._lock, self.figure.batch_update():
-            self.notes_trace.selectedpoints = positions if picked.ids else None
-            self.notes_trace.marker.line = plots.selection_outline(len(self._ids), positions)
-            self._draw_links()
+        with self._lock:
+            self._selected = picked.ids
+            self.map.set_selected([self._position[i] for i in picked.ids if i in self._position])
+            if not self.show_links.value:
+                self._draw_links()
         self._render_selection()
 
     # -- controls ---------------------------------------------------------------------------
@@ -208,33 +226,84 @@ class Explorer:
         self._pick(Picked(tuple(views.search_notes(self.analysis, change["new"])), "search"))
 
     def _on_layout_choice(self, change) -> None:
-        self._show_layout(self.layouts[change["new"]])
+        self._show_layout(change["new"])
 
     # -- drawing ----------------------------------------------------------------------------
+    def _draw_points(self, name: str) -> None:
+        points = self._points
+        hover = None if self.map.hover else [f"{i}\n{t}" for i, t in zip(points.index, points["title"], strict=True)]
+        self.map.set_points(points[["x", "y"]].to_numpy(), hover=hover, layout=name)
+
+    def _title(self, coloring_title: str) -> str:
+        return f"{len(self._ids):,} notes · colour: {coloring_title} · {self.layout_name} layout"
+
     def _recolor(self, color_by: str) -> None:
         coloring = plots.point_colors(self.analysis, color_by, self._plan, self._points)
-        with self._lock, self.figure.batch_update():
-            self.notes_trace.marker.update(coloring.marker())
-            self.figure.layout.annotations = plots.cluster_annotations(self._points) if color_by == "cluster" else []
-            self.figure.layout.title.text = f"{len(self._ids):,} notes · colour: {coloring.title}"
-        self.legend.value = _html.legend(coloring)
+        codes, palette = coloring.codes()
+        with self._lock, self.map.hold_sync():
+            self.map.set_colors(codes, palette, plots.point_sizes(self._points))
+            self.map.labels = plots.cluster_labels(self._points) if color_by == "cluster" else []
+            self._coloring_title = coloring.title
+            self.map.title = self._title(coloring.title)
+            self._legend(coloring)
+
+    def _legend(self, coloring: plots.Coloring | None = None) -> None:
+        if coloring is None:
+            coloring = plots.point_colors(self.analysis, self.color_by.value, self._plan, self._points)
+        items = coloring.legend_items()
+        links = self._link_counts
+        for kind, shape in (("duplicate", "line"), ("conflict", "dash")):
+            shown, total = links.get(kind, (0, 0))
+            if total:
+                label = f"{kind} links" + (f" ({shown:,} of {total:,} shown)" if shown < total else "")
+                items.append({"label": label, "color": plots.LINK_COLORS[kind], "count": None if shown < total
+                              else total, "shape": shape})
+        insights = int((self._extra["kind"] == "insight").sum()) if len(self._extra) else 0
+        if insights:
+            items.append({"label": "candidate insights", "color": plots.FATE_COLORS["created"], "count": insights,
+                          "shape": "star"})
+        self.map.legend = items
+
+    _link_counts: dict[str, tuple[int, int]] = {}
+    _extra: pd.DataFrame = pd.DataFrame(columns=["x", "y", "kind", "title"])
+    _extra_position: dict[str, int] = {}
+    _coloring_title = ""
+
+    def _draw_extras(self) -> None:
+        extra = views.extra_points(self.analysis, self.coords, insights=True, statements=True,
+                                   max_statements=FACTS_LIMIT)
+        self._extra = extra
+        self._extra_position = {i: len(self._ids) + k for k, i in enumerate(extra.index)}
+        hover = [f"{'candidate insight' if k == 'insight' else 'session fact'} {i}\n{t}"
+                 for i, k, t in zip(extra.index, extra["kind"], extra["title"], strict=True)]
+        self.map.set_extras(extra[["x", "y"]].to_numpy(dtype=float) if len(extra) else np.zeros((0, 2)),
+                            (extra["kind"] != "insight").to_numpy(dtype=np.uint8), hover)
 
     def _draw_links(self) -> None:
-        extra = self._extra[self._extra["kind"] == "session"]
-        coords = pd.concat([self.coords[["x", "y"]], extra[["x", "y"]]]) if len(extra) else self.coords
-        links = views.link_segments(self.analysis, self._selected if self._selected else None, coords,
-                                    max_links=self.max_links)
-        for trace, kind in ((self.figure.data[1], "duplicate"), (self.figure.data[2], "conflict")):
-            seg = links[kind]
-            trace.x, trace.y, trace.name, trace.showlegend = seg.x, seg.y, seg.name, bool(seg.total)
+        every = self.show_links.value
+        ids = None if every else self._selected
+        pairs = views.link_pairs(self.analysis, ids) if every or self._selected else {"duplicate": [], "conflict": []}
+        limit = MAX_LINKS if every else self.max_links
+        index, kinds, counts = [], [], {}
+        where = {**self._extra_position, **self._position}
+        for code, kind in enumerate(("duplicate", "conflict")):
+            drawable = [(where[a], where[b]) for a, b in pairs[kind] if a in where and b in where]
+            shown = drawable[:limit]
+            index += shown
+            kinds += [code] * len(shown)
+            counts[kind] = (len(shown), len(drawable))
+        self._link_counts = counts
+        with self.map.hold_sync():
+            self.map.set_links(np.asarray(index, dtype=np.int64).reshape(-1, 2), np.asarray(kinds, dtype=np.uint8))
+            self._legend()
 
     def _render_selection(self) -> None:
         frame = self.selection
         fates = frame["fate"].to_dict() if "fate" in frame else None
         self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20])), fates)
         if frame.empty:
-            self.table.value = ('<div class="wb-muted wb-small">No selection: drag a box or lasso on the map, '
-                                "click a point, pick a cluster or search.</div>")
+            self.table.value = ('<div class="wb-muted wb-small">No selection: drag a lasso or a box on the map, '
+                                "click a point, pick a topic or search.</div>")
             return
         shown = frame.assign(age_days=frame["age_days"].round(0))
         self.table.value = (f'<div class="wb-small"><b>{len(frame):,}</b> selected</div>'
@@ -242,6 +311,7 @@ class Explorer:
 
     # -- the background layout --------------------------------------------------------------
     def _compute_layout(self, layout: Callable[[Analysis], pd.DataFrame]) -> None:
+        started = time.perf_counter()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -249,25 +319,26 @@ class Explorer:
             self.layout_choice.disabled = False
             self.layout_choice.value = "UMAP"  # its observer draws the new layout
         except Exception as exc:  # the PCA map stays; say why
-            self.status.value = (f'<span class="wb-small" style="color:#cf222e">UMAP layout failed '
-                                 f"({_html.esc(exc)}); keeping PCA</span>")
+            self._ticker.stop(f'<span class="wb-small" style="color:#cf222e">UMAP layout failed '
+                              f"({_html.esc(exc)}); keeping PCA</span>")
             return
-        self.status.value = _status("UMAP layout ready", "#1a7f37")
+        self._ticker.stop(_status(f"UMAP layout ready ({time.perf_counter() - started:.0f} s)", "#1a7f37"))
 
-    def _show_layout(self, coords: pd.DataFrame) -> None:
+    def _show_layout(self, name: str) -> None:
+        coords = self.layouts[name]
         with self._lock:
             self.coords = coords
+            self.layout_name = name
             self._points = views.map_points(self.analysis, coords)
-            self._extra = extra = views.extra_points(self.analysis, coords, insights=True, statements=True)
-            with self.figure.batch_update():
-                self.notes_trace.x = self._points["x"].to_numpy()
-                self.notes_trace.y = self._points["y"].to_numpy()
-                for trace, kind in ((self.figure.data[3], "insight"), (self.figure.data[4], "session")):
-                    part = extra[extra["kind"] == kind]
-                    trace.x, trace.y = part["x"].to_numpy(), part["y"].to_numpy()
+            with self.map.hold_sync():
+                self._draw_points(name)
+                self._draw_extras()
                 if self.color_by.value == "cluster":
-                    self.figure.layout.annotations = plots.cluster_annotations(self._points)
+                    self.map.labels = plots.cluster_labels(self._points)
+                self.map.title = self._title(self._coloring_title)
                 self._draw_links()
+        if self.on_layout is not None:
+            self.on_layout(name, coords)
 
     # -- display ----------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):

@@ -1,7 +1,7 @@
 """The Focus tuner: instructions and knobs on the left, a live preview of the plan on the right.
 
-Every change re-plans after a short quiet spell (150 ms, on a timer thread, so the kernel keeps
-answering). The analysis is computed once; each update is one `dream_offline(corpus, focus,
+A change after a quiet spell re-plans at once, and changes that follow within 150 ms (a slider
+being dragged) re-plan once they stop (on a timer thread, so the kernel keeps answering). The analysis is computed once; each update is one `dream_offline(corpus, focus,
 analysis=...)` call, which restricts the analysis to the chosen sessions and runs the four phases.
 
 Beside the text box, the scopes the instructions compile to are listed with the words each came
@@ -22,7 +22,6 @@ from dataclasses import replace
 
 import ipywidgets as w
 import pandas as pd
-import plotly.graph_objects as go
 
 from .. import plots, views
 from ..analysis import Analysis
@@ -34,7 +33,9 @@ from ..records import MAX_SESSIONS
 from ..topics import matches
 from . import _html
 from ._debounce import Debouncer
+from ._map import MapWidget
 from ._payloads import FocusForm
+from ._progress import Ticker
 
 EXAMPLE = ("e.g. Prioritize coding style and client preferences. Never touch /people/. "
            "Ignore one-off debugging notes.")
@@ -44,16 +45,20 @@ class FocusTuner:
     """Focus controls with a debounced live preview: counts per kind, the map by fate, the changes."""
 
     def __init__(self, analysis: Analysis, focus: Focus | None = None, *, wait: float = 0.15,
-                 on_review: Callable[[Plan], None] | None = None, height: int = 440) -> None:
+                 on_review: Callable[[Plan], None] | None = None, height: int = 440,
+                 on_plan: Callable[[Plan], None] | None = None) -> None:
         self.analysis = analysis
         self.defaults = dict(analysis.bars)
         self.on_review = on_review
+        self.on_plan = on_plan  # called after every re-plan (the Workbench shows the review's drift)
         self.error: str | None = None
+        self.last_seconds: float | None = None
+        self.replans = 0  # plans made so far (the status carries the count, for the browser to see a new one)
         self._base = focus or Focus()
         self._plan: Plan | None = None
         self._a: tuple[Focus, Plan] | None = None
         self._holding = False
-        self._debounce = Debouncer(self._update, wait)
+        self._debounce = Debouncer(self._update, wait, leading=True)
         self._points = views.map_points(analysis)
         form = FocusForm.from_focus(self._base, self.defaults)
         n_sessions = len(analysis.corpus.sessions)
@@ -96,9 +101,9 @@ class FocusTuner:
         self.counts = w.HTML()
         self.scopes = w.HTML()
         self.changes = w.HTML(layout=w.Layout(max_height="360px", overflow="auto"))
-        fig = plots.embedding_map(analysis, color_by="cluster", legend=False, height=height)
-        fig.update_layout(title_text="Fate of every note under this focus", dragmode="pan")
-        self.figure = go.FigureWidget(fig)
+        self.map = MapWidget(height=height, mode="pan", show_links=False, show_extras=False)
+        self.set_layout("PCA", analysis.coords)
+        self._ticker = Ticker(self.status, delay=0.25)
         self.pin_button = w.Button(description="Pin as A", icon="thumb-tack", tooltip="compare another focus with this one",
                                    layout=w.Layout(width="auto"))
         self.clear_button = w.Button(description="Clear A", icon="times", disabled=True, layout=w.Layout(width="auto"))
@@ -125,7 +130,7 @@ class FocusTuner:
             label("Operation kinds"), w.HBox(list(self.kinds.values())),
             label("Scopes in force"), self.scopes,
         ], layout=w.Layout(flex="0 0 360px", width="360px", padding="0 12px 0 0"))
-        preview = w.VBox([self.status, self.counts, self.figure,
+        preview = w.VBox([self.status, self.counts, self.map,
                           w.HBox([self.pin_button, self.clear_button, self.review_button])],
                          layout=w.Layout(flex="1 1 480px"))
         lower = w.Tab(children=[self.changes, self.ab])
@@ -172,6 +177,14 @@ class FocusTuner:
         if self._a is None or self._plan is None:
             return pd.DataFrame(columns=["title", "a", "b"], index=pd.Index([], name="id"))
         return views.fate_differences(self._a[1], self._plan)
+
+    def set_layout(self, name: str, coords: pd.DataFrame) -> FocusTuner:
+        """Draw the preview on this layout (the Workbench passes the Explorer's, so both maps match)."""
+        self._points = views.map_points(self.analysis, coords)
+        hover = None if self.map.hover else [f"{i}\n{t}" for i, t in zip(self._points.index, self._points["title"])]
+        self.map.set_points(self._points[["x", "y"]].to_numpy(), hover=hover, layout=name)
+        self.layout_name = name
+        return self
 
     def refresh(self) -> FocusTuner:
         """Re-plan now, on this thread (what the debounce timer does after a change)."""
@@ -229,7 +242,9 @@ class FocusTuner:
         if change.get("owner") is self.instructions:
             self._show_compiled()
         if not self._holding:
-            self.status.value = '<span class="wb-muted wb-small">updating…</span>'
+            expected = f"the last took {self.last_seconds:.2f} s" if self.last_seconds is not None else \
+                "the first re-plan also fills the caches"
+            self._ticker.start(f"re-planning {len(self.analysis.note_ids):,} notes under the new settings", expected)
             self._debounce()
 
     def _on_review(self, _button) -> None:
@@ -254,12 +269,17 @@ class FocusTuner:
             plan = dream_offline(self.analysis.corpus, focus, analysis=self.analysis)
         except Exception as exc:  # shown, never lost on the timer thread
             self.error = str(exc)
-            self.status.value = _html.notice(f"<b>Cannot plan with these settings:</b> {_html.esc(exc)}", "error")
+            self._ticker.stop(_html.notice(f"<b>Cannot plan with these settings:</b> {_html.esc(exc)}", "error"))
             return
         self.error = None
         self._plan = plan
         elapsed = time.perf_counter() - start
+        self.last_seconds = elapsed
+        self.replans += 1
+        self._ticker.stop()
         self._render(focus, plan, elapsed)
+        if self.on_plan is not None:
+            self.on_plan(plan)
 
     def _render(self, focus: Focus, plan: Plan, elapsed: float) -> None:
         summary = plan.summary()
@@ -267,16 +287,18 @@ class FocusTuner:
         self.status.value = (f'<span class="wb-small"><b>{summary["operations"]:,} operations</b> ({kinds}) · '
                              f'{summary["notes_in"]:,} → {summary["notes_out"]:,} notes · '
                              f'deletes {summary["deleted_share"]:.0%}, rewrites {summary["rewritten_share"]:.0%} · '
-                             f'<span class="wb-muted">planned in {elapsed:.2f} s</span></span>')
+                             f'<span class="wb-muted" data-replan="{self.replans}">planned in {elapsed:.2f} s</span></span>')
         self.counts.value = f'<div style="display:flex;gap:4px;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
         self.scopes.value = _html.scopes(focus.describe())
         self._show_compiled(focus)
         self.changes.value = _html.changes(plan, limit=150)
         self.instructions_count.value = self._count_html()
         coloring = plots.point_colors(self.analysis, "fate", plan, self._points)
-        with self.figure.batch_update():
-            self.figure.data[0].marker.update(coloring.marker())
-            self.figure.layout.annotations = []
+        codes, palette = coloring.codes()
+        with self.map.hold_sync():
+            self.map.set_colors(codes, palette, plots.point_sizes(self._points))
+            self.map.legend = coloring.legend_items()
+            self.map.title = f"fate of every note under this focus · {self.layout_name} layout"
         self._render_ab()
 
     def _render_ab(self) -> None:
