@@ -125,13 +125,17 @@ def test_tfidf_clamps_its_components_for_tiny_corpora():
 
 
 @pytest.mark.slow
-def test_the_umap_layout_is_cached_on_disk_by_texts_embedder_and_parameters(analysis):
-    import time
+def test_the_umap_layout_is_cached_on_disk_by_texts_embedder_and_parameters(analysis, monkeypatch):
+    from workbench import analysis as module
 
-    from workbench.analysis import layout_umap
+    first = module.layout_umap(analysis, cache=False, in_subprocess=True)  # the widgets' way: a child process
+    assert module.layout_umap(analysis).equals(first)  # the same fit in this process, now written to the cache
 
-    first = layout_umap(analysis)
-    start = time.perf_counter()
-    second = layout_umap(analysis)
-    assert time.perf_counter() - start < 0.5
+    def no_fit(*args):
+        raise AssertionError("fitted again: the cached layout was not used")
+
+    monkeypatch.setattr(module, "_umap_xy", no_fit)
+    second = module.layout_umap(analysis)
     assert first.equals(second) and list(first.index) == analysis.note_ids
+    with pytest.raises(AssertionError, match="fitted again"):
+        module.layout_umap(analysis, random_state=1)  # other parameters: another key

@@ -22,7 +22,7 @@ import ipywidgets as w
 import pandas as pd
 
 from .. import plots
-from ..analysis import Analysis, analyze, layout_umap
+from ..analysis import Analysis, analyze, layout_umap_aside
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
 from ..focus import Focus
@@ -95,7 +95,7 @@ class Workbench:
     """The one-line entry point; a thin façade over the widgets, which each call the package."""
 
     def __init__(self, analysis: Analysis, plan: Plan | None = None, *, focus: Focus | None = None,
-                 layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap,
+                 layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside,
                  title: str = "Dream Workbench", session: str | Path | None = None, autosave: bool = True,
                  resume: bool = True, folder: str | None = None) -> None:
         self.title = title
@@ -120,7 +120,7 @@ class Workbench:
     @classmethod
     def from_paths(cls, store: str | Path, sessions: str | Path | Iterable[str | Path] | None = None, *,
                    embedder: str | None = None, focus: Focus | None = None,
-                   layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap,
+                   layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside,
                    progress: bool = True, **options) -> Workbench:
         """Load, analyse (the first map is PCA, drawn at once) and plan with the default focus."""
         bar = _Progress(3, progress)

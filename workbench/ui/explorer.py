@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots, views
-from ..analysis import Analysis, layout_umap
+from ..analysis import Analysis, layout_umap_aside
 from ..dream.plan import Plan
 from . import _html
 from ._map import MapWidget
@@ -55,7 +55,7 @@ class Explorer:
     """
 
     def __init__(self, analysis: Analysis, *, plan: Plan | None = None, color_by: str = "cluster",
-                 layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap, max_links: int = SELECTED_LINKS,
+                 layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside, max_links: int = SELECTED_LINKS,
                  height: int = 560, wait_for_front_end: bool | None = None, show_all_links: bool | None = None,
                  on_layout: Callable[[str, pd.DataFrame], None] | None = None) -> None:
         self.analysis = analysis
