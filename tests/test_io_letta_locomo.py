@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -212,13 +211,11 @@ def test_locomo_malformed_json_and_non_utf8_name_the_line(tmp_path):
         load_sessions(latin, format="locomo")
 
 
-def test_real_locomo_counts_and_a_fast_full_load():
+def test_real_locomo_counts():  # its load time is measured in benchmarks/loading.py, not asserted
     path = shared("locomo10.json", "LoCoMo")
-    start = time.perf_counter()
     store = load_store(path)
     sessions = load_sessions(path)
     notes = store.notes
-    elapsed = time.perf_counter() - start
     assert len({s.meta["sample_id"] for s in sessions}) == 10
     assert len(sessions) == 272
     assert sum(len(s.turns) for s in sessions) == 5882
@@ -228,7 +225,6 @@ def test_real_locomo_counts_and_a_fast_full_load():
     assert all(e in turn_ids for n in notes for e in n.evidence)
     conv26 = [s for s in sessions if s.meta["sample_id"] == "conv-26"]
     assert len(conv26) == 19  # 35 date keys, 19 sessions
-    assert elapsed < 2.0, f"full LoCoMo load took {elapsed:.2f} s"
 
 
 def test_real_locomo_qa_has_every_item_with_clean_evidence():
