@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -423,32 +423,44 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
         plan.notes.append(f"dry run: nothing was sent; {len(requests)} call(s) would judge {len(candidates)} "
                           f"candidate(s), about {sum(plan.usage['total'].values()):,} tokens")
         return plan
-    judged, calls, rejected, failed = [], [], 0, 0
-    for number, (request, batch) in enumerate(zip(requests, batches, strict=True), start=1):
-        outcome = _judge(client, request, batch, number, timeout, model)
+    outcomes = (_judge(client, request, batch, number, timeout, model)  # sent one by one, as folded
+                for number, (request, batch) in enumerate(zip(requests, batches, strict=True), start=1))
+    judged, calls, failed = _fold(batches, outcomes, plan.notes)
+    if batches and failed == len(batches):
+        raise EngineError(f"every batch failed ({len(batches)} of {len(batches)}); nothing was judged. First: "
+                          + next(n for n in plan.notes if n.startswith("batch ")).split(" failed: ", 1)[1])
+    _complete(plan, view, resolved, focus, judged, calls, model)
+    plan.timings = {"total": time.perf_counter() - started}
+    return plan
+
+
+def _fold(batches: Sequence[Sequence[Prompt]], outcomes: Iterable[_Outcome],
+          notes: list[str]) -> tuple[list[tuple[Any, Verdict]], list[dict[str, Any]], int]:
+    """(candidate, verdict) pairs, calls made and batches failed; a failed batch is noted, a fatal one raises."""
+    judged, calls, failed = [], [], 0
+    for number, (batch, outcome) in enumerate(zip(batches, outcomes, strict=True), start=1):
         calls += outcome.calls
         if outcome.fatal is not None:
             raise EngineError(f"the claude engine stopped at batch {number} of {len(batches)}: {outcome.error}")
         if outcome.verdicts is None:
             failed += 1
-            plan.notes.append(f"batch {number} of {len(batches)} ({batch[0].id}–{batch[-1].id}) failed: "
-                              f"{outcome.error}; its {len(batch)} candidate(s) were left unchanged")
+            notes.append(f"batch {number} of {len(batches)} ({batch[0].id}–{batch[-1].id}) failed: "
+                         f"{outcome.error}; its {len(batch)} candidate(s) were left unchanged")
             continue
-        for c in batch:
-            verdict = as_verdict(c, outcome.verdicts[c.id])
-            rejected += verdict.action == "none"
-            judged.append((c.candidate, verdict))
+        judged += [(c.candidate, as_verdict(c, outcome.verdicts[c.id])) for c in batch]
         log.info("batch %d of %d: %d verdicts", number, len(batches), len(batch))
-    if batches and failed == len(batches):
-        raise EngineError(f"every batch failed ({len(batches)} of {len(batches)}); nothing was judged. First: "
-                          + next(n for n in plan.notes if n.startswith("batch ")).split(" failed: ", 1)[1])
+    return judged, calls, failed
+
+
+def _complete(plan: Plan, view: Analysis, resolved: Focus, focus: Focus, judged: list[tuple[Any, Verdict]],
+              calls: list[dict[str, Any]], model: str) -> None:
+    """Operations, output store and usage of `plan` from the verdicts (one path for calls and batches)."""
     planner = Planner(view, resolved)
     plan.operations = _within_focus(planner.plan(judged), focus, plan.notes)
     plan.notes += planner.remarks
     plan.output_store = apply_operations(view.corpus.store, plan.operations, at=view.corpus.as_of)
+    rejected = sum(verdict.action == "none" for _, verdict in judged)
     plan.usage = _usage(calls, model, accepted=len(judged) - rejected, rejected=rejected)
-    plan.timings = {"total": time.perf_counter() - started}
-    return plan
 
 
 def _inputs(view: Analysis, candidates: int, batches: int, batch_size: int) -> dict[str, Any]:
@@ -547,26 +559,9 @@ def judge_answer(client: Any, prepared: Prepared, number: int, answer: Any, *, t
 def finish(prepared: Prepared, outcomes: dict[int, _Outcome]) -> Plan:
     """The plan from every batch's outcome, exactly as `dream_claude` makes it from its calls."""
     plan, batches = prepared.plan, prepared.batches
-    judged, calls, rejected = [], [], 0
-    for number, batch in enumerate(batches, start=1):
-        outcome = outcomes.get(number) or _Outcome(None, [], "no answer")
-        calls += outcome.calls
-        if outcome.fatal is not None:
-            raise EngineError(f"the claude engine stopped at batch {number} of {len(batches)}: {outcome.error}")
-        if outcome.verdicts is None:
-            plan.notes.append(f"batch {number} of {len(batches)} ({batch[0].id}–{batch[-1].id}) failed: "
-                              f"{outcome.error}; its {len(batch)} candidate(s) were left unchanged")
-            continue
-        for c in batch:
-            verdict = as_verdict(c, outcome.verdicts[c.id])
-            rejected += verdict.action == "none"
-            judged.append((c.candidate, verdict))
-    view = prepared.view
-    planner = Planner(view, prepared.resolved)
-    plan.operations = _within_focus(planner.plan(judged), prepared.focus, plan.notes)
-    plan.notes += planner.remarks
-    plan.output_store = apply_operations(view.corpus.store, plan.operations, at=view.corpus.as_of)
-    plan.usage = _usage(calls, prepared.model, accepted=len(judged) - rejected, rejected=rejected)
+    answers = [outcomes.get(number) or _Outcome(None, [], "no answer") for number in range(1, len(batches) + 1)]
+    judged, calls, _failed = _fold(batches, answers, plan.notes)
+    _complete(plan, prepared.view, prepared.resolved, prepared.focus, judged, calls, prepared.model)
     costs = [c.get("cost_usd") for c in calls]
     plan.usage["cost_usd"] = round(sum(costs), 6) if calls and None not in costs else plan.usage["cost_usd"]
     plan.usage["batch_discount"] = _client.BATCH_DISCOUNT
