@@ -150,6 +150,30 @@ def test_verdicts_become_operations_with_the_models_rationale_and_the_analysis_e
     assert "Use 4 spaces for indentation" not in sent  # a durable rule is not sent to be judged for age alone
 
 
+def test_a_sure_model_is_capped_below_the_auto_bar_until_its_verdicts_are_measured(corpus, analysis, api,
+                                                                                  monkeypatch):
+    from workbench.dream import rules
+    from workbench.review import AUTO_BAR, Review
+
+    def sure(request: dict) -> dict:
+        answer = judge(request)
+        for verdict in answer["content"][0]["input"]["verdicts"]:
+            verdict["confidence"] = 0.99
+        return answer
+
+    api.messages_responder = sure
+    plan = run(corpus, analysis, api)
+    assert plan.operations and all(op.confidence == rules.UNMEASURED_CEILING < AUTO_BAR for op in plan.operations)
+    assert all("Claude said 0.99" in op.rationale and "not measured" in op.rationale for op in plan.operations)
+    assert Review(plan).auto().approved_operations() == []  # automatic review applies nothing unmeasured
+
+    table = rules.calibration()
+    table = {**table, "rules": {**table["rules"], "claude.duplicate": {"proposed": 98, "correct": 97}}}
+    monkeypatch.setattr(rules, "calibration", lambda: table)
+    merges = [op for op in run(corpus, analysis, api).operations if op.reason == "duplicate"]
+    assert merges and all(op.confidence == 0.98 and "measured precision" in op.rationale for op in merges)
+
+
 def test_usage_in_the_plan_adds_up_to_what_the_api_billed(corpus, analysis, api):
     plan = run(corpus, analysis, api, batch_size=4)
     assert plan.usage["total"] == api.usage_total

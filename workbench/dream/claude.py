@@ -28,7 +28,7 @@ from ..candidates import Candidate
 from ..errors import EngineError, ReaderError
 from ..focus import Focus, check, select_sessions
 from ..records import Corpus, Note, check_path, iso
-from . import _client
+from . import _client, rules
 from .offline import judged_candidates, restrict
 from .plan import Operation, Plan, apply_operations
 from .planner import Planner
@@ -356,16 +356,30 @@ ACTION = {"duplicate": "merge", "conflict": "update", "session_conflict": "updat
 
 
 def as_verdict(p: Prompt, v: ModelVerdict) -> Verdict:
-    """The model's verdict in the judges' common form (its confidence is the model's own)."""
+    """The model's verdict in the judges' common form. Its confidence is the model's own, capped by
+    what Claude's verdicts of this kind were measured to be worth (see `_ceiling`)."""
     if v.decision == "reject":
         return Verdict(p.candidate.id, "none", "claude", v.confidence, v.rationale, judge="claude")
+    confidence, rationale = v.confidence, v.rationale
+    cap, why = _ceiling(p.kind)
+    if confidence > cap:
+        confidence, rationale = cap, f"{rationale} (Claude said {v.confidence:.2f}; {cap:.2f} at most: {why})"
     proposal = p.proposal
     keep = v.keep or (proposal.keep if proposal else None)
     if p.kind == "session_conflict":
         keep = p.candidate.notes[0]
     text = v.text or (proposal.text if proposal else None)
-    return Verdict(p.candidate.id, ACTION[p.kind], "claude", v.confidence, v.rationale, keep=keep, text=text,
+    return Verdict(p.candidate.id, ACTION[p.kind], "claude", confidence, rationale, keep=keep, text=text,
                    path=v.path if p.kind == "insight" else None, judge="claude")
+
+
+def _ceiling(kind: str) -> tuple[float, str]:
+    """The most a Claude verdict of this kind may claim, and why: its measured precision, or below the
+    automatic bar while unmeasured (a calibration run with a key adds rows `claude.<kind>`)."""
+    score = rules.measured(f"claude.{kind}")
+    if score is None:
+        return rules.UNMEASURED_CEILING, "Claude's verdicts are not measured yet"
+    return score, f"the measured precision of Claude's {kind} verdicts"
 
 
 # --- the engine --------------------------------------------------------------------------

@@ -87,10 +87,22 @@ def calibration() -> dict[str, Any]:
 
 def confidence(rule: str) -> float:
     """The measured precision of a rule, smoothed: (correct + 1) / (proposed + 2); 0.5 when never measured."""
+    score = measured(rule)
+    return 0.5 if score is None else score
+
+
+def measured(rule: str) -> float | None:
+    """(correct + 1) / (proposed + 2) of a rule or judge in the calibration table; None when it has no row."""
     row = calibration().get("rules", {}).get(rule)
     if not row:
-        return 0.5
+        return None
     return round((row["correct"] + 1) / (row["proposed"] + 2), 3)
+
+
+# A judge whose verdicts were never measured (Claude, until a calibration run with a key adds rows
+# `claude.<kind>`) keeps its own confidence for ordering, but never above this: below the automatic
+# bar, so only a person accepts what nobody has measured.
+UNMEASURED_CEILING = 0.9
 
 
 # A rule measured to be wrong more often than right proposes nothing: its candidates go to a judge
