@@ -373,7 +373,9 @@ def notes_table(analysis: Analysis, ids: Iterable[str], plan: Plan | None = None
         rivals[pair.newer].append(pair.older)
     mentions = analysis.mentions
     near = mentions[mentions.note.isin(wanted)].drop_duplicates(["note", "session"]).sort_values("session")
-    sessions = near.groupby("note")["session"].agg(list).to_dict()
+    sessions: dict[str, list[str]] = defaultdict(list)  # a plain loop: groupby(...).agg(list) is 20× slower
+    for note, session in zip(near["note"].tolist(), near["session"].tolist(), strict=True):
+        sessions[note].append(session)
     label = map_clusters(analysis)["label"].reindex(wanted).fillna("unclustered").tolist()
     status = analysis.notes.reindex(wanted) if len(analysis.notes) else pd.DataFrame(index=wanted)
     age = status["age_days"].fillna(0.0).astype(float).tolist() if "age_days" in status else [0.0] * len(wanted)
@@ -445,7 +447,10 @@ def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 
     wanted = set(ids)
     near = analysis.mentions[analysis.mentions.note.isin(wanted)].sort_values(
         ["note", "similarity"], ascending=[True, False])
-    by_note = {k: g.head(max_mentions) for k, g in near.groupby("note")}
+    by_note: dict[str, list[dict]] = defaultdict(list)  # plain records: pandas per group costs ms per note
+    for r in near.to_dict("records"):
+        if len(by_note[r["note"]]) < max_mentions:
+            by_note[r["note"]].append(r)
     out = []
     for i in ids:
         if i not in notes:
@@ -453,12 +458,11 @@ def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 
         dups = tuple((m, notes[m].text) for g in analysis.duplicates if i in g.notes for m in g.notes if m != i)
         rivals = tuple(((c.newer if c.older == i else c.older), text_of(c.newer if c.older == i else c.older), c.detail)
                        for c in analysis.conflicts if i in (c.older, c.newer))
-        rows = by_note.get(i)
         mentions = tuple(
-            Mention(r.session, titles.get(r.session, r.session), statements[r.statement].turn_id,
-                    statements[r.statement].text, r.relation, float(r.similarity),
-                    *_turn_place(corpus, r.session, statements[r.statement].turn_id))
-            for r in rows.itertuples()) if rows is not None else ()
+            Mention(r["session"], titles.get(r["session"], r["session"]), statements[r["statement"]].turn_id,
+                    statements[r["statement"]].text, r["relation"], float(r["similarity"]),
+                    *_turn_place(corpus, r["session"], statements[r["statement"]].turn_id))
+            for r in by_note.get(i, ()))
         out.append(NoteContext(i, notes[i].path, notes[i].text, dups, rivals, mentions))
     return out
 
