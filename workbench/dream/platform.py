@@ -402,6 +402,14 @@ def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[s
 # --- the engine --------------------------------------------------------------------------
 
 
+def _store_id(corpus: Corpus, store_id: str | None) -> str:
+    """The platform store to dream over: the one named, else the one the corpus was pulled from."""
+    if not (store_id or corpus.store.id):
+        raise EngineError("the platform engine dreams over a platform memory store: pull one with "
+                          "`workbench pull STORE_ID --out DIR`, or pass store_id=...")
+    return store_id or corpus.store.id
+
+
 def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = None, store_id: str | None = None,
                    model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0,
                    max_retries: int = 2, progress: bool = True, dry_run: bool = False,
@@ -412,10 +420,7 @@ def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = 
     `dry_run=True` sends nothing: the plan's usage holds the create request and a token estimate.
     """
     focus = focus or Focus()
-    store_id = store_id or corpus.store.id
-    if not store_id:
-        raise EngineError("the platform engine dreams over a platform memory store: pull one with "
-                          "`workbench pull STORE_ID --out DIR`, or pass store_id=...")
+    store_id = _store_id(corpus, store_id)
     sessions = select_sessions(corpus.sessions, focus)
     if not sessions:
         raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
@@ -561,10 +566,7 @@ def dream_platform_chained(corpus: Corpus, focus: Focus | None = None, *, client
     `slot` (see `run_dream_chain`). Returns the plan (None when a dream of the chain did not
     complete) and the chain, which says what every dream did and wrote."""
     focus = focus or Focus()
-    store_id = store_id or corpus.store.id
-    if not store_id:
-        raise EngineError("the platform engine dreams over a platform memory store: pull one with "
-                          "`workbench pull STORE_ID --out DIR`, or name it (store_id)")
+    store_id = _store_id(corpus, store_id)
     runs = chain_sessions(corpus.sessions, focus)
     if not runs:
         raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
