@@ -292,9 +292,8 @@ analysis = Analysis(
     vectors=rng.normal(size=(n, 4)).astype(np.float32), statements=[], statement_vectors=np.zeros((0, 4), np.float32),
     neighbours=np.zeros((n, 0), int), neighbour_similarity=np.zeros((n, 0), np.float32), pairs=pd.DataFrame(),
     mentions=pd.DataFrame(columns=["statement", "note", "session", "relation", "similarity"]), profiles={},
-    clusters=pd.DataFrame({"cluster": blob, "label": "topic"}, index=ids), cluster_labels={},
+    clusters=pd.DataFrame({"cluster": blob, "label": "topic"}, index=ids),
     coords=pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=ids),
-    notes=pd.DataFrame({"age_days": rng.uniform(0, 300, n), "support_sessions": rng.integers(0, 4, n)}, index=ids),
     conflicts=[ConflictPair(ids[a], ids[b], ids[b], 0.5, "value", "differs") for a, b in pairs if a != b],
 )
 Explorer(analysis, layout=None)

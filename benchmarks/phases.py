@@ -1,6 +1,6 @@
 """Where `analyze` spends its time: the real function, with its steps wrapped by timers.
 
-`analyze` looks its helpers up in `workbench.analysis` at call time, so wrapping those names
+`analyze` looks its helpers up in `workbench.analysis.core` at call time, so wrapping those names
 times each step of the real code path (exclusive time: a step called inside another counts
 once, for itself). Steps that do not exist (the package changed) are simply not timed.
 """
@@ -12,14 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from workbench import analysis as A
 from workbench import embed as E
+from workbench.analysis import core as A
 
 STEPS = {
     "extract_statements": "statements", "proper_nouns": "profiles", "make_profile": "profiles",
     "atom_weights": "profiles", "nearest": "neighbours", "note_pairs": "note pairs (compare)",
-    "relate_statements": "statement ↔ note (compare)", "duplicate_groups": "duplicates", "conflict_pairs": "conflicts",
-    "cluster": "clusters", "project": "PCA map", "note_status": "staleness", "insight_candidates": "insights",
+    "relate_statements": "statement ↔ note (compare)", "topics": "topics", "project": "PCA map",
 }
 
 

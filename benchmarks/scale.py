@@ -87,7 +87,7 @@ def run(quick: bool, budget: float | None = None) -> Section:
     sizes = [1000, 3000] if quick else [1000, 10_000, 100_000]
     map_size, layout = sizes[1], "map" if quick else "umap"
     sec = Section("scale", "Scale", quick=quick, how=(
-        f"Cold analysis (`analyze` with `tfidf`, empty cache) of the synthetic corpus at {', '.join(f'{s:,}' for s in sizes)} "
+        f"Cold analysis (`analyze` with `tfidf`, empty cache, then its `findings`) of the synthetic corpus at {', '.join(f'{s:,}' for s in sizes)} "
         "notes + 100 sessions, each size in a fresh process; peak RSS is the larger of the child's "
         "own high-water mark (`VmHWM`) and the parent's sampling of its `VmRSS` every 0.2 s. Step times are exclusive (`benchmarks/phases.py`). "
         f"At {map_size:,} notes: the first drawn map (analysis done + `plots.embedding_map` built on the PCA "
@@ -193,20 +193,21 @@ def _emit(**item) -> None:
     print(json.dumps(item), flush=True)
 
 
-def _name_swaps(analysis) -> int:
+def _name_swaps(analysis, found) -> int:
     """Store conflicts whose two notes are the same text once person names are blanked."""
     from .synthetic import NAMES, _sources
 
     names = set(NAMES) | set(_sources()[1])
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b")
     notes = analysis.corpus.note_by_id
-    return sum(1 for c in analysis.conflicts if c.source == "store"
+    return sum(1 for c in found.conflicts if c.source == "store"
                and pattern.sub("@", notes[c.older].text) == pattern.sub("@", notes[c.newer].text))
 
 
 def _child(notes: int, sessions: int, layout: str) -> None:
     import workbench.analysis as A
     from workbench.embed import EmbeddingCache
+    from workbench.findings import findings
 
     from .phases import timing_phases
     from .synthetic import synthetic_corpus
@@ -230,13 +231,16 @@ def _child(notes: int, sessions: int, layout: str) -> None:
         reporter.start()
         start = time.perf_counter()
         analysis = A.analyze(corpus, "tfidf", cache=EmbeddingCache(d))
+        mid = time.perf_counter()
+        found = findings(analysis)  # what the first map's links and the tables read: part of the analysis before
+        steps["findings (duplicates, conflicts, status, insights)"] = time.perf_counter() - mid
         elapsed = time.perf_counter() - start
         stop.set()
         reporter.join()
         for key, value in steps.items():
             _emit(step=key, seconds=value)
-    _emit(analyze=elapsed, statements=len(analysis.statements), conflicts=len(analysis.conflicts),
-          name_swaps=_name_swaps(analysis))
+    _emit(analyze=elapsed, statements=len(analysis.statements), conflicts=len(found.conflicts),
+          name_swaps=_name_swaps(analysis, found))
     if layout in ("map", "umap"):
         from workbench import plots
 

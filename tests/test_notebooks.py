@@ -157,9 +157,9 @@ def test_the_quickstart_shows_the_workbench_and_its_selection(runs):
 def test_explore_shows_the_map_the_tables_and_the_plots(runs):
     run = runs["01_explore_memory.ipynb"]
     assert WIDGET in run.kinds("explorer = Explorer(analysis)")
-    assert "'duplicate_groups'" in run.text('analysis.to_dict()["counts"]')
+    assert "'duplicate_groups'" in run.text('found.to_dict()["counts"]')
     assert PLOTLY in run.kinds("plots.timeline(corpus)") and PLOTLY in run.kinds("plots.support_heatmap(analysis)")
-    assert "<table" in run.text("pd.DataFrame(analysis.conflicts)")
+    assert "<table" in run.text("pd.DataFrame(found.conflicts)")
     assert "Postgres" in run.text('explorer.search.value = "postgres"')
 
 

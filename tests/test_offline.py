@@ -7,7 +7,7 @@ from builders import coding_corpus, coding_store, note_id
 
 from workbench.analysis import analyze
 from workbench.dream import dream
-from workbench.dream.offline import focus_scores, plan_from_analysis, restrict
+from workbench.dream.offline import focus_scores, plan_from_analysis
 from workbench.dream.plan import Plan
 from workbench.focus import Focus, check
 
@@ -161,7 +161,7 @@ def test_a_plan_round_trips_through_json_with_targets_and_the_output_store(plan)
 
 
 def test_restricting_sessions_needs_no_new_embedding(analysis):
-    view = restrict(analysis, {"sesn_001"})
+    view = analysis.restricted({"sesn_001"})
     assert len(view.corpus.sessions) == 1 and view.vectors is analysis.vectors
     plan = plan_from_analysis(view, Focus())
     assert not any(op.kind == "create" for op in plan.operations)

@@ -17,6 +17,7 @@ from workbench import plots, views
 from workbench.analysis import Analysis, analyze
 from workbench.dream.offline import plan_from_analysis
 from workbench.embed import EmbeddingCache
+from workbench.findings import findings
 from workbench.focus import Focus
 from workbench.records import Corpus, Memory, Session, Store, Turn
 
@@ -108,7 +109,7 @@ def test_the_map_sends_short_titles_and_coordinates_never_the_full_text(analysis
 
 
 def test_links_are_drawn_only_for_the_given_notes(analysis):
-    conflict = analysis.conflicts[0]
+    conflict = findings(analysis).conflicts[0]
     assert not plots.embedding_map(analysis).data[2].x  # nothing asked, nothing drawn
     fig = plots.embedding_map(analysis, links_for=[conflict.older])
     duplicates, conflicts = trace_of(fig, "duplicate_links"), trace_of(fig, "conflict_links")
@@ -118,7 +119,7 @@ def test_links_are_drawn_only_for_the_given_notes(analysis):
     assert xs[2] is None and len(xs) % 3 == 0
     x_of = analysis.coords.x
     drawn = sorted((round(xs[i], 6), round(xs[i + 1], 6)) for i in range(0, len(xs), 3))
-    expected = sorted((round(x_of[c.older], 6), round(x_of[c.newer], 6)) for c in analysis.conflicts
+    expected = sorted((round(x_of[c.older], 6), round(x_of[c.newer], 6)) for c in findings(analysis).conflicts
                       if conflict.older in (c.older, c.newer) and c.source == "store")
     assert drawn == expected
     assert conflicts.line.color == plots.LINK_COLORS["conflict"]
@@ -128,7 +129,7 @@ def test_links_are_drawn_only_for_the_given_notes(analysis):
 def test_links_are_capped_and_the_cap_is_named(analysis):
     fig = plots.embedding_map(analysis, links_for=analysis.note_ids, max_links=1)
     conflicts = trace_of(fig, "conflict_links")
-    store_conflicts = sum(1 for c in analysis.conflicts if c.source == "store")
+    store_conflicts = sum(1 for c in findings(analysis).conflicts if c.source == "store")
     assert store_conflicts >= 2
     assert len(conflicts.x) == 3
     assert conflicts.meta["total"] == store_conflicts
@@ -157,7 +158,7 @@ def test_colour_by_path_groups_top_level_folders_and_age_is_continuous(analysis)
     by_path = plots.point_colors(analysis, "path")
     assert set(by_path.categories) == {"/preferences", "/project", "/people", "/journal"}
     age = plots.point_colors(analysis, "age")
-    assert age.continuous and age.values.max() == pytest.approx(analysis.notes.age_days.max())
+    assert age.continuous and age.values.max() == pytest.approx(findings(analysis).notes.age_days.max())
     fig = plots.embedding_map(analysis, color_by="age")
     assert notes_traces(fig)[0].marker.showscale
 
@@ -182,7 +183,7 @@ def test_the_map_legend_sits_below_the_plot_so_it_is_never_clipped(analysis):
 def test_candidate_insights_and_session_facts_get_their_own_traces(analysis):
     fig = plots.embedding_map(analysis, insights=True, statements=True)
     insights, sessions = trace_of(fig, "insight_points"), trace_of(fig, "session_points")
-    assert list(insights.customdata) == [c.id for c in analysis.insights]
+    assert list(insights.customdata) == [c.id for c in findings(analysis).insights]
     assert len(sessions.customdata) > 0 and sessions.visible == "legendonly"
     assert len(notes_traces(fig)) == 1
 
@@ -202,9 +203,7 @@ def test_a_50000_note_map_is_still_one_webgl_trace_without_text(tmp_path):
         statement_vectors=np.zeros((0, 4), np.float32), neighbours=np.zeros((n, 0), int),
         neighbour_similarity=np.zeros((n, 0), np.float32), pairs=pd.DataFrame(), mentions=pd.DataFrame(),
         profiles={}, clusters=pd.DataFrame({"cluster": rng.integers(-1, 20, n), "label": "topic"}, index=ids),
-        cluster_labels={i: f"topic {i}" for i in range(20)},
         coords=pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)}, index=ids),
-        notes=pd.DataFrame({"age_days": rng.uniform(0, 300, n), "support_sessions": rng.integers(0, 4, n)}, index=ids),
     )
     start = time.perf_counter()
     fig = plots.embedding_map(big, color_by="path", links_for=list(ids[:1000]))

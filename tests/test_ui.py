@@ -18,6 +18,7 @@ from test_plots import small_analysis
 
 from workbench import views
 from workbench.dream.offline import plan_from_analysis
+from workbench.findings import findings
 from workbench.focus import Focus
 from workbench.review import Review
 from workbench.ui import (
@@ -149,7 +150,7 @@ def test_a_b_mode_lists_the_notes_whose_fate_differs(analysis):
 
 def test_setting_the_selection_from_code_updates_the_table_and_the_map(analysis, plan):
     explorer = Explorer(analysis, plan=plan, layout=None, show_all_links=False)
-    chosen = [analysis.conflicts[0].older, analysis.conflicts[0].newer]
+    chosen = [findings(analysis).conflicts[0].older, findings(analysis).conflicts[0].newer]
     explorer.selection = chosen
     assert list(explorer.selection.index) == chosen
     assert sorted(explorer.map.selected_positions()) == sorted(analysis.note_ids.index(i) for i in chosen)
@@ -184,7 +185,7 @@ def test_a_click_selects_one_note_and_filters_select_a_topic_or_a_search(analysi
     explorer.search.value = "postgres"
     assert set(explorer.selection.index) == {i for i in analysis.note_ids
                                              if "postgres" in analysis.corpus.note_by_id[i].text.lower()}
-    topics = views.map_clusters(analysis)
+    topics = analysis.clusters
     topic = int(topics.cluster.max())
     explorer.cluster.value = topic
     assert set(explorer.selection.index) == set(topics.index[topics.cluster == topic])

@@ -8,7 +8,9 @@ import pytest
 from test_plots import LONG, small_analysis
 
 from workbench import views
+from workbench.analysis import cluster_names, surface_words, topic_limit
 from workbench.dream.offline import plan_from_analysis
+from workbench.findings import findings
 from workbench.focus import Focus
 
 
@@ -52,7 +54,7 @@ def test_map_points_give_one_row_per_note_in_order(analysis):
 
 
 def test_link_segments_join_the_notes_they_touch_and_count_the_rest(analysis):
-    conflict = next(c for c in analysis.conflicts if c.source == "store")
+    conflict = next(c for c in findings(analysis).conflicts if c.source == "store")
     links = views.link_segments(analysis, [conflict.older], analysis.coords, max_links=1)
     seg = links["conflict"]
     assert seg.shown == 1 and len(seg.x) == 3 and seg.x[2] is None
@@ -64,7 +66,7 @@ def test_link_segments_join_the_notes_they_touch_and_count_the_rest(analysis):
 def test_extra_points_place_insights_among_the_notes(analysis):
     extra = views.extra_points(analysis, insights=True, statements=True)
     assert set(extra.kind) == {"insight", "session"}
-    assert list(extra[extra.kind == "insight"].index) == [c.id for c in analysis.insights]
+    assert list(extra[extra.kind == "insight"].index) == [c.id for c in findings(analysis).insights]
     xs = analysis.coords.x
     assert extra.x.between(xs.min() - 1e-9, xs.max() + 1e-9).all()
 
@@ -81,7 +83,7 @@ def test_search_finds_notes_with_every_word_in_text_or_path(analysis):
 
 
 def test_the_notes_table_gives_full_text_duplicates_conflicts_and_sessions(analysis, plan):
-    conflict = next(c for c in analysis.conflicts if c.source == "session")
+    conflict = next(c for c in findings(analysis).conflicts if c.source == "session")
     table = views.notes_table(analysis, [conflict.older, "mem_404#0"], plan)
     assert list(table.index) == [conflict.older]
     row = table.loc[conflict.older]
@@ -96,7 +98,7 @@ def test_the_notes_table_gives_full_text_duplicates_conflicts_and_sessions(analy
 def test_the_duplicates_frame_lists_each_group_member_once_with_its_representative(analysis):
     frame = views.duplicates_frame(analysis)
     assert list(frame.columns) == ["group", "path", "text", "representative"]
-    assert len(frame) == sum(len(g.notes) for g in analysis.duplicates)
+    assert len(frame) == sum(len(g.notes) for g in findings(analysis).duplicates)
     assert frame.groupby("group")["representative"].sum().eq(1).all()
     ruff = frame[frame.text.str.contains("Always run ruff")]
     assert ruff.group.nunique() == 1 and len(ruff) == 2
@@ -187,18 +189,18 @@ def test_an_operation_diff_covers_the_notes_and_the_whole_document(plan):
 def test_topic_names_are_whole_words_the_notes_use_never_stems():
     texts = ["Commit messages follow the conventional format.", "Write commit messages in the imperative.",
              "The message body explains why.", "Deploys happen on Tuesday.", "Deploying on Fridays is banned."]
-    names = views.cluster_names(texts, [0, 0, 0, 1, 1])
+    names = cluster_names(texts, [0, 0, 0, 1, 1])
     assert "messages" in names[0].split(" / ") and "messag" not in names[0].split(" / ")
     assert all(word.isalpha() for name in names.values() for word in name.split(" / "))
-    assert views.surface_words(["Messages", "message", "messages"])["messag"] == "messages"
+    assert surface_words(["Messages", "message", "messages"])["messag"] == "messages"
 
 
 def test_map_topics_split_a_store_usefully(analysis):
-    topics = views.map_clusters(analysis)
+    topics = analysis.clusters
     assert list(topics.index) == list(analysis.note_ids)
     sizes = topics[topics.cluster >= 0].groupby("cluster").size()
-    assert sizes.empty or sizes.max() <= views.topic_limit(len(topics))
-    assert views.map_clusters(analysis) is views.map_clusters(analysis)  # memoized on the analysis
+    assert sizes.empty or sizes.max() <= topic_limit(len(topics))
+    assert set(analysis.topic_names) == set(sizes.index)
 
 
 def test_insights_sit_beside_the_note_they_resemble_not_in_the_middle(analysis):

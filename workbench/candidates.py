@@ -16,22 +16,21 @@ Kinds:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .compare import FUNCTION_WORDS, Profile, profile, relate
+from .analysis import Analysis, complete_link, memoized, memory_centroids, nearest
+from .compare import FUNCTION_WORDS, Profile, key_of, relate
 from .records import EPOCH, Note
-from .statements import deadline, episodic, expiry, standalone
+from .statements import clean_fact, deadline, episodic, expiry
 
 if TYPE_CHECKING:
-    from .analysis import Analysis
     from .focus import Focus
 
 PAIR_KINDS = ("verbatim", "same_words", "subset", "negation", "value", "words", "different")  # not "reordered", "subject": never one fact
@@ -50,53 +49,14 @@ class Candidate:
     signals: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Where a note sits: its document, headings and parent items, and the names they carry."""
-
-    path: str
-    section: str
-    parents: tuple[str, ...]
-    names: frozenset[str]
-
-
-def note_context(note: Note, names: frozenset[str]) -> Context:
-    """The context of a note; `names` are the corpus's proper nouns (document titles, headings, file names)."""
-    stem = note.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    found: set[str] = set()
-    for text in (note.section, *note.parents, stem.replace("_", " ").replace("-", " ")):
-        found |= {s for s, k in zip(profile(text, names).sequence, profile(text, names).kinds) if k == "name"}
-    return Context(note.path, " ".join(note.section.lower().split()), note.parents, frozenset(found))
-
-
-@lru_cache(maxsize=50_000)
-def _section_words(section: str) -> frozenset[str]:
-    return frozenset(w for w in profile(section).sequence if w not in FUNCTION_WORDS)
-
-
-def _heading_words(context: Context) -> frozenset[str]:
-    """The content words of a note's headings."""
-    return _section_words(context.section)
-
-
-def context_signals(a: Context, b: Context) -> dict[str, bool]:
-    """Whether two notes share a context, and whether their contexts name different subjects."""
-    words_a, words_b = _heading_words(a), _heading_words(b)
-    return {
-        "same_context": (a.section, a.parents) == (b.section, b.parents),
-        "same_document": a.path == b.path,
-        "parallel": words_a != words_b and bool(words_a & words_b),
-        "parents_differ": a.parents != b.parents and bool(a.parents or b.parents),
-        "subjects_differ": bool(a.names and b.names and not a.names & b.names),
-    }
-
-
 # --- pairs of notes ------------------------------------------------------------------------
 
 
 def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
     pairs = analysis.pairs
+    if pairs.empty:
+        return []
     hits = pairs[((pairs.similarity >= floor) | pairs.structural) & pairs.kind.isin(PAIR_KINDS)]
     notes = analysis.corpus.note_by_id
     out = []
@@ -118,8 +78,6 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
 
 
 def _same_key(a: Note, b: Note) -> bool:
-    from .analysis import key_of
-
     key = key_of(a.text)
     return key is not None and key == key_of(b.text)
 
@@ -130,6 +88,8 @@ def _same_key(a: Note, b: Note) -> bool:
 def session_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Notes contradicted by a later user sentence (the latest such sentence per note)."""
     mentions = analysis.mentions
+    if mentions.empty:
+        return []
     late = mentions[mentions.kind.isin(SESSION_KINDS) & mentions.later & mentions.user & mentions.declarative
                     & ((mentions.similarity >= floor) | mentions.names_key)]
     latest: dict[str, Any] = {}
@@ -159,10 +119,34 @@ def _speaker_may_update(analysis: Analysis, note_id: str, statement) -> bool:
 # --- notes that may no longer hold ---------------------------------------------------------
 
 
+def support(analysis: Analysis, bar: float) -> pd.DataFrame:
+    """Per supported note (index `note`): the sessions whose sentences say it (`sessions`, sorted) and the
+    time of the latest (`last_at`), counting sentences at or above `bar` that read as the same fact."""
+    return memoized(analysis, ("support", bar), lambda: _support(analysis, bar))
+
+
+def supporting_sessions(analysis: Analysis) -> dict[str, tuple[str, ...]]:
+    """Note id → the sessions that say it, at the analysis's support bar (notes no session says are absent)."""
+    return memoized(analysis, "supporting_sessions", lambda: support(analysis, analysis.bars["support"])["sessions"].to_dict())
+
+
+def _support(analysis: Analysis, bar: float) -> pd.DataFrame:
+    mentions = analysis.mentions
+    if mentions.empty:
+        return pd.DataFrame({"sessions": pd.Series(dtype=object), "last_at": pd.Series(dtype="datetime64[ns, UTC]")},
+                            index=pd.Index([], name="note"))
+    said = mentions[(mentions.relation == "duplicate") & (mentions.similarity >= bar)]
+    grouped = said.groupby("note")
+    frame = pd.DataFrame({"sessions": grouped["session"].agg(lambda s: tuple(sorted(set(s)))),
+                          "last_at": grouped["at"].max()})
+    frame.index.name = "note"
+    return frame
+
+
 def note_candidates(analysis: Analysis, horizon_days: int) -> list[Candidate]:
     """Notes with a passed expiry or deadline, and old one-offs that no recent session supports."""
     as_of = analysis.corpus.as_of
-    status = analysis.notes
+    status = support(analysis, analysis.bars["support"])
     out = []
     for note in analysis.corpus.notes:
         signals = note_signals(analysis, note, as_of, horizon_days, status)
@@ -177,7 +161,7 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     profile = analysis.profiles[note.id]
     if not profile.parsed or note.id in analysis.parent_ids:
         return {}
-    last = status.at[note.id, "last_support_at"] if note.id in status.index else pd.NaT
+    last = status.at[note.id, "last_at"] if note.id in status.index else pd.NaT
     supported_since = lambda when: not pd.isna(last) and last > when  # noqa: E731
     ends = expiry(note.text, note.updated_at)
     if ends is not None and ends.when < as_of and not supported_since(ends.when):
@@ -198,18 +182,16 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
 
 def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_sessions: int = 2) -> list[Candidate]:
     """Standalone user statements (or tool failures) made in `min_sessions` sessions or more, held by no note."""
-    from .analysis import complete_link, memory_centroids
-    from .statements import clean_fact
-
     mentions = analysis.mentions
-    held = set(mentions[(mentions.similarity >= support_bar) & (mentions.relation == "duplicate")].statement)
+    held = set(mentions[(mentions.similarity >= support_bar) & (mentions.relation == "duplicate")].statement) \
+        if len(mentions.columns) else set()
     pool = [i for i, s in enumerate(analysis.statements)
             if s.id not in held and (s.kind in ("failure", "statement") or s.role == "user" and _said(s, analysis))]
     if len(pool) < 2:
         return []
     statements = [analysis.statements[i] for i in pool]
     vectors = analysis.statement_vectors[pool]
-    edges = analysis.memoized(("candidates:restated", bar, support_bar), lambda: _restatements(analysis, pool, bar))
+    edges = memoized(analysis, ("candidates:restated", bar, support_bar), lambda: _restatements(analysis, pool, bar))
     by_id = {s.id: s for s in statements}
     vector_of = {s.id: v for s, v in zip(statements, vectors)}
     centroids, memory_ids = memory_centroids(analysis)
@@ -243,8 +225,6 @@ def insight_candidates(analysis: Analysis, bar: float, support_bar: float, min_s
 
 def _restatements(analysis: Analysis, pool: list[int], bar: float) -> dict[tuple[str, str], str]:
     """Pairs of pooled statements from two sessions that say the same thing, and how ("restated", …)."""
-    from .analysis import nearest
-
     statements = [analysis.statements[i] for i in pool]
     index, sims = nearest(analysis.statement_vectors[pool], k=min(20, len(pool) - 1))
     edges: dict[tuple[str, str], str] = {}
@@ -296,12 +276,6 @@ def _common_statement(a: Profile, b: Profile) -> bool:
     return match.size >= 0.6 * shorter and len(content) >= 3 and not negated_before
 
 
-def statement_kinds(statements: Sequence, profiles: Mapping[str, Profile]) -> list:
-    """The statements with `kind` "statement" set where a sentence can stand as a memory."""
-    return [replace(s, kind="statement") if s.kind == "" and s.role == "user" and standalone(s.text, profiles[s.id])
-            and episodic(s.text, s.at or EPOCH) is None else s for s in statements]
-
-
 def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
     """Every candidate under the focus's bars and horizon, in a stable order (each part memoized on what it
     depends on, so a focus change recomputes only what it changes)."""
@@ -312,9 +286,10 @@ def find_candidates(analysis: Analysis, focus: Focus) -> list[Candidate]:
             bars[name] = value
     floor = min(bars["duplicate"], bars["conflict"])
     insight_bar = bars.get("insight", bars["support"])
-    return [*analysis.memoized(("candidates:pairs", floor), lambda: pair_candidates(analysis, floor)),
-            *analysis.memoized(("candidates:sessions", bars["conflict"]), lambda: session_candidates(analysis, bars["conflict"])),
-            *analysis.memoized(("candidates:notes", focus.horizon_days),
-                               lambda: note_candidates(analysis, focus.horizon_days)),
-            *analysis.memoized(("candidates:insights", insight_bar, bars["support"], focus.min_sessions),
-                               lambda: insight_candidates(analysis, insight_bar, bars["support"], focus.min_sessions))]
+    return [*memoized(analysis, ("candidates:pairs", floor), lambda: pair_candidates(analysis, floor)),
+            *memoized(analysis, ("candidates:sessions", bars["conflict"]),
+                      lambda: session_candidates(analysis, bars["conflict"])),
+            *memoized(analysis, ("candidates:notes", focus.horizon_days),
+                      lambda: note_candidates(analysis, focus.horizon_days)),
+            *memoized(analysis, ("candidates:insights", insight_bar, bars["support"], focus.min_sessions),
+                      lambda: insight_candidates(analysis, insight_bar, bars["support"], focus.min_sessions))]

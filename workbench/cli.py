@@ -140,10 +140,13 @@ def _keep_secrets_option(p: argparse.ArgumentParser) -> None:
 def analyze_cmd(args: argparse.Namespace) -> int:
     """Example: workbench analyze sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --out analysis.json"""
     from .analysis import analyze
+    from .findings import findings
 
     _refuse_inputs(args.out, _inputs(args))
     analysis = analyze(_corpus(args), args.embedder)
-    data = analysis.to_dict()
+    found = findings(analysis)
+    data = {**analysis.to_dict(), **found.to_dict()}
+    data["counts"] = {**analysis.to_dict()["counts"], **found.to_dict()["counts"]}
     _write(args.out, _json_out(data, args.keep_secrets))
     counts = data["counts"]
     print(f"{counts['notes']} notes, {counts['sessions']} sessions: {counts['duplicate_groups']} duplicate groups, "

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
+from .records import KEY_VALUE
 from .text import ARTICLES, Token, sentences, stem, tokens
 
 SPECIFIC = ("value", "code", "name")
@@ -276,3 +277,11 @@ def _spans(p: Profile) -> list[tuple[int, int]]:
             continue
         out.append((token.start, token.end))
     return out
+
+
+def key_of(note_text: str) -> tuple[str, ...] | None:
+    """The key of a `Key: value` note as comparable words ("First name: Sarah" → ("first", "name")), or None."""
+    if not KEY_VALUE.match(note_text):
+        return None
+    key = profile(note_text.split(":", 1)[0])
+    return tuple(s for s, k in zip(key.sequence, key.kinds) if k != "negation") or None

@@ -9,12 +9,12 @@ a dated event, and a sentence can become a memory when it is a self-contained st
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .compare import FUNCTION_WORDS, PRONOUNS, Profile
-from .records import Session
+from .records import EPOCH, Session
 from .text import DateMention, find_dates, sentences
 
 _MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
@@ -150,3 +150,9 @@ def clean_fact(sentence: str) -> str:
     text = _MARKER.sub("", sentence.strip()).strip(" -–—")
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?", "`", ")", "。")) else text + "."
+
+
+def statement_kinds(statements: Sequence[Statement], profiles: Mapping[str, Profile]) -> list[Statement]:
+    """The statements with `kind` "statement" set where a user sentence can stand as a memory."""
+    return [replace(s, kind="statement") if s.kind == "" and s.role == "user" and standalone(s.text, profiles[s.id])
+            and episodic(s.text, s.at or EPOCH) is None else s for s in statements]

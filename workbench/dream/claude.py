@@ -29,10 +29,9 @@ from ..errors import EngineError, ReaderError
 from ..focus import Focus, check, select_sessions
 from ..records import Corpus, Note, check_path, iso
 from . import _client, rules
-from .offline import judged_candidates, restrict
 from .plan import Operation, Plan, apply_operations
 from .planner import Planner
-from .rules import Verdict
+from .rules import Verdict, judged_candidates
 
 ENGINE_VERSION = "0.2.0"
 TOOL_NAME = "record_verdicts"
@@ -423,7 +422,7 @@ def dream_claude(corpus: Corpus, focus: Focus | None = None, *, client: Any = No
         client = _client.make_client(client, engine="claude", max_retries=max_retries, timeout=timeout)
     if analysis is None:
         analysis = analyze(corpus, embedder, cache=cache)
-    view = restrict(analysis, {s.id for s in sessions})
+    view = analysis.restricted({s.id for s in sessions})
     resolved = focus.resolved()  # the knobs with what the instructions compiled to
     candidates = find_candidates(view, resolved)
     batches = [candidates[i:i + batch_size] for i in range(0, len(candidates), batch_size)]
@@ -537,7 +536,7 @@ def prepare(corpus: Corpus, focus: Focus | None = None, *, analysis: Analysis | 
     sessions = select_sessions(corpus.sessions, focus)
     if analysis is None:
         analysis = analyze(corpus, embedder, cache=cache)
-    view = restrict(analysis, {s.id for s in sessions})
+    view = analysis.restricted({s.id for s in sessions})
     resolved = focus.resolved()
     candidates = find_candidates(view, resolved)
     batches = [candidates[i:i + batch_size] for i in range(0, len(candidates), batch_size)]

@@ -17,37 +17,19 @@ Every operation names its rule, and its confidence is that rule's measured preci
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from ..analysis import Analysis
-from ..candidates import find_candidates
+from ..analysis import Analysis, analyze
 from ..focus import Focus, matches, select_sessions
 from ..records import Corpus, iso
 from .check import enforce
 from .plan import Plan, apply_operations
 from .planner import Planner
-from .rules import judged
+from .rules import judged_candidates
 
 ENGINE_VERSION = "0.2.0"
-
-
-def restrict(analysis: Analysis, session_ids: set[str]) -> Analysis:
-    """The analysis as if only these sessions had been given (no re-embedding)."""
-    if session_ids == {s.id for s in analysis.corpus.sessions}:
-        return analysis
-    keep = [i for i, s in enumerate(analysis.statements) if s.session_id in session_ids]
-    sessions = tuple(s for s in analysis.corpus.sessions if s.id in session_ids)
-    view = replace(
-        analysis,
-        corpus=Corpus(analysis.corpus.store, sessions),
-        statements=[analysis.statements[i] for i in keep],
-        statement_vectors=analysis.statement_vectors[keep],
-        mentions=analysis.mentions[analysis.mentions.session.isin(session_ids)],
-    )
-    return view
 
 
 def focus_scores(analysis: Analysis, focus: Focus) -> pd.Series:
@@ -76,8 +58,6 @@ def focus_scores(analysis: Analysis, focus: Focus) -> pd.Series:
 def dream_offline(corpus: Corpus, focus: Focus | None = None, *, analysis: Analysis | None = None,
                   embedder=None, cache=None) -> Plan:
     """Plan a dream over `corpus` under `focus` (analysing the corpus first unless given)."""
-    from ..analysis import analyze
-
     focus = focus or Focus()
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -85,15 +65,10 @@ def dream_offline(corpus: Corpus, focus: Focus | None = None, *, analysis: Analy
     if analysis is None:
         analysis = analyze(corpus, embedder, cache=cache)
         timings["analyze"] = time.perf_counter() - start
-    view = restrict(analysis, {s.id for s in sessions})
+    view = analysis.restricted({s.id for s in sessions})
     plan = plan_from_analysis(view, focus)
     plan.timings = {**timings, **plan.timings, "total": time.perf_counter() - start}
     return plan
-
-
-def judged_candidates(analysis: Analysis, focus: Focus) -> list:
-    """Every candidate with the rules' verdict (each candidate judged once per analysis)."""
-    return [(candidate, judged(candidate, analysis)) for candidate in find_candidates(analysis, focus)]
 
 
 def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:

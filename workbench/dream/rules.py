@@ -18,13 +18,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..analysis import key_of
-from ..compare import FUNCTION_WORDS, relate, rewrite_slot
+from ..analysis import Analysis, memoized
+from ..candidates import Candidate, find_candidates
+from ..compare import FUNCTION_WORDS, key_of, relate, rewrite_slot
 from ..statements import clean_fact
 
 if TYPE_CHECKING:
-    from ..analysis import Analysis
-    from ..candidates import Candidate
+    from ..focus import Focus
 
 ACTIONS = ("merge", "update", "delete", "create", "none")
 
@@ -125,10 +125,15 @@ def _none(candidate: Candidate, why: str) -> Verdict:
 def judged(candidate: Candidate, analysis: Analysis) -> Verdict:
     """The rules' verdict on one candidate, judged once per analysis (a verdict depends on the candidate
     alone)."""
-    verdicts = analysis.memo.setdefault(("verdicts", analysis.sessions_in_view), {})
+    verdicts = memoized(analysis, "verdicts", dict)
     if candidate.id not in verdicts:
         verdicts[candidate.id] = judge(candidate, analysis)
     return verdicts[candidate.id]
+
+
+def judged_candidates(analysis: Analysis, focus: Focus) -> list[tuple[Candidate, Verdict]]:
+    """Every candidate under the focus with the rules' verdict (each candidate judged once per analysis)."""
+    return [(candidate, judged(candidate, analysis)) for candidate in find_candidates(analysis, focus)]
 
 
 def judge(candidate: Candidate, analysis: Analysis) -> Verdict:

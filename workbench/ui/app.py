@@ -25,6 +25,7 @@ from .. import plots
 from ..analysis import Analysis, analyze, layout_umap_aside
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
+from ..findings import findings
 from ..focus import Focus
 from ..io import load_corpus
 from ..launch import project_dir, widget_check
@@ -515,10 +516,11 @@ class Workbench:
     # -- drawing ----------------------------------------------------------------------------
     def _render_header(self) -> None:
         a = self.analysis
+        found = findings(a)
         counts = self._review.counts()
         self.header.value = _html.header(self.title, {
             "memories": len(a.corpus.memories), "notes": len(a.note_ids), "sessions": len(a.corpus.sessions),
-            "duplicate groups": len(a.duplicates), "conflicts": len(a.conflicts),
+            "duplicate groups": len(found.duplicates), "conflicts": len(found.conflicts),
             "operations": counts["operations"], "pending": counts["pending"],
             "approved": counts["approve"] + counts["edit"],
         })

@@ -81,9 +81,9 @@ class Explorer:
         options = ["cluster", "path", "age"] + (["fate"] if plan is not None else [])
         self.color_by = w.Dropdown(options=options, value=color_by, description="colour by",
                                    layout=w.Layout(width="190px"), style={"description_width": "64px"})
-        topics = views.map_clusters(analysis)
+        topics = analysis.clusters
         sizes = topics[topics["cluster"] >= 0].groupby("cluster").size()
-        names = views.map_cluster_names(analysis)
+        names = analysis.topic_names
         unclustered = int((topics["cluster"] < 0).sum())
         self.cluster = w.Dropdown(
             options=[(ALL, None)] + [(f"{c}: {names.get(int(c), '')} ({n})", int(c)) for c, n in sizes.items()]

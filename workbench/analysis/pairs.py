@@ -1,0 +1,143 @@
+"""Pairs of texts that sit close in the embedding space, and how they differ: the structure candidates read.
+
+`note_pairs` relates neighbouring notes (and notes paired by structure: the same `Key:`, "from X to
+Y"); `relate_statements` relates each session sentence to the notes it is close to. Both are
+bar-independent: they are computed once per analysis, down to its floor similarity.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..compare import Profile, key_of, relate
+from ..context import Context, context_signals
+from ..records import Note
+from ..statements import Statement, declarative
+from .neighbours import top_matches
+
+
+def _older_first(a: Note, b: Note) -> tuple[Note, Note]:
+    return (a, b) if (a.updated_at, a.id) <= (b.updated_at, b.id) else (b, a)
+
+
+COARSE = {"verbatim": "duplicate", "same_words": "duplicate", "subset": "duplicate", "negation": "conflict",
+          "value": "conflict", "words": "conflict", "reordered": "distinct", "subject": "distinct"}
+
+
+def same_key_pairs(notes: Sequence[Note], limit: int = 50) -> list[tuple[int, int]]:
+    """Index pairs of `Key: value` notes with the same key (whatever their similarity); a key held by more
+    than `limit` notes is a list, not a slot, and gives no pairs."""
+    by_key: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, note in enumerate(notes):
+        key = key_of(note.text)
+        if key is not None:
+            by_key[key].append(i)
+    return [(a, b) for members in by_key.values() if len(members) <= limit
+            for x, a in enumerate(members) for b in members[x + 1:]]
+
+
+def key_mentions(notes: Sequence[Note], statements: Sequence[Statement], profiles: dict[str, Profile]
+                 ) -> list[tuple[int, int]]:
+    """(statement, note) index pairs where a user sentence names every word of a `Key: value` note's key."""
+    keys = [(i, set(key)) for i, n in enumerate(notes) if (key := key_of(n.text)) is not None]
+    if not keys:
+        return []
+    out = []
+    for s_row, statement in enumerate(statements):
+        if statement.role != "user":
+            continue
+        words = set(profiles[statement.id].sequence)
+        out.extend((s_row, i) for i, key in keys if key <= words)
+    return out
+
+
+def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: int = 20) -> list[tuple[int, int]]:
+    """Index pairs (a note saying "from X to Y", a note saying X), whatever their similarity."""
+    holding: dict[str, list[int]] = defaultdict(list)
+    for i, note in enumerate(notes):
+        for atom in profiles[note.id].atoms:
+            holding[atom].append(i)
+    out = []
+    for i, note in enumerate(notes):
+        seq = profiles[note.id].sequence
+        if "from" not in seq or "to" not in seq:
+            continue
+        start = seq.index("from") + 1
+        stop = next((k for k in range(start, min(start + 6, len(seq))) if seq[k] == "to"), None)
+        was = [w for w in seq[start:stop or start] if w in holding]
+        if not was:
+            continue
+        sharing = set.intersection(*(set(holding[w]) for w in was)) - {i}
+        out.extend((min(i, j), max(i, j)) for j in sorted(sharing)[:limit])
+    return out
+
+
+def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
+               index: np.ndarray, sims: np.ndarray, floor: float,
+               forced: Sequence[tuple[int, int, float]] = (), duplicate_bar: float = 0.0) -> pd.DataFrame:
+    """Neighbouring pairs at or above `floor`, older note first, with how they differ and where they sit.
+
+    Below `duplicate_bar` a pair can only be a conflict, so it is aligned only when its polarity or
+    its values differ (or it was paired by structure: the same key, "from X to Y").
+
+    `relation` is the coarse reading (duplicate, conflict, distinct, related); `kind` the exact
+    difference (`workbench.compare.relate`); the context columns say whether both notes share a
+    document, section and parent item, or name different subjects in their context.
+    """
+    seen: set[tuple[int, int]] = set()
+    rows = []
+    neighbours = ((i, j, sim) for i, (row_index, row_sims) in enumerate(zip(index, sims))
+                  for j, sim in zip(row_index, row_sims) if sim >= floor)
+    keyed = {(min(i, j), max(i, j)) for i, j, _ in forced}
+    for i, j, sim in [*neighbours, *forced]:
+        key = (min(i, int(j)), max(i, int(j)))
+        if key in seen:
+            continue
+        seen.add(key)
+        old, new = _older_first(notes[key[0]], notes[key[1]])
+        pa, pb = profiles[old.id], profiles[new.id]
+        if sim < duplicate_bar and key not in keyed and pa.negated == pb.negated \
+                and not (pa.values - pb.values and pb.values - pa.values):
+            continue  # no duplicate at this similarity, and nothing that could make a conflict
+        relation = relate(pa, pb)
+        if relation.kind == "different" and relation.detail == "little in common" and key not in keyed:
+            continue  # too little in common to be a candidate of any kind
+        where = context_signals(contexts[old.id], contexts[new.id])
+        rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
+                     relation.detail, round(relation.aligned, 3), old.updated_at < new.updated_at,
+                     where["same_context"], where["parents_differ"], where["subjects_differ"], where["parallel"],
+                     key in keyed))
+    columns = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",
+               "parents_differ", "subjects_differ", "parallel", "structural"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
+
+
+def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],
+                      statement_vectors: np.ndarray, profiles: dict[str, Profile], floor: float,
+                      k: int = 3) -> pd.DataFrame:
+    """For each sentence of the sessions, the notes it is close to (and the `Key: value` notes whose key
+    it names) and how it relates to them."""
+    index, sims = top_matches(statement_vectors, vectors, k)
+    close = [(s_row, int(j), float(sim)) for s_row in range(len(statements))
+             for j, sim in zip(index[s_row], sims[s_row]) if sim >= floor]
+    seen = {(a, b) for a, b, _ in close}
+    named = [(a, b, float(statement_vectors[a] @ vectors[b])) for a, b in key_mentions(notes, statements, profiles)
+             if (a, b) not in seen]
+    keyed = {(a, b) for a, b, _ in named}
+    rows = []
+    for s_row, j, sim in sorted(close + named):
+        statement, note = statements[s_row], notes[j]
+        relation = relate(profiles[note.id], profiles[statement.id], trim=True)
+        later = statement.at is not None and statement.at > note.updated_at
+        rows.append((statement.id, note.id, statement.session_id, round(sim, 4),
+                     COARSE.get(relation.kind, "related"), relation.kind, relation.detail, later,
+                     statement.role == "user", statement.kind == "statement",
+                     declarative(statement.text, profiles[statement.id]), (s_row, j) in keyed, statement.at))
+    columns = ["statement", "note", "session", "similarity", "relation", "kind", "detail", "later", "user", "fact",
+               "declarative", "names_key", "at"]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,159 @@
+"""Notes in full: a selection as a table, and what a reader needs beside a note (twins, rivals, sessions)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..analysis import Analysis
+from ..candidates import supporting_sessions
+from ..findings import findings
+from .titles import _when
+
+if TYPE_CHECKING:
+    from ..dream.plan import Plan
+
+
+def search_notes(analysis: Analysis, query: str) -> list[str]:
+    """Ids of notes whose text or path contains every word of `query` (case-insensitive)."""
+    words = [w for w in query.lower().split() if w]
+    if not words:
+        return []
+    return [n.id for n in analysis.corpus.notes
+            if all(w in f"{n.path} {n.text}".lower() for w in words)]
+
+
+def ages(analysis: Analysis, ids: Iterable[str]) -> list[float]:
+    """How many days before the corpus's last time each note was written (one decimal)."""
+    as_of, notes = analysis.corpus.as_of, analysis.corpus.note_by_id
+    return [round((as_of - notes[i].updated_at).total_seconds() / 86400, 1) for i in ids]
+
+
+def notes_table(analysis: Analysis, ids: Iterable[str], plan: Plan | None = None) -> pd.DataFrame:
+    """Full notes for `ids` (in map order): path, text, cluster, age, support, duplicates, conflicts, sessions, fate."""
+    found = findings(analysis)
+    wanted = [i for i in dict.fromkeys(ids) if i in analysis.corpus.note_by_id]
+    columns = ["path", "text", "cluster", "age_days", "support_sessions", "duplicates", "conflicts", "sessions"]
+    if plan is not None:
+        columns.append("fate")
+    if not wanted:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="id"))
+    notes = analysis.corpus.note_by_id
+    twins: dict[str, list[str]] = defaultdict(list)
+    for group in found.duplicates:
+        for m in group.notes:
+            twins[m] += [o for o in group.notes if o != m]
+    rivals: dict[str, list[str]] = defaultdict(list)
+    for pair in found.conflicts:
+        rivals[pair.older].append(pair.newer)
+        rivals[pair.newer].append(pair.older)
+    mentions = analysis.mentions
+    near = mentions[mentions.note.isin(wanted)].drop_duplicates(["note", "session"]).sort_values("session")
+    sessions: dict[str, list[str]] = defaultdict(list)  # a plain loop: groupby(...).agg(list) is 20× slower
+    for note, session in zip(near["note"].tolist(), near["session"].tolist(), strict=True):
+        sessions[note].append(session)
+    label = analysis.clusters["label"].reindex(wanted).fillna("unclustered").tolist()
+    age = ages(analysis, wanted)
+    supported = supporting_sessions(analysis)
+    support = [len(supported.get(i, ())) for i in wanted]
+    fates = plan.fates() if plan is not None else {}
+    rows = []
+    for k, i in enumerate(wanted):
+        row = {"id": i, "path": notes[i].path, "text": notes[i].text, "cluster": label[k], "age_days": age[k],
+               "support_sessions": support[k], "duplicates": twins.get(i, []), "conflicts": rivals.get(i, []),
+               "sessions": sessions.get(i, [])}
+        if plan is not None:
+            row["fate"] = fates.get(i, "kept")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["id", *columns]).set_index("id")
+
+
+def duplicates_frame(analysis: Analysis) -> pd.DataFrame:
+    """One row per note of each duplicate group: group id, path, text, and whether it is the representative."""
+    found = findings(analysis)
+    notes = analysis.corpus.note_by_id
+    rows = [{"id": m, "group": g.id, "path": notes[m].path if m in notes else "",
+             "text": notes[m].text if m in notes else "", "representative": m == g.representative}
+            for g in found.duplicates for m in g.notes]
+    return pd.DataFrame(rows, columns=["id", "group", "path", "text", "representative"]).set_index("id")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A session sentence close to a note."""
+
+    session_id: str
+    session_title: str
+    turn_id: str
+    quote: str
+    relation: str
+    similarity: float
+    at: object = None  # when the turn was said
+    turn: int | None = None  # its number in the session (1-based)
+    turns: int | None = None  # how many turns the session has
+
+    @property
+    def where(self) -> str:
+        """"2025-05-02 14:10 · turn 7 of 24"."""
+        parts = [_when(self.at)] if self.at is not None else []
+        if self.turn is not None:
+            parts.append(f"turn {self.turn} of {self.turns}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class NoteContext:
+    """What the reader needs next to a note: its duplicates, its conflicts, the sessions that mention it."""
+
+    id: str
+    path: str
+    text: str
+    duplicates: tuple[tuple[str, str], ...]  # (note id, text)
+    conflicts: tuple[tuple[str, str, str], ...]  # (id, text, detail)
+    mentions: tuple[Mention, ...]
+
+
+def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 5) -> list[NoteContext]:
+    """Duplicates, conflicts and mentioning sessions of each note in `ids`."""
+    found = findings(analysis)
+    corpus = analysis.corpus
+    notes = corpus.note_by_id
+    statements = {s.id: s for s in analysis.statements}
+    titles = {s.id: s.title for s in corpus.sessions}
+    text_of = lambda i: notes[i].text if i in notes else statements[i].text if i in statements else i  # noqa: E731
+    wanted = set(ids)
+    near = analysis.mentions[analysis.mentions.note.isin(wanted)].sort_values(
+        ["note", "similarity"], ascending=[True, False])
+    by_note: dict[str, list[dict]] = defaultdict(list)  # plain records: pandas per group costs ms per note
+    for r in near.to_dict("records"):
+        if len(by_note[r["note"]]) < max_mentions:
+            by_note[r["note"]].append(r)
+    out = []
+    for i in ids:
+        if i not in notes:
+            continue
+        dups = tuple((m, notes[m].text) for g in found.duplicates if i in g.notes for m in g.notes if m != i)
+        rivals = tuple(((c.newer if c.older == i else c.older), text_of(c.newer if c.older == i else c.older), c.detail)
+                       for c in found.conflicts if i in (c.older, c.newer))
+        mentions = tuple(
+            Mention(r["session"], titles.get(r["session"], r["session"]), statements[r["statement"]].turn_id,
+                    statements[r["statement"]].text, r["relation"], float(r["similarity"]),
+                    *_turn_place(corpus, r["session"], statements[r["statement"]].turn_id))
+            for r in by_note.get(i, ()))
+        out.append(NoteContext(i, notes[i].path, notes[i].text, dups, rivals, mentions))
+    return out
+
+
+def _turn_place(corpus, session_id: str, turn_id: str) -> tuple[object, int | None, int | None]:
+    """(when, turn number, turns in the session) of a turn."""
+    session = corpus.session_by_id.get(session_id) if hasattr(corpus, "session_by_id") else None
+    if session is None:
+        return None, None, None
+    for k, turn in enumerate(session.turns):
+        if turn.id == turn_id:
+            return turn.at or session.started_at, k + 1, len(session.turns)
+    return session.started_at, None, None
