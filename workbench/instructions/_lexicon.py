@@ -73,7 +73,6 @@ _MONTHS = {m: i + 1 for i, m in enumerate("january february march april may june
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())}, sept=9)
 
 
-
 # -- looking a word up ----------------------------------------------------------------------------
 def _verb_table() -> dict[str, str]:
     table: dict[str, str] = {}
