@@ -23,25 +23,26 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
+from ..text import Token, sentence_spans, surface_tokens
 from ..topics import covers, topic_key
 from ._knobs import _knob_scopes, _Text
-from ._lexicon import _BOUNDARY, _CONDITIONS
+from ._lexicon import _BOUNDARY, _CONDITIONS, _unit_typos
 from ._reading import (
     _LEADING,
     _clauses,
     _Item,
     _items,
+    _norms,
     _object_end,
     _read,
     _Reading,
     _split_exceptions,
 )
-from ._records import SCOPE_KINDS, Compiled, Scope, Unclear, _Clause, _Token
-from ._tokens import _norms, _tokens, sentences
+from ._records import SCOPE_KINDS, Compiled, Scope, Unclear, _Clause
 
 
 # -- a clause, a sentence, a text ------------------------------------------------------------------
-def _compile_clause(tokens: list[_Token], text: str) -> tuple[list[Scope], str]:
+def _compile_clause(tokens: list[Token], text: str) -> tuple[list[Scope], str]:
     """The scopes of one clause, or why it compiled to none."""
     while tokens and (tokens[0].norm in _BOUNDARY or tokens[0].kind == "punct"):
         tokens = tokens[1:]
@@ -164,7 +165,7 @@ def _protect_everything(clause: _Clause, reading: _Reading) -> None:
 @lru_cache(maxsize=2048)
 def _compile_sentence(sentence: str) -> tuple[tuple[Scope, ...], tuple[Unclear, ...]]:
     """Scopes and unclear clauses of one sentence, with offsets relative to the sentence."""
-    tokens = _tokens(sentence)
+    tokens = _unit_typos(surface_tokens(sentence))
     scopes: list[Scope] = []
     unclear: list[Unclear] = []
     for clause_tokens in _clauses(tokens):
@@ -191,7 +192,7 @@ def compile_text(text: str) -> Compiled:
         return Compiled(text, warnings=("the instructions have no words; they compile to nothing",))
     scopes: list[Scope] = []
     unclear: list[Unclear] = []
-    for start, end in sentences(text):
+    for start, end in sentence_spans(text):
         found, why = _compile_sentence(text[start:end])
         scopes += [_shift(s, start) for s in found]
         if not found and why:
@@ -245,5 +246,6 @@ def pick(scopes: tuple[Scope, ...], kind: str) -> Scope | None:
     return found[0]
 
 
+sentences = sentence_spans  # the spans of the sentences; `workbench.text` owns them
 
 __all__ = ["Compiled", "Scope", "Unclear", "compile_text", "contradictions", "pick", "sentences"]

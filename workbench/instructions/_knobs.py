@@ -6,9 +6,10 @@ import bisect
 import re
 from datetime import date
 
+from ..text import Token
 from ._lexicon import _CONTEXT_WORDS, _INSIGHT_WORDS, _MONTHS, _REMOVAL_WORDS, _SESSION_WORDS
 from ._reading import _Reading
-from ._records import _Clause, _Token
+from ._records import _Clause
 
 # -- knob phrases: durations, counts, dates ----------------------------------------------------------
 DAYS_PER = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "quarter": 90, "year": 365}
@@ -116,7 +117,7 @@ def _parse_date(m: re.Match[str], tag: str = "", end_of_month: bool = False) -> 
 class _Text:
     """A clause's tokens as one normalized string, so knob patterns can be regular expressions."""
 
-    def __init__(self, tokens: list[_Token]) -> None:
+    def __init__(self, tokens: list[Token]) -> None:
         parts: list[str] = []
         self.starts: list[int] = []
         pos = 0

@@ -1,11 +1,16 @@
 """The closed grammar the compiler reads: verbs of removal, keeping, preference and restriction,
-negators, fillers, number and month words; and how a word (or a typo of one) is looked up."""
+fillers, units and month words; and how a word (or a typo of one) is looked up. Negators and
+number words are the text layer's (`workbench.text`)."""
 
 from __future__ import annotations
 
-from ..text import stem
+from dataclasses import replace
 
-# -- the closed grammar: verbs, negators, fillers --------------------------------------------------
+from rapidfuzz.distance import OSA
+
+from ..text import VERB_NEGATORS, Token, stem
+
+# -- the closed grammar: verbs, fillers, conditions, predicates ---------------------------------------
 _VERBS = {
     "remove": "remove delete drop prune discard forget forgot forgotten purge erase trash ditch scrap expunge",
     "ignore": "ignore skip exclude disregard omit",
@@ -35,8 +40,7 @@ _PHRASAL = {  # multi-word verbs, longest first when matched
     ("give", "priority", "to"): "prefer", ("give", "more", "weight", "to"): "prefer",
     ("give", "less", "weight", "to"): "lower", ("put", "more", "weight", "on"): "prefer",
 }
-_NEGATORS = {"never", "not", "dont", "don't", "doesnt", "didnt", "mustnt", "shouldnt", "cant", "cannot", "wont",
-             "nor", "avoid", "stop", "without", "refrain"}
+_ABSTAIN = {"avoid", "stop", "refrain"}  # verbs that negate the verb after them: "avoid deleting X"
 _FILLERS = {"please", "also", "and", "then", "but", "so", "always", "additionally", "finally", "first", "second",
             "kindly", "you", "we", "i", "should", "must", "shall", "will", "need", "needs", "to", "want", "would",
             "like", "can", "may", "make", "sure", "that", "do", "from", "now", "on", "going", "forward", "in",
@@ -63,32 +67,13 @@ _EXCLUDE_PREDICATES = ("noise", "junk", "irrelevant", "not important", "unimport
 _REMOVAL_WORDS = frozenset("stale obsolete outdated expired expire expires expiry".split())
 _CONTEXT_WORDS = frozenset("mentioned stated seen repeated recur recurring recurs appear appears appeared said "
                            "confirmed backed".split())
-_NUMBER_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORDS.update(thirty=30, forty=40, fifty=50, sixty=60, seventy=70, eighty=80, ninety=90, dozen=12)
 _UNIT_WORDS = ("days", "weeks", "months", "years", "sessions", "conversations")
 _MONTHS = {m: i + 1 for i, m in enumerate("january february march april may june july august september october "
                                           "november december".split())}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())}, sept=9)
 
 
-
-# -- small helpers ---------------------------------------------------------------------------------
-def _osa(a: str, b: str) -> int:
-    """Edit distance with transpositions (optimal string alignment)."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
+# -- looking a word up ----------------------------------------------------------------------------
 def _verb_table() -> dict[str, str]:
     table: dict[str, str] = {}
     for cls, forms in _VERBS.items():
@@ -117,15 +102,29 @@ def _typo_verb(word: str) -> tuple[str | None, str]:
     if len(word) < 4 or not word.isalpha():
         return None, ""
     limit = 2 if len(word) >= 9 else 1
-    close = sorted((_osa(word, f), f) for f in _VERB_FORMS
-                   if f[0] == word[0] and abs(len(f) - len(word)) <= limit and _osa(word, f) <= limit)
+    close = sorted((d, f) for f in _VERB_FORMS
+                   if f[0] == word[0] and abs(len(f) - len(word)) <= limit and (d := OSA.distance(word, f)) <= limit)
     if close and len({_VERB_TABLE[f] for _, f in close}) == 1:
         return _VERB_TABLE[close[0][1]], f"read “{word}” as “{close[0][1]}”"
     return None, ""
 
 
 def _is_negator(word: str) -> bool:
+    """A word that negates the verb after it ("never", "don't", "dont", "avoid"), or a typo of "never"."""
     bare = word.replace("'", "")
-    return bare in _NEGATORS or word in _NEGATORS or (len(bare) >= 4 and bare[0] == "n" and _osa(bare, "never") <= 1)
+    return (bare in VERB_NEGATORS or bare in _ABSTAIN
+            or (len(bare) >= 4 and bare[0] == "n" and OSA.distance(bare, "never") <= 1))
+
+
+def _unit_typos(tokens: list[Token]) -> list[Token]:
+    """A misspelt unit after a number ("90 dyas") is read as the unit."""
+    out = list(tokens)
+    for i in range(1, len(out)):
+        word = out[i].norm
+        if out[i - 1].kind == "num" and out[i].kind == "word" and len(word) >= 4 and word not in _UNIT_WORDS:
+            close = [u for u in _UNIT_WORDS if u[0] == word[0] and OSA.distance(word, u) <= 1]
+            if len(close) == 1:
+                out[i] = replace(out[i], norm=close[0])
+    return out
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..text import Token, negated
+from ..text import tokens as word_tokens
 from ..topics import EDGE_WORDS, GENERIC
 from ._lexicon import (
     _BOUNDARY,
@@ -29,8 +31,11 @@ from ._lexicon import (
     _typo_verb,
     _verb_class,
 )
-from ._records import _Token
-from ._tokens import _norms
+
+
+def _norms(tokens_: list[Token]) -> list[str]:
+    """What the grammar matches: each token's norm, a path or quote as its kind ("§path", "§quote")."""
+    return [f"§{t.kind}" if t.kind in ("path", "quote") else t.norm for t in tokens_]
 
 
 @dataclass
@@ -204,7 +209,7 @@ def _predicate_at(norms: list[str], start: int, p: int) -> _Reading | None:
     neg = False
     k = p
     while k < len(norms) and (norms[k] in _MODALS or norms[k] in _BE):
-        neg = neg or _is_negator(norms[k]) or norms[k].endswith("n't") or norms[k] in ("isnt", "arent", "doesnt")
+        neg = neg or negated(word_tokens(norms[k]))  # "not", "never", "isn't", "doesnt", …
         k += 1
     if k >= len(norms) or (k == p and head not in _IMPORTANCE_VERBS):
         return None
@@ -255,7 +260,7 @@ def _importance(norms: list[str], subject: tuple[int, int], k: int, neg: bool) -
 
 
 # -- clauses ---------------------------------------------------------------------------------------
-def _clauses(tokens: list[_Token]) -> list[list[_Token]]:
+def _clauses(tokens: list[Token]) -> list[list[Token]]:
     """Split a sentence where a new instruction starts: at ";" and before a verb after "," / "and" / "but"."""
     norms = _norms(tokens)
     cuts = [0]
@@ -319,7 +324,7 @@ class _Item:
     target: str = ""
 
 
-def _item(tokens: list[_Token], text: str) -> _Item:
+def _item(tokens: list[Token], text: str) -> _Item:
     """One listed thing: a path, a quoted phrase, a topic, "everything", or only generic words."""
     toks = list(tokens)
     changed = True
@@ -359,9 +364,9 @@ def _item(tokens: list[_Token], text: str) -> _Item:
     return _Item("topic", " ".join(text[toks[0].start:toks[-1].end].split()))
 
 
-def _items(tokens: list[_Token], indices: list[int], text: str) -> list[_Item]:
+def _items(tokens: list[Token], indices: list[int], text: str) -> list[_Item]:
     """The things a clause lists ("X, Y and Z"), skipping tokens a knob phrase took."""
-    runs: list[list[_Token]] = [[]]
+    runs: list[list[Token]] = [[]]
     previous = None
     for i in indices:
         t = tokens[i]
@@ -373,7 +378,7 @@ def _items(tokens: list[_Token], indices: list[int], text: str) -> list[_Item]:
     return [_item(run, text) for run in runs if run]
 
 
-def _object_end(tokens: list[_Token], norms: list[str], a: int, b: int) -> int:
+def _object_end(tokens: list[Token], norms: list[str], a: int, b: int) -> int:
     """Where the object ends: before a reason or condition ("…, because …", "since we moved …")."""
     for k in range(a + 1, b):
         word, after = norms[k], norms[k + 1] if k + 1 < b else ""

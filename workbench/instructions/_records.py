@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..text import Token
+
 # -- records ---------------------------------------------------------------------------------------
 SCOPE_KINDS = ("protect", "include", "exclude", "weight", "horizon", "min_support", "last_sessions", "since",
                "until", "switch_off")
@@ -105,20 +107,9 @@ class Compiled:
                 "contradictions": list(self.contradictions), "warnings": list(self.warnings)}
 
 
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # word, num, date, path, quote, punct
-    text: str
-    norm: str
-    start: int
-    end: int
-    value: float | None = None
-
-
-
 @dataclass
 class _Clause:
-    tokens: list[_Token]
+    tokens: list[Token]  # `surface_tokens`
     text: str  # the whole instructions, for source spans
     scopes: list[Scope] = field(default_factory=list)
     unclear: str = ""

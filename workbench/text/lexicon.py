@@ -1,0 +1,43 @@
+"""Closed word classes (never topic words): negators, articles, number words, English contractions."""
+
+from __future__ import annotations
+
+import re
+
+# English words that negate the verb after them ("never delete", "don't touch", "without asking"). A
+# contraction is listed as typed without its apostrophe: compare `word.replace("'", "")`.
+VERB_NEGATORS = frozenset("not never nor cannot without dont doesnt didnt mustnt shouldnt cant wont".split())
+
+# Negated auxiliaries as often typed, without the apostrophe: `tokens` reads "dont" as "don't".
+UNAPOSTROPHED = {"dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "mustnt": "mustn't",
+                 "shouldnt": "shouldn't", "cant": "can't", "wont": "won't", "isnt": "isn't", "arent": "aren't"}
+
+# Every word that negates a clause, in many languages ("n't" is the English clitic; see `tokens`).
+NEGATORS = frozenset(
+    # English
+    "not no never none nobody nothing nowhere neither nor cannot without n't "
+    # French, Spanish, Italian, Portuguese, German, Dutch, Swedish/Norwegian/Danish
+    "ne pas jamais aucun aucune rien personne nunca nada ningún ninguna tampoco non mai niente nessuno "
+    "nessuna não nem nenhum nenhuma nicht kein keine keinen keinem keiner keines nie niemals nichts "
+    "niet geen nooit niets inte aldrig ingen ikke aldri "
+    # Polish, Czech, Russian, Ukrainian, Greek, Turkish, Arabic, Hebrew, Hindi, Korean
+    "nie nigdy ne nikdy не нет никогда ни ні ніколи δεν μην ποτέ değil asla لا لم لن ليس لست ليست أبدا "
+    "לא אין אף פעם नहीं न मत कभी 안 못".split()
+) | VERB_NEGATORS | frozenset(UNAPOSTROPHED)
+# Characters that negate in scripts written without spaces (Chinese, Japanese): 不 没 沒 无 無 非 未 别 別 勿 莫,
+# and the Japanese negative endings ない / ません / ず.
+UNSPACED_NEGATION = re.compile(r"[不没沒无無非未别別勿莫]|ない|ません|ず")
+
+ARTICLES = frozenset("a an the".split())
+
+# Number words and their values. `tokens` folds the single words for zero to twenty ("three" → "3");
+# `surface_tokens` folds all of them, hyphenated and in sequence ("twenty-one", "one hundred and twenty").
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+NUMBER_WORDS.update(thirty=30, forty=40, fifty=50, sixty=60, seventy=70, eighty=80, ninety=90, dozen=12)
+
+CONTRACTIONS = {"can't": ("can", "not"), "won't": ("will", "not"), "shan't": ("shall", "not"),
+                "ain't": ("is", "not"), "cannot": ("can", "not")}
+IS_BEFORE_S = frozenset("it that there he she what who where here how".split())  # "it's" is "it is"
+CLITICS = {"'re": "are", "'ve": "have", "'ll": "will", "'m": "am", "'d": "would"}
