@@ -90,3 +90,18 @@ def tiny_store() -> Store:
 def store_dir(tiny_store, tmp_path):
     """`tiny_store` written as a directory of files (with its hidden sidecar)."""
     return write_store(tiny_store, tmp_path / "acme-coding-assistant", "dir")
+
+
+@pytest.fixture(scope="session")
+def sample_analysis(tmp_path_factory):
+    """The sample coding assistant's store and sessions, analysed once for the whole run (110 notes,
+    45 sessions). An `Analysis` is frozen; what is derived from it is memoized beside it, never in it."""
+    from pathlib import Path
+
+    from workbench.analysis import analyze
+    from workbench.embed import EmbeddingCache
+    from workbench.io import load_corpus
+
+    data = Path(__file__).parent.parent / "sample-data" / "coding-assistant"
+    return analyze(load_corpus(data / "store.json", data / "sessions"), "tfidf",
+                   cache=EmbeddingCache(tmp_path_factory.mktemp("sample-embeddings")))

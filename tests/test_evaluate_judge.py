@@ -9,13 +9,10 @@ from pathlib import Path
 import anthropic
 import pytest
 
-from workbench.analysis import analyze
 from workbench.dream.offline import dream_offline
-from workbench.embed import EmbeddingCache
 from workbench.errors import EngineError
 from workbench.evaluate import Evaluator
 from workbench.focus import Focus
-from workbench.io import load_corpus
 from workbench.judge import ANSWER_SYSTEM, JUDGE_TOOL, judge
 from workbench.probes import Probe
 
@@ -27,9 +24,8 @@ SAMPLE = Path(__file__).parents[1] / "sample-data" / "coding-assistant"
 
 
 @pytest.fixture(scope="module")
-def analysis(tmp_path_factory):
-    corpus = load_corpus(SAMPLE / "store.json", SAMPLE / "sessions")
-    return analyze(corpus, "tfidf", cache=EmbeddingCache(tmp_path_factory.mktemp("cache")))
+def analysis(sample_analysis):
+    return sample_analysis
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.analysis import analyze
 from workbench.cli import main
 from workbench.dream.offline import dream_offline
 from workbench.dream.plan import Operation, Plan, Result, Target
-from workbench.embed import EmbeddingCache
 from workbench.errors import WorkbenchError
 from workbench.evaluate import (
     TOKEN_METHOD,
@@ -25,7 +23,6 @@ from workbench.evaluate import (
 )
 from workbench.export import export_snapshot
 from workbench.focus import Focus
-from workbench.io import load_corpus
 from workbench.probes import Probe, generate_probes
 from workbench.review import Review
 
@@ -34,9 +31,8 @@ STORE, SESSIONS = str(SAMPLE / "store.json"), str(SAMPLE / "sessions")
 
 
 @pytest.fixture(scope="module")
-def analysis(tmp_path_factory):
-    corpus = load_corpus(STORE, SESSIONS)
-    return analyze(corpus, "tfidf", cache=EmbeddingCache(tmp_path_factory.mktemp("cache")))
+def analysis(sample_analysis):
+    return sample_analysis
 
 
 @pytest.fixture(scope="module")

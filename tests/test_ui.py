@@ -44,15 +44,8 @@ def analysis(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """The sample coding assistant's store and sessions, analysed (110 notes, 45 sessions)."""
-    from workbench.analysis import analyze
-    from workbench.embed import EmbeddingCache
-    from workbench.io import load_corpus
-
-    data = Path(__file__).parent.parent / "sample-data" / "coding-assistant"
-    return analyze(load_corpus(data / "store.json", data / "sessions"), "tfidf",
-                   cache=EmbeddingCache(tmp_path_factory.mktemp("sample-embeddings")))
+def sample(sample_analysis):
+    return sample_analysis
 
 
 @pytest.fixture

@@ -183,6 +183,10 @@ def print_plan_summary(plan) -> None:
     for (kind, reason), count in sorted(Counter((op.kind, op.reason) for op in plan.operations).items()):
         print(f"  {kind:<8} {reason:<12} {count:>5}")
     print(f"  deletes {summary['deleted_share']:.0%} and rewrites {summary['rewritten_share']:.0%} of notes")
+    if plan.questions_found:
+        kinds = Counter(q.kind for q in plan.questions)
+        print(f"  {len(plan.questions)} questions for a judge ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
+              f", the most valuable of {plan.questions_found} found; answer them in the review")
     for note in plan.notes:
         print(f"  note: {note}")
 
@@ -312,6 +316,8 @@ def review_cmd(args: argparse.Namespace) -> int:
     from .review import AUTO_BAR, Guardrail, Review
 
     _refuse_inputs(args.out, [args.plan])
+    if args.labels:
+        _refuse_inputs(args.labels, [args.plan, args.out])
     plan = _load_plan(args.plan)
     review = Review(plan, guardrail=Guardrail(args.max_deleted, args.max_rewritten))
     resume = args.decisions or _earlier_decisions(plan, args)
@@ -319,19 +325,25 @@ def review_cmd(args: argparse.Namespace) -> int:
         review = Review.load(plan, resume)
         if not args.decisions:
             print(f"resuming from the earlier decisions in {resume} (a person's decisions are kept)")
+    for answer in args.answer or []:
+        question, _, choice = answer.partition("=")
+        review.answer(question.strip(), choice.strip(), who=args.who)
     if args.approve_all:
         review.approve_all(who=args.who)
     elif args.auto:
         review.auto(AUTO_BAR if args.min_confidence is None else args.min_confidence, args.kinds, who="auto")
-    else:
-        raise WorkbenchError("choose --auto [--min-confidence X] [--kinds ...] or --approve-all")
+    elif not args.answer:
+        raise WorkbenchError("choose --auto [--min-confidence X] [--kinds ...], --approve-all or --answer Q=CHOICE")
     try:
         review.save(args.out, keep_secrets=args.keep_secrets)
     except OSError as exc:
         raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=args.out) from None
+    if args.labels:
+        review.save_labels(args.labels)
     counts = review.counts()
     print(f"{counts['approve']} approved, {counts['edit']} edited, {counts['reject']} rejected, "
-          f"{counts['pending']} pending, {counts['blocked']} blocked → {args.out}")
+          f"{counts['pending']} pending, {counts['blocked']} blocked; {counts['answered']} of {counts['questions']} "
+          f"questions answered (never by --auto or --approve-all) → {args.out}")
     for line in review.log:
         print(f"  note: {line}")
     return 0
@@ -343,7 +355,10 @@ def _review_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-confidence", type=float, default=None,
                    help="the confidence bar (default 0.97: only verdicts of measured precision ≥ 0.97)")
     p.add_argument("--kinds", nargs="+", default=None, choices=["merge", "update", "delete", "create"])
-    p.add_argument("--approve-all", action="store_true")
+    p.add_argument("--approve-all", action="store_true", help="approve every operation (never answers a question)")
+    p.add_argument("--answer", action="append", metavar="QUESTION=CHOICE",
+                   help="answer a question of the plan with one of its choices (repeatable), e.g. q_3f2a…=merge")
+    p.add_argument("--labels", default=None, help="also write every decision and answer as labels (JSONL)")
     p.add_argument("--decisions", default=None, help="resume from earlier decisions")
     p.add_argument("--max-deleted", type=float, default=0.40, help="guardrail: largest share of notes deleted")
     p.add_argument("--max-rewritten", type=float, default=0.60, help="guardrail: largest share of notes rewritten")

@@ -111,6 +111,7 @@ def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store
         if op.id in blocked:
             entry["decision"]["blocked"] = blocked[op.id]
         operations.append(entry)
+    operations += answered_entries(plan, review)
     approved = review.approved_operations()
     return {
         "format_version": FORMAT_VERSION,
@@ -133,6 +134,21 @@ def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store
         **({"evaluation": report if isinstance(report, dict) else report.to_dict()} if report is not None else {}),
         "secrets": find_secrets(store_out),
     }
+
+
+def answered_entries(plan: Plan, review: Review) -> list[dict[str, Any]]:
+    """The operations of answered questions, as manifest entries approved by the person who answered."""
+    current, out = review.current, []
+    for question in plan.questions:
+        decision = current.get(question.id)
+        if decision is None or decision.verdict != "answer":
+            continue
+        op = question.choice(decision.content).operation
+        if op is not None:
+            out.append({**op.to_dict(), "question": question.id,
+                        "decision": {"verdict": "approve", "who": decision.who, "at": decision.at,
+                                     "note": f"answer “{decision.content}” to question {question.id}"}})
+    return out
 
 
 def changes_markdown(plan: Plan, review: Review) -> str:
@@ -160,6 +176,15 @@ def changes_markdown(plan: Plan, review: Review) -> str:
             for evidence in op.evidence[:3]:
                 where = f"session {evidence.session_id}, turn {evidence.turn_id}" if evidence.session_id else f"note {evidence.note_id}"
                 lines.append(f"  - evidence ({where}): “{evidence.quote}”")
+        lines.append("")
+    answered = review.answers()
+    if answered:
+        lines += [f"## Questions answered ({len(answered)})", ""]
+        for question in plan.questions:
+            if question.id in answered:
+                choice = question.choice(answered[question.id])
+                lines.append(f"- **{question.kind}** {question.reading} → {choice.label}")
+                lines += [f"  - `{t.path}` — {t.text}" for t in question.targets]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -114,6 +114,7 @@ class Focus:
     session_ids: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=lambda: list(KINDS))
     prune_low_value: bool = True
+    questions_per_note: float = 0.1
     compile_instructions: bool = True
     removed_scopes: list[str] = field(default_factory=list)
 
@@ -128,6 +129,9 @@ class Focus:
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ReaderError(f"must be between 0 and 1, got {value}", field=name)
+        if not 0.0 <= self.questions_per_note <= 1.0:
+            raise ReaderError(f"must be between 0 and 1 (0.1: one question per 10 notes), got {self.questions_per_note}",
+                              field="questions_per_note")
         if self.horizon_days < 0 or self.min_sessions < 1:
             raise ReaderError("horizon_days must be ≥ 0 and min_sessions ≥ 1", field="horizon_days")
         if self.max_sessions is not None and not 1 <= self.max_sessions <= MAX_SESSIONS:

@@ -17,22 +17,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .dream.plan import Operation, Plan, apply_operations
+from .dream.rules import AUTO_BAR
 from .errors import ReaderError, WorkbenchError
 from .records import Store, iso, sha256
+from .schema import VERDICTS
 from .secrets import restorer
 
 if TYPE_CHECKING:
     from .analysis import Analysis
 
-VERDICTS = ("approve", "reject", "edit")
+PRIOR_WEIGHT = 20  # the most labels the calibration table counts as on a store: this store's answers can outweigh it
 DESTRUCTIVE = ("merge", "update", "delete")
 
-AUTO_BAR = 0.97  # automatic approval applies only verdicts whose measured precision is at least this
 
 
 @dataclass(frozen=True)
 class Decision:
-    """A person's (or the automatic mode's) verdict on one operation."""
+    """A person's (or the automatic mode's) verdict on one operation, or the answer to one question
+    (`operation` is then the question's id, `verdict` "answer" and `content` the key of the choice)."""
 
     operation: str
     verdict: str
@@ -44,8 +46,9 @@ class Decision:
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ReaderError(f"unknown verdict {self.verdict!r}; use {', '.join(VERDICTS)}", field="verdict")
-        if self.verdict == "edit" and not (self.content or "").strip():
-            raise ReaderError("an edit needs the new content", field="content")
+        if self.verdict in ("edit", "answer") and not (self.content or "").strip():
+            raise ReaderError(f"an {self.verdict} needs {'the new content' if self.verdict == 'edit' else 'a choice'}",
+                              field="content")
         if not self.at:
             object.__setattr__(self, "at", iso(datetime.now(timezone.utc)))
 
@@ -94,7 +97,11 @@ class Review:
     # -- deciding
     def decide(self, operation: str, verdict: str, content: str | None = None, who: str = "reviewer",
                note: str = "") -> Decision:
-        if operation not in self.plan.by_id:
+        if operation in self.plan.question_by_id and verdict != "answer":
+            raise ReaderError(f"{operation} is a question: answer it with one of its choices "
+                              f"({', '.join(c.key for c in self.plan.question_by_id[operation].choices)})",
+                              field="operation")
+        if operation not in self.plan.by_id and operation not in self.plan.question_by_id:
             raise ReaderError(f"the plan has no operation {operation!r}", field="operation")
         decision = Decision(operation, verdict, content, who, note=note)
         self.decisions.append(decision)
@@ -114,6 +121,30 @@ class Review:
         self.decide(operation, "edit", content, who)
         return self
 
+    def answer(self, question: str, choice: str, who: str = "reviewer", note: str = "") -> Review:
+        """Answer a question with the key of one of its choices; its operation (if any) is then approved.
+
+        Refused when a note of the question changed since the plan (the plan is stale), or when the
+        operation would change a note another approved change already changes.
+        """
+        asked = self.plan.question_by_id.get(question)
+        if asked is None:
+            raise ReaderError(f"the plan has no question {question!r}", field="question")
+        op = asked.choice(choice).operation
+        _check_fresh(self.plan, asked)
+        if op is not None:
+            taken = {t.id: o.id for o in self._accepted_operations(skip=question) for t in o.targets}
+            clash = next((t.id for t in op.targets if t.id in taken), None)
+            if clash is not None:
+                raise ReaderError(f"note {clash} is already changed by {taken[clash]}; undo that first",
+                                  field="question")
+        self.decide(question, "answer", choice, who, note)
+        return self
+
+    def answers(self) -> dict[str, str]:
+        """Question id → the key of the chosen answer (the latest answer per question)."""
+        return {k: d.content for k, d in self.current.items() if d.verdict == "answer" and d.content}
+
     def approve_all(self, who: str = "reviewer") -> Review:
         return self.approve(*[op.id for op in self.plan.operations if op.id not in self.current], who=who)
 
@@ -127,7 +158,7 @@ class Review:
         """
         kinds = tuple(kinds or ("merge", "update", "delete", "create"))
         chosen = [op for op in self.plan.operations if op.id not in self.current and op.kind in kinds
-                  and op.confidence >= min_confidence]
+                  and self.precision(op.rule, op.confidence) >= min_confidence]
         held = [op.id for op in chosen if (breaks or {}).get(op.id)] if not allow_regressions else []
         if held:
             self.log.append(f"automatic mode held back {len(held)} operation(s) that break probes: {', '.join(held)}")
@@ -137,8 +168,71 @@ class Review:
             self.log.append("automatic mode held back destructive operations: the change " + " and ".join(breaches))
             chosen = [op for op in chosen if op.kind not in DESTRUCTIVE]
         for op in chosen:
-            self.decide(op.id, "approve", who=who, note=f"confidence {op.confidence:.2f} ≥ {min_confidence:.2f}")
+            here = self.precision(op.rule, op.confidence)
+            self.decide(op.id, "approve", who=who, note=f"confidence {here:.2f} ≥ {min_confidence:.2f}")
         return self
+
+    # -- learning from the person
+    def labels(self) -> list[dict[str, Any]]:
+        """Every decision and answer as a label of the rule behind it (`correct` None: no leaning to check)."""
+        out = []
+        ops, questions = self.plan.by_id, self.plan.question_by_id
+        for key, decision in sorted(self.current.items()):
+            if decision.who == "auto":
+                continue  # the automatic mode's approvals say nothing about a rule
+            if key in ops:
+                op = ops[key]
+                correct = decision.verdict in ("approve", "edit")
+                out.append({"rule": op.rule, "kind": op.kind, "item": key, "verdict": decision.verdict,
+                            "correct": correct, "notes": [t.text for t in op.targets], "who": decision.who})
+            elif key in questions:
+                q = questions[key]
+                correct = (decision.content == q.proposed) if q.proposed else None
+                out.append({"rule": q.rule, "kind": q.kind, "item": key, "verdict": f"answer:{decision.content}",
+                            "proposed": q.proposed, "correct": correct, "notes": [t.text for t in q.targets],
+                            "who": decision.who})
+        store = self.plan.inputs.get("store_id") or self.plan.inputs.get("store_digest", "")[:12]
+        return [{"store": store, **row} for row in out]
+
+    def tally(self) -> dict[str, tuple[int, int]]:
+        """Rule → (right, labelled) on this store, from the person's decisions and answers."""
+        out: dict[str, list[int]] = {}
+        for row in self.labels():
+            if row["correct"] is None:
+                continue
+            right = out.setdefault(row["rule"], [0, 0])
+            right[0] += int(row["correct"])
+            right[1] += 1
+        return {rule: (a, b) for rule, (a, b) in out.items()}
+
+    def precision(self, rule: str, prior: float | None = None) -> float:
+        """The rule's precision on this store: the calibration table as prior, this store's labels as evidence.
+
+        A Beta prior with the table's mean and at most `PRIOR_WEIGHT` labels of weight, updated with this
+        store's right and wrong; with no labels here it is the table's value.
+        """
+        from .dream.rules import calibration, confidence
+
+        p0 = confidence(rule) if prior is None else prior
+        right, labelled = self.tally().get(rule, (0, 0))
+        if not labelled:
+            return p0
+        row = calibration().get("rules", {}).get(rule) or {}
+        weight = min(PRIOR_WEIGHT, int(row.get("proposed", 0)) + 2)
+        return round((p0 * weight + right) / (weight + labelled), 3)
+
+    def record(self, rule: str) -> str:
+        """"duplicate.subset here: 9 of 14 right so far" (or "no answers yet")."""
+        right, labelled = self.tally().get(rule, (0, 0))
+        return f"{rule} here: {right} of {labelled} right so far" if labelled else f"{rule} here: no answers yet"
+
+    def save_labels(self, path: str | Path) -> Path:
+        """The labels as JSONL (one row per decision or answer), for `python -m benchmarks calibration`."""
+        from .files import write_text
+        from .secrets import redact_data
+
+        rows = [json.dumps(redact_data(row), ensure_ascii=False, sort_keys=True) for row in self.labels()]
+        return write_text(path, "".join(row + "\n" for row in rows))
 
     # -- state
     @property
@@ -152,6 +246,10 @@ class Review:
     @property
     def pending(self) -> list[str]:
         return [op.id for op in self.plan.operations if op.id not in self.current]
+
+    @property
+    def unanswered(self) -> list[str]:
+        return [q.id for q in self.plan.questions if q.id not in self.current]
 
     def _accepted(self) -> dict[str, Decision]:
         return {k: d for k, d in self.current.items() if d.verdict in ("approve", "edit")}
@@ -175,8 +273,18 @@ class Review:
         return out
 
     def approved_operations(self) -> list[Operation]:
+        """The approved, unblocked operations, then the operations of answered questions."""
         accepted, blocked = self._accepted(), self.blocked()
-        return [op for op in self.plan.operations if op.id in accepted and op.id not in blocked]
+        return [op for op in self.plan.operations if op.id in accepted and op.id not in blocked] + self._answered()
+
+    def _answered(self, skip: str = "") -> list[Operation]:
+        answers = self.answers()
+        return [op for q in self.plan.questions if q.id in answers and q.id != skip
+                for op in [q.choice(answers[q.id]).operation] if op is not None]
+
+    def _accepted_operations(self, skip: str = "") -> list[Operation]:
+        accepted = self._accepted()
+        return [op for op in self.plan.operations if op.id in accepted] + self._answered(skip)
 
     def edits(self) -> dict[str, str]:
         return {k: d.content for k, d in self.current.items() if d.verdict == "edit" and d.content is not None}
@@ -184,8 +292,10 @@ class Review:
     def counts(self) -> dict[str, int]:
         current = self.current
         out = {"operations": len(self.plan.operations), "pending": len(self.pending), "blocked": len(self.blocked())}
-        for verdict in VERDICTS:
-            out[verdict] = sum(1 for d in current.values() if d.verdict == verdict)
+        for verdict in VERDICTS[:3]:
+            out[verdict] = sum(1 for d in current.values() if d.verdict == verdict and d.operation in self.plan.by_id)
+        out["questions"] = len(self.plan.questions)
+        out["answered"] = sum(1 for d in current.values() if d.verdict == "answer")
         return out
 
     # -- persistence
@@ -223,9 +333,14 @@ class Review:
             raise ReaderError("these decisions were made on a different plan", source=str(path), field="plan_digest")
         review = cls(plan, guardrail=Guardrail(**model.guardrail.model_dump()), log=list(model.log))
         for index, item in enumerate(model.decisions):
-            if item.operation not in plan.by_id:
-                raise ReaderError(f"unknown operation {item.operation!r}", source=str(path),
+            known = plan.question_by_id if item.verdict == "answer" else plan.by_id
+            if item.operation not in known:
+                what = "question" if item.verdict == "answer" else "operation"
+                raise ReaderError(f"unknown {what} {item.operation!r}", source=str(path),
                                   field=f"decisions[{index}].operation")
+            if item.verdict == "answer" and item.content not in {c.key for c in known[item.operation].choices}:
+                raise ReaderError(f"question {item.operation} has no answer {item.content!r}", source=str(path),
+                                  field=f"decisions[{index}].content")
             try:
                 review.decisions.append(Decision(**item.model_dump()))
             except ReaderError as exc:
@@ -241,8 +356,10 @@ def plan_digest(plan: Plan) -> str:
     """
     from .secrets import redact_data
 
-    return sha256(json.dumps(redact_data([op.to_dict() for op in plan.operations]), sort_keys=True,
-                             ensure_ascii=False))
+    body = [op.to_dict() for op in plan.operations]
+    if plan.questions:  # decisions are bound to the questions too (a plan without any keeps its old digest)
+        body = {"operations": body, "questions": [q.to_dict() for q in plan.questions]}
+    return sha256(json.dumps(redact_data(body), sort_keys=True, ensure_ascii=False))
 
 
 def apply(store: Store, plan: Plan, review: Review) -> Store:
@@ -262,9 +379,24 @@ def apply(store: Store, plan: Plan, review: Review) -> Store:
 
     at = parse_time(plan.inputs["as_of"]) if plan.inputs.get("as_of") else at
     restore = restorer([text for m in store.memories for text in (m.path, m.content)])
+    for question in plan.questions:
+        if question.id in review.answers():
+            _check_fresh(plan, question, store, restore)
     operations = [_restored(op, restore) for op in review.approved_operations()]
     edits = {k: restore(v) for k, v in review.edits().items()}
     return apply_operations(store, operations, at=at, edits=edits)
+
+
+def _check_fresh(plan: Plan, question, store: Store | None = None, restore=lambda text: text) -> None:
+    """Refuse an answer whose notes changed since the plan was made: it would apply to other notes."""
+    store = store if store is not None else plan.input_store
+    if store is None:
+        return
+    notes = {n.id: n.text for n in store.notes}
+    for target in question.targets:
+        if notes.get(target.id) != restore(target.text):
+            raise WorkbenchError(f"question {question.id} is stale: note {target.id} changed since the plan was made; "
+                                 "make the plan again with `workbench dream`")
 
 
 def _restored(op: Operation, restore) -> Operation:

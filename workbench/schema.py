@@ -20,7 +20,7 @@ from .errors import ReaderError, WorkbenchError
 from .files import quote
 
 KINDS = ("merge", "update", "delete", "create")
-VERDICTS = ("approve", "reject", "edit")
+VERDICTS = ("approve", "reject", "edit", "answer")  # "answer": a question answered with a choice's key
 
 
 def _time(value: Any) -> Any:
@@ -93,6 +93,28 @@ class OperationModel(_Model):
     depends_on: list[str] = []
 
 
+class ChoiceModel(_Model):
+    key: str
+    label: str = ""
+    operation: OperationModel | None = None
+
+
+class QuestionModel(_Model):
+    """A question put to a judge; its choices carry the operations an answer would make."""
+
+    id: str = ""
+    kind: Literal["duplicate", "conflict", "stale", "insight"]
+    targets: list[TargetModel] = []
+    reading: str = ""
+    rule: str = ""
+    proposed: str = ""
+    prior: Share = 0.5
+    value: float = 0.0
+    choices: list[ChoiceModel]
+    evidence: list[EvidenceModel] = []
+    candidates: list[str] = []
+
+
 class MemoryModel(_Model):
     id: str | None = None
     path: str
@@ -119,6 +141,8 @@ class PlanModel(_Model):
     notes: list[str] = []
     output_store: StoreModel | None = None
     timings: dict[str, float] = {}
+    questions: list[QuestionModel] = []
+    questions_found: int = 0
 
 
 # --- decisions ---------------------------------------------------------------------------------

@@ -238,10 +238,15 @@ def _manifest_review(plan: Plan, manifest: dict[str, Any]) -> Review:
 
 
 def _decision_differences(manifest: dict[str, Any], review: Review) -> list[str]:
-    current = review.current
+    current, answers = review.current, review.answers()
     out = []
     for entry in manifest.get("operations", []):
         recorded = entry["decision"]
+        if entry.get("question"):
+            chosen = answers.get(entry["question"])
+            if chosen is None:
+                out.append(f"question {entry['question']}: the manifest records an answer, the decisions none")
+            continue
         given = current.get(entry["id"])
         verdict = given.verdict if given else "pending"
         content = given.content if given and given.verdict == "edit" else None

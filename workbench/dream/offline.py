@@ -27,6 +27,7 @@ from ..records import Corpus, iso
 from .check import enforce
 from .plan import Plan, apply_operations
 from .planner import Planner
+from .questions import ask
 from .rules import judged_candidates
 
 ENGINE_VERSION = "0.2.0"
@@ -77,7 +78,9 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
     start = time.perf_counter()
     resolved = focus.resolved()  # the knobs with what the instructions compiled to
     planner = Planner(analysis, resolved)
-    operations = planner.plan(judged_candidates(analysis, resolved))
+    judged = judged_candidates(analysis, resolved)
+    operations = planner.plan(judged)
+    questions, found = ask(planner, judged, resolved.questions_per_note)
     corpus = analysis.corpus
     output = apply_operations(corpus.store, operations, at=corpus.as_of)
     bars = dict(analysis.bars)
@@ -90,6 +93,7 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
                 "as_of": iso(corpus.as_of), "notes": len(corpus.notes), "memories": len(corpus.memories),
                 "bars": {k: round(v, 4) for k, v in sorted(bars.items())}},
         operations=operations, output_store=output, notes=planner.remarks, input_store=corpus.store,
+        questions=questions, questions_found=found,
     )
     enforce(plan, focus)  # the engine's own plans must pass its own check
     plan.timings = {"plan": time.perf_counter() - start}

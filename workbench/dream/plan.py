@@ -130,6 +130,73 @@ class Operation:
         )
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One answer to a question and what it does: `operation` is applied when it is chosen (None: nothing)."""
+
+    key: str  # merge | keep_newer | keep_older | both | update | keep | stale | add | skip
+    label: str
+    operation: Operation | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label,
+                "operation": self.operation.to_dict() if self.operation is not None else None}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A candidate no rule decided, put to a judge (a person in the review, or Claude).
+
+    It holds the notes, the rules' `reading` of them, the `choices` with the operation each would
+    make, the rule whose measured precision is the `prior` that the `proposed` choice is right, and
+    its `value`: what an answer is worth (uncertainty × notes touched × focus weight). Questions are
+    never applied automatically; an answer is an operation with the person as its judge.
+    """
+
+    kind: str  # duplicate | conflict | stale | insight
+    targets: tuple[Target, ...]
+    reading: str
+    rule: str
+    proposed: str
+    prior: float
+    choices: tuple[Choice, ...]
+    value: float = 0.0
+    evidence: tuple[Evidence, ...] = ()
+    candidates: tuple[str, ...] = ()
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            body = json.dumps([self.kind, [t.id for t in self.targets], [t.text for t in self.targets],
+                               [c.key for c in self.choices]], ensure_ascii=False)
+            object.__setattr__(self, "id", stable_id("q_", body)[:14])
+        object.__setattr__(self, "prior", round(float(self.prior), 3))
+        object.__setattr__(self, "value", round(float(self.value), 4))
+
+    def choice(self, key: str) -> Choice:
+        for choice in self.choices:
+            if choice.key == key:
+                return choice
+        raise ReaderError(f"question {self.id} has no answer {key!r}; answers: {', '.join(c.key for c in self.choices)}",
+                          field="answer")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "targets": [vars_of(t) for t in self.targets],
+                "reading": self.reading, "rule": self.rule, "proposed": self.proposed, "prior": self.prior,
+                "value": self.value, "choices": [c.to_dict() for c in self.choices],
+                "evidence": [{k: v for k, v in vars_of(e).items() if v is not None} for e in self.evidence],
+                "candidates": list(self.candidates)}
+
+    @classmethod
+    def _from_model(cls, model: Any) -> Question:
+        return cls(kind=model.kind, targets=tuple(Target(**t.model_dump()) for t in model.targets),
+                   reading=model.reading, rule=model.rule, proposed=model.proposed, prior=model.prior,
+                   choices=tuple(Choice(c.key, c.label, Operation._from_model(c.operation) if c.operation else None)
+                                 for c in model.choices),
+                   value=model.value, evidence=tuple(Evidence(**e.model_dump()) for e in model.evidence),
+                   candidates=tuple(model.candidates), id=model.id)
+
+
 def vars_of(obj: Any) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in obj.__dataclass_fields__}
 
@@ -149,10 +216,16 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     input_store: Store | None = field(default=None, repr=False, compare=False)
+    questions: list[Question] = field(default_factory=list)
+    questions_found: int = 0  # every question found, of which `questions` holds the most valuable (the budget)
 
     @property
     def by_id(self) -> dict[str, Operation]:
         return {op.id: op for op in self.operations}
+
+    @property
+    def question_by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
 
     def fates(self) -> dict[str, str]:
         """What happens to each input note: kept, merged, updated or pruned (created notes are extra)."""
@@ -196,6 +269,9 @@ class Plan:
             "summary": self.summary(), "operations": [op.to_dict() for op in self.operations],
             "usage": self.usage, "notes": self.notes, "output_store": self.output_store.to_dict(),
         }
+        if self.questions or self.questions_found:
+            out["questions"] = [q.to_dict() for q in self.questions]
+            out["questions_found"] = self.questions_found
         if timings:
             out["timings"] = self.timings
         return out
@@ -222,6 +298,10 @@ class Plan:
         for index, op in enumerate(model.operations):
             with located(source, line("operations", index), f"operations[{index}]"):
                 operations.append(Operation._from_model(op))
+        questions = []
+        for index, question in enumerate(model.questions):
+            with located(source, line("questions", index), f"questions[{index}]"):
+                questions.append(Question._from_model(question))
         memories = []  # validated above; read from the data so every field (meta, author) is kept
         for index, memory in enumerate((data.get("output_store") or {}).get("memories", [])):
             with located(source, line("output_store", "memories", index), f"output_store.memories[{index}]"):
@@ -233,7 +313,8 @@ class Plan:
             engine=model.engine, engine_version=model.engine_version,
             focus=validate_focus(model.focus, source, text), inputs=dict(model.inputs),
             operations=operations, output_store=store, model=model.model, usage=dict(model.usage),
-            notes=list(model.notes), timings=dict(model.timings),
+            notes=list(model.notes), timings=dict(model.timings), questions=questions,
+            questions_found=model.questions_found,
         )
 
     @classmethod
@@ -353,4 +434,4 @@ def plan_time(data: Mapping[str, Any]) -> datetime:
     return parse_time(data.get("as_of") or EPOCH)
 
 
-__all__ = ["Target", "Result", "Evidence", "Operation", "Plan", "apply_operations", "iso"]
+__all__ = ["Target", "Result", "Evidence", "Operation", "Choice", "Question", "Plan", "apply_operations", "iso"]

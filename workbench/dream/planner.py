@@ -100,11 +100,14 @@ class Planner:
 
     # -- consolidate
     def store_conflict(self, candidate: Candidate, verdict: Verdict) -> None:
-        if not self.free(*candidate.notes):
-            return
+        if self.free(*candidate.notes):
+            self.add(self.conflict_operation(candidate, verdict))
+
+    def conflict_operation(self, candidate: Candidate, verdict: Verdict) -> Operation:
+        """The update that keeps `verdict.keep` (default the newer note) and drops the other."""
         winner = self.notes[verdict.keep or candidate.notes[-1]]
         loser = next(i for i in candidate.notes if i != winner.id)
-        self.add(Operation(
+        return Operation(
             kind="update", reason="conflict", rule=verdict.rule,
             targets=(self.target(loser), self.target(winner.id)),
             result=Result(winner.path, verdict.text or winner.text, note_id=winner.id),
@@ -112,7 +115,7 @@ class Planner:
             evidence=(Evidence(quote=winner.text, note_id=winner.id),),
             confidence=verdict.confidence,
             provenance=tuple(sorted(set(winner.evidence) | set(self.notes[loser].evidence))),
-        ))
+        )
 
     def merges(self, judged: Sequence[Judged]) -> None:
         """Merge groups in which every two notes were judged the same fact (complete linkage)."""
@@ -136,17 +139,22 @@ class Planner:
         if any(m in self.analysis.parent_ids for m in others):
             self.remarks.append(f"merge of {', '.join(members)} left alone: it would remove a parent item")
             return
+        self.add(self.merge_operation(keep, others, weakest))
+
+    def merge_operation(self, keep: str, others: Sequence[str], verdict: Verdict) -> Operation:
+        """The merge that keeps `keep`'s wording in place and removes `others`."""
+        members = [keep, *others]
         kept = self.notes[keep]
         paths = sorted({self.notes[m].path for m in members})
-        self.add(Operation(
-            kind="merge", reason="duplicate", rule=weakest.rule,
-            targets=tuple(self.target(m) for m in [keep, *others]),
+        return Operation(
+            kind="merge", reason="duplicate", rule=verdict.rule,
+            targets=tuple(self.target(m) for m in members),
             result=Result(kept.path, kept.text, note_id=keep),
-            rationale=f"{len(members)} notes: {weakest.reason} ({', '.join(paths)}); keep the wording in {kept.path}.",
+            rationale=f"{len(members)} notes: {verdict.reason} ({', '.join(paths)}); keep the wording in {kept.path}.",
             evidence=tuple(Evidence(quote=self.notes[m].text, note_id=m) for m in others),
-            confidence=weakest.confidence,
+            confidence=verdict.confidence,
             provenance=tuple(sorted({e for m in members for e in self.notes[m].evidence})),
-        ))
+        )
 
     def session_conflict(self, candidate: Candidate, verdict: Verdict) -> None:
         note_id, depends = candidate.notes[0], ()
@@ -158,11 +166,15 @@ class Planner:
             note_id, depends = op.result.note_id, (op.id,)
             if any(o.kind == "update" and o.targets[0].id == note_id for o in self.ops):
                 return
-        if not self.eligible(note_id):
-            return
+        if self.eligible(note_id):
+            self.add(self.session_operation(candidate, verdict, note_id, depends))
+
+    def session_operation(self, candidate: Candidate, verdict: Verdict, note_id: str,
+                          depends: tuple[str, ...] = ()) -> Operation:
+        """The update that rewrites a note to what a later session sentence says."""
         note = self.notes[note_id]
         statement = self.analysis.statement_by_id[candidate.statements[0]]
-        self.add(Operation(
+        return Operation(
             kind="update", reason="conflict", rule=verdict.rule,
             targets=(Target(note.id, note.path, note.text),),
             result=Result(note.path, verdict.text or note.text, note_id=note.id),
@@ -171,19 +183,21 @@ class Planner:
             confidence=verdict.confidence,
             provenance=tuple(sorted(set(note.evidence) | {statement.turn_id})),
             depends_on=depends,
-        ))
+        )
 
     # -- prune
     def prune(self, candidate: Candidate, verdict: Verdict) -> None:
         note_id = candidate.notes[0]
-        if not self.free(note_id) or note_id in self.analysis.parent_ids:
-            return
+        if self.free(note_id) and note_id not in self.analysis.parent_ids:
+            self.add(self.prune_operation(note_id, verdict))
+
+    def prune_operation(self, note_id: str, verdict: Verdict) -> Operation:
         note = self.notes[note_id]
-        self.add(Operation(kind="delete", reason="temporary" if verdict.rule.startswith("prune.") else "stale",
-                           rule=verdict.rule, targets=(self.target(note_id),), result=None,
-                           rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}.",
-                           evidence=(Evidence(quote=note.text, note_id=note_id),),
-                           confidence=verdict.confidence, provenance=note.evidence))
+        return Operation(kind="delete", reason="temporary" if verdict.rule.startswith("prune.") else "stale",
+                         rule=verdict.rule, targets=(self.target(note_id),), result=None,
+                         rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}.",
+                         evidence=(Evidence(quote=note.text, note_id=note_id),),
+                         confidence=verdict.confidence, provenance=note.evidence)
 
     def off_focus(self) -> None:
         """Notes the focus excludes, as suggestions: an instruction to ignore is not always one to delete."""
@@ -201,26 +215,33 @@ class Planner:
 
     # -- distill
     def distill(self, candidate: Candidate, verdict: Verdict) -> None:
+        op = self.insight_operation(candidate, verdict, remark=True)
+        if op is not None:
+            self.add(op)
+
+    def insight_operation(self, candidate: Candidate, verdict: Verdict, *, remark: bool = False) -> Operation | None:
+        """The create that files an insight, or None when the focus keeps it out."""
         s = candidate.signals
         text = verdict.text or s["text"]
         path = verdict.path or self._place(candidate)
         probe = Note("new", "", path, 0, text, "bullet", "", 0, 0, self.analysis.corpus.as_of,
                      self.analysis.corpus.as_of)
         if any(matches(t, probe) for t in self.scopes.exclude):
-            return
+            return None
         if self.scopes.include and not any(matches(t, replace(probe, path="")) for t in self.scopes.include):
-            return
+            return None
         protected = next((t for t in self.scopes.protect if matches(t, probe)), None)
         if protected is not None:
-            self.remarks.append(f"insight “{_short(text)}” not filed under {path}: protect: {protected}")
-            return
-        self.add(Operation(
+            if remark:
+                self.remarks.append(f"insight “{_short(text)}” not filed under {path}: protect: {protected}")
+            return None
+        return Operation(
             kind="create", reason="insight", rule=verdict.rule, targets=(), result=Result(path, text),
             rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}; filed under {path}.",
             evidence=tuple(Evidence(quote=q, session_id=sid, turn_id=t) for sid, t, q in _one_per_session(s["quotes"])),
             confidence=verdict.confidence,
             provenance=tuple(sorted({t for _, t, _ in s["quotes"]})),
-        ))
+        )
 
     def _place(self, candidate: Candidate) -> str:
         """The document an insight goes to: the closest one when it fits, else /insights/…."""

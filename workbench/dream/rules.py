@@ -56,6 +56,21 @@ RULES = {
     "insight.restated": "the same words said by the user in several sessions, held by no note",
     "insight.paraphrased": "alike statements (same names, values, polarity) in several sessions",
     "insight.recurring_failure": "the same failure in the tool output of several sessions",
+    # readings that change nothing: measured too (a `distinct.*` verdict is right when the notes are different
+    # facts); below the automatic bar the candidate becomes a question
+    "distinct.parents_differ": "the same words under different parent items",
+    "distinct.subjects_differ": "alike notes in documents or sections about different subjects",
+    "distinct.reordered": "the same words in another order (roles may be swapped)",
+    "distinct.subject": "the same statement about another subject",
+    "distinct.unparsed": "a note the rules cannot parse (code, a table, a link) is kept",
+    "distinct.procedure_steps": "repeated steps of one numbered procedure",
+    "distinct.parent_item": "a parent item is the context of other notes, never replaced",
+    "distinct.other_context": "the same words under other headings, not saying what they are about",
+    "distinct.different": "alike, but differing in more than the rules can read",
+    "distinct.session": "a later sentence that does not give the note another value",
+    "distinct.holds": "nothing says the note no longer holds",
+    "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
+    "undecided.episodic": "an old dated or past-tense note that no recent session mentions",
 }
 
 
@@ -99,6 +114,10 @@ def measured(rule: str) -> float | None:
     return round((row["correct"] + 1) / (row["proposed"] + 2), 3)
 
 
+# Automatic approval applies only verdicts whose measured precision is at least this; a `distinct` reading
+# measured below it leaves its candidate to a judge (a question).
+AUTO_BAR = 0.97
+
 # A judge whose verdicts were never measured (Claude, until a calibration run with a key adds rows
 # `claude.<kind>`) keeps its own confidence for ordering, but never above this: below the automatic
 # bar, so only a person accepts what nobody has measured.
@@ -118,8 +137,10 @@ def _verdict(candidate: Candidate, action: str, rule: str, reason: str, **extra:
     return Verdict(candidate.id, action, rule, score, reason, **extra)
 
 
-def _none(candidate: Candidate, why: str) -> Verdict:
-    return Verdict(candidate.id, "none", "distinct", 1.0, why)
+def _none(candidate: Candidate, rule: str, why: str) -> Verdict:
+    """No change: `rule` names why (a `distinct.*` reading, measured like any other, or `undecided.*` when no
+    rule can tell); its confidence is how often that reading was measured right."""
+    return Verdict(candidate.id, "none", rule, confidence(rule), why)
 
 
 def judged(candidate: Candidate, analysis: Analysis) -> Verdict:
@@ -149,14 +170,16 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
     older, newer = (analysis.corpus.note_by_id[i] for i in c.notes)
     kind = s["relation"]
     if s["parents_differ"]:
-        return _none(c, "under different parent items: the same words mean different facts")
+        return _none(c, "distinct.parents_differ", "under different parent items: the same words mean different facts")
     if s["subjects_differ"]:
-        return _none(c, "in documents or sections about different subjects")
+        return _none(c, "distinct.subjects_differ", "in documents or sections about different subjects")
     if kind in ("reordered", "subject", "unparsed") or not (analysis.profiles[older.id].parsed
                                                             and analysis.profiles[newer.id].parsed):
-        return _none(c, s["detail"] if kind in ("reordered", "subject") else "a note the rules cannot parse is kept")
+        if kind in ("reordered", "subject"):
+            return _none(c, f"distinct.{kind}", s["detail"])
+        return _none(c, "distinct.unparsed", "a note the rules cannot parse is kept")
     if older.kind == newer.kind == "numbered" and s["same_context"]:
-        return _none(c, "steps of one numbered procedure: a repeated step is still a step")
+        return _none(c, "distinct.procedure_steps", "steps of one numbered procedure: a repeated step is still a step")
     if s["fields"] and kind not in ("verbatim", "same_words"):
         return _field(c, analysis)
     if kind in ("verbatim", "same_words"):
@@ -167,7 +190,7 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
     if kind == "different":
         return _paraphrase(c, analysis)
     if older.id in analysis.parent_ids or newer.id in analysis.parent_ids:
-        return _none(c, "a parent item is the context of other notes; it is never replaced")
+        return _none(c, "distinct.parent_item", "a parent item is the context of other notes; it is never replaced")
     return _conflict(c, analysis, kind)
 
 
@@ -184,7 +207,7 @@ def _duplicate(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
         where = "under headings on other topics (not variants of one heading), naming the same code or names"
         rule = "duplicate.same_words_other_topic"
     else:
-        return _none(c, "the same words under other headings or in another document, and they do not say what they "
+        return _none(c, "distinct.other_context", "the same words under other headings or in another document, and they do not say what they "
                         "are about: the context may make them different facts")
     what = "the same text" if kind == "verbatim" else "the same words"
     return _verdict(c, "merge", rule, f"{what} {where}", keep=keep)
@@ -209,7 +232,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     shared = a.atoms & b.atoms
     overlap = len(shared) / max(1, min(len(a.atoms), len(b.atoms)))
     if len(shared) < 2 or overlap < 0.5:
-        return _none(c, c.signals["detail"])
+        return _none(c, "distinct.different", c.signals["detail"])
     same = a.names == b.names and a.values == b.values and a.negated == b.negated
     reworded = c.signals["aligned"] < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
     if same and reworded and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
@@ -224,7 +247,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         return _verdict(c, "update", "conflict.related",
                         f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; the later note ({when}) "
                         "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
-    return _none(c, c.signals["detail"])
+    return _none(c, "distinct.different", c.signals["detail"])
 
 
 def from_to(older, newer) -> tuple[str, str] | None:
@@ -263,7 +286,7 @@ def _field(c: Candidate, analysis: Analysis) -> Verdict:
     s = c.signals
     older, newer = (analysis.corpus.note_by_id[i] for i in c.notes)
     if not s["ordered"]:
-        return _none(c, f"{s['detail']}; written at the same time, so no rule can say which holds")
+        return _none(c, "undecided.unordered", f"{s['detail']}; written at the same time, so no rule can say which holds")
     when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
     key = older.text.split(":", 1)[0].strip()
     return _verdict(c, "update", "conflict.field",
@@ -274,7 +297,7 @@ def _field(c: Candidate, analysis: Analysis) -> Verdict:
 def _conflict(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
     s = c.signals
     if not s["ordered"]:
-        return _none(c, f"{s['detail']}; written at the same time, so no rule can say which holds")
+        return _none(c, "undecided.unordered", f"{s['detail']}; written at the same time, so no rule can say which holds")
     older, newer = c.notes
     rule = "conflict.field" if s["fields"] else f"conflict.{kind}"
     when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
@@ -291,7 +314,7 @@ def _session(c: Candidate, analysis: Analysis) -> Verdict:
     note = analysis.corpus.note_by_id[c.notes[0]]
     statement = analysis.statement_by_id[c.statements[0]]
     if note.id in analysis.parent_ids or not analysis.profiles[note.id].parsed:
-        return _none(c, "a parent item or a note the rules cannot parse is kept")
+        return _none(c, "distinct.unparsed", "a parent item or a note the rules cannot parse is kept")
     a, b = analysis.profiles[note.id], analysis.profiles[statement.id]
     relation = relate(a, b, trim=True)
     kind = relation.kind
@@ -309,7 +332,7 @@ def _session(c: Candidate, analysis: Analysis) -> Verdict:
                         f"{_values(a.values - b.values)} — a suggestion: both may hold", keep=note.id,
                         text=swap_value(a, b) or clean_fact(statement.text))
     if kind not in ("negation", "value", "words"):
-        return _none(c, relation.detail)
+        return _none(c, "distinct.session", relation.detail)
     text = rewrite_slot(a, b, relation) if kind in ("value", "words") else None
     reason = f"a later session ({said}) says otherwise: {relation.detail}"
     if kind == "words":
@@ -323,7 +346,7 @@ def _session_field(c: Candidate, note, a, b, said: str) -> Verdict:
     key, value = (part.strip() for part in note.text.split(":", 1))
     new = [t for t in b.tokens if t.norm in b.values - a.values]
     if not set(key_of(note.text) or ()) <= set(b.sequence) or not new or b.negated:
-        return _none(c, "the sentence does not give the note's key another value")
+        return _none(c, "distinct.session", "the sentence does not give the note's key another value")
     start, end = new[0].start, new[-1].end
     new_value = b.text[start:end].strip(" .,;")
     return _verdict(c, "update", "conflict.session_field",
@@ -365,9 +388,9 @@ def _note(c: Candidate, analysis: Analysis) -> Verdict:
                         f"names a deadline ({s['date']}, {s['when']:%Y-%m-%d}) that has passed — a suggestion: "
                         "the fact may still matter")
     if why == "episodic":
-        return _none(c, f"a dated or past-tense note ({s['date']}), {s['age_days']} days old, that no recent session "
+        return _none(c, "undecided.episodic", f"a dated or past-tense note ({s['date']}), {s['age_days']} days old, that no recent session "
                         "mentions; whether it still matters is for a judge — a date alone never prunes")
-    return _none(c, "nothing says it no longer holds")
+    return _none(c, "distinct.holds", "nothing says it no longer holds")
 
 
 # --- insights ------------------------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""Questions: every candidate no rule decided, put to a judge — the most valuable first, within a budget.
+
+Precision first must not mean silence. A candidate the rules leave undecided (a proposal measured
+below the suggestion floor, a conflict no time can order, an old one-off, a `distinct` reading not
+measured to clear the automatic bar) becomes a `Question`: the notes, the rules' reading, the
+operation each answer would make, and the prior the calibration gives the rules' leaning. Copies of
+one statement are one question. Questions are ranked by what an answer is worth — uncertainty
+(4·p·(1−p) of the prior) × notes touched × focus weight — and a plan holds at most one per
+`1 / questions_per_note` notes (the rest are counted in `Plan.questions_found`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from .plan import Choice, Evidence, Operation, Question, Target
+from .rules import AUTO_BAR, Verdict
+
+if TYPE_CHECKING:
+    from ..candidates import Candidate
+    from .planner import Planner
+
+QUESTIONS_PER_NOTE = 0.1  # by default at most one question per 10 notes
+JUDGE = "person"  # the rule an answered question's operation names: the person who chose it
+# Readings that are final by the store's structure, never put to a judge.
+FINAL = frozenset({"distinct.field_other_title", "distinct.title", "distinct.unparsed", "distinct.parent_item",
+                   "distinct.session", "distinct.holds", "distinct.reordered", "distinct.subject"})
+
+
+def is_open(verdict: Verdict) -> bool:
+    """A verdict that leaves its candidate to a judge: a withheld proposal, an undecided reading, or a
+    `distinct` reading measured below the automatic bar."""
+    if verdict.action != "none" or verdict.rule in FINAL:
+        return False
+    return bool(verdict.withheld) or verdict.rule.startswith("undecided.") or (
+        verdict.rule.startswith("distinct.") and verdict.confidence < AUTO_BAR)
+
+
+def ask(planner: Planner, judged: Sequence[tuple[Candidate, Verdict]],
+        questions_per_note: float = QUESTIONS_PER_NOTE) -> tuple[list[Question], int]:
+    """The most valuable questions within the budget, and how many were found in all."""
+    drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes) for q in [_question(planner, c, v)]
+              if q is not None]
+    found = _grouped(planner, drafts)
+    found.sort(key=lambda q: (-q.value, q.id))
+    notes = len(planner.analysis.note_ids)
+    budget = math.ceil(questions_per_note * notes) if questions_per_note > 0 else 0
+    return found[:budget], len(found)
+
+
+# --- one question per candidate ------------------------------------------------------------
+
+
+def _question(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
+    if c.kind == "pair":
+        relation = c.signals["relation"]
+        if relation in ("negation", "value", "words") or c.signals["fields"] or v.withheld == "update":
+            return _conflict(planner, c, v)
+        return _duplicate(planner, c, v)
+    if c.kind == "session":
+        return _session(planner, c, v) if v.withheld else None
+    if c.kind == "note":
+        return _stale(planner, c, v)
+    if c.kind == "insight":
+        return _insight(planner, c, v) if v.withheld else None
+    return None
+
+
+def _prior(v: Verdict, leaning: bool) -> float:
+    """The chance that the rules' leaning is right: the measured precision of the rule that leans."""
+    return v.confidence if leaning else 0.5
+
+
+def _person(op: Operation, prior: float) -> Operation:
+    return replace(op, rule=JUDGE, confidence=prior)
+
+
+def _duplicate(planner: Planner, c: Candidate, v: Verdict) -> Question:
+    keep = v.keep or max(c.notes, key=lambda i: (planner.notes[i].updated_at, i))
+    other = next(i for i in c.notes if i != keep)
+    merge_rule = v.rule if v.withheld else "question.duplicate"
+    merge = planner.merge_operation(keep, [other], replace(v, rule=merge_rule, reason=c.signals["detail"]))
+    leaning = "merge" if v.withheld == "merge" else "both"
+    prior = v.confidence
+    return _make(planner, "duplicate", c, v, leaning, prior, f"{_said(c)}: {c.signals['detail']}", (
+        Choice("merge", f"the same fact: merge, keep “{_short(planner.notes[keep].text)}”",
+               _person(merge, prior if leaning == "merge" else 1 - prior)),
+        Choice("both", "different facts: keep both", None)))
+
+
+def _conflict(planner: Planner, c: Candidate, v: Verdict) -> Question:
+    older, newer = c.notes
+    ordered = bool(c.signals.get("ordered"))
+    choices = []
+    for key, winner, what in (("keep_newer", newer, "newer" if ordered else "second"),
+                              ("keep_older", older, "older" if ordered else "first")):
+        verdict = replace(v, keep=winner, text=None, rule=v.rule, reason=c.signals["detail"])
+        op = planner.conflict_operation(c, verdict)
+        choices.append(Choice(key, f"the {what} value holds: keep “{_short(planner.notes[winner].text)}”",
+                              _person(op, 0.5)))
+    choices.append(Choice("both", "not a conflict: keep both", None))
+    leaning = "keep_newer" if v.withheld == "update" and v.keep == newer else \
+        "both" if v.rule.startswith("distinct.") else ""
+    prior = _prior(v, bool(leaning))
+    return _make(planner, "conflict", c, v, leaning, prior, f"{_said(c)}: {c.signals['detail']}", tuple(choices))
+
+
+def _session(planner: Planner, c: Candidate, v: Verdict) -> Question:
+    statement = planner.analysis.statement_by_id[c.statements[0]]
+    op = planner.session_operation(c, v, c.notes[0])
+    prior = v.confidence
+    evidence = (Evidence(quote=statement.text, session_id=statement.session_id, turn_id=statement.turn_id),)
+    return _make(planner, "conflict", c, v, "update", prior, v.reason, (
+        Choice("update", f"the later session holds: rewrite to “{_short(op.result.text)}”", _person(op, prior)),
+        Choice("keep", "the note still holds: keep it", None)), evidence)
+
+
+def _stale(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
+    note_id = c.notes[0]
+    if note_id in planner.analysis.parent_ids:
+        return None
+    leaning = "stale" if v.withheld == "delete" else ""
+    prior = _prior(v, bool(leaning))
+    op = planner.prune_operation(note_id, replace(v, rule=v.rule if v.withheld else "question.stale"))
+    return _make(planner, "stale", c, v, leaning, prior, v.reason, (
+        Choice("stale", "no longer holds: remove it", _person(op, prior if leaning else 0.5)),
+        Choice("keep", "still holds: keep it", None)))
+
+
+def _insight(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
+    op = planner.insight_operation(c, v)
+    if op is None:
+        return None
+    prior = v.confidence
+    return _make(planner, "insight", c, v, "add", prior, v.reason, (
+        Choice("add", f"a durable fact: add “{_short(op.result.text)}”", _person(op, prior)),
+        Choice("skip", "not worth keeping: skip it", None)), op.evidence)
+
+
+def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, prior: float, reading: str,
+          choices: tuple[Choice, ...], evidence: tuple[Evidence, ...] = ()) -> Question:
+    targets = tuple(planner.target(i) for i in c.notes)
+    weight = max((planner.focus.weight(planner.notes[i]) for i in c.notes), default=1.0)
+    value = _uncertainty(prior) * max(1, len(targets)) * weight
+    return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,))
+
+
+def _uncertainty(prior: float) -> float:
+    """1 at even odds, 0 at certainty either way."""
+    return 4 * prior * (1 - prior)
+
+
+def _said(c: Candidate) -> str:
+    s = c.signals
+    where = "in one section" if s.get("same_context") else "in one document" if s.get("same_document") \
+        else "in different places"
+    return f"alike notes {where} (cosine {c.similarity:.2f})"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- copies of one statement are one question ----------------------------------------------
+
+
+@dataclass
+class _Copies:
+    members: list[str]
+    questions: list[Question]
+
+
+def _grouped(planner: Planner, questions: list[Question]) -> list[Question]:
+    """Duplicate questions over copies of one text become one question over every copy."""
+    groups: dict[str, _Copies] = {}
+    rest = []
+    for q in questions:
+        texts = {" ".join(t.text.split()).casefold() for t in q.targets}
+        if q.kind != "duplicate" or len(texts) != 1:
+            rest.append(q)
+            continue
+        group = groups.setdefault(texts.pop(), _Copies([], []))
+        group.members += [t.id for t in q.targets if t.id not in group.members]
+        group.questions.append(q)
+    for group in groups.values():
+        rest.append(group.questions[0] if len(group.questions) == 1 else _copies(planner, group))
+    return rest
+
+
+def _copies(planner: Planner, group: _Copies) -> Question:
+    members = sorted(group.members)
+    keep = max(members, key=lambda i: (planner.notes[i].updated_at, i))
+    first = group.questions[0]
+    merge = next(c.operation for c in first.choices if c.key == "merge")
+    verdict = Verdict("", "merge", merge.rule, first.prior, f"the same text in {len(members)} places")
+    op = _person(planner.merge_operation(keep, [m for m in members if m != keep], verdict),
+                 merge.confidence)
+    prior = max(q.prior for q in group.questions)
+    weight = max(planner.focus.weight(planner.notes[i]) for i in members)
+    return Question("duplicate", tuple(planner.target(i) for i in members),
+                    f"the same text in {len(members)} places ({', '.join(sorted({planner.notes[i].path for i in members}))})",
+                    first.rule, first.proposed, prior, (
+                        Choice("merge", f"one fact: keep the copy in {planner.notes[keep].path}", op),
+                        Choice("both", "different facts in each place: keep every copy", None)),
+                    _uncertainty(prior) * len(members) * weight, (),
+                    tuple(sorted({c for q in group.questions for c in q.candidates})))
