@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from .plan import Choice, Evidence, Operation, Question, Target
+from .plan import Choice, Evidence, Operation, Question
 from .rules import AUTO_BAR, Verdict
 
 if TYPE_CHECKING:
