@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import ReaderError
+from workbench.markdown import rewrite_content
 from workbench.records import (
     MAX_CONTENT_BYTES,
     Corpus,
@@ -15,7 +16,6 @@ from workbench.records import (
     Session,
     Store,
     Turn,
-    rewrite_content,
     split_notes,
 )
 

@@ -28,7 +28,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from .records import KEY_VALUE
+from .markdown import KEY_VALUE
 from .text import ARTICLES, Token, sentences, stem, tokens
 
 SPECIFIC = ("value", "code", "name")

@@ -3,7 +3,8 @@
 Plain frozen dataclasses. A `Memory` has the shape of the Managed Agents memory object, so a
 platform export loads unchanged; a `Note` is one fact inside a memory (a bullet, a numbered
 item, a `Key: value` line, a paragraph or a code block), located by its character span so a
-document can be rewritten note by note and written back whole.
+document can be rewritten note by note and written back whole (`markdown` finds the facts of a
+document and writes it back; this module makes records of them).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import ReaderError
+from .markdown import parse
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,8 +168,8 @@ class Note:
     path: str
     position: int
     text: str
-    kind: str
-    section: str
+    kind: str  # bullet | numbered | title | field | paragraph | quote | code | table | html
+    section: str  # the headings and titles above it, joined by " / "
     start: int
     end: int
     created_at: datetime
@@ -388,136 +390,24 @@ class Corpus:
         return {"memories": memories, "notes": notes, "sessions": sessions, "turns": turns}
 
 
-# --- notes: splitting documents into facts and writing them back ------------------------------
-
-_PREFIX = re.compile(r"^\s*(?:>\s?)*\s*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?")
-_CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
-_FIELD = re.compile(r"^[^\W\d_][\w '/()-]{0,40}:\s+\S")
-KEY_VALUE = _FIELD  # a `Key: value` line
-_WHOLE = {"fence": "code", "code_block": "code", "table_open": "table", "html_block": "html"}
-
-
-@lru_cache(maxsize=1)
-def _markdown():
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.front_matter import front_matter_plugin
-
-    return MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
-
-
-@dataclass
-class _Item:
-    kind: str  # bullet | numbered
-    note: int | None = None  # index of the item's own note
-
-
-@dataclass
-class _Split:
-    """Walks markdown-it's tokens and collects (kind, section, parents, first line, last line, text)."""
-
-    lines: list[str]
-    notes: list[tuple[str, str, tuple[int, ...], int, int, str]] = field(default_factory=list)
-    sections: list[str] = field(default_factory=list)
-    items: list[_Item] = field(default_factory=list)
-    lists: list[str] = field(default_factory=list)
-    quote: int = 0
-
-    def add(self, kind: str, first: int, last: int, text: str, parents: tuple[int, ...]) -> int:
-        self.notes.append((kind, " / ".join(self.sections), parents, first, last, text))
-        return len(self.notes) - 1
-
-    def parents(self) -> tuple[int, ...]:
-        return tuple(item.note for item in self.items if item.note is not None)
-
-    def paragraph(self, first: int, last: int, inline: str) -> None:
-        item = self.items[-1] if self.items else None
-        if item is not None and item.note is None:
-            head, rest = _lazy_fields(self.lines, first, last)
-            parents = self.parents()
-            item.note = self.add(item.kind, first, head, _join(inline.split("\n")[: head - first + 1]), parents)
-            for line in rest:
-                self.add("field", line, line, self.lines[line].strip(), ())
-            return
-        kind = "quote" if self.quote else "paragraph"
-        pieces = inline.split("\n")
-        if len(pieces) > 1 and all(_FIELD.match(p) for p in pieces):
-            for offset, piece in enumerate(pieces):
-                self.add("field", first + offset, first + offset, piece.strip(), self.parents())
-        else:
-            self.add("field" if _FIELD.match(inline) and len(pieces) == 1 else kind, first, last, _join(pieces),
-                     self.parents())
-
-    def walk(self, tokens: list) -> None:
-        for i, token in enumerate(tokens):
-            kind = token.type
-            if kind in ("bullet_list_open", "ordered_list_open"):
-                self.lists.append("numbered" if kind == "ordered_list_open" else "bullet")
-            elif kind in ("bullet_list_close", "ordered_list_close"):
-                self.lists.pop()
-            elif kind == "list_item_open":
-                self.items.append(_Item(self.lists[-1] if self.lists else "bullet"))
-            elif kind == "list_item_close":
-                self.items.pop()
-            elif kind == "blockquote_open":
-                self.quote += 1
-            elif kind == "blockquote_close":
-                self.quote -= 1
-            elif kind == "heading_open":
-                level = int(token.tag[1:])
-                self.sections[level - 1:] = [tokens[i + 1].content.strip()]
-            elif kind == "paragraph_open" and token.map and tokens[i + 1].content.strip():
-                self.paragraph(token.map[0], token.map[1] - 1, tokens[i + 1].content)
-            elif kind in _WHOLE and token.map:
-                first, last = token.map[0], token.map[1] - 1
-                while last > first and not self.lines[last].strip():
-                    last -= 1
-                text = "\n".join(line.rstrip("\r") for line in self.lines[first:last + 1]).strip()
-                if text:
-                    self.add(_WHOLE[kind], first, last, text, self.parents())
-
-
-def _join(lines: list[str]) -> str:
-    return _CHECKBOX.sub("", " ".join(line.strip() for line in lines)).strip()
-
-
-def _lazy_fields(lines: list[str], first: int, last: int) -> tuple[int, list[int]]:
-    """A list item's paragraph, minus trailing unindented `Key: value` lines (fields, not continuation)."""
-    rest = []
-    while last > first and _FIELD.match(lines[last]) and not lines[last][:1].isspace():
-        rest.insert(0, last)
-        last -= 1
-    return last, rest
+# --- notes: the facts of a memory document, as records --------------------------------------------
 
 
 def split_notes(memory: Memory) -> list[Note]:
     """The notes of a memory document, in order; ids are `<memory id>#<position>`.
 
-    The document is parsed as CommonMark (markdown-it-py, with tables and front matter): a note is
-    a list item's text, a paragraph, a `Key: value` line, a block quote, or a whole code block,
-    table or HTML block. Headings are not notes but the `section` of the notes under them, and a
-    list item is the parent of the items nested in it (`parents`), so identical children of
-    different parents stay different facts. Front matter is metadata, not a note.
+    The parts come from `markdown.parse` (a list item's text, a paragraph, a `Key: value` line, a
+    block quote, or a whole code block, table or HTML block; headings and titles are the `section`
+    of the notes under them, list items the parents of the items nested in them); a note adds the
+    memory's id, path and times and the turns that support its text (`Memory.provenance`).
     """
     provenance = memory.provenance
     return [Note(id=f"{memory.id}#{position}", memory_id=memory.id, path=memory.path, position=position,
-                 text=text, kind=kind, section=section, start=start, end=end, created_at=memory.created_at,
-                 updated_at=memory.updated_at, evidence=tuple(provenance.get(text, ())), parents=parent_texts,
-                 parent=f"{memory.id}#{parent}" if parent is not None else None)
-            for position, (kind, section, parent_texts, parent, start, end, text) in enumerate(_parse(memory.content))]
-
-
-@lru_cache(maxsize=50_000)
-def _parse(content: str) -> tuple[tuple[str, str, tuple[str, ...], int | None, int, int, str], ...]:
-    """(kind, section, parent texts, parent position, start, end, text) of each note of a document, parsed once."""
-    lines = content.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-    walker = _Split(lines)
-    walker.walk(_markdown().parse(content))
-    return tuple((kind, section, tuple(walker.notes[p][5] for p in parents), parents[-1] if parents else None,
-                  offsets[first], offsets[last] + len(lines[last].rstrip("\r")), text)
-                 for kind, section, parents, first, last, text in walker.notes)
+                 text=part.text, kind=part.kind, section=part.section, start=part.start, end=part.end,
+                 created_at=memory.created_at, updated_at=memory.updated_at,
+                 evidence=tuple(provenance.get(part.text, ())), parents=part.parents,
+                 parent=f"{memory.id}#{part.parent}" if part.parent is not None else None)
+            for position, part in enumerate(parse(memory.content))]
 
 
 # --- dating notes from memory versions, and tables of contents ---------------------------------
@@ -569,44 +459,3 @@ def dated_notes(memory: Memory, notes: list[Note], history: Sequence[tuple[datet
         out.append(replace(note, created_at=since[0], updated_at=since[0], dated_by=f"memory_version:{since[1]}")
                    if since else note)
     return out
-
-
-def rewrite_content(
-    content: str,
-    notes: Sequence[Note],
-    replacements: Mapping[str, str | None],
-    additions: Sequence[str] = (),
-) -> str:
-    """Rewrite a document: replace (text) or drop (None) notes by id, then append new bullets.
-
-    Markers (`- `, `1. `) of replaced notes are kept; everything not touched stays byte-identical.
-    """
-    out: list[str] = []
-    cursor = 0
-    for note in sorted(notes, key=lambda n: n.start):
-        if note.id not in replacements:
-            continue
-        new = replacements[note.id]
-        out.append(content[cursor:note.start])
-        if new is None:
-            cursor = note.end
-            for eol in ("\r\n", "\n"):
-                if content.startswith(eol, cursor):
-                    cursor += len(eol)
-                    break
-            continue
-        marker = _PREFIX.match(content[note.start:note.end])
-        prefix = marker.group(0) if marker and note.kind not in ("code", "table", "html") else ""
-        out.append(prefix + new.strip())
-        cursor = note.end
-    out.append(content[cursor:])
-    text = "".join(out)
-    if additions:
-        eol = "\r\n" if "\r\n" in content else "\n"
-        if text and not text.endswith("\n"):
-            text += eol
-        last = text.rstrip("\r\n").rsplit("\n", 1)[-1]
-        if last.strip() and not re.match(r"\s*(?:[-*+]|\d{1,9}[.)])\s", last) and not text.endswith(("\n\n", "\r\n\r\n")):
-            text += eol
-        text += "".join(f"- {a.strip()}{eol}" for a in additions)
-    return text

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import ReaderError
 from ..focus import KINDS, Focus
+from ..markdown import rewrite_content
 from ..records import (
     EPOCH,
     Memory,
@@ -23,7 +24,6 @@ from ..records import (
     Store,
     iso,
     parse_time,
-    rewrite_content,
     sha256,
     split_notes,
     stable_id,

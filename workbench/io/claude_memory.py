@@ -30,7 +30,8 @@ from urllib.parse import unquote
 
 from ..errors import ReaderError, ReaderWarning
 from ..files import quote
-from ..records import Memory, Store, _markdown, rewrite_content, split_notes, stable_id
+from ..markdown import parser, rewrite_content
+from ..records import Memory, Store, split_notes, stable_id
 from . import Loaded, register_reader
 from ._util import located, read_text
 from .store_files import DirectoryStore
@@ -49,7 +50,7 @@ def front_matter(content: str, source: str | Path) -> dict[str, Any] | None:
     """The YAML front matter of a document as JSON-safe data (None when it has none)."""
     import yaml
 
-    tokens = _markdown().parse(content)
+    tokens = parser().parse(content)
     if not tokens or tokens[0].type != "front_matter":
         return None
     try:
@@ -86,7 +87,7 @@ def _resolve(href: str, folder: str) -> str | None:
 def index_links(content: str) -> list[tuple[int, str]]:
     """(line, href) of every link in a document."""
     out = []
-    for token in _markdown().parse(content):
+    for token in parser().parse(content):
         for child in token.children or ():
             if child.type == "link_open" and token.map:
                 out.append((token.map[0] + 1, str(child.attrs.get("href", ""))))
