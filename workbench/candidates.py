@@ -16,6 +16,7 @@ Kinds:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,9 +27,20 @@ import numpy as np
 import pandas as pd
 
 from .analysis import Analysis, complete_link, memoized, memory_centroids, nearest
-from .compare import FUNCTION_WORDS, Profile, key_of, relate
+from .compare import FUNCTION_WORDS, Profile, key_of, profile, relate
+from .markdown import label_body
 from .records import EPOCH, Note
-from .statements import clean_fact, deadline, episodic, expiry
+from .statements import (
+    clean_fact,
+    closed_marker,
+    deadline,
+    episodic,
+    event_date,
+    expiry,
+    placeholder,
+    waiting_since,
+)
+from .text import find_dates
 
 if TYPE_CHECKING:
     from .focus import Focus
@@ -62,8 +74,19 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     out = []
     for row in hits.itertuples():
         older, newer = notes[row.older], notes[row.newer]
+        ordered_by = "time" if row.ordered else ""
+        if not ordered_by:
+            later, ordered_by = text_order(older, newer)
+            if later == older.id:
+                older, newer = newer, older
         signals = {"relation": row.kind, "detail": row.detail, "aligned": float(row.aligned),
-                   "ordered": bool(row.ordered),
+                   "ordered": bool(ordered_by), "ordered_by": ordered_by,
+                   "placeholder": bool(placeholder(older.text) or placeholder(newer.text)),
+                   "title": "title" in (older.kind, newer.kind),
+                   "attributes": _attribute(analysis, older) and _attribute(analysis, newer),
+                   "subjects": _subjects(older, newer, analysis),
+                   "list_key": _list_key(analysis, older) or _list_key(analysis, newer),
+                   "standalone": _standalone(analysis, older) and _standalone(analysis, newer),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
                    "parallel": bool(row.parallel),
                    "specific": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
@@ -75,6 +98,101 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
     return out
+
+
+def label_of(text: str) -> str:
+    """The label a note opens with: the key of `Key: value`, or `**Label:**`, or a name before a colon
+    (`@handle: …`); "" when it has none."""
+    label, _ = label_body(text)
+    if label:
+        return label
+    if key_of(text) is not None:
+        return text.split(":", 1)[0].strip()
+    head = _NAMED_LABEL.match(text)
+    return head.group(1) if head else ""
+
+
+_NAMED_LABEL = re.compile(r"^\s*([@#]?[\w.\-/]+[\w])\s*:\s+\S")
+
+
+def _record_labels(analysis: Analysis) -> frozenset[tuple[str, str]]:
+    """(document, label) of labels that open notes in two sections or more of one document: the keys of its
+    records (`Status`, `Description`, `Reporter` under each issue), whose lines belong to their own title."""
+    def compute() -> frozenset[tuple[str, str]]:
+        places: dict[tuple[str, str], set[str]] = {}
+        for n in analysis.corpus.notes:
+            label = label_of(n.text).casefold()
+            if label:
+                places.setdefault((n.memory_id, label), set()).add(n.section)
+        return frozenset(key for key, sections in places.items() if len(sections) >= 2)
+    return memoized(analysis, "record_labels", compute)
+
+
+def _attribute(analysis: Analysis, note: Note) -> bool:
+    """An attribute line of a record: a label its document uses under two titles or more (`Status: open`)."""
+    label = label_of(note.text).casefold()
+    return bool(label) and (note.memory_id, label) in _record_labels(analysis)
+
+
+def _list_key(analysis: Analysis, note: Note) -> bool:
+    """A label that opens three notes or more of one section: the items of a list (`Hypothesis: …`), not a slot."""
+    label = label_of(note.text).casefold()
+    return bool(label) and sum(label_of(n.text).casefold() == label for n in _document(analysis, note.memory_id)
+                               if n.section == note.section) >= 3
+
+
+def _subjects(a: Note, b: Note, analysis: Analysis) -> bool:
+    """Both notes open with a label that names a subject (a handle, a name, code, a path, a value) and the two
+    labels differ: `@alice: a suspected bot` and `@bob: a suspected bot` are about two accounts."""
+    la, lb = label_of(a.text), label_of(b.text)
+    if not la or not lb or la.casefold() == lb.casefold():
+        return False
+    pa, pb = profile(la, _names(analysis)), profile(lb, _names(analysis))
+    return bool(pa.names or pa.values) and bool(pb.names or pb.values)
+
+
+def _names(analysis: Analysis) -> frozenset[str]:
+    return memoized(analysis, "label_names", lambda: frozenset(
+        w for p in analysis.profiles.values() for w, k in zip(p.sequence, p.kinds) if k == "name"))
+
+
+def _standalone(analysis: Analysis, note: Note) -> bool:
+    """A statement that says what it means wherever it sits: four content words or values or more, not an
+    attribute line, a title or a placeholder."""
+    return (len(analysis.profiles[note.id].atoms) >= 4 and not _attribute(analysis, note) and note.kind != "title"
+            and not placeholder(note.text))
+
+
+# What says a note is the later statement: a correction or update marker opening it, a parenthesised update,
+# or words that name what the value was before.
+_CORRECTION = re.compile(
+    r"^\W*(?:correction|corrected|update[ds]?|actually|edit(?:ed)?|revised|new)\b"
+    r"|[(\[]\s*(?:updated?|corrected|revised|formerly|previously|was|now)\b"
+    r"|\b(?:formerly|no\s+longer|instead\s+of|as\s+of|replaced|superseded|moved\s+from|changed\s+from|"
+    r"switched\s+from|renamed\s+from)\b",
+    re.IGNORECASE)
+_MARKER_AT_START = re.compile(r"^\W*(?:correction|update|updated|actually)\b", re.IGNORECASE)
+
+
+def text_order(a: Note, b: Note) -> tuple[str | None, str]:
+    """Which of two notes written at the same time is the later statement, by what their texts say: a
+    correction marker in one only ("Correction:", "actually", "formerly", "now", "as of"), else the latest
+    date each names. (None, "") when the texts cannot tell."""
+    marked_a, marked_b = _CORRECTION.search(a.text), _CORRECTION.search(b.text)
+    if bool(marked_a) != bool(marked_b):
+        later, marker = (a, marked_a) if marked_a else (b, marked_b)
+        return later.id, f"the text says it is the later one (“{marker.group(0)}”)"
+    when_a, when_b = _latest_date(a), _latest_date(b)
+    if when_a is not None and when_b is not None and when_a.when != when_b.when:
+        later, earlier = (a, b) if when_a.when > when_b.when else (b, a)
+        latest, first = (when_a, when_b) if later is a else (when_b, when_a)
+        return later.id, f"the dates in the texts say so ({latest.text} after {first.text})"
+    return None, ""
+
+
+def _latest_date(note: Note):
+    dated = [m for m in find_dates(note.text, note.updated_at) if m.when is not None]
+    return max(dated, key=lambda m: m.when) if dated else None
 
 
 def _same_key(a: Note, b: Note) -> bool:
@@ -158,9 +276,17 @@ def note_candidates(analysis: Analysis, horizon_days: int) -> list[Candidate]:
 def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: int,
                  status: pd.DataFrame) -> dict[str, Any]:
     """Why a note may be stale (empty when nothing suggests it)."""
-    profile = analysis.profiles[note.id]
-    if not profile.parsed or note.id in analysis.parent_ids:
+    if note.id in analysis.parent_ids or note.kind == "title":
         return {}
+    empty = placeholder(note.text)
+    if empty:
+        return {"why": "placeholder", "detail": empty}
+    profile = analysis.profiles[note.id]
+    if not profile.parsed:
+        return {}
+    closed = _closed(analysis, note)
+    if closed:
+        return closed
     last = status.at[note.id, "last_at"] if note.id in status.index else pd.NaT
     supported_since = lambda when: not pd.isna(last) and last > when  # noqa: E731
     ends = expiry(note.text, note.updated_at)
@@ -169,12 +295,61 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     due = deadline(note.text, note.updated_at)
     if due is not None and due.when < as_of and not supported_since(due.when):
         return {"why": "deadline", "date": due.text, "when": due.when}
+    horizon = as_of - timedelta(days=horizon_days)
+    wait = waiting_since(note.text, note.updated_at)
+    if wait is not None and wait.when < horizon and not supported_since(wait.when):
+        return {"why": "waiting", "date": wait.text, "when": wait.when, "age_days": (as_of - wait.when).days}
     event = episodic(note.text, note.updated_at)
-    age = (as_of - note.updated_at).days
-    if event is not None and age > horizon_days and not supported_since(as_of - timedelta(days=horizon_days)):
+    if event is None:
+        return {}
+    dated = event_date(note.text, note.updated_at)
+    when = min(note.updated_at, dated.when) if dated is not None else note.updated_at
+    age = (as_of - when).days
+    if age > horizon_days and not supported_since(horizon):
         return {"why": "episodic", "date": event.text, "when": event.when, "age_days": age,
-                "named": bool(profile.names)}
+                "named": bool(profile.names), "temporary": bool(_TEMPORARY.search(note.text))}
     return {}
+
+
+_TEMPORARY = re.compile(r"\b(?:temporar(?:y|ily)|for\s+now|for\s+the\s+time\s+being|for\s+a\s+(?:\d+|one|two|few)"
+                        r"[\s-](?:hour|day|week|month)s?(?:[\s-]long)?\s+period)\b", re.IGNORECASE)
+
+
+def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
+    """A closed item (✅, [x], ~~struck~~, DONE, "Status: resolved") in a document that still holds open ones, a
+    note of a section whose status line says it is closed, or a note under a heading or parent item marked
+    closed ("Follower Viewer Tool (DEPRECATED)")."""
+    memory = analysis.corpus.store.by_id.get(note.memory_id)
+    raw = (lambda n: memory.content[n.start:n.end] if memory is not None else "")  # noqa: E731
+    marker = closed_marker(note.text, raw(note))
+    if marker:
+        others = [n for n in _document(analysis, note.memory_id) if n.id != note.id]
+        if any(not closed_marker(n.text, raw(n)) for n in others):
+            return {"why": "closed", "marker": marker, "where": "the item itself, among open items"}
+        return {}
+    if note.section:
+        status = next((m for n in _document(analysis, note.memory_id) if n.section == note.section
+                       and n.id != note.id for m in [closed_marker(n.text)] if m.startswith("status:")), "")
+        if status:
+            return {"why": "closed", "marker": status, "where": f"the status line of its section “{note.section}”"}
+    for context in (note.section.split(" / ")[-1] if note.section else "", *note.parents):
+        marker = closed_marker(context) if context else ""
+        if marker:
+            return {"why": "closed", "marker": marker, "where": f"its heading “{context}”"}
+    return {}
+
+
+def _document(analysis: Analysis, memory_id: str) -> list[Note]:
+    """The notes of one document."""
+    by_memory = memoized(analysis, "notes_by_memory", lambda: _by_memory(analysis))
+    return by_memory.get(memory_id, [])
+
+
+def _by_memory(analysis: Analysis) -> dict[str, list[Note]]:
+    out: dict[str, list[Note]] = {}
+    for n in analysis.corpus.notes:
+        out.setdefault(n.memory_id, []).append(n)
+    return out
 
 
 # --- insights ------------------------------------------------------------------------------

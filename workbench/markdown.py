@@ -21,6 +21,8 @@ from typing import Any, NamedTuple, Protocol
 
 KEY_VALUE = re.compile(r"^[^\W\d_][\w '/()-]{0,40}:\s+\S")  # a `Key: value` line
 LABEL = re.compile(r"^[^\W\d_][\w '/()-]{0,40}:$")  # a key with nothing after its colon: `Known issues:`
+_BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,80}?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:)\s*(?P<body>\S.*)$",
+                         re.DOTALL)
 _PREFIX = re.compile(r"^\s*(?:>\s?)*\s*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?")
 _CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
 _WHOLE = {"fence": "code", "code_block": "code", "table_open": "table", "html_block": "html"}
@@ -30,6 +32,13 @@ BOLD, LABELLED = 1, 2  # ranks of titles: a bold title holds the label titles un
 
 
 @lru_cache(maxsize=1)
+def label_body(text: str) -> tuple[str, str]:
+    """("Label", "body") of a note that opens with a bold label (`**Label:** body`, `**Label**: body`),
+    else ("", text)."""
+    found = _BOLD_LABEL.match(text)
+    return (found.group("label").strip(), found.group("body").strip()) if found else ("", text)
+
+
 def parser() -> Any:
     """The CommonMark parser every reader of memory documents uses (tables and front matter on)."""
     from markdown_it import MarkdownIt

@@ -113,6 +113,7 @@ class QuestionModel(_Model):
     choices: list[ChoiceModel]
     evidence: list[EvidenceModel] = []
     candidates: list[str] = []
+    similarity: float = 0.0
 
 
 class MemoryModel(_Model):

@@ -156,3 +156,85 @@ def statement_kinds(statements: Sequence[Statement], profiles: Mapping[str, Prof
     """The statements with `kind` "statement" set where a user sentence can stand as a memory."""
     return [replace(s, kind="statement") if s.kind == "" and s.role == "user" and standalone(s.text, profiles[s.id])
             and episodic(s.text, s.at or EPOCH) is None else s for s in statements]
+
+
+# --- what a note says of its own state: placeholders, closed items, waits -------------------------
+
+# A value written as a placeholder: bracketed meta-text that says the slot is not filled yet.
+_BRACKETED = re.compile(r"^\s*(?:\*\*[^*]{1,60}\*\*:?|[^\W\d_][\w '/&()-]{0,60}:)?\s*[\[(](?P<inner>[^\[\]()]{1,200})[\])]\s*\.?$")
+_PLACEHOLDER_CUES = frozenset(
+    "none nothing unknown empty n/a na tbd tbc todo yet populated populate tracked filled configured learned archived "
+    "placeholder pending unset blank".split())
+_BARE_PLACEHOLDER = re.compile(r"^\s*(?:tbd|tbc|todo|n/?a|none|nothing|unknown|empty|[-–—?…]+)\.?\s*$", re.IGNORECASE)
+_EMPTY_VALUE = re.compile(r"^\s*(?:\*\*[^*]{1,60}\*\*|[^\W\d_][\w '/&()-]{0,60}):?\s*(?:\*\*)?:?\s*$")
+# "I don't know about their family yet", "Haven't learned their preferences yet", "Nothing here yet".
+_NOT_KNOWN_YET = re.compile(
+    r"^\s*(?:(?:I|we)\s+)?(?:do\s+not|don'?t|haven'?t|have\s+not|has\s+not|hasn'?t|not)\s+(?:yet\s+)?"
+    r"(?:know|learn(?:ed|t)?|gotten\s+to\s+know|got(?:ten)?\s+to\s+know|recorded|noted|heard|found\s+out)\b[^.!?]*\byet\b"
+    r"|^\s*(?:nothing|no\s+\w+)\s+(?:here|recorded|noted|learned|known)?\s*yet\b"
+    r"|^\s*still\s+learning\s+about\b",
+    re.IGNORECASE)
+
+
+def placeholder(text: str) -> str:
+    """Why a note is a placeholder — an empty value, bracketed meta-text ("(none yet)", "[unknown]"), a bare
+    "TBD", or a sentence saying nothing is known yet — or "" when it states something."""
+    if _BARE_PLACEHOLDER.match(text):
+        return f"a bare placeholder ({text.strip()})"
+    if _EMPTY_VALUE.match(text) and text.rstrip().rstrip("*").endswith(":"):
+        return "a label with no value"
+    bracketed = _BRACKETED.match(text)
+    if bracketed:
+        words = {w.strip(".,;:!?-").lower() for w in bracketed.group("inner").split()}
+        if words & _PLACEHOLDER_CUES:
+            return f"bracketed placeholder text ({bracketed.group('inner').strip()})"
+    first = sentences(text)[0] if text.strip() else ""
+    if _NOT_KNOWN_YET.search(first):
+        return f"it says nothing is known yet (“{first.strip()[:60]}”)"
+    return ""
+
+
+# A closed status: a marker of its own, not a verb in a sentence ("Fixed the bug by …" is a lesson, not a status).
+_CLOSED_WORDS = ("done", "resolved", "fixed", "completed", "complete", "closed", "deprecated", "terminated",
+                 "obsolete", "cancelled", "canceled", "retired", "superseded", "abandoned", "wontfix", "shipped",
+                 "merged")
+_CAPS = "|".join(w.upper() for w in _CLOSED_WORDS)
+_CLOSED = re.compile(
+    r"[✅☑✔]"
+    r"|[\[(]\s*(?i:" + "|".join(_CLOSED_WORDS) + r")\s*[\])]"
+    r"|^\W*(?:" + _CAPS + r")\b|\b(?:" + _CAPS + r")\W*$|[—–-]\s*(?:" + _CAPS + r")\b")
+_STATUS = re.compile(r"(?:\*\*)?status(?:\*\*)?\s*:\s*(?:\*\*)?\s*(?P<word>[^\W\d_]+)", re.IGNORECASE)
+_STRUCK = re.compile(r"~~[^~]+~~")
+
+
+def closed_marker(text: str, raw: str = "") -> str:
+    """The marker saying an item is closed — ✅, "[x]", ~~struck~~, an all-caps DONE / RESOLVED / DEPRECATED,
+    "(done)", "Status: resolved" — or "". `raw` is the note's source line(s), where a checked box survives."""
+    if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+\[[xX]\]", raw or ""):
+        return "a checked box"
+    struck = _STRUCK.findall(text)
+    if struck and sum(len(s) for s in struck) >= 0.6 * len(text.strip()):
+        return "struck through"
+    status = _STATUS.search(text)
+    if status and status.group("word").lower() in _CLOSED_WORDS:
+        return f"status: {status.group('word')}"
+    found = _CLOSED.search(text)
+    return f"marked {found.group(0).strip()}" if found else ""
+
+
+_WAIT = re.compile(r"\b(?:waiting|awaiting|pending|blocked\s+on|requested|asked\s+for|follow(?:ing)?[\s-]up)\b",
+                   re.IGNORECASE)
+
+
+def waiting_since(text: str, written: datetime) -> DateMention | None:
+    """A wait or request with the date it names ("Waiting for the vendor's quote (requested 2026-04-02)")."""
+    if not _WAIT.search(text):
+        return None
+    dated = [m for m in find_dates(text, written) if m.when is not None]
+    return max(dated, key=lambda m: m.when) if dated else None
+
+
+def event_date(text: str, written: datetime) -> DateMention | None:
+    """The latest date a note names as an event or in the past tense (what makes it a one-off)."""
+    dated = [m for m in find_dates(text, written) if m.when is not None and (m.role == "event" or m.past_tense)]
+    return max(dated, key=lambda m: m.when) if dated else None

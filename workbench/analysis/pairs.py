@@ -13,8 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..compare import Profile, key_of, relate
+from ..compare import Profile, key_of, profile, relate
 from ..context import Context, context_signals
+from ..markdown import label_body
 from ..records import Note
 from ..statements import Statement, declarative
 from .neighbours import top_matches
@@ -104,17 +105,32 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
                 and not (pa.values - pb.values and pb.values - pa.values):
             continue  # no duplicate at this similarity, and nothing that could make a conflict
         relation = relate(pa, pb)
-        if relation.kind == "different" and relation.detail == "little in common" and key not in keyed:
+        kind, detail, aligned = relation.kind, relation.detail, relation.aligned
+        if kind not in ("verbatim", "same_words"):
+            kind, detail, aligned = _without_labels(old.text, new.text, relation)
+        if kind == "different" and detail == "little in common" and key not in keyed:
             continue  # too little in common to be a candidate of any kind
         where = context_signals(contexts[old.id], contexts[new.id])
-        rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(relation.kind, "related"), relation.kind,
-                     relation.detail, round(relation.aligned, 3), old.updated_at < new.updated_at,
+        rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(kind, "related"), kind,
+                     detail, round(aligned, 3), old.updated_at < new.updated_at,
                      where["same_context"], where["parents_differ"], where["subjects_differ"], where["parallel"],
                      key in keyed))
     columns = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",
                "parents_differ", "subjects_differ", "parallel", "structural"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
+
+
+def _without_labels(a: str, b: str, relation) -> tuple[str, str, float]:
+    """The relation of two notes once a leading bold label (`**Label:** …`) is set aside, when that makes them
+    the same words ("**Synthesis:** The free cycle is …" and "The free cycle is …"); else the relation as is."""
+    (label_a, body_a), (label_b, body_b) = label_body(a), label_body(b)
+    if (label_a or label_b) and label_a != label_b:
+        bare = relate(profile(body_a), profile(body_b))
+        if bare.kind in ("verbatim", "same_words") and len(profile(body_a).atoms) >= 4:
+            label = label_a or label_b
+            return "same_words", f"the same words once the label “{label}” is set aside", bare.aligned
+    return relation.kind, relation.detail, relation.aligned
 
 
 def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],

@@ -163,6 +163,7 @@ class Question:
     value: float = 0.0
     evidence: tuple[Evidence, ...] = ()
     candidates: tuple[str, ...] = ()
+    similarity: float = 0.0  # how alike the notes are (the analysis's cosine); orders questions of equal value
     id: str = ""
 
     def __post_init__(self) -> None:
@@ -172,6 +173,7 @@ class Question:
             object.__setattr__(self, "id", stable_id("q_", body)[:14])
         object.__setattr__(self, "prior", round(float(self.prior), 3))
         object.__setattr__(self, "value", round(float(self.value), 4))
+        object.__setattr__(self, "similarity", round(float(self.similarity), 4))
 
     def choice(self, key: str) -> Choice:
         for choice in self.choices:
@@ -185,7 +187,7 @@ class Question:
                 "reading": self.reading, "rule": self.rule, "proposed": self.proposed, "prior": self.prior,
                 "value": self.value, "choices": [c.to_dict() for c in self.choices],
                 "evidence": [{k: v for k, v in vars_of(e).items() if v is not None} for e in self.evidence],
-                "candidates": list(self.candidates)}
+                "candidates": list(self.candidates), "similarity": self.similarity}
 
     @classmethod
     def _from_model(cls, model: Any) -> Question:
@@ -194,7 +196,7 @@ class Question:
                    choices=tuple(Choice(c.key, c.label, Operation._from_model(c.operation) if c.operation else None)
                                  for c in model.choices),
                    value=model.value, evidence=tuple(Evidence(**e.model_dump()) for e in model.evidence),
-                   candidates=tuple(model.candidates), id=model.id)
+                   candidates=tuple(model.candidates), similarity=model.similarity, id=model.id)
 
 
 def vars_of(obj: Any) -> dict[str, Any]:

@@ -104,9 +104,17 @@ class Planner:
             self.add(self.conflict_operation(candidate, verdict))
 
     def conflict_operation(self, candidate: Candidate, verdict: Verdict) -> Operation:
-        """The update that keeps `verdict.keep` (default the newer note) and drops the other."""
+        """The update that keeps `verdict.keep` (default the newer note) and drops the other — or, for a
+        rewrite, gives `verdict.keep` the text `verdict.text` and leaves the other note as it is."""
         winner = self.notes[verdict.keep or candidate.notes[-1]]
         loser = next(i for i in candidate.notes if i != winner.id)
+        if verdict.rewrite and verdict.text:
+            return Operation(
+                kind="update", reason="superseded", rule=verdict.rule, targets=(self.target(winner.id),),
+                result=Result(winner.path, verdict.text, note_id=winner.id),
+                rationale=f"{verdict.reason}; rewrite to “{_short(verdict.text)}”.",
+                evidence=(Evidence(quote=self.notes[loser].text, note_id=loser),),
+                confidence=verdict.confidence, provenance=tuple(sorted(set(winner.evidence))))
         return Operation(
             kind="update", reason="conflict", rule=verdict.rule,
             targets=(self.target(loser), self.target(winner.id)),

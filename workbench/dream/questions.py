@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 QUESTIONS_PER_NOTE = 0.1  # by default at most one question per 10 notes
 JUDGE = "person"  # the rule an answered question's operation names: the person who chose it
 # Readings that are final by the store's structure, never put to a judge.
-FINAL = frozenset({"distinct.field_other_title", "distinct.title", "distinct.unparsed", "distinct.parent_item",
+FINAL = frozenset({"distinct.field_other_title", "distinct.title", "distinct.placeholder", "distinct.subject_label", "distinct.list_items",
+                   "distinct.unparsed",
+                   "distinct.parent_item",
                    "distinct.session", "distinct.holds", "distinct.reordered", "distinct.subject"})
 
 
@@ -45,7 +47,7 @@ def ask(planner: Planner, judged: Sequence[tuple[Candidate, Verdict]],
     drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes) for q in [_question(planner, c, v)]
               if q is not None]
     found = _grouped(planner, drafts)
-    found.sort(key=lambda q: (-q.value, q.id))
+    found.sort(key=lambda q: (-q.value, -q.similarity, q.id))
     notes = len(planner.analysis.note_ids)
     budget = math.ceil(questions_per_note * notes) if questions_per_note > 0 else 0
     return found[:budget], len(found)
@@ -145,7 +147,7 @@ def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, p
     targets = tuple(planner.target(i) for i in c.notes)
     weight = max((planner.focus.weight(planner.notes[i]) for i in c.notes), default=1.0)
     value = _uncertainty(prior) * max(1, len(targets)) * weight
-    return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,))
+    return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,), c.similarity)
 
 
 def _uncertainty(prior: float) -> float:
@@ -206,4 +208,5 @@ def _copies(planner: Planner, group: _Copies) -> Question:
                         Choice("merge", f"one fact: keep the copy in {planner.notes[keep].path}", op),
                         Choice("both", "different facts in each place: keep every copy", None)),
                     _uncertainty(prior) * len(members) * weight, (),
-                    tuple(sorted({c for q in group.questions for c in q.candidates})))
+                    tuple(sorted({c for q in group.questions for c in q.candidates})),
+                    max(q.similarity for q in group.questions))

@@ -19,8 +19,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import Analysis, memoized
-from ..candidates import Candidate, find_candidates
-from ..compare import FUNCTION_WORDS, key_of, relate, rewrite_slot
+from ..candidates import Candidate, find_candidates, label_of
+from ..compare import FUNCTION_WORDS, key_of, profile, relate, rewrite_slot
 from ..statements import clean_fact
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ RULES = {
     "conflict.words": "the same statement with other words in one slot; both may hold",
     "conflict.priority": "a conflict no time can order, decided by the focus's priority weights",
     "conflict.from_to": "the later text says the earlier one's value changed “from X to Y”",
+    "conflict.renamed": "the later text names the earlier one's value by a new name (“Y (formerly X)”): the older "
+                        "note is dropped, or given the new name when it says more",
+    "conflict.in_text_order": "a conflict between notes written at the same time, ordered by what the texts say "
+                              "(a correction marker, or the dates they name); the later one wins",
     "conflict.related": "alike notes about the same subject, each naming a value the other lacks; both may hold",
     "conflict.session_negation": "a later user sentence negates the note",
     "conflict.session_value": "a later user sentence gives the note's slot another value",
@@ -53,12 +57,21 @@ RULES = {
     "prune.expired": "the note names an expiry date that has passed, and no session since supports it",
     "prune.deadline_passed": "the note names a deadline that has passed",
     "prune.off_focus": "the focus excludes it",
+    "prune.placeholder": "the note holds no fact: an empty value, bracketed placeholder text, or “not known yet”",
+    "prune.closed": "an item marked closed (✅, [x], struck through, DONE, Status: resolved) among open items, "
+                    "or under a heading marked closed",
+    "prune.temporary_passed": "a note that calls itself temporary and names a date long past",
     "insight.restated": "the same words said by the user in several sessions, held by no note",
     "insight.paraphrased": "alike statements (same names, values, polarity) in several sessions",
     "insight.recurring_failure": "the same failure in the tool output of several sessions",
     # readings that change nothing: measured too (a `distinct.*` verdict is right when the notes are different
     # facts); below the automatic bar the candidate becomes a question
     "distinct.parents_differ": "the same words under different parent items",
+    "distinct.placeholder": "a placeholder holds no fact: never merged, never a value",
+    "distinct.title": "a title is the heading of the notes under it",
+    "distinct.list_items": "items of one list opening with the same label (`Hypothesis: …`), each its own fact",
+    "distinct.subject_label": "notes that open with the names of two different subjects (`@alice: …`, `@bob: …`)",
+    "distinct.field_other_title": "an attribute line (`Status: open`) belongs to its title: never merged across titles",
     "distinct.subjects_differ": "alike notes in documents or sections about different subjects",
     "distinct.reordered": "the same words in another order (roles may be swapped)",
     "distinct.subject": "the same statement about another subject",
@@ -71,6 +84,7 @@ RULES = {
     "distinct.holds": "nothing says the note no longer holds",
     "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
     "undecided.episodic": "an old dated or past-tense note that no recent session mentions",
+    "undecided.wait": "a wait or request whose date is older than the horizon",
 }
 
 
@@ -87,7 +101,8 @@ class Verdict:
     text: str | None = None  # the wording of the result, when it is not the kept note's text
     path: str | None = None  # create: the document to file it in
     judge: str = "rules"
-    withheld: str = ""  # the action a rule would take but does not propose (measured below the floor)
+    withheld: str = ""
+    rewrite: bool = False  # update: rewrite `keep` to `text` and leave the other note as it is  # the action a rule would take but does not propose (measured below the floor)
 
 
 @lru_cache(maxsize=1)
@@ -169,6 +184,16 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
     s = c.signals
     older, newer = (analysis.corpus.note_by_id[i] for i in c.notes)
     kind = s["relation"]
+    if s.get("placeholder"):
+        return _none(c, "distinct.placeholder", "a placeholder holds no fact, so it is never merged or made a value")
+    if s.get("title"):
+        return _none(c, "distinct.title", "a title is the heading of the notes under it, never a fact to merge")
+    if s.get("subjects"):
+        return _none(c, "distinct.subject_label", "each opens with the name of another subject "
+                                                  f"(“{label_of(older.text)}” ↔ “{label_of(newer.text)}”)")
+    if s.get("attributes") and not s["same_context"]:
+        return _none(c, "distinct.field_other_title", "an attribute line belongs to its title: under another title "
+                                                      "it is another fact")
     if s["parents_differ"]:
         return _none(c, "distinct.parents_differ", "under different parent items: the same words mean different facts")
     if s["subjects_differ"]:
@@ -180,6 +205,8 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
         return _none(c, "distinct.unparsed", "a note the rules cannot parse is kept")
     if older.kind == newer.kind == "numbered" and s["same_context"]:
         return _none(c, "distinct.procedure_steps", "steps of one numbered procedure: a repeated step is still a step")
+    if s.get("list_key") and kind not in ("verbatim", "same_words"):
+        return _none(c, "distinct.list_items", "items of one list that open with the same label: each is its own fact")
     if s["fields"] and kind not in ("verbatim", "same_words"):
         return _field(c, analysis)
     if kind in ("verbatim", "same_words"):
@@ -223,12 +250,17 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     """Alike in other words: a paraphrase suggestion when nothing specific differs, a related-conflict
     suggestion when each names a value the other lacks (and they can be ordered), else nothing."""
     a, b = (analysis.profiles[i] for i in c.notes)
-    change = from_to(a, b)
-    if change and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
+    moved, renamed = from_to(a, b), formerly(a, b)
+    if (moved or renamed) and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
-        when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
-        return _verdict(c, "update", "conflict.from_to",
-                        f"the later note ({when}) says it changed from {change[0]} to {change[1]}", keep=c.notes[1])
+        if moved:  # "moved from X to Y": the older note's details belong to X; the newer note holds the fact
+            return _verdict(c, "update", _ordered_rule(s, "conflict.from_to"),
+                            f"{_when(s)} says it changed from {moved[0]} to {moved[1]}", keep=c.notes[1])
+        reason = f"{_when(s)} says {renamed[0]} is now {renamed[1]} (a new name for the same thing)"
+        if (a.atoms - set(profile(renamed[0]).atoms)) <= b.atoms or renamed[0] not in a.text:
+            return _verdict(c, "update", "conflict.renamed", reason, keep=c.notes[1])
+        return _verdict(c, "update", "conflict.renamed", f"{reason}; the older note says more, so it takes the new name",
+                        keep=c.notes[0], text=a.text.replace(renamed[0], renamed[1], 1), rewrite=True)
     shared = a.atoms & b.atoms
     overlap = len(shared) / max(1, min(len(a.atoms), len(b.atoms)))
     if len(shared) < 2 or overlap < 0.5:
@@ -243,9 +275,8 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if a.values - b.values and b.values - a.values and c.signals["ordered"] and a.negated == b.negated \
             and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
-        when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
         return _verdict(c, "update", "conflict.related",
-                        f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; the later note ({when}) "
+                        f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; {_when(s)} "
                         "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
     return _none(c, "distinct.different", c.signals["detail"])
 
@@ -270,6 +301,28 @@ def from_to(older, newer) -> tuple[str, str] | None:
     return None
 
 
+_FORMERLY = frozenset({"formerly", "former", "previously", "previous", "née", "ex"})  # as written and as stemmed
+
+
+def formerly(older, newer) -> tuple[str, str] | None:
+    """("X", "Y") when `newer` names its value Y as "Y (formerly X)" or "Y, previously X", X is a name or value
+    that `older` holds and Y is one it lacks; the two must share another content word (the subject)."""
+    toks = [t for t in newer.tokens if t.kind != "negation"]
+    said = set(older.sequence)
+    for i, token in enumerate(toks):
+        if token.norm not in _FORMERLY or i + 1 >= len(toks) or i == 0:
+            continue
+        opener = newer.text[max(0, token.start - 2):token.start]
+        if "(" not in opener and "," not in opener and "—" not in opener:
+            continue  # "formerly" that names an earlier value follows "(", "," or "—"
+        was, now = toks[i + 1], toks[i - 1]
+        if was.kind not in ("value", "name", "code") or now.kind not in ("value", "name", "code"):
+            continue
+        if was.norm in said and now.norm not in said and (newer.words - {was.norm, now.norm}) & older.words:
+            return was.text, now.text
+    return None
+
+
 def same_order(a, b) -> bool:
     """The content both texts share comes in the same order in each (no swapped roles)."""
     shared = a.atoms & b.atoms
@@ -282,16 +335,27 @@ def _values(values: frozenset[str]) -> str:
     return ", ".join(sorted(values)[:4])
 
 
+def _when(s) -> str:
+    """How the two notes of a pair are ordered: their write times, or what their texts say."""
+    if s.get("ordered_by", "time") == "time":
+        return f"the later note ({s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d})"
+    return f"the later note ({s['ordered_by']})"
+
+
+def _ordered_rule(s, rule: str) -> str:
+    """A rule's own name when time orders the pair; `conflict.in_text_order` when only the texts do."""
+    return rule if s.get("ordered_by", "time") == "time" else "conflict.in_text_order"
+
+
 def _field(c: Candidate, analysis: Analysis) -> Verdict:
     s = c.signals
     older, newer = (analysis.corpus.note_by_id[i] for i in c.notes)
     if not s["ordered"]:
         return _none(c, "undecided.unordered", f"{s['detail']}; written at the same time, so no rule can say which holds")
-    when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
     key = older.text.split(":", 1)[0].strip()
-    return _verdict(c, "update", "conflict.field",
+    return _verdict(c, "update", _ordered_rule(s, "conflict.field"),
                     f"“{key}” is {older.text.split(':', 1)[1].strip()} ↔ {newer.text.split(':', 1)[1].strip()}; "
-                    f"the later note ({when}) wins", keep=newer.id)
+                    f"{_when(s)} wins", keep=newer.id)
 
 
 def _conflict(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
@@ -299,9 +363,8 @@ def _conflict(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
     if not s["ordered"]:
         return _none(c, "undecided.unordered", f"{s['detail']}; written at the same time, so no rule can say which holds")
     older, newer = c.notes
-    rule = "conflict.field" if s["fields"] else f"conflict.{kind}"
-    when = f"{s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d}"
-    reason = f"{s['detail']}; the later note ({when}) wins"
+    rule = _ordered_rule(s, "conflict.field" if s["fields"] else f"conflict.{kind}")
+    reason = f"{s['detail']}; {_when(s)} wins"
     if kind == "words":
         reason += " — a suggestion: other words may be another fact, not a new value"
     return _verdict(c, "update", rule, reason, keep=newer)
@@ -380,6 +443,17 @@ def _related(a, b) -> bool:
 def _note(c: Candidate, analysis: Analysis) -> Verdict:
     s = c.signals
     why = s["why"]
+    if why == "placeholder":
+        return _verdict(c, "delete", "prune.placeholder", f"holds no fact: {s['detail']}")
+    if why == "closed":
+        return _verdict(c, "delete", "prune.closed", f"an item marked closed ({s['marker']}, in {s['where']}) "
+                                                      "left where open items are kept")
+    if why == "waiting":
+        return _none(c, "undecided.wait", f"a wait or request dated {s['date']} ({s['age_days']} days ago): "
+                                          "whether it is still open is for a judge")
+    if why == "episodic" and s.get("temporary"):
+        return _verdict(c, "delete", "prune.temporary_passed",
+                        f"says it is temporary and names {s['date']}, {s['age_days']} days ago — a suggestion")
     if why == "expired":
         return _verdict(c, "delete", "prune.expired",
                         f"says it holds until {s['date']} ({s['when']:%Y-%m-%d}), which has passed; no session since supports it")
