@@ -43,14 +43,17 @@ TABLE = ROOT / "workbench" / "calibration.json"
 Tally = dict[str, Counter]  # rule -> Counter(proposed=, correct=)
 
 
-def proposals(analysis):
+def proposals(analysis, *, distinct: bool = False):
     """Every verdict a rule reaches, also those withheld (judge-only, or measured below the floor): they are
-    measured too; `verdict.withheld` stays set on those."""
+    measured too; `verdict.withheld` stays set on those. With `distinct`, the `distinct.*` readings of pairs
+    come too (action "distinct": right when the two notes are different facts)."""
     for candidate, verdict in judged_candidates(analysis, Focus()):
         if verdict.withheld:
             verdict = replace(verdict, action=verdict.withheld)
         if verdict.action != "none":
             yield candidate, verdict
+        elif distinct and candidate.kind == "pair" and verdict.rule.startswith("distinct."):
+            yield candidate, replace(verdict, action="distinct")
 
 
 def _count(tally: Tally, rule: str, correct: bool) -> None:
@@ -67,11 +70,15 @@ def sample(dataset: str, tally: Tally) -> None:
     analysis = analyze(corpus, "tfidf")
     group_of = {n: i for i, g in enumerate(labels["duplicates"]) for n in g["notes"]}
     stale = {s["note"] for s in labels["stale"]} | set(labels["low_value"])
-    for candidate, verdict in proposals(analysis):
+    for candidate, verdict in proposals(analysis, distinct=True):
         _count(tally, verdict.rule, _right_in_sample(candidate, verdict, analysis, labels, group_of, stale))
 
 
 def _right_in_sample(candidate, verdict, analysis, labels, group_of, stale) -> bool:
+    if verdict.action == "distinct":
+        a, b = candidate.notes
+        same = a in group_of and group_of.get(a) == group_of.get(b)
+        return not same and not any({c["old"], c["new"]} == {a, b} for c in labels["conflicts"])
     if verdict.action == "merge":
         a, b = candidate.notes
         return a in group_of and group_of.get(a) == group_of.get(b)
@@ -112,7 +119,7 @@ def paws_verdicts(limit: int | None) -> tuple[list[bool], dict[int, tuple[str, f
     memories = [Memory(f"paws{i:05d}", f"/paws/{i:05d}.md", f"- {a}\n- {b}\n", at, at) for i, (a, b, _) in enumerate(rows)]
     analysis = analyze(Corpus(Store(tuple(memories))), "tfidf")
     judged: dict[int, tuple[str, float, str, bool]] = {}
-    for candidate, verdict in proposals(analysis):
+    for candidate, verdict in proposals(analysis, distinct=True):
         first, second = (n.split("#")[0] for n in candidate.notes[:2]) if len(candidate.notes) == 2 else ("", "-")
         if candidate.kind == "pair" and first == second:
             judged[int(first[4:])] = (verdict.rule, verdict.confidence, verdict.action, bool(verdict.withheld))
@@ -123,7 +130,7 @@ def paws(tally: Tally, limit: int | None) -> dict[str, int]:
     labels, judged = paws_verdicts(limit)
     merged = Counter()
     for i, (rule, _, action, withheld) in judged.items():
-        _count(tally, rule, action == "merge" and labels[i])
+        _count(tally, rule, not labels[i] if action == "distinct" else action == "merge" and labels[i])
         if action == "merge" and not withheld:
             merged["paraphrases merged" if labels[i] else "non-paraphrases merged"] += 1
     merged["paraphrases"] = sum(labels)
@@ -185,11 +192,16 @@ def locomo(tally: Tally, samples: int | None, hand: Tally | None = None) -> dict
         mine = tuple(s for s in sessions if s.meta.get("sample_id") == sample_id)
         analysis = analyze(Corpus(Store(memories, id=sample_id), mine), "tfidf")
         notes = analysis.corpus.note_by_id
-        for candidate, verdict in proposals(analysis):
+        for candidate, verdict in proposals(analysis, distinct=True):
             speakers = {_speaker(notes[n].path) for n in candidate.notes}
             if candidate.kind == "session":
                 turn = analysis.corpus.turn_by_id[analysis.statement_by_id[candidate.statements[0]].turn_id]
                 speakers.add(turn.meta.get("speaker", ""))
+            if verdict.action == "distinct":
+                if len(speakers - {""}) > 1:
+                    _count(tally, verdict.rule, True)
+                    seen["distinct readings across speakers"] += 1
+                continue
             if verdict.action == "delete":
                 _count(tally, verdict.rule, False)
                 seen["deletes"] += 1
@@ -202,6 +214,45 @@ def locomo(tally: Tally, samples: int | None, hand: Tally | None = None) -> dict
             else:
                 seen[f"{verdict.action}s within one speaker (unlabelled)"] += 1
     return dict(seen)
+
+
+# --- stores written blind to the rules -------------------------------------------------------
+
+CALIBRATION_STORES = Path(__file__).parent / "data" / "calibration"
+
+
+def written_stores(tally: Tally) -> dict[str, int]:
+    """The stores a separate writer made for measuring (`benchmarks/data/calibration/`, labels in
+    `benchmarks/labels/calibration/`): a merge, update or delete is right when it matches a labelled item, a
+    `distinct` reading when its notes are no labelled duplicate or superseded pair."""
+    from .recall import CALIBRATION, matching, read_items
+
+    seen = Counter()
+    for store, name in CALIBRATION.items():
+        corpus = load_corpus(CALIBRATION_STORES / name)
+        analysis = analyze(corpus, "tfidf")
+        items = read_items(store)
+        groups = [(item, [matching(corpus, text) for text in item["notes"]]) for item in items]
+        for candidate, verdict in proposals(analysis, distinct=True):
+            right = _right_in_written(candidate, verdict, groups)
+            _count(tally, verdict.rule, right)
+            seen[f"{verdict.action} {'right' if right else 'wrong'}"] += 1
+    return dict(seen)
+
+
+def _right_in_written(candidate, verdict, groups) -> bool:
+    notes = set(candidate.notes)
+    together = lambda kinds: any(item["kind"] in kinds and len(notes & set().union(*g)) >= 2 for item, g in groups)  # noqa: E731
+    if verdict.action == "distinct":
+        return not together(("duplicate", "superseded"))
+    if verdict.action == "merge":
+        return together(("duplicate",))
+    if verdict.action == "update" and candidate.kind == "pair":
+        return any(item["kind"] == "superseded" and notes <= set().union(*g) and verdict.keep in g[-1]
+                   and len(notes & g[0]) == 1 for item, g in groups if len(g) >= 2)
+    if verdict.action == "delete":
+        return any(item["kind"] == "stale" and notes & set().union(*g) for item, g in groups)
+    return False
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -217,6 +268,9 @@ def measure(quick: bool) -> tuple[Tally, dict[str, Tally], dict[str, dict]]:
     if (DATA / "paws_wiki_labeled_final_dev.tsv").exists():
         by_source["PAWS dev"] = defaultdict(Counter)
         seen["PAWS dev"] = paws(by_source["PAWS dev"], 1000 if quick else None)
+    if CALIBRATION_STORES.exists():
+        by_source["stores written blind"] = defaultdict(Counter)
+        seen["stores written blind"] = written_stores(by_source["stores written blind"])
     if (DATA / "locomo10.json").exists():
         by_source["LoCoMo"] = defaultdict(Counter)
         by_source["LoCoMo hand-checked"] = defaultdict(Counter)

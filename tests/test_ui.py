@@ -371,7 +371,7 @@ def test_filters_and_sorting_find_operations_among_many(plan):
     op = plan.operations[0]
     word = max(op.rationale.split(), key=len).strip(".,;:()")
     panel.text.value = word
-    assert op in panel.operations() and all(word.lower() in views._haystack(o) for o in panel.operations())
+    assert op in panel.operations() and all(word.lower() in views.operations._haystack(o) for o in panel.operations())
     panel.text.value = ""
     path = op.targets[0].path if op.targets else op.result.path
     panel.path.value = path

@@ -31,13 +31,14 @@ from .compare import FUNCTION_WORDS, Profile, key_of, profile, relate
 from .markdown import label_body
 from .records import EPOCH, Note
 from .statements import (
+    anchor_date,
     clean_fact,
     closed_marker,
     deadline,
     episodic,
-    event_date,
     expiry,
     placeholder,
+    relative_time,
     waiting_since,
 )
 from .text import find_dates
@@ -169,7 +170,7 @@ _CORRECTION = re.compile(
     r"^\W*(?:correction|corrected|update[ds]?|actually|edit(?:ed)?|revised|new)\b"
     r"|[(\[]\s*(?:updated?|corrected|revised|formerly|previously|was|now)\b"
     r"|\b(?:formerly|no\s+longer|instead\s+of|as\s+of|replaced|superseded|moved\s+from|changed\s+from|"
-    r"switched\s+from|renamed\s+from)\b",
+    r"switched\s+from|renamed\s+from|upgraded|downgraded|bumped|migrated|now|since)\b",
     re.IGNORECASE)
 _MARKER_AT_START = re.compile(r"^\W*(?:correction|update|updated|actually)\b", re.IGNORECASE)
 
@@ -302,12 +303,13 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     event = episodic(note.text, note.updated_at)
     if event is None:
         return {}
-    dated = event_date(note.text, note.updated_at)
-    when = min(note.updated_at, dated.when) if dated is not None else note.updated_at
+    anchor = anchor_date(note.text, note.updated_at)  # what "today" means in a note that names its date
+    when = min(note.updated_at, anchor.when) if anchor is not None else note.updated_at
     age = (as_of - when).days
     if age > horizon_days and not supported_since(horizon):
-        return {"why": "episodic", "date": event.text, "when": event.when, "age_days": age,
-                "named": bool(profile.names), "temporary": bool(_TEMPORARY.search(note.text))}
+        temporary = _TEMPORARY.search(note.text) or relative_time(note.text)
+        return {"why": "episodic", "date": (anchor or event).text, "when": when, "age_days": age,
+                "named": bool(profile.names), "temporary": bool(temporary)}
     return {}
 
 

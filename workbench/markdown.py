@@ -154,7 +154,7 @@ class _Split:
 
     lines: list[str]
     notes: list[_Note] = field(default_factory=list)
-    sections: list[str] = field(default_factory=list)
+    headings: list[tuple[int, str]] = field(default_factory=list)  # (level, text) of the headings in force
     titles: list[_Title] = field(default_factory=list)  # open titles, by (depth, rank)
     items: list[_Item] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
@@ -165,7 +165,7 @@ class _Split:
         return len(self.items) + self.quote
 
     def add(self, kind: str, first: int, last: int, text: str, parents: tuple[int, ...]) -> int:
-        self.notes.append(_Note(kind, " / ".join([*self.sections, *(t.text for t in self.titles)]), parents,
+        self.notes.append(_Note(kind, " / ".join([*(h for _, h in self.headings), *(t.text for t in self.titles)]), parents,
                                 first, last, text))
         for title in self.titles:
             title.used = True
@@ -235,8 +235,8 @@ class _Split:
                 self.quote -= 1
             elif kind == "heading_open":
                 self.close(0)
-                level = int(token.tag[1:])
-                self.sections[level - 1:] = [tokens[i + 1].content.strip()]
+                level = int(token.tag[1:])  # a heading ends every heading of its level or deeper
+                self.headings = [h for h in self.headings if h[0] < level] + [(level, tokens[i + 1].content.strip())]
             elif kind == "hr":
                 self.close(self.depth)
             elif kind == "paragraph_open" and token.map and tokens[i + 1].content.strip():

@@ -213,7 +213,7 @@ def closed_marker(text: str, raw: str = "") -> str:
     if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+\[[xX]\]", raw or ""):
         return "a checked box"
     struck = _STRUCK.findall(text)
-    if struck and sum(len(s) for s in struck) >= 0.6 * len(text.strip()):
+    if struck and (sum(len(s) for s in struck) >= 0.6 * len(text.strip()) or re.match(r"^\W*~~", text)):
         return "struck through"
     status = _STATUS.search(text)
     if status and status.group("word").lower() in _CLOSED_WORDS:
@@ -234,7 +234,19 @@ def waiting_since(text: str, written: datetime) -> DateMention | None:
     return max(dated, key=lambda m: m.when) if dated else None
 
 
-def event_date(text: str, written: datetime) -> DateMention | None:
-    """The latest date a note names as an event or in the past tense (what makes it a one-off)."""
-    dated = [m for m in find_dates(text, written) if m.when is not None and (m.role == "event" or m.past_tense)]
+_RELATIVE = re.compile(r"\b(?:today|tonight|tomorrow|yesterday|this\s+(?:morning|afternoon|evening|week|weekend|month|"
+                       r"sprint)|right\s+now|later\s+today|next|last|coming|end\s+of)\b|day$", re.IGNORECASE)
+
+
+def relative_time(text: str) -> str:
+    """The words that tie a note to the moment it was written ("today", "this week"), or ""."""
+    found = re.search(r"\b(?:today|tonight|tomorrow|yesterday|this\s+(?:morning|afternoon|evening|week|weekend)|"
+                      r"right\s+now|later\s+today)\b", text, re.IGNORECASE)
+    return found.group(0) if found else ""
+
+
+def anchor_date(text: str, written: datetime) -> DateMention | None:
+    """The latest date a note names outright ("2026-07-22", "March 3"), never one relative to its writing
+    ("today", "next week"): what its relative words mean."""
+    dated = [m for m in find_dates(text, written) if m.when is not None and not _RELATIVE.search(m.text)]
     return max(dated, key=lambda m: m.when) if dated else None

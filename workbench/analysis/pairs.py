@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,10 @@ from .neighbours import top_matches
 def _older_first(a: Note, b: Note) -> tuple[Note, Note]:
     return (a, b) if (a.updated_at, a.id) <= (b.updated_at, b.id) else (b, a)
 
+
+# Notes written within a minute of each other were written at the same time: a folder checked out or copied
+# gets file times a few milliseconds apart, which say nothing about which fact is newer.
+SAME_TIME = timedelta(minutes=1)
 
 COARSE = {"verbatim": "duplicate", "same_words": "duplicate", "subset": "duplicate", "negation": "conflict",
           "value": "conflict", "words": "conflict", "reordered": "distinct", "subject": "distinct"}
@@ -112,7 +117,7 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
             continue  # too little in common to be a candidate of any kind
         where = context_signals(contexts[old.id], contexts[new.id])
         rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(kind, "related"), kind,
-                     detail, round(aligned, 3), old.updated_at < new.updated_at,
+                     detail, round(aligned, 3), new.updated_at - old.updated_at > SAME_TIME,
                      where["same_context"], where["parents_differ"], where["subjects_differ"], where["parallel"],
                      key in keyed))
     columns = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",

@@ -13,6 +13,7 @@ of succession, (correct + 1) / (proposed + 2), so a rule never measured has 0.5.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -43,6 +44,8 @@ RULES = {
     "conflict.words": "the same statement with other words in one slot; both may hold",
     "conflict.priority": "a conflict no time can order, decided by the focus's priority weights",
     "conflict.from_to": "the later text says the earlier one's value changed “from X to Y”",
+    "conflict.restated": "the newer note says the older one's statement again with another value (most of its "
+                         "content words, a value the older has and the newer lacks or negates)",
     "conflict.renamed": "the later text names the earlier one's value by a new name (“Y (formerly X)”): the older "
                         "note is dropped, or given the new name when it says more",
     "conflict.in_text_order": "a conflict between notes written at the same time, ordered by what the texts say "
@@ -80,6 +83,8 @@ RULES = {
     "distinct.parent_item": "a parent item is the context of other notes, never replaced",
     "distinct.other_context": "the same words under other headings, not saying what they are about",
     "distinct.different": "alike, but differing in more than the rules can read",
+    "distinct.different_close": "very alike (halfway from the duplicate bar to identical), but differing in more "
+                                "than the rules can read",
     "distinct.session": "a later sentence that does not give the note another value",
     "distinct.holds": "nothing says the note no longer holds",
     "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
@@ -261,10 +266,16 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
             return _verdict(c, "update", "conflict.renamed", reason, keep=c.notes[1])
         return _verdict(c, "update", "conflict.renamed", f"{reason}; the older note says more, so it takes the new name",
                         keep=c.notes[0], text=a.text.replace(renamed[0], renamed[1], 1), rewrite=True)
+    new_value = restated(a, b)
+    if new_value and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
+        s = c.signals
+        return _verdict(c, "update", _ordered_rule(s, "conflict.restated"),
+                        f"the newer note says the older one's statement again with {new_value}; {_when(s)} wins",
+                        keep=c.notes[1])
     shared = a.atoms & b.atoms
     overlap = len(shared) / max(1, min(len(a.atoms), len(b.atoms)))
     if len(shared) < 2 or overlap < 0.5:
-        return _none(c, "distinct.different", c.signals["detail"])
+        return _none(c, _different(c, analysis), c.signals["detail"])
     same = a.names == b.names and a.values == b.values and a.negated == b.negated
     reworded = c.signals["aligned"] < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
     if same and reworded and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
@@ -278,7 +289,34 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         return _verdict(c, "update", "conflict.related",
                         f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; {_when(s)} "
                         "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
-    return _none(c, "distinct.different", c.signals["detail"])
+    return _none(c, _different(c, analysis), c.signals["detail"])
+
+
+def _different(c: Candidate, analysis: Analysis) -> str:
+    """`distinct.different`, or `distinct.different_close` for pairs as alike as halfway from the duplicate bar
+    to identical: measured apart, so a question's prior says how often such pairs are one fact after all."""
+    close = (1 + analysis.bars.get("duplicate", 0.6)) / 2
+    return "distinct.different_close" if c.similarity >= close else "distinct.different"
+
+
+def restated(older, newer) -> str:
+    """The new value when `newer` says `older`'s statement again — most of its content words — with another
+    value (a number, date, name or code `older` has and `newer` lacks or negates, and one `newer` adds)."""
+    words = older.words
+    if len(words) < 2:
+        return ""
+    parts = {p for v in newer.values for p in re.split(r"[._/\-=:@]+", v) if p}
+    if len(words & (newer.words | parts)) < 0.6 * len(words):
+        return ""
+    added = newer.values - older.values
+    gone = older.values - newer.values or _negated_values(newer, older.values)
+    return ", ".join(sorted(added)[:3]) if added and gone else ""
+
+
+def _negated_values(p, values) -> frozenset[str]:
+    """Values of `values` that `p` names right after a negator ("port 5433, not 5432")."""
+    toks = p.tokens
+    return frozenset(t.norm for i, t in enumerate(toks) if t.norm in values and i and toks[i - 1].kind == "negation")
 
 
 def from_to(older, newer) -> tuple[str, str] | None:
