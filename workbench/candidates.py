@@ -37,6 +37,8 @@ from .statements import (
     deadline,
     episodic,
     expiry,
+    open_heading,
+    open_marker,
     placeholder,
     relative_time,
     waiting_since,
@@ -75,13 +77,14 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     out = []
     for row in hits.itertuples():
         older, newer = notes[row.older], notes[row.newer]
-        ordered_by = "time" if row.ordered else ""
+        ordered_by, ordered_how = ("time", "time") if row.ordered else ("", "")
         if not ordered_by:
             later, ordered_by = text_order(older, newer)
+            ordered_how = "marker" if ordered_by.startswith("the text says") else "dates" if ordered_by else ""
             if later == older.id:
                 older, newer = newer, older
         signals = {"relation": row.kind, "detail": row.detail, "aligned": float(row.aligned),
-                   "ordered": bool(ordered_by), "ordered_by": ordered_by,
+                   "ordered": bool(ordered_by), "ordered_by": ordered_by, "ordered_how": ordered_how,
                    "placeholder": bool(placeholder(older.text) or placeholder(newer.text)),
                    "title": "title" in (older.kind, newer.kind),
                    "attributes": _attribute(analysis, older) and _attribute(analysis, newer),
@@ -318,22 +321,26 @@ _TEMPORARY = re.compile(r"\b(?:temporar(?:y|ily)|for\s+now|for\s+the\s+time\s+be
 
 
 def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
-    """A closed item (✅, [x], ~~struck~~, DONE, "Status: resolved") in a document that still holds open ones, a
-    note of a section whose status line says it is closed, or a note under a heading or parent item marked
-    closed ("Follower Viewer Tool (DEPRECATED)")."""
+    """A closed item (✅, [x], ~~struck~~, DONE, "Status: resolved") left in a list of open items — under an
+    open-items heading ("Known issues", "TODO", "Follow-ups"), or in a document whose other items are marked
+    open — or a note of such a record (its section's status line), or under a heading marked closed."""
     memory = analysis.corpus.store.by_id.get(note.memory_id)
     raw = (lambda n: memory.content[n.start:n.end] if memory is not None else "")  # noqa: E731
+    document = _document(analysis, note.memory_id)
     marker = closed_marker(note.text, raw(note))
-    if marker:
-        others = [n for n in _document(analysis, note.memory_id) if n.id != note.id]
-        if any(not closed_marker(n.text, raw(n)) for n in others):
-            return {"why": "closed", "marker": marker, "where": "the item itself, among open items"}
-        return {}
-    if note.section:
-        status = next((m for n in _document(analysis, note.memory_id) if n.section == note.section
-                       and n.id != note.id for m in [closed_marker(n.text)] if m.startswith("status:")), "")
-        if status:
-            return {"why": "closed", "marker": status, "where": f"the status line of its section “{note.section}”"}
+    where = "the item itself"
+    if not marker and note.section:
+        marker = next((m for n in document if n.section == note.section and n.id != note.id
+                       for m in [closed_marker(n.text)] if m.startswith("status:")), "")
+        where = f"the status line of its section “{note.section}”"
+    if marker:  # a closed record (its own status line) is history; a closed item in an open list is clutter
+        headings = [*note.section.split(" / "), *note.parents]
+        siblings = [n for n in document if n.section == note.section and n.parent == note.parent and n.id != note.id]
+        if any(open_heading(h) for h in headings if h) or (
+                where == "the item itself" and any(open_marker(n.text, raw(n)) for n in siblings)):
+            return {"why": "closed", "marker": marker, "where": f"{where}, among open items"}
+        if where != "the item itself" and any(open_marker(n.text) for n in document if n.section != note.section):
+            return {"why": "closed_record", "marker": marker, "where": where}
     for context in (note.section.split(" / ")[-1] if note.section else "", *note.parents):
         marker = closed_marker(context) if context else ""
         if marker:

@@ -222,6 +222,28 @@ def closed_marker(text: str, raw: str = "") -> str:
     return f"marked {found.group(0).strip()}" if found else ""
 
 
+_OPEN_STATUS = ("open", "active", "pending", "todo", "to do", "in progress", "blocked", "waiting", "proposed",
+                "planned", "ongoing", "new", "investigating")
+_OPEN_HEADING = re.compile(r"\b(?:open|to\s?-?do|todos|active|pending|current|backlog|follow[\s-]?ups?|requests?|"
+                           r"known\s+issues|issues|tasks|in\s+progress|next\s+steps|action\s+items|wip)\b",
+                           re.IGNORECASE)
+
+
+def open_marker(text: str, raw: str = "") -> str:
+    """The marker saying an item is still open — an unchecked box, "Status: open / in progress / blocked" — or ""."""
+    if re.match(r"^\s*(?:[-*+]|\d+[.)])\s+\[ \]", raw or ""):
+        return "an unchecked box"
+    status = _STATUS.search(text)
+    if status and status.group("word").lower() in _OPEN_STATUS:
+        return f"status: {status.group('word')}"
+    return ""
+
+
+def open_heading(text: str) -> bool:
+    """A heading of a list of open items ("Open items", "Known issues", "TODO", "Follow-ups", "Requests")."""
+    return bool(_OPEN_HEADING.search(text))
+
+
 _WAIT = re.compile(r"\b(?:waiting|awaiting|pending|blocked\s+on|requested|asked\s+for|follow(?:ing)?[\s-]up)\b",
                    re.IGNORECASE)
 

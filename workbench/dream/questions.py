@@ -4,8 +4,11 @@ Precision first must not mean silence. A candidate the rules leave undecided (a 
 below the suggestion floor, a conflict no time can order, an old one-off, a `distinct` reading not
 measured to clear the automatic bar) becomes a `Question`: the notes, the rules' reading, the
 operation each answer would make, and the prior the calibration gives the rules' leaning. Copies of
-one statement are one question. Questions are ranked by what an answer is worth — uncertainty
-(4·p·(1−p) of the prior) × notes touched × focus weight — and a plan holds at most one per
+one statement are one question. Questions are ranked by what an answer is worth: the measured chance
+that it changes the store (the prior of a leaning to change, one minus the prior of a leaning to keep,
+even odds with no leaning) × notes touched × focus weight. A question the rules would answer "keep"
+and are measured right about almost always is worth little; one whose `distinct` reading is measured
+wrong more often than right is worth most. A plan holds at most one question per
 `1 / questions_per_note` notes (the rest are counted in `Plan.questions_found`).
 """
 
@@ -146,13 +149,18 @@ def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, p
           choices: tuple[Choice, ...], evidence: tuple[Evidence, ...] = ()) -> Question:
     targets = tuple(planner.target(i) for i in c.notes)
     weight = max((planner.focus.weight(planner.notes[i]) for i in c.notes), default=1.0)
-    value = _uncertainty(prior) * max(1, len(targets)) * weight
+    value = _change(leaning, prior) * max(1, len(targets)) * weight
     return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,), c.similarity)
 
 
-def _uncertainty(prior: float) -> float:
-    """1 at even odds, 0 at certainty either way."""
-    return 4 * prior * (1 - prior)
+KEEP = ("both", "keep", "skip")  # the answers that leave the store as it is
+
+
+def _change(leaning: str, prior: float) -> float:
+    """The chance that an answer changes the store, from the rules' leaning and its measured precision."""
+    if not leaning:
+        return 0.5
+    return 1 - prior if leaning in KEEP else prior
 
 
 def _said(c: Candidate) -> str:
@@ -207,6 +215,6 @@ def _copies(planner: Planner, group: _Copies) -> Question:
                     first.rule, first.proposed, prior, (
                         Choice("merge", f"one fact: keep the copy in {planner.notes[keep].path}", op),
                         Choice("both", "different facts in each place: keep every copy", None)),
-                    _uncertainty(prior) * len(members) * weight, (),
+                    _change(first.proposed, prior) * len(members) * weight, (),
                     tuple(sorted({c for q in group.questions for c in q.candidates})),
                     max(q.similarity for q in group.questions))

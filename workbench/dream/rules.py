@@ -48,8 +48,10 @@ RULES = {
                          "content words, a value the older has and the newer lacks or negates)",
     "conflict.renamed": "the later text names the earlier one's value by a new name (“Y (formerly X)”): the older "
                         "note is dropped, or given the new name when it says more",
-    "conflict.in_text_order": "a conflict between notes written at the same time, ordered by what the texts say "
-                              "(a correction marker, or the dates they name); the later one wins",
+    "conflict.marked_later": "a conflict between notes written at the same time, where one says it is the later "
+                             "statement (“Correction:”, “Updated”, “as of”, “formerly”); it wins",
+    "conflict.dated_later": "a conflict between notes written at the same time, ordered by the dates they name; "
+                            "the later one wins",
     "conflict.related": "alike notes about the same subject, each naming a value the other lacks; both may hold",
     "conflict.session_negation": "a later user sentence negates the note",
     "conflict.session_value": "a later user sentence gives the note's slot another value",
@@ -89,6 +91,7 @@ RULES = {
     "distinct.holds": "nothing says the note no longer holds",
     "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
     "undecided.episodic": "an old dated or past-tense note that no recent session mentions",
+    "undecided.closed_record": "a record whose status line says it is closed, in a document with open records",
     "undecided.wait": "a wait or request whose date is older than the horizon",
 }
 
@@ -299,14 +302,20 @@ def _different(c: Candidate, analysis: Analysis) -> str:
     return "distinct.different_close" if c.similarity >= close else "distinct.different"
 
 
+# Words that say a value changed: what a restatement must carry to replace the older note.
+_CHANGE = re.compile(r"\b(?:correction|corrected|update[ds]?|now|no\s+longer|as\s+of|since|from\s+now\s+on|changed|moved|"
+                     r"switched|upgraded|downgraded|bumped|raised|lowered|cut|increased|decreased|replaced|renamed|new)\b",
+                     re.IGNORECASE)
+
+
 def restated(older, newer) -> str:
     """The new value when `newer` says `older`'s statement again — most of its content words — with another
     value (a number, date, name or code `older` has and `newer` lacks or negates, and one `newer` adds)."""
     words = older.words
-    if len(words) < 2:
+    if len(words) < 3 or not _CHANGE.search(newer.text):
         return ""
     parts = {p for v in newer.values for p in re.split(r"[._/\-=:@]+", v) if p}
-    if len(words & (newer.words | parts)) < 0.6 * len(words):
+    if len(words & (newer.words | parts)) < 0.75 * len(words):
         return ""
     added = newer.values - older.values
     gone = older.values - newer.values or _negated_values(newer, older.values)
@@ -381,8 +390,10 @@ def _when(s) -> str:
 
 
 def _ordered_rule(s, rule: str) -> str:
-    """A rule's own name when time orders the pair; `conflict.in_text_order` when only the texts do."""
-    return rule if s.get("ordered_by", "time") == "time" else "conflict.in_text_order"
+    """A rule's own name when time orders the pair; when only the texts do, `conflict.marked_later` (a
+    correction or update marker) or `conflict.dated_later` (the dates they name), measured apart."""
+    how = s.get("ordered_how", "time")
+    return rule if how == "time" else "conflict.marked_later" if how == "marker" else "conflict.dated_later"
 
 
 def _field(c: Candidate, analysis: Analysis) -> Verdict:
@@ -486,6 +497,9 @@ def _note(c: Candidate, analysis: Analysis) -> Verdict:
     if why == "closed":
         return _verdict(c, "delete", "prune.closed", f"an item marked closed ({s['marker']}, in {s['where']}) "
                                                       "left where open items are kept")
+    if why == "closed_record":
+        return _none(c, "undecided.closed_record", f"a record marked closed ({s['marker']}, in {s['where']}) among "
+                                                    "open ones: history to keep, or clutter to remove, is for a judge")
     if why == "waiting":
         return _none(c, "undecided.wait", f"a wait or request dated {s['date']} ({s['age_days']} days ago): "
                                           "whether it is still open is for a judge")
