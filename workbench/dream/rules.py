@@ -46,6 +46,8 @@ RULES = {
     "conflict.from_to": "the later text says the earlier one's value changed “from X to Y”",
     "conflict.restated": "the newer note says the older one's statement again with another value (most of its "
                          "content words, a value the older has and the newer lacks or negates)",
+    "conflict.changed": "the newer note carries a change word (“Updated”, “now”, “bumped”, “as of”) and shares a "
+                        "word with the older one, each naming a value the other lacks: it may replace it",
     "conflict.renamed": "the later text names the earlier one's value by a new name (“Y (formerly X)”): the older "
                         "note is dropped, or given the new name when it says more",
     "conflict.marked_later": "a conflict between notes written at the same time, where one says it is the later "
@@ -275,6 +277,13 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         return _verdict(c, "update", _ordered_rule(s, "conflict.restated"),
                         f"the newer note says the older one's statement again with {new_value}; {_when(s)} wins",
                         keep=c.notes[1])
+    changed = _changed(a, b)
+    if changed and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
+        s = c.signals
+        return _verdict(c, "update", _ordered_rule(s, "conflict.changed"),
+                        f"the newer note says “{changed}” about the older one's subject with other values "
+                        f"({_values(a.values - b.values)} ↔ {_values(b.values - a.values)}); {_when(s)} may replace it",
+                        keep=c.notes[1])
     shared = a.atoms & b.atoms
     overlap = len(shared) / max(1, min(len(a.atoms), len(b.atoms)))
     if len(shared) < 2 or overlap < 0.5:
@@ -306,6 +315,15 @@ def _different(c: Candidate, analysis: Analysis) -> str:
 _CHANGE = re.compile(r"\b(?:correction|corrected|update[ds]?|now|no\s+longer|as\s+of|since|from\s+now\s+on|changed|moved|"
                      r"switched|upgraded|downgraded|bumped|raised|lowered|cut|increased|decreased|replaced|renamed|new)\b",
                      re.IGNORECASE)
+
+
+def _changed(older, newer) -> str:
+    """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares a content word with
+    `older` and each names a value the other lacks: the newer may say the older's value changed."""
+    cue = _CHANGE.search(newer.text)
+    if not cue or _CHANGE.search(older.text) or not (older.words & newer.words):
+        return ""
+    return cue.group(0) if older.values - newer.values and newer.values - older.values else ""
 
 
 def restated(older, newer) -> str:
