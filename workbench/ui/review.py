@@ -600,10 +600,9 @@ class ReviewPanel:
         self.questions_section.layout.display = "" if questions else "none"
         self.keys.hint = QUESTION_KEY_HINT if questions else KEY_HINT
         self.error.value = ""
-        if questions:
-            self._render_questions()
-        else:
-            self._render_page()
+        self._render_page()
+        if not questions:
+            self._render_questions()  # only the list on view holds cards
 
     def _turn(self, step: int) -> None:
         if self.view.value == "questions":
