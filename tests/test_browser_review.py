@@ -2,7 +2,8 @@
 will be written, the session kept across a restart, your own store opened, the layout switch announced.
 
 One Voila server for the module (the command line `workbench app` runs); every test opens a fresh page,
-so a fresh kernel, and starts from "Start fresh" unless it is about resuming.
+so a fresh kernel, and starts from "Start fresh" unless it is about resuming. The questions are answered
+in JupyterLab (its server started only for that test), where a cell asks the kernel what was recorded.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from test_browser import (  # noqa: F401 - fixtures (browser, page, voila) are u
     browser,
     explained,
     header_count,
+    lab,
     lasso,
     map_of,
     map_state,
+    open_quickstart,
     outer_tabs,
     page,
+    run_cell,
     screenshot,
     to_top,
     voila,
@@ -273,3 +277,50 @@ def test_the_umap_layout_waits_while_the_pointer_is_on_the_map_and_says_so(voila
         assert map_state(explore)["selected"] == str(n)
         workbench.get_by_text(f"{n:,} selected").first.wait_for(timeout=STEP_TIMEOUT)
         assert_clean(page)
+
+
+QUESTION_ID = re.compile(r"\bq_[0-9a-f]{12}\b")
+
+
+def test_questions_are_answered_by_key_and_by_click_and_the_kernel_has_the_answers(lab, page):  # noqa: F811
+    with explained(page, lab, "lab-questions"):
+        panel, workbench = open_quickstart(page, lab)
+        out = run_cell(page, panel, "wb.start_fresh(); print('QUESTIONS', len(wb.plan.questions))", "QUESTIONS")
+        asked = int(out.split()[1])
+        assert asked >= 2, out  # the sample store asks questions under the default focus
+        cells, markdown = panel.locator(".jp-Cell").count(), panel.locator(".jp-MarkdownCell").count()
+        outer_tabs(workbench).filter(has_text="Review").click()
+        review = workbench.locator(".widget-tab-contents .wb-review").first
+        review.wait_for()
+        wait_header(page, "questions answered", f"0 of {asked}")
+        review.locator(".widget-toggle-buttons button", has_text="Questions").click()
+        cards = review.locator(".wb-qcard")
+        cards.first.wait_for(timeout=STEP_TIMEOUT)
+        assert review.get_by_text("never answered automatically").count() >= 1
+        first, second = cards.nth(0), cards.nth(1)
+        first_id = QUESTION_ID.search(first.inner_text()).group(0)
+        second_id = QUESTION_ID.search(second.inner_text()).group(0)
+        assert "the rules lean" in first.inner_text() and "keys: 1" in first.inner_text()
+        to_top(first)
+        first.locator(".widget-html").first.click()  # a card, not a button: the panel takes the keys
+        page.keyboard.press("2")  # the first card's second answer
+        wait_header(page, "questions answered", f"1 of {asked}")
+        first.get_by_text("Answered").first.wait_for(timeout=STEP_TIMEOUT)
+        second.get_by_role("button", name=re.compile(r"^1 · ")).click()  # the second card's first answer
+        wait_header(page, "questions answered", f"2 of {asked}")
+        second.get_by_text("Answered").first.wait_for(timeout=STEP_TIMEOUT)
+        screenshot(page, "lab-6-questions.png")
+        out = run_cell(page, panel, "import json; print('ANSWERS', json.dumps(wb.review.answers(), sort_keys=True), "
+                                    "wb.review.counts()['approve'])", "ANSWERS")
+        answers = json.loads(out.split(" ", 1)[1].rsplit(" ", 1)[0])
+        assert set(answers) == {first_id, second_id}, out
+        assert out.endswith(" 0")  # answering approved no operation
+        # the key answered the first card with its second choice; the click the second card with its first
+        choices = run_cell(page, panel, "print('CHOICES', json.dumps({q.id: [c.key for c in q.choices] "
+                                        "for q in wb.plan.questions}))", "CHOICES")
+        keys = json.loads(choices.split(" ", 1)[1])
+        assert answers == {first_id: keys[first_id][1], second_id: keys[second_id][0]}
+        # the digit never reached the notebook (in command mode "2" makes a cell a heading)
+        assert panel.locator(".jp-Cell").count() == cells + 2 and panel.locator(".jp-MarkdownCell").count() == markdown
+        assert_clean(page)
+

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from workbench import views
 from workbench.dream.offline import plan_from_analysis
 from workbench.findings import findings
 from workbench.focus import Focus
+from workbench.records import Store
 from workbench.review import Review
 from workbench.ui import (
     ConflictTimeline,
@@ -392,10 +395,8 @@ def test_filters_and_sorting_find_operations_among_many(plan):
 
 
 def test_a_review_of_500_operations_pages_filters_and_keeps_its_place(plan):
-    from dataclasses import replace
-
     ops = [replace(op, id=f"op_{i:04d}", rationale=f"{op.rationale} (copy {i})", confidence=round(0.5 + (i % 50) / 100, 2))
-           for i, op in enumerate(plan.operations * 125)]
+           for i, op in enumerate((plan.operations * 125)[:500])]  # 500 whatever the plan's size
     big = replace(plan, operations=ops)
     panel = ReviewPanel(Review(big))
     assert len(ops) == 500 and "page 1 of 63" in panel.page_label.value and "500 operations" in panel.page_label.value
@@ -515,6 +516,206 @@ def test_the_export_preview_describes_exactly_what_is_written(plan, tmp_path):
     into_output = sum(v for (s, t), v in flows.items() if t == "output notes")
     assert into_output == preview.notes  # the fates diagram ends in the notes the snapshot holds
     assert counts["created"] == sum(1 for o in preview.plan.operations if o.kind == "create")
+
+
+# --- questions -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_plan(sample):
+    plan = plan_from_analysis(sample, Focus())
+    assert len(plan.questions) >= 3 and plan.questions_found > len(plan.questions)  # the sample asks questions
+    return plan
+
+
+def questions_panel(plan, **options) -> ReviewPanel:
+    panel = ReviewPanel(Review(plan), **options)
+    panel.view.value = "questions"
+    return panel
+
+
+def test_questions_are_cards_in_value_order_answered_by_a_click_and_undone(sample_plan):
+    plan = sample_plan
+    panel = questions_panel(plan, page_size=4)
+    by_value = sorted(plan.questions, key=lambda q: -q.value)
+    assert list(panel.question_cards) == [q.id for q in by_value[:4]] and panel.cards == {}
+    assert f"page 1 of {-(-len(plan.questions) // 4)} · {len(plan.questions)} questions" in panel.page_label.value
+    assert panel.filters.layout.display == "none" and "<kbd>1</kbd>" in panel.keys.hint
+    question = by_value[0]
+    card = panel.question_cards[question.id]
+    for target in question.targets:  # every note in full, with its path and the date it was written
+        assert _html.esc(target.text) in card.body.value and _html.esc(target.path) in card.body.value
+    assert card.body.value.count("written 20") == len(question.targets)
+    assert "the rules lean to" in card.body.value and f"{question.rule} here: no answers yet" in card.body.value
+    labels = [b.description for b in card.buttons.values()]
+    assert labels == [f"{n} · {c.label}" for n, c in enumerate(question.choices, start=1)]
+    other = next(c.key for c in question.choices if c.key != question.proposed)
+    before = panel.review.counts()
+    card.buttons[other].click()
+    assert panel.review.answers() == {question.id: other}
+    counts = panel.review.counts()
+    assert counts["answered"] == 1 and {k: counts[k] for k in ("approve", "reject", "edit", "pending")} == \
+        {k: before[k] for k in ("approve", "reject", "edit", "pending")}  # answering never touches operations
+    card = panel.question_cards[question.id]
+    assert card.buttons[other].button_style == "success" and "Answered" in card.body.value
+    assert views.choice_effect(question.choice(other)) in html.unescape(card.body.value)
+    assert f"{question.rule} here: 0 of 1 right so far" in card.body.value  # it leaned the other way
+    assert f"answered 1 of {len(plan.questions)} questions (of {plan.questions_found} found)" in panel.summary.value
+    assert f"<b>1 of {len(plan.questions)}</b><span>questions answered" in panel.summary.value
+    card.undo_button.click()
+    assert panel.review.answers() == {} and "undid answer" in panel.review.log[-1]
+    assert panel.question_cards[question.id].undo_button.disabled
+
+
+def test_digit_keys_answer_the_card_on_view_and_j_k_u_move_and_undo(sample_plan):
+    panel = ReviewPanel(Review(sample_plan), page_size=3)
+    panel.key("1")  # the operations are on view: digits do nothing
+    assert panel.review.answers() == {} and panel.review.current == {}
+    panel.view.value = "questions"
+    first, second, third = list(panel.question_cards)
+    assert panel.current_question == first and "wb-current" in panel.question_cards[first].widget._dom_classes
+    panel.key("2")  # the second choice, then on to the next card
+    assert panel.review.answers() == {first: sample_plan.question_by_id[first].choices[1].key}
+    assert panel.current_question == second
+    panel.key("a").key("r").key("9")  # no operation keys here, and no ninth choice
+    assert len(panel.review.current) == 1 and panel.current_question == second
+    panel.key("j").key("1")
+    assert panel.review.answers()[third] == sample_plan.question_by_id[third].choices[0].key
+    assert panel.question_page == 1 and panel.current_question == list(panel.question_cards)[0]  # the next page
+    panel.key("k").key("u")  # back to the third question, and its answer taken back
+    assert panel.question_page == 0 and panel.current_question == third and third not in panel.review.answers()
+    panel.keys._message(panel.keys, {"key": "k"}, [])  # what the front end sends
+    assert panel.current_question == second
+    assert "1" in panel.keys.shortcuts and "u" in panel.keys.shortcuts
+
+
+def test_a_refused_answer_is_one_line_on_the_card_never_a_traceback(sample_plan):
+    plan = sample_plan
+    merges = {q.id: {t.id for t in q.choice("merge").operation.targets} for q in plan.questions
+              if any(c.key == "merge" for c in q.choices)}
+    one, two = next((a, b) for a in merges for b in merges if a < b and merges[a] & merges[b])
+    panel = questions_panel(plan, page_size=len(plan.questions))
+    panel.question_cards[one].buttons["merge"].click()
+    panel.question_cards[two].buttons["merge"].click()  # a note the first answer already changes
+    assert panel.review.answers() == {one: "merge"}
+    message = panel.question_cards[two].message.value
+    assert "Not answered" in message and "already changed by" in message and "Traceback" not in message
+    assert "\n" not in message and "wb-qcard-error" in panel.question_cards[two].message._dom_classes
+    panel.question_cards[two].buttons["both"].click()  # keeping both changes nothing: allowed, the line cleared
+    assert panel.review.answers()[two] == "both" and panel.question_cards[two].message.value == ""
+
+    question = next(q for q in plan.questions if q.id not in (one, two))
+    note = question.targets[0]
+    changed = Store(tuple(replace(m, content=m.content.replace(note.text, note.text + " (since changed)"))
+                          for m in plan.input_store.memories), id=plan.input_store.id)
+    stale = questions_panel(replace(plan, input_store=changed), page_size=len(plan.questions))
+    stale.question_cards[question.id].buttons[question.choices[0].key].click()
+    assert stale.review.answers() == {}
+    assert "is stale" in stale.question_cards[question.id].message.value
+
+
+def test_approve_all_and_the_automatic_mode_leave_the_questions_alone(sample_plan):
+    panel = questions_panel(sample_plan)
+    panel.approve_all.click()
+    panel.mode.value = "automatic"
+    panel.confidence.value = 0.0
+    panel.auto_button.click()
+    review = panel.review
+    assert review.answers() == {} and review.counts()["answered"] == 0
+    assert review.unanswered == [q.id for q in sample_plan.questions]
+    assert "never answered automatically" in panel.summary.value
+    assert all(card.undo_button.disabled for card in panel.question_cards.values())
+
+
+def test_a_conflict_question_shows_both_values_with_their_dates():
+    from builders import memory
+
+    from workbench.analysis import analyze
+    from workbench.records import Corpus
+
+    store = Store((
+        memory("/infra/db.md", ["The staging database runs Postgres 14.", "Backups run nightly at 02:00 UTC."], 0,
+               "Database"),
+        memory("/infra/notes.md", ["The staging database runs Postgres 16.", "The CI runners use ubuntu-24.04."], 0,
+               "Infra notes"),
+        memory("/team/people.md", ["Priya reviews every migration.", "Luis owns the CI runners."], 0, "Team"),
+    ), id="memstore_conflict")
+    analysis = analyze(Corpus(store), "tfidf")
+    plan = plan_from_analysis(analysis, Focus())
+    [question] = plan.questions
+    assert question.kind == "conflict" and [c.key for c in question.choices] == ["keep_newer", "keep_older", "both"]
+    panel = questions_panel(plan, analysis=analysis, probes=False)
+    card = panel.question_cards[question.id]
+    assert "The values" in card.body.value and "Postgres 14." in card.body.value and "Postgres 16." in card.body.value
+    dates = [d for _, _, d in views.target_dates(question, analysis.corpus)]
+    assert all(f"written {d}" in card.body.value for d in dates)
+    assert "the rules lean neither way" in card.body.value
+    assert [b.description[:4] for b in card.buttons.values()] == ["1 · ", "2 · ", "3 · "]
+    panel.key("2")
+    assert panel.review.answers() == {question.id: "keep_older"}
+    after = panel.export_box.last_preview
+    assert after.answered == 1 and after.operations == 1
+    assert "1 of them from answered questions" in panel.export_box.preview.value
+
+
+def test_the_questions_beyond_the_budget_are_counted_with_how_to_see_them(sample_plan):
+    panel = questions_panel(sample_plan)
+    asked = views.question_summary(sample_plan, panel.review)
+    beyond = sample_plan.questions_found - len(sample_plan.questions)
+    assert asked.beyond == beyond > 0
+    note = panel.questions_note.value
+    assert f"{beyond} more questions found beyond the budget of 0.1 per note" in note
+    assert f"Focus(questions_per_note={asked.budget_for_all:g})" in note
+    assert asked.budget_for_all * asked.notes >= sample_plan.questions_found  # that budget holds them all
+
+
+def test_a_larger_budget_asks_every_question_found(sample, sample_plan):
+    asked = views.question_summary(sample_plan, Review(sample_plan))
+    every = plan_from_analysis(sample, Focus(questions_per_note=asked.budget_for_all))
+    assert len(every.questions) == sample_plan.questions_found
+    panel = questions_panel(every)
+    assert "beyond the budget" not in panel.questions_note.value
+    assert f"answered 0 of {len(every.questions)} questions" in panel.summary.value
+
+
+def test_an_answer_is_in_the_export_preview_the_snapshot_and_the_labels(sample_plan, tmp_path):
+    panel = questions_panel(sample_plan)
+    question = next(q for q in sample_plan.questions if q.choice("merge").operation is not None)
+    assert panel.labels_download.data == b"" and "save_labels" in panel.questions_note.value
+    panel.question_cards[question.id].buttons["merge"].click()
+    preview = panel.export_box.last_preview
+    assert preview.operations == preview.answered == 1 and preview.answers == 1
+    assert "1 of them from answered questions" in panel.export_box.preview.value
+    assert f"{len(sample_plan.questions) - 1} unanswered questions change nothing" in panel.export_box.preview.value
+    [row] = [json.loads(line) for line in panel.labels_download.data.decode().splitlines()]
+    assert row["item"] == question.id and row["verdict"] == "answer:merge"
+    assert panel.labels_download.filename.endswith(".jsonl")
+    panel.export_box.folder.value = str(tmp_path / "snap")
+    panel.export_box.export()
+    manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
+    assert [e["question"] for e in manifest["operations"] if e.get("question")] == [question.id]
+    assert "and 1 of answered questions" in panel.export_box.result.value
+
+
+def test_the_question_rows_are_a_table_of_every_question(sample_plan):
+    review = Review(sample_plan)
+    first = sample_plan.questions[0]
+    review.answer(first.id, "both")
+    rows = views.question_rows(sample_plan, review)
+    assert list(rows.index) == [q.id for q in sorted(sample_plan.questions, key=lambda q: -q.value)]
+    assert rows.at[first.id, "answer"] == "both" and rows["answer"].isna().sum() == len(sample_plan.questions) - 1
+
+
+def test_an_answer_in_the_workbench_counts_in_the_header_and_survives_a_restart(analysis):
+    wb = Workbench(analysis, layout=None)
+    [question] = wb.plan.questions
+    assert "<b>0 of 1</b><span>questions answered" in wb.header.value
+    wb.review_panel.show(question.id)
+    assert wb.review_panel.view.value == "questions"
+    wb.review_panel.question_cards[question.id].buttons["add"].click()
+    assert "<b>1 of 1</b><span>questions answered" in wb.header.value
+    again = Workbench(analysis, layout=None)  # the kernel restarted
+    assert again.review.answers() == {question.id: "add"}
 
 
 # --- conflicts ---------------------------------------------------------------------------------

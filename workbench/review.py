@@ -226,13 +226,18 @@ class Review:
         right, labelled = self.tally().get(rule, (0, 0))
         return f"{rule} here: {right} of {labelled} right so far" if labelled else f"{rule} here: no answers yet"
 
-    def save_labels(self, path: str | Path) -> Path:
-        """The labels as JSONL (one row per decision or answer), for `python -m benchmarks calibration`."""
-        from .files import write_text
+    def labels_jsonl(self) -> str:
+        """The labels as JSONL text (one row per decision or answer, secrets redacted): what `save_labels` writes."""
         from .secrets import redact_data
 
         rows = [json.dumps(redact_data(row), ensure_ascii=False, sort_keys=True) for row in self.labels()]
-        return write_text(path, "".join(row + "\n" for row in rows))
+        return "".join(row + "\n" for row in rows)
+
+    def save_labels(self, path: str | Path) -> Path:
+        """The labels as JSONL (one row per decision or answer), for `python -m benchmarks calibration`."""
+        from .files import write_text
+
+        return write_text(path, self.labels_jsonl())
 
     # -- state
     @property

@@ -88,7 +88,7 @@ def carry_over(review: Review, plan: Plan) -> CarryOver:
     by_key = {operation_key(op): op.id for op in plan.operations}
     old_ops = review.plan.by_id
     current = review.current
-    mapping = {}
+    mapping = _answers_kept(review.current, plan)
     for old_id in current:
         op = old_ops.get(old_id)
         target = by_key.get(operation_key(op)) if op is not None else None
@@ -105,6 +105,14 @@ def carry_over(review: Review, plan: Plan) -> CarryOver:
         new.log.append(f"{iso(datetime.now(timezone.utc))} plan {plan_digest(review.plan)[:10]} → "
                        f"{plan_digest(plan)[:10]}: {result.message}")
     return result
+
+
+def _answers_kept(current: Mapping[str, Decision], plan: Plan) -> dict[str, str]:
+    """Answers that hold on `plan`: its question of the same id (the same notes, texts and choices) has the
+    chosen answer. A question's id is derived from what it asks, so it is its own digest."""
+    questions = plan.question_by_id
+    return {key: key for key, d in current.items() if d.verdict == "answer" and key in questions
+            and d.content in {c.key for c in questions[key].choices}}
 
 
 def undo(review: Review, operation: str, who: str = "reviewer") -> Review:
@@ -197,6 +205,7 @@ class WorkSession:
         for decision in self.decisions:
             current[decision.operation] = decision
         mapping = {old: by_digest[digest_of[old]] for old in current if digest_of.get(old) in by_digest}
+        mapping.update(_answers_kept(current, plan))
         review = Review(plan, log=list(self.log))
         for d in self.decisions:
             if d.operation in mapping:

@@ -12,7 +12,10 @@ from ..plots import FATE_COLORS, Coloring, diff_html
 from ..views import NoteContext, cut_words, operation_texts, short_title
 
 KIND_FATE = {"merge": "merged", "update": "updated", "delete": "pruned", "create": "created"}
-VERDICT_COLORS = {"approve": "#1a7f37", "reject": "#cf222e", "edit": "#9a6700", "pending": "#6e7781"}
+VERDICT_COLORS = {"approve": "#1a7f37", "reject": "#cf222e", "edit": "#9a6700", "pending": "#6e7781",
+                  "answered": "#1a7f37", "open": "#6e7781"}
+QUESTION_COLORS = {"duplicate": FATE_COLORS["merged"], "conflict": "#cf222e", "stale": FATE_COLORS["pruned"],
+                   "insight": FATE_COLORS["created"]}
 
 CSS = """<style>
 .wb-root{--wb-fg:var(--jp-ui-font-color1,#1f2328);--wb-muted:var(--jp-ui-font-color2,#57606a);--wb-border:var(--jp-border-color1,#d0d7de);--wb-border-soft:var(--jp-border-color2,#eaeef2);--wb-card:var(--jp-layout-color1,#ffffff);--wb-head:var(--jp-layout-color2,#f6f8fa);--wb-link:var(--jp-content-link-color,#0969da);font-family:Inter,system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;color:var(--wb-fg);line-height:1.45}
@@ -50,8 +53,10 @@ CSS = """<style>
 details.wb-details summary,details.wb-more summary{cursor:pointer;color:var(--wb-link);font-size:12px}
 details.wb-more{display:inline}details.wb-more[open] .wb-cut,details.wb-more[open] .mo,details.wb-more .less{display:none}details.wb-more[open] .less{display:inline}details.wb-more summary{display:inline;list-style:none}
 details.wb-more summary::-webkit-details-marker{display:none}
-.wb-opcard{border:1px solid var(--wb-border);border-radius:6px;padding:6px 10px;margin:4px 0;background:var(--wb-card)}
-.wb-opcard.wb-current{outline:2px solid var(--wb-link);outline-offset:1px}
+.wb-opcard,.wb-qcard{border:1px solid var(--wb-border);border-radius:6px;padding:6px 10px;margin:4px 0;background:var(--wb-card)}
+.wb-opcard.wb-current,.wb-qcard.wb-current{outline:2px solid var(--wb-link);outline-offset:1px}
+.wb-qcard .wb-choices .jupyter-button{max-width:100%}
+.wb-qcard-error .wb-notice{padding:3px 10px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .wb-unsaved{color:#bc4c00;font-size:12px;font-weight:600}
 .wb-busy{display:inline-flex;align-items:center;gap:8px;white-space:nowrap}
 .wb-busy .bar{position:relative;display:inline-block;width:80px;height:6px;border-radius:3px;background:var(--wb-border-soft);overflow:hidden}
@@ -257,3 +262,30 @@ def scopes(lines: Sequence[str]) -> str:
     if not lines:
         return '<span class="wb-muted">no scopes: every note is in play</span>'
     return "".join(f'<div class="wb-small">• {esc(line)}</div>' for line in lines)
+
+
+def question(view) -> str:
+    """A question card body (a `views.QuestionCardView`): kind, rule, the rules' reading, every note in full
+    with where and when it was written, the rules' leaning and the rule's record here, evidence, the answer
+    given and what it does, and the keys that answer."""
+    state = "answered" if view.answer else "open"
+    head = (f'<div class="wb-op-head">{badge(view.kind, QUESTION_COLORS.get(view.kind, "#6e7781"))} <b>question</b>'
+            f'<span class="wb-muted wb-small" title="the rule that left it undecided">rule <code>{esc(view.rule)}</code>'
+            f'</span><code class="wb-muted">{esc(view.id)}</code>{badge(state, VERDICT_COLORS[state])}</div>')
+    what = "The values" if view.kind == "conflict" else "The notes" if len(view.notes) != 1 else "The note"
+    notes = "".join(f'<div class="quote"><span class="wb-muted wb-small"><code>{esc(n.id)}</code> · {esc(n.path)} · '
+                    f"written {esc(n.written)}</span><br>{esc(n.text)}</div>" for n in view.notes)
+    body = [head, f"<div>{esc(view.reading)}</div>"]
+    if notes:
+        body.append(f'<div class="wb-small"><b>{what}</b>{notes}</div>')
+    body.append(f'<div class="wb-small">{esc(view.leaning)} · <span class="wb-muted">{esc(view.record)}</span></div>')
+    quotes = [f'<div class="quote"><span class="wb-muted wb-small">{esc(e.where)}</span><br>{clip(e.quote, 300)}</div>'
+              for e in view.evidence[:4]]
+    if quotes:
+        body.append(f'<div class="wb-small"><b>Evidence</b>{"".join(quotes)}</div>')
+    if view.answer:
+        label = next(c.label for c in view.choices if c.chosen)
+        body.append(notice(f"<b>Answered</b> “{esc(label)}” ({esc(view.answered_by)}): {esc(view.effect)}", "ok"))
+    keys = " · ".join(f"<kbd>{c.number}</kbd> {esc(c.key)}" for c in view.choices)
+    body.append(f'<div class="wb-keys">keys: {keys} · <kbd>u</kbd> undo · <kbd>j</kbd>/<kbd>k</kbd> next / previous</div>')
+    return "".join(body)

@@ -523,6 +523,7 @@ class Workbench:
             "duplicate groups": len(found.duplicates), "conflicts": len(found.conflicts),
             "operations": counts["operations"], "pending": counts["pending"],
             "approved": counts["approve"] + counts["edit"],
+            **({"questions answered": f"{counts['answered']:,} of {counts['questions']:,}"} if counts["questions"] else {}),
         })
 
     def _render_drift(self) -> None:

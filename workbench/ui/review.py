@@ -10,6 +10,15 @@ marked as a suggestion. Approve approves what the text box shows: a changed text
 an edit, and the card says the box holds an unsaved edit until then. Keys inside the panel:
 a approve, r reject, u undo, j / k next / previous card.
 
+Questions (what the rules left undecided) are a second list, behind the "Questions" toggle, most
+valuable first: each card shows the notes in full, the rules' reading and leaning, the rule's record
+on this store, and one button per answer. Keys there: 1, 2, 3 … the answers in the card's order,
+u undo, j / k next / previous. Questions are never answered by "Approve all" or the automatic mode.
+
+    panel.view.value = "questions"
+    panel.question_cards[q_id].buttons["both"].click()
+    panel.review.answers()
+
 With probes (an `Evaluator`), every card lists the probes its operation breaks, a filter shows only
 those operations, automatic approval skips them unless allowed, and the header shows the probes
 answered and the tokens before and after the current decisions.
@@ -26,7 +35,7 @@ import ipywidgets as w
 
 from .. import plots, views
 from ..analysis import Analysis
-from ..dream.plan import Operation
+from ..dream.plan import Operation, Question
 from ..errors import WorkbenchError
 from ..evaluate import WHY, Evaluator, ProbeResult, Report
 from ..export import FORMATS, Snapshot, export_snapshot
@@ -43,6 +52,10 @@ AUTO_PROBES_LIMIT = 5_000  # notes; above this, probes are evaluated only when a
 VERDICT_STYLE = {"approve": "success", "reject": "danger", "edit": "warning"}
 KEY_HINT = ("keys: <kbd>a</kbd> approve · <kbd>r</kbd> reject · <kbd>u</kbd> undo · "
             "<kbd>j</kbd>/<kbd>k</kbd> next / previous (click a card first)")
+QUESTION_KEY_HINT = ("keys: <kbd>1</kbd> <kbd>2</kbd> <kbd>3</kbd> the answers in the card's order · <kbd>u</kbd> undo · "
+                     "<kbd>j</kbd>/<kbd>k</kbd> next / previous (click a card first)")
+SHORTCUTS = "arjku123456789"
+VIEWS = (("Operations", "operations"), ("Questions", "questions"))
 
 
 class OperationCard:
@@ -111,6 +124,53 @@ class OperationCard:
             self.approve_button.description = "Approve"
 
 
+class QuestionCard:
+    """One question: the notes, the rules' reading and leaning, one button per answer, undo, and a line for
+    an answer that is refused (stale, or its notes already changed by another approved change)."""
+
+    def __init__(self, question: Question, panel: ReviewPanel) -> None:
+        self.question = question
+        self.panel = panel
+        self.body = w.HTML()
+        self.buttons: dict[str, w.Button] = {}
+        for number, choice in enumerate(question.choices, start=1):
+            button = w.Button(description=f"{number} · {choice.label}", layout=w.Layout(width="auto"),
+                              tooltip=f"key {number}: {views.choice_effect(choice)}")
+            button.on_click(lambda _, key=choice.key: self.panel._answer(self, key))
+            self.buttons[choice.key] = button
+        self.undo_button = w.Button(description="Undo", icon="undo", layout=w.Layout(width="auto"),
+                                    tooltip="take the answer back: open again")
+        self.undo_button.on_click(lambda _: self.panel._unanswer(self))
+        self.message = w.HTML()
+        self.message.add_class("wb-qcard-error")
+        choices = w.HBox([*self.buttons.values(), self.undo_button],
+                         layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        choices.add_class("wb-choices")
+        self.widget = w.VBox([self.body, choices, self.message])
+        self.widget.add_class("wb-qcard")
+        self.render()
+
+    @property
+    def view(self) -> views.QuestionCardView:
+        panel = self.panel
+        corpus = panel.analysis.corpus if panel.analysis is not None else None
+        return views.question_card(self.question, panel.review, corpus)
+
+    def render(self) -> None:
+        view = self.view
+        self.body.value = _html.question(view)
+        for choice in view.choices:
+            self.buttons[choice.key].button_style = "success" if choice.chosen else ""
+            self.buttons[choice.key].icon = "check" if choice.chosen else ""
+        self.undo_button.disabled = view.answer is None
+        color = _html.VERDICT_COLORS["answered" if view.answer else "open"]
+        self.widget.layout.border_left = f"4px solid {color}"
+
+    def refuse(self, why: str) -> None:
+        """Say on the card, in one line, why an answer was not recorded."""
+        self.message.value = _html.notice(f"<b>Not answered:</b> {_html.esc(why)}", "error")
+
+
 def broken_probes_html(results: list[ProbeResult], limit: int = 5) -> str:
     """The probes an operation breaks: question, expected answer and why (empty when none)."""
     if not results:
@@ -175,10 +235,12 @@ class ExportBox:
         snap = self.snapshot
         out = snap.manifest["output"]
         warnings = "".join(f"<div>⚠ {_html.esc(x)}</div>" for x in snap.warnings)
+        answered = sum(1 for entry in snap.manifest["operations"] if entry.get("question"))
         self.result.value = _html.notice(
             f"Snapshot written to <code>{_html.esc(Path(snap.path).resolve())}</code> — {out['memories']:,} memories, "
             f"{out['notes']:,} notes; {snap.manifest['review']['approve'] + snap.manifest['review']['edit']:,} "
-            f"approved operations applied.{warnings}", "warn" if snap.warnings else "ok")
+            f"approved operations applied" + (f", and {answered:,} of answered questions" if answered else "")
+            + f".{warnings}", "warn" if snap.warnings else "ok")
         name, data = snapshot_archive(snap.path, snap.format)
         self.download.filename, self.download.data = name, data
         self._show_target()
@@ -202,9 +264,12 @@ class ExportBox:
             '<div class="wb-small"><b>The snapshot will hold</b> '
             f"<b>{preview.memories:,}</b> memories with <b>{preview.notes:,}</b> notes "
             f"(from {preview.memories_in:,} memories, {preview.notes_in:,} notes): "
-            f"{preview.operations:,} approved operations applied ({_html.esc(kinds)}); "
+            f"{preview.operations:,} approved operations applied ({_html.esc(kinds)})"
+            + (f", {preview.answered:,} of them from answered questions" if preview.answered else "") + "; "
             f"{preview.pending:,} pending and {preview.rejected:,} rejected are not applied"
             + (f"; {preview.blocked:,} approved but blocked are not applied" if preview.blocked else "")
+            + (f"; {review.counts()['questions'] - preview.answers:,} unanswered questions change nothing"
+               if review.plan.questions else "")
             + ".</div>")
         _static.show(self.sankey, plots.fate_sankey(preview.plan, title="Fates of the notes in the snapshot "
                                                                       "(approved operations only)"))
@@ -240,6 +305,9 @@ class ReviewPanel:
         self.auto_bar = auto_bar
         self.cards: dict[str, OperationCard] = {}
         self.current: str | None = None  # the card the keys act on
+        self.question_cards: dict[str, QuestionCard] = {}
+        self.current_question: str | None = None  # the question card the keys act on
+        self.question_page = 0
         self.error = w.HTML()
         self._store = store
         self._review = review
@@ -292,7 +360,15 @@ class ReviewPanel:
                                      tooltip="carry the decisions over to identical operations of the tuned plan")
         self.notice = w.HTML()
         self.cards_box = w.VBox()
-        self.keys = KeyBridge(self.key, hint=KEY_HINT)
+        self.view = w.ToggleButtons(options=VIEWS, value="operations", style={"button_width": "110px"},
+                                    tooltips=["the operations the plan proposes",
+                                              "what the rules left undecided: you answer (never automatic)"])
+        self.question_status = w.HTML()
+        self.questions_note = w.HTML()
+        self.questions_box = w.VBox()
+        self.labels_download = Download(label="Download the labels", empty="Download the labels (decide first)",
+                                        mime="application/x-ndjson", filename="labels.jsonl")
+        self.keys = KeyBridge(self.key, hint=KEY_HINT, shortcuts=SHORTCUTS)
         self.export_box = ExportBox(self, folder, base)
 
         for control in (self.text, self.path, self.kind, self.group, self.rule, self.confidence_range, self.sort,
@@ -305,23 +381,30 @@ class ReviewPanel:
         self.approve_all.on_click(lambda _: self._decided(self.review.approve_all()))
         self.reject_all.on_click(lambda _: self._decided(self.review.reject(*self.review.pending)))
         self.mode.observe(self._on_mode, "value")
+        self.view.observe(self._on_view, "value")
         self.auto_button.on_click(lambda _: self._decided(self.review.auto(
             min_confidence=self.confidence.value, breaks=self.breaks, allow_regressions=self.allow_regressions.value)))
 
         filters = w.HBox([self.text, self.path, self.kind, self.group, self.rule, self.confidence_range, self.sort],
                          layout=w.Layout(align_items="center", flex_flow="row wrap"))
-        bar = w.HBox([self.pending_only, self.suggestions_only, self.breaks_only, self.prev_button, self.page_label,
-                      self.next_button, self.keys],
+        self.checks = w.HBox([self.pending_only, self.suggestions_only, self.breaks_only],
+                             layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        bar = w.HBox([self.checks, self.prev_button, self.page_label, self.next_button, self.keys],
                      layout=w.Layout(align_items="center", flex_flow="row wrap"))
         bulk = w.HBox([self.approve_group, self.reject_group, self.approve_all, self.reject_all],
                       layout=w.Layout(flex_flow="row wrap"))
         auto = w.HBox([w.HTML("<b>Mode</b>&nbsp;"), self.mode, self.confidence, self.auto_button,
                        self.allow_regressions],
                       layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        self.filters = filters
+        self.questions_section = w.VBox([self.questions_note, self.labels_download, self.questions_box],
+                                        layout=w.Layout(display="none"))
+        views_row = w.HBox([w.HTML("<b>Show</b>&nbsp;"), self.view, self.question_status],
+                           layout=w.Layout(align_items="center", flex_flow="row wrap"))
         self.export_section = w.VBox([w.HTML("<b>Export</b>"), self.export_box.preview, self.export_box.widget])
         self.widget = w.VBox([w.HTML(_html.CSS), self.drift, self.drift_button, self.notice, self.summary, auto,
-                              bulk, filters, bar, self.error,
-                              self.cards_box, self.export_section], layout=w.Layout(width="100%"))
+                              bulk, views_row, filters, bar, self.error,
+                              self.cards_box, self.questions_section, self.export_section], layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
         self.widget.add_class("wb-review")
         self._reset()
@@ -380,8 +463,19 @@ class ReviewPanel:
         return views.select_operations(self.review.plan, self.query, decided=self.review.current, breaks=self.breaks)
 
     def show(self, op_id: str) -> ReviewPanel:
-        """Turn to the page that holds an operation (clearing filters that hide it)."""
+        """Turn to the page that holds an operation (clearing filters that hide it), or a question."""
         self.active = True
+        if op_id in self.review.plan.question_by_id:
+            ids = [q.id for q in self.questions()]
+            self.question_page = ids.index(op_id) // self.page_size
+            self.current_question = op_id
+            if self.view.value != "questions":
+                self.view.value = "questions"  # draws the page
+            else:
+                self._render_questions()
+            return self
+        if self.view.value != "operations":
+            self.view.value = "operations"
         op = self.review.plan.by_id[op_id]
         if op not in self.operations():
             with self._quiet():
@@ -395,16 +489,27 @@ class ReviewPanel:
         self._render_page()
         return self
 
+    def questions(self) -> list[Question]:
+        """The plan's questions, most valuable first."""
+        return views.ordered_questions(self.review.plan)
+
     def refresh(self) -> ReviewPanel:
         """Redraw the cards on view and the summary (after decisions made elsewhere)."""
         for card in self.cards.values():
+            card.render()
+        for card in self.question_cards.values():
             card.render()
         self._render_summary()
         return self
 
     def key(self, key: str) -> ReviewPanel:
-        """What a key does: a approve (what the box shows), r reject, u undo, j / k next / previous card."""
+        """What a key does: a approve (what the box shows), r reject, u undo, j / k next / previous card;
+        with the questions shown: 1, 2, 3 … answer with the card's first, second, third … choice, u undo."""
         self.activate()
+        if self.view.value == "questions":
+            return self._question_key(key)
+        if key not in "arjkue":
+            return self
         ids = list(self.cards)
         if not ids:
             return self
@@ -417,6 +522,22 @@ class ReviewPanel:
                 self._move(+1)
         elif key in "jk":
             self._move(+1 if key == "j" else -1)
+        return self
+
+    def _question_key(self, key: str) -> ReviewPanel:
+        ids = list(self.question_cards)
+        if not ids:
+            return self
+        if self.current_question not in self.question_cards:
+            self.current_question = ids[0]
+        card = self.question_cards[self.current_question]
+        if key.isdigit() and 1 <= int(key) <= len(card.question.choices):
+            if self._answer(card, card.question.choices[int(key) - 1].key) and self.current_question in self.question_cards:
+                self._move_question(+1)
+        elif key == "u":
+            self._unanswer(card)
+        elif key in ("j", "k"):
+            self._move_question(+1 if key == "j" else -1)
         return self
 
     # -- events ------------------------------------------------------------------------------
@@ -449,7 +570,11 @@ class ReviewPanel:
                 (f"{rule} ({n})", rule) for rule, n in sorted(rules.items(), key=lambda kv: (-kv[1], kv[0]))]
             self.rule.value = ALL
         self.export_box.folder.placeholder = self.export_box.default_folder()
+        self.question_page = 0
+        self.current_question = None
         self._render_page()
+        if self.view.value != "questions":
+            self._render_questions()  # drops the old plan's question cards
         self._render_summary()
         if self._export_visible and self.active:
             self.export_box.refresh()
@@ -468,7 +593,24 @@ class ReviewPanel:
         self.auto_button.disabled = not automatic
         self.allow_regressions.disabled = not automatic or self.plan_report is None
 
+    def _on_view(self, change) -> None:
+        questions = change["new"] == "questions"
+        self.filters.layout.display = self.checks.layout.display = "none" if questions else ""
+        self.cards_box.layout.display = "none" if questions else ""
+        self.questions_section.layout.display = "" if questions else "none"
+        self.keys.hint = QUESTION_KEY_HINT if questions else KEY_HINT
+        self.error.value = ""
+        self._render_page()
+        if not questions:
+            self._render_questions()  # only the list on view holds cards
+
     def _turn(self, step: int) -> None:
+        if self.view.value == "questions":
+            pages = max(1, -(-len(self.review.plan.questions) // self.page_size))
+            self.question_page = min(max(0, self.question_page + step), pages - 1)
+            self.current_question = None
+            self._render_questions()
+            return
         pages = max(1, -(-len(self.operations()) // self.page_size))
         self.page = min(max(0, self.page + step), pages - 1)
         self.current = None
@@ -488,6 +630,55 @@ class ReviewPanel:
             ids = list(self.cards)
             self.current = ids[0] if step > 0 else ids[-1]
             self._mark_current()
+
+    def _move_question(self, step: int) -> None:
+        ids = list(self.question_cards)
+        at = ids.index(self.current_question) if self.current_question in ids else 0
+        if 0 <= at + step < len(ids):
+            self.current_question = ids[at + step]
+            self._mark_current()
+            return
+        pages = max(1, -(-len(self.review.plan.questions) // self.page_size))
+        if 0 <= self.question_page + step < pages:
+            self.question_page += step
+            self._render_questions()
+            ids = list(self.question_cards)
+            self.current_question = ids[0] if step > 0 else ids[-1]
+            self._mark_current()
+
+    def _answer(self, card: QuestionCard, key: str) -> bool:
+        """A choice's button (or digit key): `Review.answer`, then redraw; a refusal is said on the card."""
+        self.current_question = card.question.id
+        if self.review.answers().get(card.question.id) == key:
+            card.message.value = ""
+            return True
+        try:
+            self.review.answer(card.question.id, key)
+        except WorkbenchError as exc:
+            card.refuse(exc.message)
+            self._mark_current()
+            return False
+        card.message.value = ""
+        self._answered()
+        return True
+
+    def _unanswer(self, card: QuestionCard) -> None:
+        self.current_question = card.question.id
+        card.message.value = ""
+        if card.question.id in self.review.current:
+            undo(self.review, card.question.id)
+            self._answered()
+
+    def _answered(self) -> None:
+        """After an answer or its undo: the question cards, the summary, the export; never the operations."""
+        for card in self.question_cards.values():
+            card.render()
+        self._mark_current()
+        self._render_summary()
+        if self._export_visible:
+            self.export_box.refresh()
+        if self.on_change is not None:
+            self.on_change(self.review)
 
     def _pending_shown(self) -> list[str]:
         current = self.review.current
@@ -536,7 +727,33 @@ class ReviewPanel:
             self._render_page()
         return self
 
+    def _render_questions(self) -> None:
+        if not self.active or self.view.value != "questions":
+            self.question_cards = {}
+            self.questions_box.children = [w.HTML('<div class="wb-muted">…</div>')]
+            return
+        questions = self.questions()
+        pages = max(1, -(-len(questions) // self.page_size))
+        self.question_page = min(self.question_page, pages - 1)
+        shown = questions[self.question_page * self.page_size:(self.question_page + 1) * self.page_size]
+        self.question_cards = {q.id: QuestionCard(q, self) for q in shown}
+        self.questions_box.children = [card.widget for card in self.question_cards.values()] or [
+            w.HTML('<div class="wb-muted">This plan holds no questions: the rules decided every candidate '
+                   "they found, or the focus asks none (questions_per_note=0).</div>")]
+        self.page_label.value = (f'<span class="wb-small">&nbsp;page {self.question_page + 1} of {pages} · '
+                                 f"{len(questions):,} questions, most valuable first&nbsp;</span>")
+        self.prev_button.disabled = self.question_page == 0
+        self.next_button.disabled = self.question_page >= pages - 1
+        if self.current_question not in self.question_cards:
+            self.current_question = next(iter(self.question_cards), None)
+        self._mark_current()
+
     def _render_page(self) -> None:
+        if self.view.value == "questions":  # only the list on view holds cards
+            self.cards = {}
+            self.cards_box.children = []
+            self._render_questions()
+            return
         if not self.active:
             self.cards = {}
             self.cards_box.children = [w.HTML('<div class="wb-muted">…</div>')]
@@ -559,11 +776,12 @@ class ReviewPanel:
         self._mark_current()
 
     def _mark_current(self) -> None:
-        for op_id, card in self.cards.items():
-            if op_id == self.current:
-                card.widget.add_class("wb-current")
-            else:
-                card.widget.remove_class("wb-current")
+        for cards, current in ((self.cards, self.current), (self.question_cards, self.current_question)):
+            for key, card in cards.items():
+                if key == current:
+                    card.widget.add_class("wb-current")
+                else:
+                    card.widget.remove_class("wb-current")
 
     def _render_summary(self) -> None:
         review = self.review
@@ -573,7 +791,9 @@ class ReviewPanel:
         stat = _html.stats([("operations", counts["operations"], None), ("pending", counts["pending"], "#6e7781"),
                             ("approved", counts["approve"], "#1a7f37"), ("edited", counts["edit"], "#9a6700"),
                             ("rejected", counts["reject"], "#cf222e"), ("blocked", counts["blocked"], "#bc4c00"),
-                            ("suggestions", suggestions, None), *self._evaluation_stats()])
+                            ("suggestions", suggestions, None),
+                            ("questions answered", f"{counts['answered']:,} of {counts['questions']:,}", "#8250df"),
+                            *self._evaluation_stats()])
         caps = review.guardrail
         lines = [f"approved change deletes {radius['deleted_share']:.0%} (cap {caps.max_deleted:.0%}) and rewrites "
                  f"{radius['rewritten_share']:.0%} (cap {caps.max_rewritten:.0%}) of {radius['notes']:,} notes · "
@@ -586,9 +806,27 @@ class ReviewPanel:
         blocked = review.blocked()
         blocked_html = "".join(f"<div class='wb-small'>⛔ <code>{_html.esc(k)}</code> {_html.esc(v)}</div>"
                                for k, v in list(blocked.items())[:10])
+        asked = views.question_summary(review.plan, review)
+        lines.append(f"{asked.line}; {views.NEVER_AUTOMATIC}" if asked.questions else
+                     f"no questions in this plan{f' ({asked.found:,} found beyond the budget)' if asked.found else ''}")
         self.summary.value = (f'<div style="display:flex;gap:4px;flex-wrap:wrap">{stat}</div>'
                               f'<div class="wb-small wb-muted" style="margin:4px 0">{_html.esc(lines[0])}</div>'
+                              f'<div class="wb-small wb-muted" style="margin:4px 0">{_html.esc(lines[1])}</div>'
                               f"{messages}{blocked_html}")
+        self._render_question_status(asked)
+
+    def _render_question_status(self, asked: views.QuestionSummary) -> None:
+        review = self.review
+        self.question_status.value = f'<span class="wb-small">&nbsp;{_html.esc(asked.line)}</span>'
+        more = f'<div class="wb-small">{_html.esc(asked.more)}</div>' if asked.more else ""
+        self.questions_note.value = (
+            f'<div class="wb-small wb-muted">What the rules left undecided, most valuable first: answer with a '
+            f"button or a digit key. {_html.esc(views.NEVER_AUTOMATIC[0].upper() + views.NEVER_AUTOMATIC[1:])}; "
+            "an answer applies only its own change. Your answers and decisions are labels of the rules: "
+            "<code>wb.review.save_labels(\"labels.jsonl\")</code> writes them (JSONL, for "
+            "<code>python -m benchmarks calibration</code>), or download them here.</div>" + more)
+        self.labels_download.filename = f"labels-{plan_digest(review.plan)[:10]}.jsonl"
+        self.labels_download.data = review.labels_jsonl().encode("utf-8")
 
     def current_report(self) -> Report | None:
         """Probes answered and tokens before and after the current decisions (no attribution)."""

@@ -3,6 +3,7 @@
     views.notes_table(analysis, ["mem_3#0"], plan)   # the selected notes, in full
     views.plan_frame(plan)                           # one row per operation
     views.conflict_history(analysis, subject.members)
+    views.question_cards(plan, review)              # the questions, most valuable first, as cards show them
 
 `workbench.plots` draws these; `workbench.ui` shows them; a notebook can use them directly.
 No plotting, no widgets.
@@ -39,6 +40,20 @@ from .operations import (
     select_operations,
     target_dates,
 )
+from .questions import (
+    NEVER_AUTOMATIC,
+    ChoiceView,
+    QuestionCardView,
+    QuestionNote,
+    QuestionSummary,
+    choice_effect,
+    operation_effect,
+    ordered_questions,
+    question_card,
+    question_cards,
+    question_rows,
+    question_summary,
+)
 from .titles import FATES, TITLE_LIMIT, cut_words, sha256_hex, short_title, top_folder
 
 __all__ = [
@@ -48,4 +63,6 @@ __all__ = [
     "duplicates_frame", "note_context", "conflict_subjects", "conflict_history", "resolving_operations",
     "plan_frame", "select_operations", "evidence_lines", "target_dates", "decided_plan", "export_preview",
     "fate_counts", "fate_flows", "fate_differences", "diff_rows", "operation_texts", "operation_documents",
+    "NEVER_AUTOMATIC", "ChoiceView", "QuestionCardView", "QuestionNote", "QuestionSummary", "choice_effect",
+    "operation_effect", "ordered_questions", "question_card", "question_cards", "question_rows", "question_summary",
 ]

@@ -37,11 +37,13 @@ class ExportPreview:
     notes_in: int
     memories: int
     notes: int
-    applied: dict[str, int]  # approved (unblocked) operations by kind
+    applied: dict[str, int]  # approved (unblocked) operations by kind, answered questions' included
     pending: int
     rejected: int
     blocked: int
     plan: Plan  # the plan restricted to the applied operations (`decided_plan`)
+    answered: int = 0  # of the applied operations, those of answered questions
+    answers: int = 0  # questions answered (an answer that keeps the notes applies no operation)
 
     @property
     def operations(self) -> int:
@@ -52,10 +54,13 @@ def export_preview(store, plan: Plan, review) -> ExportPreview:
     """Apply the approved operations (in memory) and say what the snapshot will hold."""
     out = apply(store, plan, review)
     counts = review.counts()
-    applied = Counter(op.kind for op in review.approved_operations())
+    approved = review.approved_operations()
+    applied = Counter(op.kind for op in approved)
+    by_question = {op.id for q in plan.questions for c in q.choices if c.operation is not None for op in [c.operation]}
     return ExportPreview(len(store.memories), len(store.notes), len(out.memories), len(out.notes),
                          dict(sorted(applied.items())), counts["pending"], counts["reject"], counts["blocked"],
-                         decided_plan(plan, review))
+                         decided_plan(plan, review), sum(1 for op in approved if op.id in by_question),
+                         counts["answered"])
 
 
 def fate_counts(plan: Plan) -> dict[str, int]:
