@@ -15,7 +15,7 @@ from workbench.analysis import analyze
 from workbench.cli import main
 from workbench.dream.offline import dream_offline
 from workbench.dream.plan import Plan
-from workbench.errors import ReaderError
+from workbench.errors import ReaderError, WorkbenchError
 from workbench.evaluate import Evaluator
 from workbench.fleet import (
     COLUMNS,
@@ -228,6 +228,43 @@ def test_the_cli_reports_a_bad_manifest_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err == f"workbench: error: {bad}:1: field 'id': missing\n"
     assert not (tmp_path / "out").exists()
+
+
+
+def _directory_store(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "a.md").write_text("- Prefers tabs.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("out, words", [
+    ("d/fleet", "m.jsonl:1: field 'store': --out {out} lies inside the store"),
+    ("d", "m.jsonl:1: field 'store': --out {out} is the store"),
+    ("s/more", "m.jsonl:1: field 'sessions': --out {out} lies inside the sessions"),
+    (".", "m.jsonl:1: field 'store': --out {out} would write over the store"),
+])
+def test_a_fleet_out_inside_an_input_of_the_manifest_is_refused_naming_the_manifest_line(tmp_path, capsys, out,
+                                                                                          words):
+    _directory_store(tmp_path / "d")
+    shutil.copytree(SESSIONS, tmp_path / "s")
+    (tmp_path / "stores").mkdir()
+    (tmp_path / "stores" / "b.json").write_text(store_json(coding_store()), encoding="utf-8")
+    _manifest(tmp_path, [{"id": "d", "store": "stores/b.json" if out == "." else "d",
+                          **({"sessions": "s"} if out == "s/more" else {})}])
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code = main(["fleet", str(tmp_path / "manifest.jsonl"), "--workers", "1", "--probes", "none",
+                 "--out", str(tmp_path / out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert words.replace("m.jsonl", "manifest.jsonl").format(out=tmp_path / out) in err, err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written anywhere
+
+
+def test_a_fleet_out_read_as_a_store_of_its_own_folder_manifest_is_refused(tmp_path):
+    _directory_store(tmp_path / "stores" / "a")
+    with pytest.raises(WorkbenchError, match="the next run would read 'fleet' as a store"):
+        run_fleet(tmp_path / "stores", out=tmp_path / "stores" / "fleet", progress=False)
+    assert not (tmp_path / "stores" / "fleet").exists()
 
 
 # --- one big store ---------------------------------------------------------------------------------
