@@ -141,6 +141,26 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     return path
 
 
+def move_aside(path: str | Path, suffix: str) -> Path:
+    """Rename `path` to `<name>.<suffix>` beside it (`…-2`, `-3` when taken), never over another file."""
+    path = Path(path)
+    for n in range(1, 1000):
+        aside = path.with_name(f"{path.name}.{suffix}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.link(path, aside, follow_symlinks=False)  # fails if `aside` exists: nothing is overwritten
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (FAT, some network shares): check, then rename
+            if aside.exists() or aside.is_symlink():
+                continue
+            os.rename(path, aside)
+        else:
+            path.unlink()
+        _fsync_dir(path.parent)
+        return aside
+    raise FileExistsError(errno.EEXIST, "too many files set aside already", str(path))
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """Write UTF-8 `text` atomically; newlines are written as given."""
     return write_bytes(path, text.encode("utf-8"))
