@@ -341,3 +341,17 @@ def test_links_that_stay_inside_the_store_are_allowed_and_a_broken_link_is_named
     (tmp_path / "mem" / "gone.md").symlink_to(tmp_path / "mem" / "deleted.md")
     refused(tmp_path / "mem", r"mem/gone.md: cannot read: No such file or directory")
 
+
+
+def test_a_sidecar_linked_from_outside_the_store_is_refused_like_any_link_out(tmp_path):
+    write(tmp_path / "mem", "a.md", "- x\n")
+    elsewhere = write(tmp_path, "o/m.json", '{"memories": [], "id": "memstore_evil"}')
+    (tmp_path / "mem" / ".workbench-store.json").symlink_to(elsewhere)
+    refused(tmp_path / "mem", r"mem/\.workbench-store\.json: symbolic link points outside the store")
+
+
+def test_a_sidecar_linked_inside_the_store_is_read_as_a_memory_link_is(tmp_path):
+    write(tmp_path / "mem", "a.md", "- x\n")
+    write(tmp_path / "mem", ".meta/sidecar.json", '{"memories": [], "id": "memstore_mine"}')
+    (tmp_path / "mem" / ".workbench-store.json").symlink_to(tmp_path / "mem" / ".meta" / "sidecar.json")
+    assert load_store(tmp_path / "mem").id == "memstore_mine"
