@@ -16,7 +16,7 @@ from ._util import load_json, located, read_text
 SIDECAR = ".workbench-store.json"
 
 
-@register_reader("directory", provides=("memories",), description="A directory of memory files, any depth")
+@register_reader("directory", provides=("memories",), reads=("folder",), description="A directory of memory files, any depth")
 class DirectoryStore:
     """A directory of memory files, any depth; paths become `/a/b.md`."""
 
