@@ -106,9 +106,10 @@ def test_a_folder_of_stores_is_a_manifest(tmp_path):
     ('{"id": "a", "store": "a.json"}\n{"store": "b.json"}\n', 2, "field 'id': missing"),
     ('{"id": "a", "store": "a.json"}\n{"id": "a", "store": "b.json"}\n', 2, "'a' is given twice (also on line 1)"),
     ('["a", "a.json"]\n', 1, "expected an object"),
+    ("id,store\na,a.json\nb," + "x" * 200_000 + "\n", 3, "a cell holds more than 131,072 characters"),
 ])
 def test_a_manifest_that_cannot_be_read_is_one_error_naming_the_line(tmp_path, text, line, words):
-    path = tmp_path / "m.jsonl"
+    path = tmp_path / ("m.csv" if text.startswith("id,") else "m.jsonl")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ReaderError) as caught:
         read_manifest(path)
