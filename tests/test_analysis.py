@@ -1,6 +1,7 @@
 """The analysis: neighbours, duplicates, conflicts, clusters, the map and staleness, by id."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from builders import coding_corpus, note_id
 
@@ -129,13 +130,16 @@ def test_the_umap_layout_is_cached_on_disk_by_texts_embedder_and_parameters(anal
     from workbench import analysis as module
 
     first = module.layout_umap(analysis, cache=False, in_subprocess=True)  # the widgets' way: a child process
-    assert module.layout_umap(analysis).equals(first)  # the same fit in this process, now written to the cache
+    # the same fit in this process (now written to the cache): equal up to the last bits another process's
+    # numerical kernels may change
+    fitted = module.layout_umap(analysis)
+    pd.testing.assert_frame_equal(fitted, first, check_exact=False, rtol=1e-5, atol=1e-5)
 
     def no_fit(*args):
         raise AssertionError("fitted again: the cached layout was not used")
 
     monkeypatch.setattr(module, "_umap_xy", no_fit)
     second = module.layout_umap(analysis)
-    assert first.equals(second) and list(first.index) == analysis.note_ids
+    assert second.equals(fitted) and list(second.index) == analysis.note_ids  # read back as it was written
     with pytest.raises(AssertionError, match="fitted again"):
         module.layout_umap(analysis, random_state=1)  # other parameters: another key

@@ -178,12 +178,28 @@ def nearest(vectors: np.ndarray, k: int = 15, block: int = 1024) -> tuple[np.nda
         stop = min(start + block, n)
         scores = vectors[start:stop] @ vectors.T
         scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.lexsort((part, -part_scores), axis=1)
-        index[start:stop] = np.take_along_axis(part, order, axis=1)
-        sims[start:stop] = np.take_along_axis(part_scores, order, axis=1)
+        index[start:stop], sims[start:stop] = _top_k(scores, k)
     return index, sims
+
+
+SCORE_DIGITS = 6  # scores are ranked rounded to 1e-6: a last-bit difference (another BLAS kernel) reorders nothing
+_SCORE_BOUND = 1e4  # |score| ranked at most (cosines are within 1; the key must fit an int64)
+
+
+def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the columns of the k highest scores and those scores: ranked by the score rounded to
+    `SCORE_DIGITS` decimals, ties by the lower column, so the same rows come out whatever the block
+    or the machine computed the scores with."""
+    columns, bound = scores.shape[1], _SCORE_BOUND * 10.0 ** SCORE_DIGITS
+    scaled = scores * np.float32(10.0 ** SCORE_DIGITS)
+    np.nan_to_num(scaled, copy=False, nan=-bound, posinf=bound, neginf=-bound)
+    np.rint(np.clip(scaled, -bound, bound, out=scaled), out=scaled)
+    key = scaled.astype(np.int64)  # lower is better, unique per row: -rounded score, then the column
+    key *= -columns
+    key += np.arange(columns, dtype=np.int64)
+    part = np.argpartition(key, k - 1, axis=1)[:, :k]
+    index = np.take_along_axis(part, np.argsort(np.take_along_axis(key, part, axis=1), axis=1), axis=1)
+    return index, np.take_along_axis(scores, index, axis=1)
 
 
 def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -202,28 +218,25 @@ def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return out_index, out_sims
 
 
-BLOCK_BYTES = 64 * 2**20  # a block of scores: with argpartition's int64 copy, ~3× this at once
+BLOCK_BYTES = 64 * 2**20  # a block's ranking keys (int64): with the scores and argpartition's copy, ~3× this at once
 
 
 def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """For each query row, the k most similar rows of `vectors` (blocked; memory stays bounded).
 
-    A block holds at most `block` queries and `BLOCK_BYTES` of scores (at 100,000 notes, 2,048
-    queries a block took 3 GB at once; each row's result is the same whatever the block size).
+    A block holds at most `block` queries and `BLOCK_BYTES` of ranking keys (at 100,000 notes, 2,048
+    queries a block took 3 GB at once). Each row's neighbours are the same whatever the block size:
+    scores are ranked rounded to 1e-6, ties by the lower row (see `_top_k`).
     """
     k = min(k, len(vectors))
     if k == 0 or len(queries) == 0:
         return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
-    block = max(1, min(block, BLOCK_BYTES // (4 * max(1, len(vectors)))))
+    block = max(1, min(block, BLOCK_BYTES // (8 * max(1, len(vectors)))))  # 8: the int64 ranking key
     index = np.empty((len(queries), k), dtype=np.int64)
     sims = np.empty((len(queries), k), dtype=np.float32)
     for start in range(0, len(queries), block):
         scores = queries[start:start + block] @ vectors.T
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.lexsort((part, -part_scores), axis=1)
-        index[start:start + block] = np.take_along_axis(part, order, axis=1)
-        sims[start:start + block] = np.take_along_axis(part_scores, order, axis=1)
+        index[start:start + block], sims[start:start + block] = _top_k(scores, k)
     return index, sims
 
 
