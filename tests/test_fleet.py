@@ -238,26 +238,26 @@ def _directory_store(folder: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("out, words", [
-    ("d/fleet", "m.jsonl:1: field 'store': --out {out} lies inside the store"),
-    ("d", "m.jsonl:1: field 'store': --out {out} is the store"),
-    ("s/more", "m.jsonl:1: field 'sessions': --out {out} lies inside the sessions"),
-    (".", "m.jsonl:1: field 'store': --out {out} would write over the store"),
+@pytest.mark.parametrize("out, store, words", [
+    ("d/fleet", "d", "field 'store': --out {out} lies inside the store"),
+    ("d", "d", "field 'store': --out {out} is the store"),
+    ("s/more", "d", "field 'sessions': --out {out} lies inside the sessions"),
+    (".", "stores/d", "field 'store': --out {out} would write into the store"),  # <out>/stores/d/ gets d's plan
+    (".", "stores", "field 'store': --out {out} would write into the store"),  # a store holding <out>/stores/d/
 ])
 def test_a_fleet_out_inside_an_input_of_the_manifest_is_refused_naming_the_manifest_line(tmp_path, capsys, out,
-                                                                                          words):
+                                                                                          store, words):
     _directory_store(tmp_path / "d")
+    _directory_store(tmp_path / "stores" / "d")
     shutil.copytree(SESSIONS, tmp_path / "s")
-    (tmp_path / "stores").mkdir()
-    (tmp_path / "stores" / "b.json").write_text(store_json(coding_store()), encoding="utf-8")
-    _manifest(tmp_path, [{"id": "d", "store": "stores/b.json" if out == "." else "d",
-                          **({"sessions": "s"} if out == "s/more" else {})}])
+    _manifest(tmp_path, [{"id": "d", "store": store, **({"sessions": "s"} if out == "s/more" else {})}])
+    words = "manifest.jsonl:1: " + words.format(out=tmp_path / out)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     code = main(["fleet", str(tmp_path / "manifest.jsonl"), "--workers", "1", "--probes", "none",
                  "--out", str(tmp_path / out), "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.splitlines()) == 1, err
-    assert words.replace("m.jsonl", "manifest.jsonl").format(out=tmp_path / out) in err, err
+    assert words in err, err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written anywhere
 
 

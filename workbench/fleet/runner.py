@@ -134,17 +134,18 @@ def _inputs(entry: Entry) -> Iterator[tuple[str, Path]]:
 
 def check_out(out: Path, entries: Sequence[Entry], manifest: str | Path | None = None) -> None:
     """The fleet's folder changes no input: it is no store, sessions or probes of the manifest, lies in
-    no input folder, holds none where the fleet writes, and is not read as a store of a folder manifest."""
+    no input folder, writes over none (`results.parquet`, `stores/<id>/`), and is not read as a store
+    of a folder manifest."""
     target = out.resolve()
-    written = (target / STORES, target / RESULTS, target / BATCH_STATE)
+    written = [target / RESULTS, target / BATCH_STATE, *(target / STORES / folder_name(e.id) for e in entries)]
     for entry in entries:
         for name, given in _inputs(entry):
             source = given.resolve()
             if source == target or (given.is_dir() and target.is_relative_to(source)):
                 how = "is" if source == target else "lies inside"
                 problem = f"{how} the {name} {quote(given)} of entry {entry.id!r}"
-            elif any(source == w or source.is_relative_to(w) for w in written):
-                problem = f"would write over the {name} {quote(given)} of entry {entry.id!r}"
+            elif any(source.is_relative_to(w) or (given.is_dir() and w.is_relative_to(source)) for w in written):
+                problem = f"would write into the {name} {quote(given)} of entry {entry.id!r}"
             else:
                 continue
             raise WorkbenchError(f"--out {quote(out)} {problem}; writing there would change the input: "
