@@ -299,3 +299,7 @@ def test_top_matches_ranks_scores_equal_to_a_millionth_by_the_lower_row_whatever
         index, sims = analysis.top_matches(queries, vectors, 5)
         assert index.tolist() == [[1, 2, 3, 5, 6]] * 5  # not 1, 3, 2, 5, 6: those differ by less than 1e-6
         assert np.allclose(sims, 0.5, atol=1e-6)
+    twins = np.zeros((60, 4), dtype=np.float32)  # more equal scores than the candidates ranked first
+    twins[:, 0] = 0.1
+    twins[[52, 7, 40, 13, 59, 21, 31, 22, 30, 50, 32, 41, 42, 51], 0] = 0.5
+    assert analysis.top_matches(queries[:2], twins, 3)[0].tolist() == [[7, 13, 21]] * 2

@@ -183,22 +183,38 @@ def nearest(vectors: np.ndarray, k: int = 15, block: int = 1024) -> tuple[np.nda
 
 
 SCORE_DIGITS = 6  # scores are ranked rounded to 1e-6: a last-bit difference (another BLAS kernel) reorders nothing
-_SCORE_BOUND = 1e4  # |score| ranked at most (cosines are within 1; the key must fit an int64)
+_SCORE_BOUND = 1e4  # |score| ranked at most (cosines are within 1; a ranking key must fit an int64)
+_SPARE = 8  # candidates taken beyond k before ranking them by rounded score
+
+
+def _rank_keys(scores: np.ndarray, columns: np.ndarray, width: int) -> np.ndarray:
+    """int64 keys, lower ranks first: the score rounded to `SCORE_DIGITS` decimals (higher first), then the column."""
+    bound = _SCORE_BOUND * 10.0 ** SCORE_DIGITS
+    scaled = np.nan_to_num(scores * np.float32(10.0 ** SCORE_DIGITS), nan=-bound, posinf=bound, neginf=-bound)
+    key = np.rint(np.clip(scaled, -bound, bound, out=scaled), out=scaled).astype(np.int64)
+    key *= -width
+    key += columns
+    return key
 
 
 def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the columns of the k highest scores and those scores: ranked by the score rounded to
-    `SCORE_DIGITS` decimals, ties by the lower column, so the same rows come out whatever the block
-    or the machine computed the scores with."""
-    columns, bound = scores.shape[1], _SCORE_BOUND * 10.0 ** SCORE_DIGITS
-    scaled = scores * np.float32(10.0 ** SCORE_DIGITS)
-    np.nan_to_num(scaled, copy=False, nan=-bound, posinf=bound, neginf=-bound)
-    np.rint(np.clip(scaled, -bound, bound, out=scaled), out=scaled)
-    key = scaled.astype(np.int64)  # lower is better, unique per row: -rounded score, then the column
-    key *= -columns
-    key += np.arange(columns, dtype=np.int64)
-    part = np.argpartition(key, k - 1, axis=1)[:, :k]
-    index = np.take_along_axis(part, np.argsort(np.take_along_axis(key, part, axis=1), axis=1), axis=1)
+    `SCORE_DIGITS` decimals, ties by the lower column, so the same columns come out whatever block or
+    machine computed the scores. The k + `_SPARE` highest are ranked; a row whose last candidate still
+    ties the k-th is ranked whole."""
+    rows, width = scores.shape
+    take = min(width, k + _SPARE)
+    part = np.argpartition(-scores, take - 1, axis=1)[:, :take] if take < width else \
+        np.broadcast_to(np.arange(width), (rows, width)).copy()
+    keys = _rank_keys(np.take_along_axis(scores, part, axis=1), part, width)
+    order = np.argsort(keys, axis=1)
+    part, keys = np.take_along_axis(part, order, axis=1), np.take_along_axis(keys, order, axis=1)
+    index = part[:, :k].copy()
+    unsure = np.flatnonzero(keys[:, -1] // width == keys[:, k - 1] // width) if take < width else []
+    for row in unsure:  # many equal scores (duplicate notes): rank the whole row
+        whole = _rank_keys(scores[row], np.arange(width, dtype=np.int64), width)
+        best = np.argpartition(whole, k - 1)[:k]
+        index[row] = best[np.argsort(whole[best])]
     return index, np.take_along_axis(scores, index, axis=1)
 
 
