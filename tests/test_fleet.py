@@ -279,7 +279,7 @@ def test_top_matches_gives_the_same_rows_whatever_its_memory_bound(monkeypatch):
     rng = np.random.default_rng(7)
     queries, vectors = rng.standard_normal((300, 16), dtype=np.float32), rng.standard_normal((5000, 16), dtype=np.float32)
     whole = analysis.top_matches(queries, vectors, 5)
-    monkeypatch.setattr(analysis, "BLOCK_BYTES", 8 * 5000 * 7)  # seven queries a block
+    monkeypatch.setattr(analysis, "BLOCK_BYTES", 4 * 5000 * 7)  # seven queries a block
     blocked = analysis.top_matches(queries, vectors, 5)
     # another block shape may change the last bit of a score (BLAS kernels differ), never the neighbours
     assert np.array_equal(whole[0], blocked[0])
@@ -294,7 +294,7 @@ def test_top_matches_ranks_scores_equal_to_a_millionth_by_the_lower_row_whatever
     vectors = np.zeros((7, 4), dtype=np.float32)  # scores are the first column, exactly (no rounding in the sums)
     vectors[:, 0] = [0.25, 0.5 + 2**-22, 0.5, 0.5 + 2**-23, 0.1, 0.5, 0.5 - 2**-22]
     queries = np.tile(np.float32([1, 0, 0, 0]), (5, 1))
-    for block_bytes in (analysis.BLOCK_BYTES, 8 * len(vectors)):  # every query in one block, or one a block
+    for block_bytes in (analysis.BLOCK_BYTES, 4 * len(vectors)):  # every query in one block, or one a block
         monkeypatch.setattr(analysis, "BLOCK_BYTES", block_bytes)
         index, sims = analysis.top_matches(queries, vectors, 5)
         assert index.tolist() == [[1, 2, 3, 5, 6]] * 5  # not 1, 3, 2, 5, 6: those differ by less than 1e-6

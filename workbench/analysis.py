@@ -234,20 +234,20 @@ def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return out_index, out_sims
 
 
-BLOCK_BYTES = 64 * 2**20  # a block's ranking keys (int64): with the scores and argpartition's copy, ~3× this at once
+BLOCK_BYTES = 64 * 2**20  # a block of scores: with argpartition's int64 copy, ~3× this at once
 
 
 def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """For each query row, the k most similar rows of `vectors` (blocked; memory stays bounded).
 
-    A block holds at most `block` queries and `BLOCK_BYTES` of ranking keys (at 100,000 notes, 2,048
+    A block holds at most `block` queries and `BLOCK_BYTES` of scores (at 100,000 notes, 2,048
     queries a block took 3 GB at once). Each row's neighbours are the same whatever the block size:
     scores are ranked rounded to 1e-6, ties by the lower row (see `_top_k`).
     """
     k = min(k, len(vectors))
     if k == 0 or len(queries) == 0:
         return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0), dtype=np.float32)
-    block = max(1, min(block, BLOCK_BYTES // (8 * max(1, len(vectors)))))  # 8: the int64 ranking key
+    block = max(1, min(block, BLOCK_BYTES // (4 * max(1, len(vectors)))))
     index = np.empty((len(queries), k), dtype=np.int64)
     sims = np.empty((len(queries), k), dtype=np.float32)
     for start in range(0, len(queries), block):
