@@ -255,6 +255,25 @@ def _right_in_written(candidate, verdict, groups) -> bool:
     return False
 
 
+# --- the adversarial cases ------------------------------------------------------------------
+
+
+def adversarial(tally: Tally) -> dict[str, int]:
+    """Each adversarial case's store through the rules; a reading of the notes the case names counts as
+    right or wrong by what the case expects (`benchmarks/adversarial.py`)."""
+    from .adversarial import cases, corpus_of, right
+
+    seen = Counter()
+    for case in cases():
+        corpus = corpus_of(case)
+        for candidate, verdict in proposals(analyze(corpus, "tfidf"), distinct=True):
+            verdict_right = right(case, corpus, candidate, verdict)
+            if verdict_right is not None:
+                _count(tally, verdict.rule, verdict_right)
+                seen[f"{verdict.action} {'right' if verdict_right else 'wrong'}"] += 1
+    return dict(seen)
+
+
 # --- the table -------------------------------------------------------------------------------
 
 
@@ -268,6 +287,8 @@ def measure(quick: bool) -> tuple[Tally, dict[str, Tally], dict[str, dict]]:
     if (DATA / "paws_wiki_labeled_final_dev.tsv").exists():
         by_source["PAWS dev"] = defaultdict(Counter)
         seen["PAWS dev"] = paws(by_source["PAWS dev"], 1000 if quick else None)
+    by_source["adversarial cases"] = defaultdict(Counter)
+    seen["adversarial cases"] = adversarial(by_source["adversarial cases"])
     if CALIBRATION_STORES.exists():
         by_source["stores written blind"] = defaultdict(Counter)
         seen["stores written blind"] = written_stores(by_source["stores written blind"])

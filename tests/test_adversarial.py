@@ -16,42 +16,24 @@ planner) and asserts its expectation:
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 
+from benchmarks.adversarial import cases, corpus_of
 from workbench.analysis import analyze
 from workbench.dream.offline import dream_offline
 from workbench.dream.plan import Plan
 from workbench.focus import Focus
-from workbench.records import Corpus, Memory, Session, Store, Turn, parse_time, stable_id
 from workbench.review import AUTO_BAR
 
-CASES = [json.loads(line) for line in
-         (Path(__file__).parent / "data" / "adversarial" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
-         if line.strip()]
-
-
-def corpus_of(case: dict) -> Corpus:
-    memories = tuple(Memory(stable_id("mem_", case["id"], m["path"]), m["path"], m["content"],
-                            parse_time(m["updated_at"]), parse_time(m["updated_at"])) for m in case["memories"])
-    sessions = []
-    for s in case.get("sessions", []):
-        turns = tuple(Turn(f"{s['id']}-t{i}", s["id"], t["role"], t["text"], parse_time(t["at"]), i)
-                      for i, t in enumerate(s["turns"]))
-        sessions.append(Session(s["id"], turns[0].at if turns else None, s.get("title", ""), turns))
-    return Corpus(Store(memories), tuple(sessions))
+CASES = list(cases())
 
 
 @cache
 def plan_of(case_id: str) -> Plan:
     case = next(c for c in CASES if c["id"] == case_id)
     corpus = corpus_of(case)
-    if case.get("as_of"):  # a later, empty session fixes the dream's 'now'
-        at = parse_time(case["as_of"])
-        corpus = Corpus(corpus.store, (*corpus.sessions, Session("as_of", at, "as of", ())))
     return dream_offline(corpus, Focus(), analysis=analyze(corpus, "tfidf"))
 
 

@@ -141,6 +141,6 @@ def test_the_umap_layout_is_cached_on_disk_by_texts_embedder_and_parameters(anal
 
     monkeypatch.setattr(module, "_umap_xy", no_fit)
     second = module.layout_umap(analysis)
-    assert first.equals(second) and list(first.index) == analysis.note_ids
+    assert second.equals(fitted) and list(second.index) == analysis.note_ids  # read back as it was written
     with pytest.raises(AssertionError, match="fitted again"):
         module.layout_umap(analysis, random_state=1)  # other parameters: another key

@@ -107,17 +107,21 @@ class Server:
 
 
 def server_env(tmp: Path) -> dict[str, str]:
-    """No key; the offline embedder; private Jupyter, IPython and cache folders; JupyterLab's news off."""
+    """No key; the offline embedder; private Jupyter, IPython and cache folders, and JupyterLab user settings
+    and workspaces of this server only (a theme chosen in one test is never another's); JupyterLab's news off."""
     env = {k: v for k, v in os.environ.items() if k not in NO_KEY}
-    folders = {name: tmp / name for name in ("config", "data", "runtime", "ipython", "cache")}
+    names = ("config", "data", "runtime", "ipython", "cache", "lab-settings", "lab-workspaces")
+    folders = {name: tmp / name for name in names}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     for plugin, value in USER_SETTINGS.items():
-        file = folders["config"] / "lab" / "user-settings" / f"{plugin}.jupyterlab-settings"
+        file = folders["lab-settings"] / f"{plugin}.jupyterlab-settings"
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(value)
     env.update(JUPYTER_CONFIG_DIR=str(folders["config"]), JUPYTER_DATA_DIR=str(folders["data"]),
                JUPYTER_RUNTIME_DIR=str(folders["runtime"]), IPYTHONDIR=str(folders["ipython"]),
+               JUPYTERLAB_SETTINGS_DIR=str(folders["lab-settings"]),
+               JUPYTERLAB_WORKSPACES_DIR=str(folders["lab-workspaces"]),
                WORKBENCH_EMBEDDER="tfidf", WORKBENCH_CACHE=str(folders["cache"]), PYDEVD_DISABLE_FILE_VALIDATION="1")
     return env
 
@@ -143,8 +147,9 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lab(tmp_path_factory, request):
+    """A JupyterLab server of this test alone: its own settings, workspaces, kernels and autosaves."""
     tmp = tmp_path_factory.mktemp("lab")
     port, token = free_port(), secrets.token_hex(16)
     config = tmp / "jupyter_server_config.json"
@@ -455,37 +460,49 @@ CONTRAST = """(selectors) => {
 }"""
 
 
+LAYOUT_BACKGROUND = """(light) => {  // the theme's --jp-layout-color0 as the page computes it, light or dark
+  const probe = document.createElement('div');
+  probe.style.background = 'var(--jp-layout-color0)';
+  document.body.appendChild(probe);
+  const [r, g, b] = (getComputedStyle(probe).backgroundColor.match(/[\\d.]+/g) || []).map(Number);
+  probe.remove();
+  return r !== undefined && (light ? r + g + b > 3 * 200 : r + g + b < 3 * 80);
+}"""
+DARK_CORNER = "c => { const d = c.getContext('2d').getImageData(2, 2, 1, 1).data; return d[0] + d[1] + d[2] < 3 * 100; }"
+
+
 def set_theme(page, name: str) -> None:
+    """Choose a theme from the Settings menu; return once its CSS variables are in force (not just its name)."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Settings$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{name}$")).click()
-    light = "false" if "Dark" in name else "true"
-    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=STEP_TIMEOUT)
+    page.wait_for_function("name => document.body.dataset.jpThemeName === name", arg=name, timeout=STEP_TIMEOUT)
+    page.wait_for_function(LAYOUT_BACKGROUND, arg="Dark" not in name, timeout=STEP_TIMEOUT)
 
 
 def test_the_dark_theme_is_readable(lab, page):
+    """The server is this test's own (its settings too): the dark theme is never left for another test."""
     with explained(page, lab, "lab-dark"):
         panel, workbench = open_quickstart(page, lab)
         set_theme(page, "JupyterLab Dark")
-        try:
-            page.wait_for_timeout(500)
-            explore = map_of(workbench)
-            corner = explore.locator("canvas.wbm-canvas").evaluate(
-                "c => Array.from(c.getContext('2d').getImageData(2, 2, 1, 1).data)")
-            assert sum(corner[:3]) < 3 * 100, corner  # the map's background follows the theme
-            found = page.evaluate(CONTRAST, [".wb-table th", ".wb-table td", ".wb-card", ".wb-stat span",
-                                             ".wbm-legend", ".wbm-title"])
-            outer_tabs(workbench).filter(has_text="Review").click()
-            page.wait_for_timeout(500)
-            found.update(page.evaluate(CONTRAST, [".wb-opcard .wb-op-head", ".wb-opcard .quote", ".wb-diff td.add",
-                                                  ".wb-diff th", ".wb-notice", ".wb-keys"]))
-            to_top(workbench)
-            screenshot(page, "lab-5-dark.png")
-            low = {sel: ratio for sel, ratio in found.items() if ratio is not None and ratio < 4.5}
-            assert not low, f"text below a 4.5:1 contrast in the dark theme: {low}"
-            assert sum(v is not None for v in found.values()) >= 8, found
-        finally:
-            set_theme(page, "JupyterLab Light")
+        explore = map_of(workbench)
+        explore.scroll_into_view_if_needed()
+        # the map's background follows the theme (redrawn on the next frame after the switch)
+        page.wait_for_function(DARK_CORNER, arg=explore.locator("canvas.wbm-canvas").element_handle(),
+                               timeout=STEP_TIMEOUT)
+        found = page.evaluate(CONTRAST, [".wb-table th", ".wb-table td", ".wb-card", ".wb-stat span",
+                                         ".wbm-legend", ".wbm-title"])
+        outer_tabs(workbench).filter(has_text="Review").click()
+        review = workbench.locator(".widget-tab-contents .wb-review").first
+        review.locator(".wb-opcard .wb-op-head").first.wait_for(timeout=STEP_TIMEOUT)  # the cards are drawn
+        review.locator(".wb-keys").first.wait_for(timeout=STEP_TIMEOUT)
+        found.update(page.evaluate(CONTRAST, [".wb-opcard .wb-op-head", ".wb-opcard .quote", ".wb-diff td.add",
+                                              ".wb-diff th", ".wb-notice", ".wb-keys"]))
+        to_top(workbench)
+        screenshot(page, "lab-5-dark.png")
+        low = {sel: ratio for sel, ratio in found.items() if ratio is not None and ratio < 4.5}
+        assert not low, f"text below a 4.5:1 contrast in the dark theme: {low}"
+        assert sum(v is not None for v in found.values()) >= 8, found
         assert_clean(page)
 
 

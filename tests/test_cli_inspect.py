@@ -60,8 +60,13 @@ def test_inspect_without_json_prints_a_short_human_summary(store_dir, tiny_store
         (["inspect", "{bad}"], r"bad.jsonl:2: malformed JSON"),
         (["inspect", "{stores}/memories.csv", "--store-format", "yaml"], r"unknown format 'yaml'; known formats: "),
         (["inspect", "{stores}/memories.csv", "--sessions", "{stores}/memory_dir"], r"no session files"),
+        (["inspect", "{stores}/managed_agents_store.json", "--store-format", "directory", "--json"],
+         r"format 'directory' reads a folder; this is a file \(sniffed: managed-agents-store\)"),
+        (["inspect", "{stores}/memory_dir", "--store-format", "memories-jsonl"],
+         r"format 'memories-jsonl' reads a file; this is a folder \(sniffed: directory\)"),
     ],
-    ids=["missing store", "malformed store", "unknown format", "no sessions"],
+    ids=["missing store", "malformed store", "unknown format", "no sessions", "folder format for a file",
+         "file format for a folder"],
 )
 def test_bad_input_prints_one_error_line_and_returns_2(tmp_path, capsys, argv, message):
     bad = tmp_path / "bad.jsonl"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from workbench.analysis import analyze
 from workbench.dream import dream
 from workbench.dream._client import estimate_cost
+from workbench.dream.plan import apply_operations
 from workbench.errors import EngineError
 from workbench.focus import Focus, check
 from workbench.records import Corpus, Memory, Session, Store, Turn, parse_time
@@ -305,3 +307,25 @@ def test_text_the_model_writes_into_a_protected_path_is_dropped_and_named(corpus
     assert check(plan, focus) == []
     assert not any(op.kind == "create" for op in plan.operations)
     assert any("not filed under /people/tools.md: protect: /people/" in n for n in plan.notes)
+
+
+def test_an_oversized_answer_is_rejected_alone_and_the_plan_keeps_every_other_verdict(corpus, analysis, api):
+    def verbose(request: dict) -> dict:
+        answer = judge(request)
+        for verdict in answer["content"][0]["input"]["verdicts"]:
+            if verdict.get("text") == "Install Python packages with uv, not pip.":
+                verdict["text"] = "Install Python packages with uv, not pip. " * 3600  # ~150 kB
+        return answer
+
+    fair = run(corpus, analysis, api, batch_size=3)
+    spent = dict(api.usage_total)
+    api.messages_responder = verbose
+    plan = run(corpus, analysis, api, batch_size=3)
+    (insight,) = [op for op in fair.operations if op.kind == "create"]
+    assert insight.reason == "insight" and candidates_of(message_requests(api)[-1].json)[-1]["kind"] == "insight"
+    assert [op.to_dict() for op in plan.operations] == [op.to_dict() for op in fair.operations if op is not insight]
+    (note,) = plan.notes
+    assert re.match(rf"dropped op_\w+ \(create, insight\): memory {insight.result.path} is 15\d,\d{{3}} bytes", note)
+    assert "bytes; the limit is 102,400; Claude's verdict on it was rejected" in note
+    assert plan.output_store.digest == apply_operations(corpus.store, plan.operations, at=corpus.as_of).digest
+    assert plan.usage["total"] == {k: v - spent.get(k, 0) for k, v in api.usage_total.items()}  # the spend is kept

@@ -82,6 +82,10 @@ BAD_JSONL = [
     (jsonl({"id": "a", "question": "Q?", "answer": ""}), 1, "answer", "empty string"),
     (jsonl(["a", "Q?"]), 1, None, "expected an object"),
     (jsonl({"id": "a", "question": "Q?"}, "{not json"), 2, None, "malformed JSON"),
+    (jsonl({"id": "a", "question": "Q?"}, {"id": "b", "question": "Why? " * 2_097_152}), 2, "question",
+     "10,485,760 characters; a probe's question holds at most 4,096"),
+    (jsonl({"id": "a", "question": "Q?", "answer": ["yes", "y" * 4097]}), 1, "answer",
+     "4,097 characters; a probe's answer holds at most 4,096"),
 ]
 
 
@@ -103,6 +107,8 @@ def test_a_bad_jsonl_line_is_one_error_naming_file_line_and_field(tmp_path, corp
     ("id,question\n1,Where?\n1,Again?\n", 3, "id", "duplicate probe id '1'"),
     ("id,question,evidence\n1,Where?,mem_x#1\n", 2, "evidence", "unknown note id 'mem_x#1'"),
     ("id,question\n", None, None, "no probes"),
+    ("id,question\n1,Where?\n2," + "Why " * 1200 + "\n", 3, "question", "4,799 characters; a probe's question holds"),
+    ("id,question\n1,Where?\n2," + "Why " * 2_621_440 + "\n", 3, None, "a cell holds more than 131,072 characters"),
 ])
 def test_a_bad_csv_row_is_one_error_naming_file_line_and_field(tmp_path, corpus, text, line, field, message):
     path = write(tmp_path, "probes.csv", text)

@@ -15,7 +15,7 @@ from workbench.analysis import analyze
 from workbench.cli import main
 from workbench.dream.offline import dream_offline
 from workbench.dream.plan import Plan
-from workbench.errors import ReaderError
+from workbench.errors import ReaderError, WorkbenchError
 from workbench.evaluate import Evaluator
 from workbench.fleet import (
     COLUMNS,
@@ -106,9 +106,10 @@ def test_a_folder_of_stores_is_a_manifest(tmp_path):
     ('{"id": "a", "store": "a.json"}\n{"store": "b.json"}\n', 2, "field 'id': missing"),
     ('{"id": "a", "store": "a.json"}\n{"id": "a", "store": "b.json"}\n', 2, "'a' is given twice (also on line 1)"),
     ('["a", "a.json"]\n', 1, "expected an object"),
+    ("id,store\na,a.json\nb," + "x" * 200_000 + "\n", 3, "a cell holds more than 131,072 characters"),
 ])
 def test_a_manifest_that_cannot_be_read_is_one_error_naming_the_line(tmp_path, text, line, words):
-    path = tmp_path / "m.jsonl"
+    path = tmp_path / ("m.csv" if text.startswith("id,") else "m.jsonl")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ReaderError) as caught:
         read_manifest(path)
@@ -230,17 +231,75 @@ def test_the_cli_reports_a_bad_manifest_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+
+def _directory_store(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "a.md").write_text("- Prefers tabs.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("out, store, words", [
+    ("d/fleet", "d", "field 'store': --out {out} lies inside the store"),
+    ("d", "d", "field 'store': --out {out} is the store"),
+    ("s/more", "d", "field 'sessions': --out {out} lies inside the sessions"),
+    (".", "stores/d", "field 'store': --out {out} would write into the store"),  # <out>/stores/d/ gets d's plan
+    (".", "stores", "field 'store': --out {out} would write into the store"),  # a store holding <out>/stores/d/
+])
+def test_a_fleet_out_inside_an_input_of_the_manifest_is_refused_naming_the_manifest_line(tmp_path, capsys, out,
+                                                                                          store, words):
+    _directory_store(tmp_path / "d")
+    _directory_store(tmp_path / "stores" / "d")
+    shutil.copytree(SESSIONS, tmp_path / "s")
+    _manifest(tmp_path, [{"id": "d", "store": store, **({"sessions": "s"} if out == "s/more" else {})}])
+    words = "manifest.jsonl:1: " + words.format(out=tmp_path / out)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code = main(["fleet", str(tmp_path / "manifest.jsonl"), "--workers", "1", "--probes", "none",
+                 "--out", str(tmp_path / out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert words in err, err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written anywhere
+
+
+def test_a_fleet_out_read_as_a_store_of_its_own_folder_manifest_is_refused(tmp_path):
+    _directory_store(tmp_path / "stores" / "a")
+    with pytest.raises(WorkbenchError, match="the next run would read 'fleet' as a store"):
+        run_fleet(tmp_path / "stores", out=tmp_path / "stores" / "fleet", progress=False)
+    assert not (tmp_path / "stores" / "fleet").exists()
+
+
 # --- one big store ---------------------------------------------------------------------------------
 
 
 def test_top_matches_gives_the_same_rows_whatever_its_memory_bound(monkeypatch):
     import numpy as np
 
-    from workbench import analysis
+    from workbench.analysis import neighbours as analysis
 
     rng = np.random.default_rng(7)
     queries, vectors = rng.standard_normal((300, 16), dtype=np.float32), rng.standard_normal((5000, 16), dtype=np.float32)
     whole = analysis.top_matches(queries, vectors, 5)
     monkeypatch.setattr(analysis, "BLOCK_BYTES", 4 * 5000 * 7)  # seven queries a block
     blocked = analysis.top_matches(queries, vectors, 5)
-    assert np.array_equal(whole[0], blocked[0]) and np.array_equal(whole[1], blocked[1])
+    # another block shape may change the last bit of a score (BLAS kernels differ), never the neighbours
+    assert np.array_equal(whole[0], blocked[0])
+    np.testing.assert_allclose(whole[1], blocked[1], rtol=1e-5, atol=1e-5)
+
+
+def test_top_matches_ranks_scores_equal_to_a_millionth_by_the_lower_row_whatever_the_block(monkeypatch):
+    import numpy as np
+
+    from workbench.analysis import neighbours as analysis
+
+    vectors = np.zeros((7, 4), dtype=np.float32)  # scores are the first column, exactly (no rounding in the sums)
+    vectors[:, 0] = [0.25, 0.5 + 2**-22, 0.5, 0.5 + 2**-23, 0.1, 0.5, 0.5 - 2**-22]
+    queries = np.tile(np.float32([1, 0, 0, 0]), (5, 1))
+    for block_bytes in (analysis.BLOCK_BYTES, 4 * len(vectors)):  # every query in one block, or one a block
+        monkeypatch.setattr(analysis, "BLOCK_BYTES", block_bytes)
+        index, sims = analysis.top_matches(queries, vectors, 5)
+        assert index.tolist() == [[1, 2, 3, 5, 6]] * 5  # not 1, 3, 2, 5, 6: those differ by less than 1e-6
+        assert np.allclose(sims, 0.5, atol=1e-6)
+    twins = np.zeros((60, 4), dtype=np.float32)  # more equal scores than the candidates ranked first
+    twins[:, 0] = 0.1
+    twins[[52, 7, 40, 13, 59, 21, 31, 22, 30, 50, 32, 41, 42, 51], 0] = 0.5
+    assert analysis.top_matches(queries[:2], twins, 3)[0].tolist() == [[7, 13, 21]] * 2

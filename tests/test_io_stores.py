@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import ReaderError, UnknownNameError
-from workbench.io import get_reader, load_store, readers, sniff
+from workbench.io import get_reader, load_sessions, load_store, readers, sniff
 
 STORES = Path(__file__).parent / "data" / "stores"
 
@@ -203,6 +204,32 @@ def test_a_format_that_holds_no_store_is_refused():
             "format 'managed-agents-session' holds no memory store", format="managed-agents-session")
 
 
+SAMPLE = Path(__file__).parents[1] / "sample-data" / "coding-assistant"
+
+
+@pytest.mark.parametrize("path, format, message", [
+    (SAMPLE / "store.json", "directory", "format 'directory' reads a folder; this is a file (sniffed: managed-agents-store)"),
+    (SAMPLE / "store.json", "claude-memory", "format 'claude-memory' reads a folder; this is a file (sniffed: managed-agents-store)"),
+    (SAMPLE, "managed-agents-store", "format 'managed-agents-store' reads a file; this is a folder (sniffed: directory)"),
+    *[(SAMPLE / "sessions", name, f"format {name!r} reads a file; this is a folder (sniffed: directory)")
+      for name in ("memories-jsonl", "mem0", "csv", "parquet", "letta-agent", "locomo")],
+])
+def test_a_named_format_that_reads_a_file_given_a_folder_or_the_reverse_is_one_line_naming_what_was_sniffed(
+        path, format, message):
+    refused(path, "^" + re.escape(f"{path}: {message}") + "$", format=format)
+
+
+def test_every_built_in_reader_says_whether_it_reads_a_file_or_a_folder():
+    assert all(reader.reads for reader in readers().values())
+    assert readers()["claude-md"].reads == ("file", "folder")  # one CLAUDE.md, or every one under a project
+
+
+def test_a_named_sessions_format_that_holds_no_sessions_is_refused_naming_what_was_sniffed():
+    with pytest.raises(ReaderError, match=r"format 'directory' holds no sessions, only memories "
+                                          r"\(sniffed: managed-agents-session\)"):
+        load_sessions(SAMPLE / "sessions", format="directory")
+
+
 # --- bad input: one clear error, nothing loaded -----------------------------------------------
 
 
@@ -341,3 +368,17 @@ def test_links_that_stay_inside_the_store_are_allowed_and_a_broken_link_is_named
     (tmp_path / "mem" / "gone.md").symlink_to(tmp_path / "mem" / "deleted.md")
     refused(tmp_path / "mem", r"mem/gone.md: cannot read: No such file or directory")
 
+
+
+def test_a_sidecar_linked_from_outside_the_store_is_refused_like_any_link_out(tmp_path):
+    write(tmp_path / "mem", "a.md", "- x\n")
+    elsewhere = write(tmp_path, "o/m.json", '{"memories": [], "id": "memstore_evil"}')
+    (tmp_path / "mem" / ".workbench-store.json").symlink_to(elsewhere)
+    refused(tmp_path / "mem", r"mem/\.workbench-store\.json: symbolic link points outside the store")
+
+
+def test_a_sidecar_linked_inside_the_store_is_read_as_a_memory_link_is(tmp_path):
+    write(tmp_path / "mem", "a.md", "- x\n")
+    write(tmp_path / "mem", ".meta/sidecar.json", '{"memories": [], "id": "memstore_mine"}')
+    (tmp_path / "mem" / ".workbench-store.json").symlink_to(tmp_path / "mem" / ".meta" / "sidecar.json")
+    assert load_store(tmp_path / "mem").id == "memstore_mine"

@@ -195,13 +195,67 @@ def test_an_export_killed_at_random_moments_leaves_an_intact_snapshot_or_none(ex
     assert verify_snapshot(out).ok
 
 
-def test_staging_of_a_live_writer_is_kept_and_of_a_dead_one_removed(tmp_path):
+def test_staging_of_a_live_writer_is_kept_and_of_a_dead_one_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "GRACE", 0.0)
     dead = tmp_path / f"{files.STAGING}999999999-abcd-dir-snap"
-    live = tmp_path / f"{files.STAGING}{os.getpid()}-abcd-dir-snap"
-    dead.mkdir()
-    live.mkdir()
-    assert files.clean_staging(tmp_path) == [dead]
-    assert live.exists() and not dead.exists()
+    mine = tmp_path / f"{files.STAGING}{os.getpid()}-abcd-dir-snap"  # this pid, left by an earlier process
+    other = tmp_path / f"{files.STAGING}{os.getppid()}-abcd-dir-snap"  # a running process that holds nothing
+    with files.staged_folder(tmp_path / "snap") as live:
+        for left in (dead, mine, other):
+            left.mkdir()
+        assert sorted(files.clean_staging(tmp_path)) == sorted([dead, mine, other])
+        assert live.exists()
+
+
+def test_an_unlocked_staging_entry_of_a_running_process_is_kept_while_new(tmp_path):
+    young = tmp_path / f"{files.STAGING}{os.getppid()}-abcd-file-plan.json"  # its writer may not hold it yet
+    young.write_text("{}")
+    assert files.clean_staging(tmp_path) == [] and young.exists()
+
+
+def _stage_and_wait(target: Path) -> None:
+    with files.staged_folder(target) as staging:
+        (staging / "ready").touch()
+        time.sleep(60)
+
+
+def test_a_killed_writer_not_yet_reaped_leaves_nothing_for_the_next_write(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "GRACE", 0.0)
+    pid = _fork(lambda: _stage_and_wait(tmp_path / "snap"))
+    deadline = time.time() + 30
+    while not list(tmp_path.glob(f"{files.STAGING}*/ready")) and time.time() < deadline:
+        time.sleep(0.05)
+    assert files.clean_staging(tmp_path) == []  # its writer runs and holds it: kept
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)  # not reaped yet: a zombie, whose pid still answers a signal
+    try:
+        files.write_text(tmp_path / "plan.json", "{}")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+    finally:
+        os.waitpid(pid, 0)
+
+
+def test_a_killed_export_force_leaves_no_staging_even_when_its_pid_runs_again(exported, tmp_path):
+    """A container restarts its program with the same pid: what a killed export left carries this pid."""
+    store, plan, review, _ = exported
+    out = tmp_path / "snap"
+    export_snapshot(store, plan, review, out, allow_large_change=True)
+    rng = random.Random(11)
+    left: list[Path] = []
+    for _ in range(20):
+        pid = _fork(lambda: [export_snapshot(store, plan, review, out, force=True, allow_large_change=True)
+                             for _ in range(1000)])
+        _kill_at_random(pid, rng, 0.4)
+        for path in tmp_path.glob(f"{files.STAGING}*"):
+            again = path.with_name(path.name.replace(f"{files.STAGING}{pid}-", f"{files.STAGING}{os.getpid()}-"))
+            path.rename(again)
+            left.append(again)
+        if left:
+            break
+    assert left, "no kill landed mid-export in 20 tries"
+    export_snapshot(store, plan, review, out, force=True, allow_large_change=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap"]
+    assert verify_snapshot(out).ok
 
 
 # --- two writers at once ----------------------------------------------------------------------

@@ -195,7 +195,8 @@ def test_a_plan_applies_only_to_the_store_it_was_made_for(store, plan, sample):
 
 def test_counts_summarise_the_review(plan):
     review = Review(plan).approve(ops(plan)["update"]).reject(ops(plan)["merge"])
-    assert review.counts() == {"operations": 4, "pending": 2, "blocked": 1, "approve": 1, "reject": 1, "edit": 0}
+    assert review.counts() == {"operations": 4, "pending": 2, "blocked": 1, "approve": 1, "reject": 1, "edit": 0,
+                               "questions": 0, "answered": 0}
 
 
 # --- automatic mode -----------------------------------------------------------------------------
@@ -396,3 +397,25 @@ def test_retention_of_the_offline_plan_on_the_sample_data_is_reported(sample):
     assert report["probes"] == len(probes) and report["k"] == 5
     assert report["recall_after"] >= 0.8 * report["recall_before"]
     assert len(report["lost"]) == report["found_before"] - report["found_after"] or report["warning"] is None
+
+
+def test_operations_that_would_overflow_a_memory_are_left_out_with_why_and_the_rest_apply():
+    from workbench.dream.plan import fit_operations
+
+    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    store = Store((Memory("m1", "/a.md", "- One.\n- Two.\n", at, at), Memory("m2", "/b.md", "- Three.\n", at, at)))
+    one, two = store.notes[:2]
+
+    def insight(words: str) -> Operation:
+        return Operation("create", "insight", (), Result("/insights.md", words), "seen often")
+
+    first, second = insight("x " * 30_000), insight("y " * 30_000)  # 60 kB each: together over 100 kB
+    delete = Operation("delete", "low_value", (Target(one.id, one.path, one.text),), None, "stale")
+    update = Operation("update", "conflict", (Target(two.id, two.path, two.text),), Result("/a.md", "Deux.", two.id),
+                       "newer")
+    kept, after, dropped = fit_operations(store, [first, delete, second, update], at=at)
+    assert kept == [first, delete, update]
+    ((op, why),) = dropped
+    assert op is second and why.startswith("memory /insights.md is 12") and why.endswith("the limit is 102,400")
+    assert after.digest == apply_operations(store, kept, at=at).digest
+    assert fit_operations(store, [delete, update], at=at)[2] == []

@@ -961,3 +961,34 @@ def test_the_focus_form_round_trips_and_leaves_default_bars_unset():
     assert form.exclude == "small talk, /journal/"
     again = form.to_focus(defaults)
     assert again.duplicate_bar == 0.6 and again.conflict_bar is None and again.exclude == focus.exclude
+
+
+def test_a_torn_autosave_is_said_kept_beside_and_never_overwritten(analysis):
+    first = Workbench(analysis, layout=None)
+    path = first.session_path
+    first.save_session(path)
+    torn = path.read_text()[: len(path.read_text()) // 3]
+    path.write_text(torn)
+    again = Workbench(analysis, layout=None)
+    assert "could not be read" in again.notice.value and "starts fresh" in again.notice.value
+    (kept,) = path.parent.glob(path.name + ".damaged-*")
+    assert kept.read_text() == torn and kept.name in again.notice.value
+    again.selection = [analysis.note_ids[0]]  # the next autosave writes a new file; the torn one stays beside
+    assert json.loads(path.read_text())["selection"] == [analysis.note_ids[0]] and kept.read_text() == torn
+    assert "could not be read" in again.notice.value
+
+
+def test_a_torn_autosave_that_cannot_be_moved_aside_pauses_autosave(analysis, monkeypatch):
+    first = Workbench(analysis, layout=None)
+    path = first.session_path
+    first.save_session(path)
+    path.write_text("{")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(app_module, "move_aside", refuse)
+    again = Workbench(analysis, layout=None)
+    assert "autosave is paused" in again.notice.value
+    again.selection = [analysis.note_ids[0]]
+    assert path.read_text() == "{" and "Autosave is paused" in again.session_status.value

@@ -6,8 +6,10 @@
 - `staged_folder` + `swap_in`: a folder is written aside and moved into place with a rename
   (an existing one is moved away first, then deleted), under a lock on the parent folder so
   two writers to one target take turns instead of racing.
-- Staging entries are named `.wb-staging-<pid>-…`; `clean_staging` removes those of processes
-  that are gone (a SIGKILL mid-write), and every staging step calls it first.
+- Staging entries are named `.wb-staging-<pid>-…` and locked (flock) by their writer while it
+  works; `clean_staging` removes those no running writer holds (a SIGKILL mid-write, even when the
+  pid is running again: a zombie, this process after a container restart, another program), and
+  every staging step calls it first.
 - `safe_name`: the only way a name from outside (a session id, a path segment, an embedder id)
   becomes a file name.
 """
@@ -21,6 +23,7 @@ import json
 import os
 import secrets as _random
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,8 @@ from typing import Any
 from .errors import WorkbenchError
 
 STAGING = ".wb-staging-"
+GRACE = 10.0  # s: a staging entry of another running process, unlocked, is left alone this long after it is made
+_HELD: set[str] = set()  # the names of the staging entries this process is writing
 MAX_NAME_BYTES = 255  # the file-name limit of ext4, APFS, NTFS (in UTF-16 units), tmpfs
 FSYNC_FILES = 256  # a staged folder with more files is flushed with one os.sync()
 
@@ -75,31 +80,91 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _staging_name(target: Path, kind: str) -> Path:
-    return target.with_name(f"{STAGING}{os.getpid()}-{_random.token_hex(4)}-{kind}-{target.name}"[:MAX_NAME_BYTES])
+    """A new staging name beside `target`, claimed by this process (see `_release`)."""
+    path = target.with_name(f"{STAGING}{os.getpid()}-{_random.token_hex(4)}-{kind}-{target.name}"[:MAX_NAME_BYTES])
+    _HELD.add(path.name)
+    return path
 
 
-def _alive(pid: int) -> bool:
+def _release(path: Path, fd: int | None = None) -> None:
+    """This process no longer writes `path` (its lock, if any, goes with `fd`)."""
+    if fd is not None:
+        os.close(fd)
+    _HELD.discard(path.name)
+
+
+def _lock(fd: int) -> bool:
+    """Take the lock of an open file or folder without waiting; False if it is held (or cannot be had)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _hold(path: Path) -> int | None:
+    """An open descriptor of `path` holding its lock (None where it cannot be opened: a link, say)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    _lock(fd)  # best effort: where locks are not had, the name still marks it as this process's
+    return fd
+
+
+def _running(pid: int) -> bool:
+    """The process runs (a zombie, killed but not yet reaped, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[-1].split()  # "pid (name) state ...": the name may hold spaces
+    except OSError:
+        return True  # no /proc here: trust the signal
+    return not state or state[0] not in (b"Z", b"X")
+
+
+def _unheld(path: str) -> bool:
+    """No process holds the lock of this staging entry (False when that cannot be told)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return _lock(fd)
+    finally:
+        os.close(fd)
+
+
+def _stale(entry: os.DirEntry) -> bool:
+    """A staging entry no running writer works on."""
+    pid = entry.name[len(STAGING):].split("-", 1)[0]
+    if not pid.isdigit():
+        return False
+    if not _running(int(pid)):
         return True
-    return True
+    if int(pid) == os.getpid():  # this pid, but not ours: left by an earlier process that had it
+        return entry.name not in _HELD
+    try:
+        age = time.time() - entry.stat(follow_symlinks=False).st_ctime
+    except OSError:
+        return False
+    return age > GRACE and _unheld(entry.path)  # the grace covers a writer between creating and locking
 
 
 def clean_staging(folder: Path) -> list[Path]:
-    """Remove the staging files and folders in `folder` left by processes that no longer run."""
+    """Remove the staging files and folders in `folder` that no running writer holds."""
     removed = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(STAGING):
-            continue
-        pid = entry.name[len(STAGING):].split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
+        if not entry.name.startswith(STAGING) or not _stale(entry):
             continue
         path = Path(entry.path)
         with contextlib.suppress(OSError):
@@ -126,19 +191,42 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     clean_staging(path.parent)
     tmp = _staging_name(path, "file")
     try:
-        with open(tmp, "xb") as fh:
+        with open(tmp, "xb") as fh:  # open (and locked) until it is in place
+            _lock(fh.fileno())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if path.is_symlink() or path.is_dir():
-            raise OSError(errno.EISDIR if path.is_dir() else errno.ELOOP,
-                          "is a folder or a symbolic link; not replaced", str(path))
-        os.replace(tmp, path)
+            if path.is_symlink() or path.is_dir():
+                raise OSError(errno.EISDIR if path.is_dir() else errno.ELOOP,
+                              "is a folder or a symbolic link; not replaced", str(path))
+            os.replace(tmp, path)
     except BaseException:
         _remove(tmp)
         raise
+    finally:
+        _release(tmp)
     _fsync_dir(path.parent)
     return path
+
+
+def move_aside(path: str | Path, suffix: str) -> Path:
+    """Rename `path` to `<name>.<suffix>` beside it (`…-2`, `-3` when taken), never over another file."""
+    path = Path(path)
+    for n in range(1, 1000):
+        aside = path.with_name(f"{path.name}.{suffix}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.link(path, aside, follow_symlinks=False)  # fails if `aside` exists: nothing is overwritten
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here (FAT, some network shares): check, then rename
+            if aside.exists() or aside.is_symlink():
+                continue
+            os.rename(path, aside)
+        else:
+            path.unlink()
+        _fsync_dir(path.parent)
+        return aside
+    raise FileExistsError(errno.EEXIST, "too many files set aside already", str(path))
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -176,11 +264,19 @@ def staged_folder(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_staging(target.parent)
     staging = _staging_name(target, "dir")
-    staging.mkdir()
+    try:
+        staging.mkdir()
+    except BaseException:
+        _release(staging)
+        raise
+    fd = _hold(staging)
     try:
         yield staging
     finally:
-        _remove(staging)
+        try:
+            _remove(staging)
+        finally:
+            _release(staging, fd)
 
 
 def sync_tree(folder: Path) -> None:
@@ -211,14 +307,23 @@ def swap_in(staged: Path, target: Path, *, replace: Callable[[Path], bool] | Non
         if exists and (replace is None or not replace(target)):
             raise FileExistsError(errno.EEXIST, "already exists", str(target))
         old = _staging_name(target, "old") if exists else None
-        if old is not None:
-            os.rename(target, old)
+        fd = _hold(target) if exists else None  # locked before it takes the staging name
         try:
-            os.rename(staged, target)
+            if old is not None:
+                os.rename(target, old)
+            try:
+                os.rename(staged, target)
+            except BaseException:
+                if old is not None:
+                    os.rename(old, target)
+                raise
+            _fsync_dir(target.parent)
         except BaseException:
             if old is not None:
-                os.rename(old, target)
+                _release(old, fd)
             raise
-        _fsync_dir(target.parent)
     if old is not None:
-        _remove(old)
+        try:
+            _remove(old)
+        finally:
+            _release(old, fd)

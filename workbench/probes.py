@@ -34,6 +34,7 @@ LOCOMO_CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single
 COLUMNS = ("id", "question")
 OPTIONAL = ("answer", "evidence", "category")
 LIST_SEPARATOR = "|"  # several answers or evidence ids in one CSV cell
+MAX_TEXT = 4096  # characters of a question or of one answer (as of focus instructions)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,15 @@ def load_probes(path: str | Path, corpus: Corpus | None = None) -> list[Probe]:
 
 def _csv_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _csv_records(path, reader)
+    except csv.Error as exc:
+        from .io._util import csv_error
+
+        raise csv_error(exc, path, reader.line_num) from None
+
+
+def _csv_records(path: Path, reader: csv.DictReader) -> list[tuple[int, dict[str, Any]]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     for name in COLUMNS:
         if name not in header:
@@ -138,6 +148,7 @@ def _probe(row: Any, source: str, line: int) -> Probe:
     if not isinstance(question, str) or not question.strip():
         raise ReaderError("empty question" if isinstance(question, str) else
                           f"expected a string, got {type(question).__name__}", field="question", **where)
+    _check_size(question, "question", where)
     return Probe(str(ident).strip(), " ".join(question.split()), _strings(row.get("answer"), "answer", where),
                  _strings(row.get("evidence"), "evidence", where), "file",
                  str(row["category"]) if row.get("category") not in (None, "") else None)
@@ -156,8 +167,16 @@ def _strings(value: Any, name: str, where: dict[str, Any]) -> tuple[str, ...]:
         text = str(item).strip()
         if not text:
             raise ReaderError("empty string", field=name, **where)
+        if name == "answer":
+            _check_size(text, name, where)
         out.append(text)
     return tuple(dict.fromkeys(out))
+
+
+def _check_size(text: str, name: str, where: dict[str, Any]) -> None:
+    if len(text) > MAX_TEXT:
+        raise ReaderError(f"{len(text):,} characters; a probe's {name} holds at most {MAX_TEXT:,}", field=name,
+                          **where)
 
 
 def check_evidence(probes: Sequence[Probe], corpus: Corpus, *, source: str | None = None,

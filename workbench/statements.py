@@ -261,7 +261,9 @@ _RELATIVE = re.compile(r"\b(?:today|tonight|tomorrow|yesterday|this\s+(?:morning
 
 
 def relative_time(text: str) -> str:
-    """The words that tie a note to the moment it was written ("today", "this week"), or ""."""
+    """The words that tie a note to the moment it was written ("today", "this week"), or "" (never inside code:
+    `yesterday.internal` is a hostname)."""
+    text = re.sub(r"`[^`]*`", " ", text)
     found = re.search(r"\b(?:today|tonight|tomorrow|yesterday|this\s+(?:morning|afternoon|evening|week|weekend)|"
                       r"right\s+now|later\s+today)\b", text, re.IGNORECASE)
     return found.group(0) if found else ""

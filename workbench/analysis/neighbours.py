@@ -23,12 +23,44 @@ def nearest(vectors: np.ndarray, k: int = 15, block: int = 1024) -> tuple[np.nda
         stop = min(start + block, n)
         scores = vectors[start:stop] @ vectors.T
         scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.lexsort((part, -part_scores), axis=1)
-        index[start:stop] = np.take_along_axis(part, order, axis=1)
-        sims[start:stop] = np.take_along_axis(part_scores, order, axis=1)
+        index[start:stop], sims[start:stop] = _top_k(scores, k)
     return index, sims
+
+
+SCORE_DIGITS = 6  # scores are ranked rounded to 1e-6: a last-bit difference (another BLAS kernel) reorders nothing
+_SCORE_BOUND = 1e4  # |score| ranked at most (cosines are within 1; a ranking key must fit an int64)
+_SPARE = 8  # candidates taken beyond k before ranking them by rounded score
+
+
+def _rank_keys(scores: np.ndarray, columns: np.ndarray, width: int) -> np.ndarray:
+    """int64 keys, lower ranks first: the score rounded to `SCORE_DIGITS` decimals (higher first), then the column."""
+    bound = _SCORE_BOUND * 10.0 ** SCORE_DIGITS
+    scaled = np.nan_to_num(scores * np.float32(10.0 ** SCORE_DIGITS), nan=-bound, posinf=bound, neginf=-bound)
+    key = np.rint(np.clip(scaled, -bound, bound, out=scaled), out=scaled).astype(np.int64)
+    key *= -width
+    key += columns
+    return key
+
+
+def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the columns of the k highest scores and those scores: ranked by the score rounded to
+    `SCORE_DIGITS` decimals, ties by the lower column, so the same columns come out whatever block or
+    machine computed the scores. The k + `_SPARE` highest are ranked; a row whose last candidate still
+    ties the k-th is ranked whole."""
+    rows, width = scores.shape
+    take = min(width, k + _SPARE)
+    part = np.argpartition(-scores, take - 1, axis=1)[:, :take] if take < width else \
+        np.broadcast_to(np.arange(width), (rows, width)).copy()
+    keys = _rank_keys(np.take_along_axis(scores, part, axis=1), part, width)
+    order = np.argsort(keys, axis=1)
+    part, keys = np.take_along_axis(part, order, axis=1), np.take_along_axis(keys, order, axis=1)
+    index = part[:, :k].copy()
+    unsure = np.flatnonzero(keys[:, -1] // width == keys[:, k - 1] // width) if take < width else []
+    for row in unsure:  # many equal scores (duplicate notes): rank the whole row
+        whole = _rank_keys(scores[row], np.arange(width, dtype=np.int64), width)
+        best = np.argpartition(whole, k - 1)[:k]
+        index[row] = best[np.argsort(whole[best])]
+    return index, np.take_along_axis(scores, index, axis=1)
 
 
 def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +86,8 @@ def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int
     """For each query row, the k most similar rows of `vectors` (blocked; memory stays bounded).
 
     A block holds at most `block` queries and `BLOCK_BYTES` of scores (at 100,000 notes, 2,048
-    queries a block took 3 GB at once; each row's result is the same whatever the block size).
+    queries a block took 3 GB at once). Each row's neighbours are the same whatever the block size:
+    scores are ranked rounded to 1e-6, ties by the lower row (see `_top_k`).
     """
     k = min(k, len(vectors))
     if k == 0 or len(queries) == 0:
@@ -64,12 +97,11 @@ def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int
     sims = np.empty((len(queries), k), dtype=np.float32)
     for start in range(0, len(queries), block):
         scores = queries[start:start + block] @ vectors.T
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        part_scores = np.take_along_axis(scores, part, axis=1)
-        order = np.lexsort((part, -part_scores), axis=1)
-        index[start:start + block] = np.take_along_axis(part, order, axis=1)
-        sims[start:start + block] = np.take_along_axis(part_scores, order, axis=1)
+        index[start:start + block], sims[start:start + block] = _top_k(scores, k)
     return index, sims
+
+
+# --- pairs, duplicates, conflicts ----------------------------------------------------------
 
 
 def complete_link(edges: Sequence[tuple[str, str]], share: float = 1.0) -> list[list[str]]:

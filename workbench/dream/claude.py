@@ -6,7 +6,9 @@ rules would change, and conflicts the rules cannot order — in batches of at mo
 Every batch is one Messages API call with a forced tool (`record_verdicts`); its input is
 validated with pydantic, a malformed answer is retried once, and a batch that still fails is
 reported in `plan.notes` and changes nothing. The model's verdicts become `Verdict`s like the
-rules' and go through the same `Planner`, so no engine reaches into another's private parts.
+rules' and go through the same `Planner`, so no engine reaches into another's private parts. A
+verdict whose operation cannot apply (a 150 kB insight would break the 100 kB memory limit) is
+dropped on its own and named in `plan.notes`; every other verdict stands.
 
     plan = dream(corpus, Focus("Prioritize coding style"), engine="claude", model="claude-sonnet-4-6")
 """
@@ -29,7 +31,7 @@ from ..errors import EngineError, ReaderError
 from ..focus import Focus, check, select_sessions
 from ..records import Corpus, Note, check_path, iso
 from . import _client, rules
-from .plan import Operation, Plan, apply_operations
+from .plan import Operation, Plan, fit_operations
 from .planner import Planner
 from .rules import Verdict, judged_candidates
 
@@ -469,9 +471,13 @@ def _complete(plan: Plan, view: Analysis, resolved: Focus, focus: Focus, judged:
               calls: list[dict[str, Any]], model: str) -> None:
     """Operations, output store and usage of `plan` from the verdicts (one path for calls and batches)."""
     planner = Planner(view, resolved)
-    plan.operations = _within_focus(planner.plan(judged), focus, plan.notes)
+    operations = _within_focus(planner.plan(judged), focus, plan.notes)
     plan.notes += planner.remarks
-    plan.output_store = apply_operations(view.corpus.store, plan.operations, at=view.corpus.as_of)
+    plan.operations, plan.output_store, dropped = fit_operations(view.corpus.store, operations,
+                                                                 at=view.corpus.as_of)
+    for op, why in dropped:  # one answer that cannot apply (a 150 kB insight) costs only itself
+        plan.notes.append(f"dropped {op.id} ({op.kind}, {op.reason}): {why}; Claude's verdict on it was "
+                          "rejected and the notes it read are left unchanged")
     rejected = sum(verdict.action == "none" for _, verdict in judged)
     plan.usage = _usage(calls, model, accepted=len(judged) - rejected, rejected=rejected)
 

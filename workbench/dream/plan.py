@@ -1,8 +1,9 @@
 """Plans: the operations a dream proposes, with evidence, and the store they would produce.
 
 Operations work on notes (`<memory id>#<n>`) or, for the platform engine, on whole memories;
-`apply_operations` applies any subset to a store and writes whole documents back. The input
-store is never modified.
+`apply_operations` applies any subset to a store and writes whole documents back
+(`fit_operations` leaves out, with why, the ones that cannot apply). The input store is never
+modified.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ..errors import ReaderError
+from ..errors import ReaderError, WorkbenchError
 from ..focus import KINDS, Focus
 from ..markdown import rewrite_content
 from ..records import (
@@ -384,6 +385,35 @@ def apply_operations(store: Store, operations: Iterable[Operation], *, at: datet
     return Store(tuple(memories), id=store.id, name=store.name, versions=store.versions)
 
 
+def fit_operations(store: Store, operations: Iterable[Operation], *,
+                   at: datetime | None = None) -> tuple[list[Operation], Store, list[tuple[Operation, str]]]:
+    """The operations that apply together, the store after them, and each one left out with why.
+
+    Normally every one applies. When the whole set cannot (an operation would make a memory break
+    a limit, such as 100 kB), each is tried in order on the memories it touches, after the ones
+    kept before it that touch them too, and left out if that fails.
+    """
+    operations = list(operations)
+    try:
+        return operations, apply_operations(store, operations, at=at), []
+    except WorkbenchError:
+        pass
+    where = {n.id: n.path for n in store.notes}
+    kept: list[tuple[Operation, set[str]]] = []
+    dropped: list[tuple[Operation, str]] = []
+    for op in operations:
+        paths = {where.get(t.id, t.path) for t in op.targets} | ({op.result.path} if op.result else set())
+        part = Store(tuple(m for m in store.memories if m.path in paths), id=store.id, versions=store.versions)
+        try:
+            apply_operations(part, [k for k, touched in kept if touched & paths] + [op], at=at)
+        except WorkbenchError as exc:
+            dropped.append((op, exc.message))
+            continue
+        kept.append((op, paths))
+    ops = [k for k, _ in kept]
+    return ops, apply_operations(store, ops, at=at), dropped
+
+
 def _apply_memory_op(docs: dict[str, _Doc], op: Operation, text: str | None) -> None:
     if op.kind == "delete":
         for target in op.targets:
@@ -436,4 +466,5 @@ def plan_time(data: Mapping[str, Any]) -> datetime:
     return parse_time(data.get("as_of") or EPOCH)
 
 
-__all__ = ["Target", "Result", "Evidence", "Operation", "Choice", "Question", "Plan", "apply_operations", "iso"]
+__all__ = ["Target", "Result", "Evidence", "Operation", "Choice", "Question", "Plan", "apply_operations",
+           "fit_operations", "iso"]

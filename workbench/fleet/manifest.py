@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
-from ..io._util import iter_jsonl, read_text
+from ..io._util import csv_error, iter_jsonl, read_text
 
 LIST_SEPARATOR = "|"
 COLUMNS = ("id", "store", "sessions", "store_format", "sessions_format", "store_id", "probes")
@@ -80,6 +80,13 @@ def read_manifest(path: str | Path) -> list[Entry]:
 
 def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    try:
+        return _csv_records(path, reader)
+    except csv.Error as exc:
+        raise csv_error(exc, path, reader.line_num) from None
+
+
+def _csv_records(path: Path, reader: csv.DictReader) -> list[tuple[int, dict[str, Any]]]:
     if reader.fieldnames is None or "id" not in reader.fieldnames or "store" not in reader.fieldnames:
         raise ReaderError("the header row must name the columns id and store (sessions optional)",
                           source=str(path), line=1)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError, UnknownNameError, WorkbenchError
+from ..files import quote
 from ._files import remove, write_bytes, write_text
 from .manifest import Entry, read_manifest
 from .task import (
@@ -118,6 +119,45 @@ def _keep(out: Path, entry: Entry, outcome: Outcome, previous: dict[str, Any] | 
                 remove(folder / stale)
     write_text(folder / "row.json", json.dumps(row, indent=2, ensure_ascii=False, default=str) + "\n")
     return row
+
+
+# --- the output is no input ------------------------------------------------------------------------
+
+
+def _inputs(entry: Entry) -> Iterator[tuple[str, Path]]:
+    """(field, path) of every input an entry names that exists."""
+    named = [("store", entry.store), *(("sessions", s) for s in entry.sessions), ("probes", entry.probes)]
+    for name, given in named:
+        if given and Path(given).exists():
+            yield name, Path(given)
+
+
+def check_out(out: Path, entries: Sequence[Entry], manifest: str | Path | None = None) -> None:
+    """The fleet's folder changes no input: it is no store, sessions or probes of the manifest, lies in
+    no input folder, writes over none (`results.parquet`, `stores/<id>/`), and is not read as a store
+    of a folder manifest."""
+    target = out.resolve()
+    written = [target / RESULTS, target / BATCH_STATE, *(target / STORES / folder_name(e.id) for e in entries)]
+    for entry in entries:
+        for name, given in _inputs(entry):
+            source = given.resolve()
+            if source == target or (given.is_dir() and target.is_relative_to(source)):
+                how = "is" if source == target else "lies inside"
+                problem = f"{how} the {name} {quote(given)} of entry {entry.id!r}"
+            elif any(source.is_relative_to(w) or (given.is_dir() and w.is_relative_to(source)) for w in written):
+                problem = f"would write into the {name} {quote(given)} of entry {entry.id!r}"
+            else:
+                continue
+            raise WorkbenchError(f"--out {quote(out)} {problem}; writing there would change the input: "
+                                 "write the fleet elsewhere", source=str(manifest) if manifest else None,
+                                 line=entry.line, field=name)
+    folder = Path(manifest) if manifest is not None and Path(manifest).is_dir() else None
+    if folder is not None and target.is_relative_to(folder.resolve()) and target != folder.resolve():
+        first = target.relative_to(folder.resolve()).parts[0]
+        if not first.startswith((".", "_")):
+            raise WorkbenchError(f"--out {quote(out)} lies inside the folder of stores {quote(folder)}, where the "
+                                 f"next run would read {first!r} as a store: write the fleet elsewhere (or name "
+                                 f"it _{first})")
 
 
 # --- Dask -----------------------------------------------------------------------------------------
@@ -254,6 +294,7 @@ def run_fleet(manifest: str | Path | Sequence[Entry], focus: Any = None, *, engi
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise WorkbenchError("the fleet's output must be a folder", source=str(out))
+    check_out(out, entries, manifest if isinstance(manifest, (str, Path)) else None)
     if poll_interval is not None:
         options["poll_interval"] = poll_interval
     config = Config(engine, focus.to_dict(), probes, k, dict(options))

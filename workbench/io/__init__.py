@@ -2,13 +2,15 @@
 
 A reader turns one file (or a store directory) into `Loaded` memories and/or sessions::
 
-    @register_reader("my-format", provides=("sessions",), extensions=(".log",))
+    @register_reader("my-format", provides=("sessions",), reads=("file",), extensions=(".log",))
     class MyFormat:
         def sniff(self, path, head): return 0.9 if head.startswith("MYLOG") else 0.0
         def read(self, path): return Loaded(sessions=[...])
 
 `load_store`, `load_sessions` and `load_corpus` are what callers use. A loader either returns
-everything or raises one `WorkbenchError`; it never returns a half-loaded corpus.
+everything or raises one `WorkbenchError`; it never returns a half-loaded corpus. A format named
+instead of sniffed must fit: it provides what is asked for, and reads a file or a folder as the
+path is (`reads`), else one error says so and names the format sniffed.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Reader(Protocol):
     name: str
     provides: tuple[str, ...]
     extensions: tuple[str, ...]
+    reads: tuple[str, ...] | None  # "file", "folder" or both; None: not said (not checked)
 
     def sniff(self, path: Path, head: str) -> float: ...
 
@@ -60,15 +63,19 @@ DEFAULT_READERS = (
 
 
 def register_reader(
-    name: str, *, provides: Sequence[str], extensions: Sequence[str] = (), description: str = ""
+    name: str, *, provides: Sequence[str], extensions: Sequence[str] = (), description: str = "",
+    reads: Sequence[str] | None = None,
 ) -> Callable[[type], type]:
-    """Class decorator: register a reader under `name` (built-ins register the same way)."""
+    """Class decorator: register a reader under `name` (built-ins register the same way).
+
+    `reads` says what a path given to it is: `("file",)`, `("folder",)` or both (None: not said)."""
 
     def decorate(cls: type) -> type:
         reader = cls()
         reader.name = name
         reader.provides = tuple(provides)
         reader.extensions = tuple(extensions)
+        reader.reads = tuple(reads) if reads is not None else None
         reader.description = description or (cls.__doc__ or "").strip().splitlines()[0]
         READERS[name] = reader
         return cls
@@ -118,6 +125,28 @@ def sniff(path: str | Path, want: str) -> Reader:
     return max(scored, key=lambda item: (item[0], item[1]))[2]
 
 
+def _sniffed(path: Path, want: str) -> str:
+    try:
+        return f"sniffed: {sniff(path, want).name}"
+    except ReaderError:
+        return f"no format holding {want} recognises it"
+
+
+def named_reader(format: str, path: Path, want: str) -> Reader:
+    """The reader named `format`, if it fits `path`: it provides `want` and reads what `path` is
+    (a file or a folder); otherwise one `ReaderError` saying so and naming the format sniffed."""
+    reader = get_reader(format)
+    if want not in reader.provides:
+        what = "memory store" if want == "memories" else want
+        raise ReaderError(f"format {format!r} holds no {what}, only {' and '.join(reader.provides)} "
+                          f"({_sniffed(path, want)})", source=quote(path))
+    shape = "folder" if path.is_dir() else "file"
+    if reader.reads is not None and shape not in reader.reads:
+        raise ReaderError(f"format {format!r} reads a {' or a '.join(reader.reads)}; this is a {shape} "
+                          f"({_sniffed(path, want)})", source=quote(path))
+    return reader
+
+
 def _check_exists(path: Path) -> None:
     """The path exists and is a folder or a regular file (a FIFO or device would hang a reader)."""
     try:
@@ -148,7 +177,7 @@ def load_store(path: str | Path, format: str | None = None, *, default_time: Any
     """
     path = Path(path)
     _check_exists(path)
-    reader = get_reader(format) if format else sniff(path, "memories")
+    reader = named_reader(format, path, "memories") if format else sniff(path, "memories")
     loaded = _read(reader, path, {"default_time": default_time})
     if loaded.memories is None:
         raise ReaderError(f"format {reader.name!r} holds no memory store", source=str(path))
@@ -195,8 +224,8 @@ def load_sessions(paths: str | Path | Iterable[str | Path], format: str | None =
     sessions: list[Session] = []
     for path in map(Path, paths):
         _check_exists(path)
-        for file in _session_files(path):
-            reader = get_reader(format) if format else sniff(file, "sessions")
+        for file in _session_files(path):  # a folder of sessions is read file by file
+            reader = named_reader(format, file, "sessions") if format else sniff(file, "sessions")
             sessions.extend(reader.read(file).sessions)
     seen: dict[str, Session] = {}
     for session in sessions:
@@ -225,6 +254,6 @@ def load_corpus(
 from .writers import write_store  # noqa: E402  (writers import Loaded-free helpers only)
 
 __all__ = [
-    "Loaded", "Reader", "READERS", "register_reader", "get_reader", "readers", "sniff",
+    "Loaded", "Reader", "READERS", "register_reader", "get_reader", "named_reader", "readers", "sniff",
     "load_store", "load_sessions", "load_corpus", "write_store",
 ]

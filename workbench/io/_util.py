@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -52,6 +53,14 @@ def read_text(path: Path, *, bom: bool = True) -> str:
             source=quote(path),
             line=line,
         ) from None
+
+
+def csv_error(exc: csv.Error, path: Path, lines_read: int) -> ReaderError:
+    """A `csv.Error` as one `ReaderError` naming the line (a cell over the csv module's limit, say)."""
+    if "field limit" in str(exc):  # raised in the middle of the line after those read
+        return ReaderError(f"a cell holds more than {csv.field_size_limit():,} characters", source=str(path),
+                           line=lines_read + 1)
+    return ReaderError(f"malformed CSV: {exc}", source=str(path), line=lines_read or None)
 
 
 def read_head(path: Path) -> str:

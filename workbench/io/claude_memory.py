@@ -120,7 +120,7 @@ def _with_meta(memory: Memory, source: Path) -> Memory:
     return replace(memory, meta=meta) if meta != dict(memory.meta) else memory
 
 
-@register_reader("claude-memory", provides=("memories",),
+@register_reader("claude-memory", provides=("memories",), reads=("folder",),
                  description="A Claude Code auto-memory folder: a MEMORY.md index and one file per topic")
 class ClaudeMemory:
     """A Claude Code auto-memory folder: `MEMORY.md` (a table of contents) and one file per topic."""
@@ -227,7 +227,7 @@ def _claude_md(file: Path, root: Path) -> Memory:
                                  "created_at": mtime, "updated_at": mtime, "meta": meta}, origin=str(file))
 
 
-@register_reader("claude-md", provides=("memories",), extensions=(".md",),
+@register_reader("claude-md", provides=("memories",), reads=("file", "folder"), extensions=(".md",),
                  description="CLAUDE.md project memory: one file, or every CLAUDE.md and rule under a project folder")
 class ClaudeMd:
     """`CLAUDE.md` project memory: the file, or (`format="claude-md"`) every one under a project folder."""

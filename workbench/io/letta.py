@@ -348,7 +348,7 @@ def read_agent_file(text: str, source: Path) -> AgentFile:
                       source=quote(source), line=1, field="agents")
 
 
-@register_reader("letta-agent", provides=("memories", "sessions"), extensions=(".af",))
+@register_reader("letta-agent", provides=("memories", "sessions"), reads=("file",), extensions=(".af",))
 class LettaAgent:
     """A Letta agent file (`.af`), current schema (`agents`, `blocks`) or old (`core_memory`)."""
 

@@ -165,7 +165,7 @@ def _samples(path: Path) -> tuple[str, list]:
     return text, data
 
 
-@register_reader("locomo", provides=("sessions", "memories"), extensions=(".json",))
+@register_reader("locomo", provides=("sessions", "memories"), reads=("file",), extensions=(".json",))
 class Locomo:
     """LoCoMo conversations (`locomo10.json`): sessions, and observations as a memory store."""
 

@@ -180,7 +180,7 @@ def anthropic_session(data: Any, path: Path, text: str, index: int | None,
     return Session(session_id, started_at, title, tuple(turns), origin=f"{path}:{line}" if line else str(path), meta=meta)
 
 
-@register_reader("anthropic-messages", provides=("sessions",), extensions=(".json",))
+@register_reader("anthropic-messages", provides=("sessions",), reads=("file",), extensions=(".json",))
 class AnthropicMessages:
     """An Anthropic Messages transcript (`{"system"?, "messages": [...]}`), a list of messages or of transcripts."""
 
@@ -251,7 +251,7 @@ def openai_pieces(message: dict) -> list[Piece]:
     return pieces
 
 
-@register_reader("openai-chat-jsonl", provides=("sessions",), extensions=(".jsonl",))
+@register_reader("openai-chat-jsonl", provides=("sessions",), reads=("file",), extensions=(".jsonl",))
 class OpenAIChatJsonl:
     """OpenAI chat JSONL: one `{"messages": [...]}` conversation per line, or one message per line."""
 
@@ -314,7 +314,7 @@ def _claude_code_lines(path: Path) -> Iterator[tuple[int, dict]]:
         yield line, item
 
 
-@register_reader("claude-code-jsonl", provides=("sessions",), extensions=(".jsonl",))
+@register_reader("claude-code-jsonl", provides=("sessions",), reads=("file",), extensions=(".jsonl",))
 class ClaudeCodeJsonl:
     """Claude Code session JSONL (`~/.claude/projects/*/*.jsonl`): user, assistant and summary lines."""
 

@@ -64,7 +64,7 @@ def events_to_turns(session_id: str, events: list, path: Path, text: str, key: s
     return turns
 
 
-@register_reader("managed-agents-session", provides=("sessions",), extensions=(".json",))
+@register_reader("managed-agents-session", provides=("sessions",), reads=("file",), extensions=(".json",))
 class ManagedAgentsSession:
     """A Managed Agents session (`{"id", "created_at", "title", "events": [...]}`) or its events."""
 

@@ -16,7 +16,7 @@ from ._util import load_json, located, read_text
 SIDECAR = ".workbench-store.json"
 
 
-@register_reader("directory", provides=("memories",), description="A directory of memory files, any depth")
+@register_reader("directory", provides=("memories",), reads=("folder",), description="A directory of memory files, any depth")
 class DirectoryStore:
     """A directory of memory files, any depth; paths become `/a/b.md`."""
 
@@ -33,12 +33,7 @@ class DirectoryStore:
         for file in sorted(_files(path, known)):
             relative = "/" + file.relative_to(path).as_posix()
             _check_name(file, relative)
-            try:
-                resolved = file.resolve()
-            except (OSError, RuntimeError):  # a loop of symbolic links
-                raise ReaderError("cannot read: symbolic link loop", source=quote(file)) from None
-            if root not in resolved.parents:
-                raise ReaderError("symbolic link points outside the store", source=quote(file))
+            _check_inside(file, root)
             if file.is_dir():  # a link to a directory inside the store: not followed, as os.walk does
                 continue
             content = read_text(file, bom=False)  # first, so a broken link is a ReaderError
@@ -63,9 +58,23 @@ class DirectoryStore:
                       versions=sidecar.get("memory_versions") or [])
 
 
+def _check_inside(file: Path, root: Path) -> None:
+    """A file of the store (or a link in it) must lie inside the store: links out are never followed."""
+    try:
+        resolved = file.resolve()
+    except (OSError, RuntimeError):  # a loop of symbolic links
+        raise ReaderError("cannot read: symbolic link loop", source=quote(file)) from None
+    if root not in resolved.parents:
+        raise ReaderError("symbolic link points outside the store", source=quote(file))
+
+
 def _sidecar(path: Path) -> dict:
-    """The hidden sidecar's ids, times and meta, checked for shape (empty when there is none)."""
+    """The hidden sidecar's ids, times and meta, checked for shape (empty when there is none).
+
+    A sidecar that is a link is checked like a memory file: one pointing outside the store is refused."""
     file = path / SIDECAR
+    if file.is_symlink():
+        _check_inside(file, path.resolve())
     if not file.is_file():
         return {"memories": []}
     data = load_json(file)

@@ -54,7 +54,7 @@ def check_versions(versions: Any, path: Path, text: str | None = None) -> list[d
     return versions
 
 
-@register_reader("managed-agents-store", provides=("memories",), extensions=(".json",))
+@register_reader("managed-agents-store", provides=("memories",), reads=("file",), extensions=(".json",))
 class ManagedAgentsStore:
     """The Managed Agents memory store JSON (`{"type": "memory_store", "memories": [...]}`)."""
 
@@ -75,7 +75,7 @@ class ManagedAgentsStore:
                       versions=_versions(path, data, text))
 
 
-@register_reader("memories-jsonl", provides=("memories",), extensions=(".jsonl",))
+@register_reader("memories-jsonl", provides=("memories",), reads=("file",), extensions=(".jsonl",))
 class MemoriesJsonl:
     """JSON Lines, one memory object (`path`, `content`, times) per line."""
 
@@ -105,7 +105,7 @@ def _mem0_memory(item: dict, origin: str) -> Memory:
     )
 
 
-@register_reader("mem0", provides=("memories",), extensions=(".json",))
+@register_reader("mem0", provides=("memories",), reads=("file",), extensions=(".json",))
 class Mem0Export:
     """mem0's export: `{"results": [{"id", "memory", "user_id", "created_at", ...}]}` or a bare list."""
 

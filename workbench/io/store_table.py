@@ -64,7 +64,7 @@ def _is_missing(value) -> bool:
         return False
 
 
-@register_reader("csv", provides=("memories",), extensions=(".csv",))
+@register_reader("csv", provides=("memories",), reads=("file",), extensions=(".csv",))
 class CsvStore:
     """CSV with `path`, `content`, `updated_at` (and optional `id`, `created_at`) columns."""
 
@@ -87,7 +87,7 @@ class CsvStore:
         return Loaded(memories=_rows(frame, path, _row_lines(text), default_time))
 
 
-@register_reader("parquet", provides=("memories",), extensions=(".parquet",))
+@register_reader("parquet", provides=("memories",), reads=("file",), extensions=(".parquet",))
 class ParquetStore:
     """Parquet with `path`, `content`, `updated_at` (and optional `id`, `created_at`) columns."""
 

@@ -8,7 +8,8 @@
 
 Every decision is autosaved (atomically) to a session file per store, and a Workbench made on the
 same store later resumes it: the focus is re-planned and each decision carried over to the
-identical operation, so a kernel restart loses nothing.
+identical operation, so a kernel restart loses nothing. An autosave that cannot be read (torn,
+say) is said in the notice and kept beside as `<name>.damaged-<time>`, never overwritten.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .. import plots
 from ..analysis import Analysis, analyze, layout_umap_aside
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
+from ..files import move_aside
 from ..findings import findings
 from ..focus import Focus
 from ..io import load_corpus
@@ -140,6 +142,7 @@ class Workbench:
         self.analysis = analysis
         self.store_digest = analysis.corpus.store.digest
         stamp = self._stamp()  # before reading: a save while this builds is caught when the page is shown
+        self._damaged, self._autosave_paused = "", ""
         session = self._saved_session() if resume and plan is None else None
         start_focus = session.focus if session is not None else focus or _default_focus(analysis.corpus)
         self.tuner = FocusTuner(analysis, start_focus, on_review=self.use_plan, on_plan=self._on_tuned)
@@ -180,7 +183,7 @@ class Workbench:
             known = [i for i in session.selection if i in set(analysis.note_ids)]
             if known:
                 self.explorer.selection = known
-        self.notice.value = self._resumed_notice(session, resumed) if resumed is not None else ""
+        self.notice.value = self._damaged + (self._resumed_notice(session, resumed) if resumed is not None else "")
         # a page served later (Voila pre-heats kernels) may find newer decisions in the autosave: take them then
         self._autosave_stamp = stamp
         self._resume_allowed = resume
@@ -338,8 +341,11 @@ class Workbench:
         self.explorer.map.unobserve(self._on_shown, "rendered")
         if not (self.autosave and self._resume_allowed) or self._stamp() == self._autosave_stamp:
             return
+        self._damaged = ""
         session = self._saved_session()
         if session is None:
+            if self._damaged:
+                self.notice.value = self._damaged
             return
         try:
             restored = self._resume(session)
@@ -495,15 +501,32 @@ class Workbench:
         try:
             session = load_session(path)
         except WorkbenchError as exc:
-            self.notice.value = _html.notice(f"The autosaved session could not be read ({_html.esc(exc)}); "
-                                             "starting fresh.", "warn")
+            self._damaged = self._set_aside(path, exc)
             return None
         if session.store_digest and session.store_digest != self.store_digest:
             return None
         return session
 
+    def _set_aside(self, path: Path, problem: WorkbenchError) -> str:
+        """Keep an unreadable autosave beside as `.damaged-<time>` (autosave pauses if it cannot be moved);
+        the notice that says so."""
+        why = f"The autosaved session could not be read ({_html.esc(problem)})"
+        try:
+            kept = move_aside(path, "damaged-" + datetime.now().strftime("%Y%m%d-%H%M%S"))
+        except OSError as exc:
+            self._autosave_paused = f"the damaged autosave could not be moved aside ({exc.strerror or exc})"
+            return _html.notice(f"{why}; it is left as it was and autosave is paused, so nothing overwrites it "
+                                f"({_html.esc(self._autosave_paused)}). Save the session to a file instead.",
+                                "warn")
+        return _html.notice(f"{why}; it is kept as <code>{_html.esc(kept)}</code>, and this Workbench starts "
+                            "fresh.", "warn")
+
     def _save(self) -> None:
         if not self.autosave or not hasattr(self, "explorer"):
+            return
+        if self._autosave_paused:
+            self.session_status.value = _html.notice(f"Autosave is paused: {_html.esc(self._autosave_paused)}.",
+                                                     "warn")
             return
         try:
             save_session(self.session(), self.session_path)
