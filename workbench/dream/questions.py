@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ..statements import clean_fact
 from .plan import Choice, Evidence, Operation, Question
 from .rules import AUTO_BAR, Verdict
 
@@ -32,7 +33,7 @@ JUDGE = "person"  # the rule an answered question's operation names: the person 
 FINAL = frozenset({"distinct.field_other_title", "distinct.title", "distinct.placeholder", "distinct.subject_label", "distinct.list_items",
                    "distinct.unparsed",
                    "distinct.parent_item",
-                   "distinct.session", "distinct.holds", "distinct.reordered", "distinct.subject"})
+                   "distinct.holds", "distinct.reordered", "distinct.subject"})
 
 
 def is_open(verdict: Verdict) -> bool:
@@ -66,7 +67,7 @@ def _question(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
             return _conflict(planner, c, v)
         return _duplicate(planner, c, v)
     if c.kind == "session":
-        return _session(planner, c, v) if v.withheld else None
+        return _session(planner, c, v)
     if c.kind == "note":
         return _stale(planner, c, v)
     if c.kind == "insight":
@@ -115,11 +116,16 @@ def _conflict(planner: Planner, c: Candidate, v: Verdict) -> Question:
 
 def _session(planner: Planner, c: Candidate, v: Verdict) -> Question:
     statement = planner.analysis.statement_by_id[c.statements[0]]
-    op = planner.session_operation(c, v, c.notes[0])
+    leaning = "update" if v.withheld else "keep"
+    text = v.text or clean_fact(statement.text)  # what the user said, as a note; the person may edit it
+    op = planner.session_operation(c, replace(v, text=text, rule=v.rule if v.withheld else "question.session"),
+                                   c.notes[0])
     prior = v.confidence
     evidence = (Evidence(quote=statement.text, session_id=statement.session_id, turn_id=statement.turn_id),)
-    return _make(planner, "conflict", c, v, "update", prior, v.reason, (
-        Choice("update", f"the later session holds: rewrite to “{_short(op.result.text)}”", _person(op, prior)),
+    reading = v.reason if v.withheld else f"a later session says “{_short(statement.text, 80)}”: {v.reason}"
+    return _make(planner, "conflict", c, v, leaning, prior, reading, (
+        Choice("update", f"the later session holds: rewrite to “{_short(op.result.text)}”",
+               _person(op, prior if leaning == "update" else 1 - prior)),
         Choice("keep", "the note still holds: keep it", None)), evidence)
 
 

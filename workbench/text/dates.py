@@ -29,6 +29,11 @@ _DATE = re.compile(
     r"|(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日",  # 2026年3月10日
     re.IGNORECASE,
 )
+# A span of days: "June 15-19", "March 23–27", "3–7 March" (a period that ends on its last day).
+_RANGE = re.compile(
+    rf"\b(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*[-–—]\s*(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    rf"|\b(?P<a1>\d{{1,2}})\s*[-–—]\s*(?P<a2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})\b",
+    re.IGNORECASE)
 _LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl"]
 # The word before a date (or, in Japanese and Korean, the particle after it) says what the date does.
 ROLES = {
@@ -99,17 +104,29 @@ def _resolve(span: str, written: datetime, future: bool) -> datetime | None:
 def find_dates(text: str, written: datetime) -> tuple[DateMention, ...]:
     """Every date in `text` with its role (expiry, deadline, start, event) and whether it is told in the past."""
     out = []
-    matches = list(_DATE.finditer(text))
-    if not matches:
+    ranges = list(_RANGE.finditer(text))
+    matches = [m for m in _DATE.finditer(text) if not any(r.start() <= m.start() < r.end() for r in ranges)]
+    if not matches and not ranges:
         return ()
     clauses = [(m.start(), m.end()) for m in re.finditer(r"[^.;!?\n]+", text)]
+    for found in ranges:  # a period: it holds until its last day
+        month, last = (found.group("m1"), found.group("d2")) if found.group("m1") else (found.group("m2"), found.group("a2"))
+        clause = next((text[a:b] for a, b in clauses if a <= found.start() < b), text)
+        out.append(DateMention(found.group(0), found.start(), found.end(), _nearest(f"{month} {last}", written),
+                               "expiry", _past_tense(clause)))
     for match in matches:
         before = text[max(0, match.start() - 24):match.start()]
         role = _role(before, text[match.end():match.end() + 4].lstrip())
         clause = next((text[a:b] for a, b in clauses if a <= match.start() < b), text)
         when = _when(match.group(0), written, role)
         out.append(DateMention(match.group(0), match.start(), match.end(), when, role, _past_tense(clause)))
-    return tuple(out)
+    return tuple(sorted(out, key=lambda m: m.start))
+
+
+def _nearest(span: str, written: datetime) -> datetime | None:
+    """The date a day and month without a year names that lies nearest to when the text was written."""
+    found = [d for d in (_resolve(span, written, True), _resolve(span, written, False)) if d is not None]
+    return min(found, key=lambda d: abs((d - written).total_seconds())) if found else None
 
 
 def _when(span: str, written: datetime, role: str) -> datetime | None:
