@@ -159,3 +159,26 @@ def test_from_x_to_y_about_something_the_note_does_not_say_changes_nothing():
     plan = plan_of(corpus(("/a.md", "- Priya flies to Lisbon on Fridays.\n", AT),
                           ("/b.md", "- The team moved from Berlin to Lisbon in May.\n", LATER)))
     assert not plan.operations
+
+
+def test_two_notes_behind_two_different_labels_are_never_merged_one_behind_a_label_is_a_copy():
+    from builders import T0
+
+    from workbench.analysis import analyze
+    from workbench.dream.offline import plan_from_analysis
+    from workbench.focus import Focus
+    from workbench.records import Corpus, Memory, Store
+
+    content = ("# Support team\n\n**Ines Duarte:** Handles Tier 1 chat in US hours.\n\n"
+               "**Sam Okoro:** Handles Tier 1 chat in US hours.\n\n"
+               "**Escalations:** Tier 2 escalations go to the on-call lead after fifteen minutes.\n\n"
+               "Tier 2 escalations go to the on-call lead after fifteen minutes.\n")
+    store = Store((Memory("mem_team", "/team.md", content, T0, T0),), id="memstore_labels")
+    plan = plan_from_analysis(analyze(Corpus(store), "tfidf"), Focus(questions_per_note=1.0))
+    merged = [{t.text for t in op.targets} for op in plan.operations if op.kind == "merge"]
+    asked = [{t.text for t in q.targets} for q in plan.questions if q.kind == "duplicate"]
+    people = {"**Ines Duarte:** Handles Tier 1 chat in US hours.", "**Sam Okoro:** Handles Tier 1 chat in US hours."}
+    assert not any(people <= m for m in merged) and not any(people <= q for q in asked)
+    copy = {"**Escalations:** Tier 2 escalations go to the on-call lead after fifteen minutes.",
+            "Tier 2 escalations go to the on-call lead after fifteen minutes."}
+    assert any(copy <= m for m in merged + asked)

@@ -127,10 +127,11 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
 
 
 def _without_labels(a: str, b: str, relation) -> tuple[str, str, float]:
-    """The relation of two notes once a leading bold label (`**Label:** …`) is set aside, when that makes them
-    the same words ("**Synthesis:** The free cycle is …" and "The free cycle is …"); else the relation as is."""
+    """The relation of two notes once the leading bold label (`**Label:** …`) one of them has is set aside, when
+    that makes them the same words ("**Synthesis:** The free cycle is …" and "The free cycle is …"); else the
+    relation as is. Two notes behind two different labels (`**Ines:** …`, `**Sam:** …`) are never read so."""
     (label_a, body_a), (label_b, body_b) = label_body(a), label_body(b)
-    if (label_a or label_b) and label_a != label_b:
+    if bool(label_a) != bool(label_b):  # one note is the other behind a label; two labels are two subjects
         bare = relate(profile(body_a), profile(body_b))
         if bare.kind in ("verbatim", "same_words") and len(profile(body_a).atoms) >= 4:
             label = label_a or label_b

@@ -6,7 +6,8 @@ measured to clear the automatic bar) becomes a `Question`: the notes, the rules'
 operation each answer would make, and the prior the calibration gives the rules' leaning. Copies of
 one statement are one question. Questions are ranked by what an answer is worth: the measured chance
 that it changes the store (the prior of a leaning to change, one minus the prior of a leaning to keep,
-even odds with no leaning) × notes touched × focus weight. A question the rules would answer "keep"
+even odds with no leaning) × notes touched × focus weight (× how alike two notes are, for a pair: a rule's
+precision is measured over all its pairs, and the barely alike ones are the least likely to be one fact). A question the rules would answer "keep"
 and are measured right about almost always is worth little; one whose `distinct` reading is measured
 wrong more often than right is worth most. A plan holds at most one question per
 `1 / questions_per_note` notes (the rest are counted in `Plan.questions_found`).
@@ -155,7 +156,8 @@ def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, p
           choices: tuple[Choice, ...], evidence: tuple[Evidence, ...] = ()) -> Question:
     targets = tuple(planner.target(i) for i in c.notes)
     weight = max((planner.focus.weight(planner.notes[i]) for i in c.notes), default=1.0)
-    value = _change(leaning, prior) * max(1, len(targets)) * weight
+    alike = c.similarity if c.kind == "pair" else 1.0
+    value = _change(leaning, prior) * max(1, len(targets)) * weight * alike
     return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,), c.similarity)
 
 
@@ -190,10 +192,16 @@ class _Copies:
 
 
 def _grouped(planner: Planner, questions: list[Question]) -> list[Question]:
-    """Duplicate questions over copies of one text become one question over every copy."""
+    """Duplicate questions over copies of one text become one question over every copy; stale questions
+    over the notes of one closed record become one question over the record."""
     groups: dict[str, _Copies] = {}
+    records: dict[tuple[str, str], list[Question]] = {}
     rest = []
     for q in questions:
+        if q.kind == "stale" and q.rule == "undecided.closed_record":
+            note = planner.notes[q.targets[0].id]
+            records.setdefault((note.memory_id, note.section), []).append(q)
+            continue
         texts = {" ".join(t.text.split()).casefold() for t in q.targets}
         if q.kind != "duplicate" or len(texts) != 1:
             rest.append(q)
@@ -203,7 +211,22 @@ def _grouped(planner: Planner, questions: list[Question]) -> list[Question]:
         group.questions.append(q)
     for group in groups.values():
         rest.append(group.questions[0] if len(group.questions) == 1 else _copies(planner, group))
+    rest += [record[0] if len(record) == 1 else _record(planner, record) for record in records.values()]
     return rest
+
+
+def _record(planner: Planner, questions: list[Question]) -> Question:
+    """One question over every note of a closed record: remove the record, or keep it as history."""
+    targets = tuple(t for q in questions for t in q.targets)
+    first = questions[0]
+    section = planner.notes[targets[0].id].section
+    op = Operation(kind="delete", reason="stale", rule=JUDGE, targets=targets, result=None,
+                   rationale=f"The record “{section}” is marked closed; remove its {len(targets)} notes.",
+                   evidence=tuple(Evidence(quote=t.text, note_id=t.id) for t in targets[:3]), confidence=0.5)
+    return Question("stale", targets, f"the record “{section}” says it is closed: {first.reading}", first.rule,
+                    "", first.prior, (Choice("stale", f"closed: remove the record's {len(targets)} notes", op),
+                                      Choice("keep", "history worth keeping: keep it", None)),
+                    _change("", first.prior) * len(targets), (), tuple(c for q in questions for c in q.candidates))
 
 
 def _copies(planner: Planner, group: _Copies) -> Question:

@@ -87,6 +87,9 @@ RULES = {
     "distinct.parent_item": "a parent item is the context of other notes, never replaced",
     "distinct.other_context": "the same words under other headings, not saying what they are about",
     "distinct.different": "alike, but differing in more than the rules can read",
+    "distinct.other_label": "alike notes that each open with their own label (`**Tender acceptance rate:**`, "
+                            "`**Tender rejection rate:**`)",
+    "distinct.other_subject": "alike notes that each open with their own name or code (`ADHOC_WH …`, `BI_WH …`)",
     "distinct.different_close": "very alike (halfway from the duplicate bar to identical), but differing in more "
                                 "than the rules can read",
     "distinct.session": "a later sentence that does not give the note another value",
@@ -264,7 +267,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if (moved or renamed) and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
         if moved:  # "moved from X to Y": the older note's details belong to X; the newer note holds the fact
-            return _verdict(c, "update", _ordered_rule(s, "conflict.from_to"),
+            return _verdict(c, "update", "conflict.from_to",
                             f"{_when(s)} says it changed from {moved[0]} to {moved[1]}", keep=c.notes[1])
         reason = f"{_when(s)} says {renamed[0]} is now {renamed[1]} (a new name for the same thing)"
         if (a.atoms - set(profile(renamed[0]).atoms)) <= b.atoms or renamed[0] not in a.text:
@@ -274,13 +277,13 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     new_value = restated(a, b)
     if new_value and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
-        return _verdict(c, "update", _ordered_rule(s, "conflict.restated"),
+        return _verdict(c, "update", "conflict.restated",
                         f"the newer note says the older one's statement again with {new_value}; {_when(s)} wins",
                         keep=c.notes[1])
     changed = _changed(a, b)
     if changed and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
-        return _verdict(c, "update", _ordered_rule(s, "conflict.changed"),
+        return _verdict(c, "update", "conflict.changed",
                         f"the newer note says “{changed}” about the older one's subject with other values "
                         f"({_values(a.values - b.values)} ↔ {_values(b.values - a.values)}); {_when(s)} may replace it",
                         keep=c.notes[1])
@@ -305,10 +308,25 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
 
 
 def _different(c: Candidate, analysis: Analysis) -> str:
-    """`distinct.different`, or `distinct.different_close` for pairs as alike as halfway from the duplicate bar
-    to identical: measured apart, so a question's prior says how often such pairs are one fact after all."""
+    """Which `distinct` reading of two alike notes that differ in more than the rules can read, each measured
+    apart so a question's prior says how often such pairs are one fact after all: `distinct.other_label` (each
+    opens with its own label), `distinct.other_subject` (each opens with its own name or code),
+    `distinct.different_close` (as alike as halfway from the duplicate bar to identical), `distinct.different`."""
+    notes = analysis.corpus.note_by_id
+    a, b = (notes[i] for i in c.notes)
+    la, lb = label_of(a.text).casefold(), label_of(b.text).casefold()
+    if la and lb and la != lb:
+        return "distinct.other_label"
+    sa, sb = (_opening_name(analysis.profiles[i]) for i in c.notes)
+    if sa and sb and sa != sb:
+        return "distinct.other_subject"
     close = (1 + analysis.bars.get("duplicate", 0.6)) / 2
     return "distinct.different_close" if c.similarity >= close else "distinct.different"
+
+
+def _opening_name(p) -> str:
+    """The name, code or identifier among a text's first three items, when it opens with one (its subject)."""
+    return next((s for s, k in list(zip(p.sequence, p.kinds))[:3] if k in ("name", "code")), "")
 
 
 # Words that say a value changed: what a restatement must carry to replace the older note.
