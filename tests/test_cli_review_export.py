@@ -123,7 +123,7 @@ def test_review_resumes_from_earlier_decisions_without_overriding_them(pipeline,
 def test_review_without_a_mode_exits_2_with_one_line(pipeline, tmp_path, capsys):
     assert main(["review", str(pipeline["plan"]), "--out", str(tmp_path / "d.json")]) == 2
     err = capsys.readouterr().err
-    assert err == "workbench: error: choose --auto [--min-confidence X] [--kinds ...] or --approve-all\n"
+    assert err == "workbench: error: choose --auto [--min-confidence X] [--kinds ...], --approve-all or --answer Q=CHOICE\n"
     assert not (tmp_path / "d.json").exists()
 
 

@@ -171,6 +171,11 @@ def test_an_answered_question_is_in_the_snapshot_and_replays(copies_plan, tmp_pa
     assert "Questions answered (1)" in (tmp_path / "snap" / "CHANGES.md").read_text()
     report = verify_snapshot(tmp_path / "snap")
     assert report.ok, report
+    from workbench.verify import replay
+
+    again = replay(tmp_path / "snap", copies_plan.input_store)  # from the manifest alone: plan, questions, answers
+    assert again.ok, again.problems
+    assert replay(tmp_path / "snap", copies_plan.input_store, plan=copies_plan, review=review).ok
     assert snapshot.manifest["output"]["notes"] == len(copies_plan.input_store.notes) - 2
 
 

@@ -127,6 +127,8 @@ def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store
         "review": {**review.counts(), "log": review.log},
         "change": blast_radius(plan, approved),
         "operations": operations,
+        **({"questions": [q.to_dict() for q in plan.questions], "questions_found": plan.questions_found}
+           if plan.questions else {}),
         "output": {"store_digest": store_out.digest, "memories": len(store_out.memories), "notes": len(store_out.notes),
                    "folder": MEMORIES, "files": {m.path: m.sha256 for m in store_out.memories}},
         "usage": plan.usage,
@@ -147,6 +149,7 @@ def answered_entries(plan: Plan, review: Review) -> list[dict[str, Any]]:
         if op is not None:
             out.append({**op.to_dict(), "question": question.id,
                         "decision": {"verdict": "approve", "who": decision.who, "at": decision.at,
+                                     "answer": decision.content,
                                      "note": f"answer “{decision.content}” to question {question.id}"}})
     return out
 

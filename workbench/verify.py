@@ -215,24 +215,38 @@ def _manifest_plan(manifest: dict[str, Any], source: str) -> Plan:
     from .io._util import located
     from .schema import validate_focus
 
+    from .dream.plan import Question
+    from .schema import QuestionModel, validate
+
     operations = []
     for index, entry in enumerate(manifest.get("operations", [])):
+        if entry.get("question"):
+            continue  # an answered question's operation: the question is recorded below
         with located(source, None, f"operations[{index}]"):
             operations.append(Operation.from_dict({k: v for k, v in entry.items() if k != "decision"}, source=source))
+    questions = [Question._from_model(validate(QuestionModel, q, source, f"questions[{index}]"))
+                 for index, q in enumerate(manifest.get("questions", []))]
     inputs = {"store_digest": manifest["input"]["store_digest"], "as_of": manifest["plan"].get("as_of"),
               "notes": manifest["input"].get("notes", 0), "memories": manifest["input"].get("memories", 0),
               "sessions": manifest["input"].get("sessions", [])}
     return Plan(engine=manifest["engine"]["name"], engine_version=manifest["engine"].get("version", ""),
                 focus=validate_focus(manifest.get("focus"), source), inputs=inputs, operations=operations,
-                output_store=Store(()), model=manifest["engine"].get("model"))
+                output_store=Store(()), model=manifest["engine"].get("model"), questions=questions,
+                questions_found=int(manifest.get("questions_found", 0)))
 
 
 def _manifest_review(plan: Plan, manifest: dict[str, Any]) -> Review:
     review = Review(plan, guardrail=Guardrail(1.0, 1.0))
-    for op, entry in zip(plan.operations, manifest.get("operations", [])):
+    entries = manifest.get("operations", [])
+    for op, entry in zip(plan.operations, [e for e in entries if not e.get("question")]):
         decision = entry["decision"]
         if decision["verdict"] != "pending":
             review.decisions.append(Decision(op.id, decision["verdict"], decision.get("content"),
+                                             decision.get("who") or "reviewer", decision.get("at") or "x"))
+    for entry in entries:
+        if entry.get("question") and entry["decision"].get("answer"):
+            decision = entry["decision"]
+            review.decisions.append(Decision(entry["question"], "answer", decision["answer"],
                                              decision.get("who") or "reviewer", decision.get("at") or "x"))
     return review
 
