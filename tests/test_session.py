@@ -103,14 +103,15 @@ def test_a_session_round_trips_through_a_file_written_atomically(plan, tmp_path)
 
 
 def test_answers_to_questions_survive_a_restart_and_a_new_plan_that_asks_the_same(plan, tmp_path):
-    [question] = plan.questions  # the small store's one question: an insight to add or skip
-    review = Review(plan).answer(question.id, "add", who="priya")
+    question = plan.questions[0]  # the small store's most valuable question
+    choice = question.choices[0].key
+    review = Review(plan).answer(question.id, choice, who="priya")
     path = save_session(WorkSession.capture(Focus(), review), tmp_path / "s.json")
     restored = load_session(path).restore(plan)
-    assert restored.review.answers() == {question.id: "add"} and restored.carried == (question.id,)
+    assert restored.review.answers() == {question.id: choice} and restored.carried == (question.id,)
     assert restored.review.current[question.id].who == "priya"
     carried = carry_over(review, replace(plan, operations=plan.operations[1:]))  # re-planned: it asks the same
-    assert carried.review.answers() == {question.id: "add"} and question.id in carried.carried
+    assert carried.review.answers() == {question.id: choice} and question.id in carried.carried
     gone = carry_over(review, replace(plan, questions=[]))  # a plan that no longer asks it
     assert gone.review.answers() == {} and gone.dropped == (question.id,)
 

@@ -708,14 +708,16 @@ def test_the_question_rows_are_a_table_of_every_question(sample_plan):
 
 def test_an_answer_in_the_workbench_counts_in_the_header_and_survives_a_restart(analysis):
     wb = Workbench(analysis, layout=None)
-    [question] = wb.plan.questions
-    assert "<b>0 of 1</b><span>questions answered" in wb.header.value
+    question = wb.plan.questions[0]
+    choice = question.choices[0].key
+    asked = len(wb.plan.questions)
+    assert f"<b>0 of {asked}</b><span>questions answered" in wb.header.value
     wb.review_panel.show(question.id)
     assert wb.review_panel.view.value == "questions"
-    wb.review_panel.question_cards[question.id].buttons["add"].click()
-    assert "<b>1 of 1</b><span>questions answered" in wb.header.value
+    wb.review_panel.question_cards[question.id].buttons[choice].click()
+    assert f"<b>1 of {asked}</b><span>questions answered" in wb.header.value
     again = Workbench(analysis, layout=None)  # the kernel restarted
-    assert again.review.answers() == {question.id: "add"}
+    assert again.review.answers() == {question.id: choice}
 
 
 # --- conflicts ---------------------------------------------------------------------------------

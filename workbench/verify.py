@@ -212,11 +212,9 @@ class Replay:
 
 def _manifest_plan(manifest: dict[str, Any], source: str) -> Plan:
     """The plan the manifest records (its operations, focus and inputs), to replay without plan.json."""
-    from .io._util import located
-    from .schema import validate_focus
-
     from .dream.plan import Question
-    from .schema import QuestionModel, validate
+    from .io._util import located
+    from .schema import QuestionModel, validate, validate_focus
 
     operations = []
     for index, entry in enumerate(manifest.get("operations", [])):
