@@ -12,17 +12,19 @@ import time
 
 import anthropic
 import pytest
-from fake_anthropic import FakeAnthropic
+from fake_api import FakeAnthropic
 from reliability import assert_one_line_error, cli, platform_session
 from test_engine_claude import coding_corpus, judge
 from test_engine_platform import STORE, session_export, store_export
 
 from workbench.analysis import analyze
 from workbench.dream import dream
-from workbench.dream.platform import pull, push, run_dream
+from workbench.dream.platform import run_dream
 from workbench.errors import EngineError
 from workbench.focus import Focus
 from workbench.io import write_store
+from workbench.io.platform import pull
+from workbench.push import push
 
 MALFORMED = {
     "malformed JSON": (b'{"id": "msg_1", "type": "message", "content": [', "application/json"),
