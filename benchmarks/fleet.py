@@ -155,7 +155,7 @@ def _offline(sec: Section, manifest: Path, count: int, quick: bool, work: Path) 
 
 def _tokens(sec: Section, manifest: Path, quick: bool, work: Path) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
-    from fake_anthropic import FakeAnthropic
+    from fake_api import FakeAnthropic
 
     from workbench.fleet import read_manifest
 
@@ -196,9 +196,9 @@ def run(quick: bool) -> Section:
         "(offline engine, tfidf, probes generated from each store) on a local Dask cluster: worker processes with "
         "one thread each and a 4 GiB memory limit, a fresh cluster and an empty embedding cache per timed run. "
         "Peak RSS per store is the worker's high-water mark (`VmHWM`, reset before each store). Token cost: "
-        f"the first {TOKEN_STORES[quick]} stores through the `claude` engine against `tests/fake_anthropic.py` "
+        f"the first {TOKEN_STORES[quick]} stores through the `claude` engine against `tests/fake_api/` "
         "(tokens = ⌈UTF-8 bytes / 4⌉, prompt caching as the API does it, no prefix under 1,024 tokens cached; a "
-        "stand-in reviewer accepts every candidate), costs at the list prices of `workbench/dream/_client.py` "
+        "stand-in reviewer accepts every candidate), costs at the list prices of `workbench/api.py` "
         "with the Message Batches discount (50%)."))
     if not locomo:
         sec.lines.append("LoCoMo is absent (../shared/data/locomo10.json): the stores recombine the sample data only.")

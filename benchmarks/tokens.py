@@ -8,8 +8,8 @@ import json
 import sys
 from collections import Counter
 
-from workbench.dream._client import DEFAULT_MODEL, estimate_cost
-from workbench.dream.claude import _system, dream_claude
+from workbench.api import DEFAULT_MODEL, estimate_cost
+from workbench.dream.claude import dream_claude, system_blocks
 from workbench.focus import Focus
 from workbench.records import Corpus
 
@@ -55,16 +55,16 @@ def naive_prompt(corpus: Corpus) -> str:
 def run(quick: bool) -> Section:
     sys.path.insert(0, str(ROOT / "tests"))
     import anthropic
-    from fake_anthropic import FakeAnthropic
+    from fake_api import FakeAnthropic
 
     sec = Section("tokens", "Tokens", how=(
         "The `claude` engine on the sample data under the default Focus, through the real `anthropic` SDK against "
-        "`tests/fake_anthropic.py` (a local HTTP server with the API's shapes; tokens = ⌈UTF-8 bytes / 4⌉, prompt "
+        "`tests/fake_api/` (a local HTTP server with the API's shapes; tokens = ⌈UTF-8 bytes / 4⌉, prompt "
         "caching as the API does it, no prefix under 1,024 tokens cached), with a stand-in reviewer that accepts every candidate. Billed input = "
         "uncached input + cache writes + cache reads from the server's `usage_total`. Naive baseline: one "
         "prompt with the same system prompt, every memory document and every turn of every session, counted "
         "by the same server through `client.messages.count_tokens`. Costs at the list prices in "
-        "`workbench/dream/_client.py` (cache write 1.25×, read 0.1×), input side only."))
+        "`workbench/api.py` (cache write 1.25×, read 0.1×), input side only."))
     rows, ratios = [], []
     for dataset in DATASETS:
         corpus, analysis = sample_analysis(dataset)
@@ -75,7 +75,7 @@ def run(quick: bool) -> Section:
             plan = dream_claude(corpus, Focus(), client=client, analysis=analysis)
             used = api.usage_total
             sent = {c["id"]: c["kind"] for r in api.requests if r.path == "/v1/messages" for c in candidates(r.json)}
-            naive = client.messages.count_tokens(model=DEFAULT_MODEL, system=_system(Focus()), messages=[
+            naive = client.messages.count_tokens(model=DEFAULT_MODEL, system=system_blocks(Focus()), messages=[
                 {"role": "user", "content": naive_prompt(corpus)}]).input_tokens
         billed = used["input_tokens"] + used["cache_creation_input_tokens"] + used["cache_read_input_tokens"]
         cost = estimate_cost(DEFAULT_MODEL, {**used, "output_tokens": 0})

@@ -13,8 +13,8 @@ import anthropic
 import pytest
 
 from workbench.analysis import analyze
+from workbench.api import estimate_cost
 from workbench.dream import dream
-from workbench.dream._client import estimate_cost
 from workbench.dream.plan import apply_operations
 from workbench.errors import EngineError
 from workbench.focus import Focus, check
@@ -22,7 +22,7 @@ from workbench.records import Corpus, Memory, Session, Store, Turn, parse_time
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_anthropic import FakeAnthropic  # noqa: E402
+from fake_api import FakeAnthropic  # noqa: E402
 
 KEY = "test-key"
 FAST = {"retry-after-ms": "5"}

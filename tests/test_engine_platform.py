@@ -10,23 +10,17 @@ import anthropic
 import pytest
 
 from workbench.dream import Plan, apply_operations, dream
-from workbench.dream.platform import (
-    list_dreams,
-    plan_from_stores,
-    pull,
-    pull_sessions,
-    pull_store,
-    push,
-    run_dream,
-)
+from workbench.dream.platform import list_dreams, plan_from_stores, run_dream
 from workbench.errors import EngineError, LimitError
 from workbench.focus import Focus, check
 from workbench.io import load_corpus
+from workbench.io.platform import pull, pull_sessions, pull_store
+from workbench.push import push
 from workbench.records import Corpus, Session, Store, Turn, parse_time
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_anthropic import FakeAnthropic, default_dream_transform  # noqa: E402
+from fake_api import FakeAnthropic, default_dream_transform  # noqa: E402
 
 STORE = "memstore_team"
 STYLE = "# Style\n\n- run tests before pushing\n- prefer small PRs\n"

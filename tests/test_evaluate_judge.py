@@ -18,7 +18,7 @@ from workbench.probes import Probe
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_anthropic import FakeAnthropic, memory_qa_responder  # noqa: E402
+from fake_api import FakeAnthropic, memory_qa_responder  # noqa: E402
 
 SAMPLE = Path(__file__).parents[1] / "sample-data" / "coding-assistant"
 

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fake_anthropic import FakeAnthropic  # noqa: E402
+from fake_api import FakeAnthropic  # noqa: E402
 
 MODEL = "claude-sonnet-4-6"
 STORE_ID = "memstore_team"

@@ -13,18 +13,19 @@ from pathlib import Path
 import anthropic
 import pytest
 from builders import SAMPLE, coding_store
-from fake_anthropic import FakeAnthropic
+from fake_api import FakeAnthropic
 from test_engine_claude import candidates_of
 from test_engine_claude import judge as careful_judge
 
-from workbench.dream._client import estimate_batch_cost, estimate_cost
+from workbench.api import estimate_batch_cost, estimate_cost
 from workbench.dream.claude import prepare
 from workbench.dream.plan import Plan
-from workbench.dream.platform import chain_sessions, pull
+from workbench.dream.platform import chain_sessions
 from workbench.fleet import connect, run_fleet
 from workbench.fleet.batches import run_message_batches, submit
 from workbench.focus import Focus
 from workbench.io import load_corpus, write_store
+from workbench.io.platform import pull
 from workbench.io.writers import store_json
 from workbench.records import Session
 

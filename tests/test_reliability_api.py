@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 
 import anthropic
 import pytest
-from fake_anthropic import FakeAnthropic
+from fake_api import FakeAnthropic
 from reliability import assert_one_line_error, cli, platform_session
 from test_engine_claude import coding_corpus, judge
 from test_engine_platform import STORE, session_export, store_export
 
+from workbench import api as workbench_api
 from workbench.analysis import analyze
 from workbench.dream import dream
-from workbench.dream.platform import pull, push, run_dream
+from workbench.dream.platform import run_dream
 from workbench.errors import EngineError
 from workbench.focus import Focus
 from workbench.io import write_store
+from workbench.io.platform import pull
+from workbench.push import push
 
 MALFORMED = {
     "malformed JSON": (b'{"id": "msg_1", "type": "message", "content": [', "application/json"),
@@ -64,6 +68,46 @@ def claude(corpus, analysis, api, **options):
 def env_for(api) -> dict[str, str]:
     return {"ANTHROPIC_API_KEY": "test-key", "ANTHROPIC_BASE_URL": api.base_url, "NO_PROXY": "127.0.0.1",
             "no_proxy": "127.0.0.1"}
+
+
+# --- the one retry policy (workbench.api.call) ---------------------------------------------------
+
+
+def ask(client):
+    return client.messages.create(model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The waits between attempts, recorded instead of slept."""
+    slept: list[float] = []
+    monkeypatch.setattr(workbench_api, "time", SimpleNamespace(sleep=slept.append))
+    return slept
+
+
+def test_transient_errors_are_retried_with_backoff_doubling_from_half_a_second_up_to_8(api, waits):
+    api.messages_responder = lambda request: {"content": [{"type": "text", "text": "hello"}]}
+    api.inject("/v1/messages", 500, times=6)
+    answer = workbench_api.call(ask, client_for(api), retries=6)
+    assert answer.content and waits == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert len([r for r in api.requests if r.path == "/v1/messages"]) == 7
+
+
+def test_a_retry_after_is_waited_as_asked_and_the_attempts_are_the_clients_max_retries(api, waits):
+    api.inject("/v1/messages", 429, headers={"retry-after": "3"}, times=1)
+    api.inject("/v1/messages", 529, headers={"retry-after-ms": "250"}, times=1)
+    api.inject("/v1/messages", 500, times=1)
+    with pytest.raises(anthropic.InternalServerError):
+        workbench_api.call(ask, client_for(api, max_retries=2))
+    assert waits == [3.0, 0.25]
+    assert len([r for r in api.requests if r.path == "/v1/messages"]) == 3
+
+
+def test_an_error_that_is_not_transient_is_not_retried(api, waits):
+    api.inject("/v1/messages", 400, times=3)
+    with pytest.raises(anthropic.BadRequestError):
+        workbench_api.call(ask, client_for(api))
+    assert waits == [] and len([r for r in api.requests if r.path == "/v1/messages"]) == 1
 
 
 # --- the claude engine ------------------------------------------------------------------------

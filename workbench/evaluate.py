@@ -157,7 +157,7 @@ def context_text(store: Store) -> str:
 
 def store_tokens(store: Store) -> int:
     """Tokens of `context_text(store)`, estimated (see `TOKEN_METHOD`)."""
-    from .dream._client import approx_tokens
+    from .api import approx_tokens
 
     return approx_tokens(context_text(store))
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .dream._client import (
+from .api import (
     DEFAULT_MODEL,
     add_usage,
     describe_error,

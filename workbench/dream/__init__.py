@@ -26,7 +26,9 @@ def register_engine(name: str) -> Callable[[Callable[..., Plan]], Callable[..., 
     return decorate
 
 
-def _load(name: str) -> Callable[..., Plan]:
+def get_engine(name: str) -> Callable[..., Plan]:
+    """The engine registered as `name`; a built-in (`workbench.dream.<name>`, its `ENGINE`) loads on
+    first use. `UnknownNameError` names the known engines."""
     if name not in ENGINES:
         import importlib
 
@@ -37,14 +39,32 @@ def _load(name: str) -> Callable[..., Plan]:
         if module is not None and hasattr(module, "ENGINE"):
             ENGINES[name] = module.ENGINE
     if name not in ENGINES:
-        raise UnknownNameError(f"unknown engine {name!r}; known engines: offline, claude, platform")
+        known = ", ".join(dict.fromkeys(["offline", "claude", "platform", *ENGINES]))
+        raise UnknownNameError(f"unknown engine {name!r}; known engines: {known}")
     return ENGINES[name]
+
+
+def engine_options(name: str) -> frozenset[str] | None:
+    """The options (keyword arguments) the engine `name` takes; None when it takes any."""
+    import inspect
+
+    params = list(inspect.signature(get_engine(name)).parameters.values())[2:]  # after corpus, focus
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return frozenset(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def engine_version(name: str) -> str | None:
+    """The `ENGINE_VERSION` of the module that defines the engine `name` (None when it has none)."""
+    import sys
+
+    return getattr(sys.modules.get(get_engine(name).__module__), "ENGINE_VERSION", None)
 
 
 def dream(corpus: Corpus, focus: Focus | None = None, *, engine: str = "offline", **options: Any) -> Plan:
     """Run a dream engine over a corpus and return its plan (the input store is never modified)."""
-    return _load(engine)(corpus, focus or Focus(), **options)
+    return get_engine(engine)(corpus, focus or Focus(), **options)
 
 
-__all__ = ["dream", "register_engine", "ENGINES", "Plan", "Operation", "Target", "Result", "Evidence",
-           "apply_operations"]
+__all__ = ["dream", "register_engine", "get_engine", "engine_options", "engine_version", "ENGINES", "Plan",
+           "Operation", "Target", "Result", "Evidence", "apply_operations"]

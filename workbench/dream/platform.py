@@ -1,37 +1,30 @@
-"""The platform engine: the real Dreams API through the anthropic SDK.
+"""The platform engine: a real dream on the Dreams API, its outcome as a Plan.
 
-Pull a memory store and its sessions (`pull_store`, `pull_sessions`, `pull`), run a dream on the
-platform and wait for it (`run_dream`), turn the difference between the input and output stores
-into a Plan of whole-memory operations (`plan_from_stores`), and write approved changes back
-with `content_sha256` preconditions, so a memory an agent changed meanwhile is reported as a
-conflict and never overwritten (`push`).
+Run a dream on the platform and wait for it (`run_dream`; a chain of dreams for more than 100
+sessions, `run_dream_chain`), and turn the difference between the input and output stores into a
+Plan of whole-memory operations (`plan_from_stores`). Pulling a store and its sessions is
+`workbench.io.platform`; writing approved changes back is `workbench.push`.
 
-    client = anthropic.Anthropic()
-    corpus = pull(client, "memstore_...", "pulled/")
+    client = connect()                                   # workbench.io.platform
+    corpus = pull(client, "memstore_...", "pulled/")     # workbench.io.platform
     plan = dream(corpus, Focus("Only coding style"), engine="platform", client=client)
-    report = push(client, corpus.store.id, plan, [op.id for op in plan.operations], corpus.store)
+    report = push(client, corpus.store.id, plan, [op.id for op in plan.operations], corpus.store)  # workbench.push
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
 from typing import Any
 
 import anthropic
 
-from .. import files
-from ..errors import EngineError, LimitError, ReaderError, WorkbenchError
+from .. import api
+from ..errors import EngineError, LimitError, ReaderError
 from ..focus import MAX_INSTRUCTIONS, Focus, check, select_sessions
-from ..io.sessions_platform import events_to_turns
-from ..io.writers import store_json
-from ..records import MAX_SESSIONS, Corpus, Memory, Session, Store, iso, parse_time, split_notes
-from . import _client
+from ..io.platform import plain, pull_store
+from ..records import MAX_SESSIONS, Corpus, Memory, Session, Store, iso, split_notes
 from .plan import Operation, Plan, Result, Target, apply_operations
 
 ENGINE_VERSION = "0.1.0"
@@ -41,129 +34,10 @@ STATUSES = ("pending", "running", *FINAL)
 PLATFORM_CONFIDENCE = 0.5
 
 
-@contextmanager
-def _api(what: str) -> Iterator[None]:
-    """Turn an SDK error (or an answer that is not JSON) into an `EngineError` naming the step."""
-    try:
-        yield
-    except (anthropic.AnthropicError, ValueError) as exc:
-        raise EngineError(f"{what}: {_client.describe_error(exc)}") from None
-    except (AttributeError, TypeError, KeyError) as exc:  # a 200 whose JSON has another shape
-        raise EngineError(f"{what}: the API answered with an unexpected shape ({type(exc).__name__}: "
-                          f"{str(exc)[:80]})") from None
-
-
-def _plain(item: Any) -> dict[str, Any]:
-    return item.to_dict(mode="json") if hasattr(item, "to_dict") else dict(item)
-
-
-def connect(max_retries: int = 2, timeout: float | None = None) -> Any:
-    """An `anthropic.Anthropic` from the SDK's configuration; `EngineError` when no key is set."""
-    return _client.make_client(None, engine="platform", max_retries=max_retries, timeout=timeout)
-
-
-# --- listing -----------------------------------------------------------------------------
-
-
-def list_stores(client: Any) -> list[dict[str, Any]]:
-    """Every (unarchived) memory store: id, name, description, times."""
-    with _api("list memory stores"):
-        return [_plain(s) for s in client.beta.memory_stores.list(limit=100)]
-
-
-def list_sessions(client: Any, store_id: str | None = None) -> list[dict[str, Any]]:
-    """Sessions, newest first; with `store_id`, only those that mount that store."""
-    options = {"memory_store_id": store_id} if store_id else {}
-    with _api("list sessions"):
-        return [_plain(s) for s in client.beta.sessions.list(limit=100, **options)]
-
-
 def list_dreams(client: Any) -> list[dict[str, Any]]:
     """Dreams, newest first, with status, inputs, outputs and usage."""
-    with _api("list dreams"):
-        return [_plain(d) for d in client.beta.dreams.list(limit=100)]
-
-
-# --- pulling -----------------------------------------------------------------------------
-
-
-def pull_store(client: Any, store_id: str, *, versions: bool = True) -> Store:
-    """A platform memory store with every memory's content (and its version history)."""
-    with _api(f"pull memory store {store_id}"):
-        return _client.call(lambda c: _pull_store(c, store_id, versions), client)
-
-
-def _pull_store(client: Any, store_id: str, versions: bool) -> Store:
-    """One attempt at `pull_store` (retried from the start by `_client.call`)."""
-    info = client.beta.memory_stores.retrieve(store_id)
-    memories = []
-    for item in client.beta.memory_stores.memories.list(store_id, view="full", limit=100):
-        if getattr(item, "type", "memory") != "memory":
-            continue
-        if item.content is None:
-            item = client.beta.memory_stores.memories.retrieve(item.id, memory_store_id=store_id, view="full")
-        memories.append(Memory.from_dict(_plain(item), origin=f"platform:{store_id}{item.path}"))
-    history = [_plain(v) for v in client.beta.memory_stores.memory_versions.list(store_id, limit=100)] \
-        if versions else []
-    return Store(tuple(sorted(memories, key=lambda m: m.path)), id=info.id, name=info.name,
-                 origin=f"platform:{store_id}", versions=tuple(history))
-
-
-def _session_export(client: Any, session_id: str) -> dict[str, Any]:
-    """A session in the Managed Agents export shape: the session object plus its `events`."""
-    with _api(f"pull session {session_id}"):
-        session, events = _client.call(lambda c: (
-            _plain(c.beta.sessions.retrieve(session_id)),
-            [_plain(e) for e in c.beta.sessions.events.list(session_id, limit=100)]), client)
-        if not isinstance(session, dict) or not isinstance(session.get("id"), str):
-            raise EngineError(f"pull session {session_id}: the API answered without a session id")
-    head = {k: session.get(k) for k in ("type", "id", "created_at", "title") if k in session}
-    return {**head, "events": events, **{k: v for k, v in session.items() if k not in head}}
-
-
-def session_from_export(data: Mapping[str, Any], origin: str = "") -> Session:
-    """Map a session export to a `Session` exactly as the `managed-agents-session` reader does."""
-    session_id = str(data["id"])
-    origin = origin or f"platform:sessions/{session_id}"
-    turns = events_to_turns(session_id, list(data.get("events") or []), Path(origin), "", None)
-    started = data.get("created_at")
-    started_at = parse_time(started, field_name="created_at") if started else (turns[0].at if turns else None)
-    title = data.get("title") or next((t.text[:80] for t in turns if t.role == "user"), session_id)
-    return Session(session_id, started_at, title, tuple(turns), origin=origin)
-
-
-def pull_sessions(client: Any, session_ids: Iterable[str]) -> list[Session]:
-    """Sessions with their events mapped to turns (user, agent, tool), in the order given."""
-    return [session_from_export(_session_export(client, sid)) for sid in dict.fromkeys(session_ids)]
-
-
-def _file_name(session_id: Any) -> str:
-    """`<session id>.json`: an id from the server becomes a file name only through `files.safe_name`."""
-    try:
-        return files.safe_name(f"{files.safe_name(session_id, what='session id')}.json", what="session id")
-    except WorkbenchError as exc:
-        raise EngineError(f"the platform returned a session id that cannot be a file name: {exc.message}") from None
-
-
-def pull(client: Any, store_id: str, out_dir: str | Path, session_ids: Iterable[str] | None = None) -> Corpus:
-    """Write `store.json` and `sessions/<id>.json` under `out_dir` (Managed Agents shapes).
-
-    Without `session_ids`, the sessions that mount the store. Everything is fetched before
-    anything is written. `workbench.io.load_corpus(out/"store.json", out/"sessions")` reads it back.
-    """
-    store = pull_store(client, store_id)
-    ids = list(session_ids) if session_ids is not None else [s["id"] for s in list_sessions(client, store_id)]
-    exports = [_session_export(client, sid) for sid in dict.fromkeys(ids)]
-    out = Path(out_dir)
-    names = {id(d): _file_name(d["id"]) for d in exports}  # every name checked before anything is written
-    try:
-        files.write_text(out / "store.json", store_json(store))
-        for data in exports:
-            files.write_text(out / "sessions" / names[id(data)], json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    except OSError as exc:
-        raise ReaderError(f"cannot write: {exc.strerror or exc}", source=files.quote(out)) from None
-    sessions = [session_from_export(d, str(out / "sessions" / names[id(d)])) for d in exports]
-    return Corpus(store, tuple(sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))))
+    with api.faults("list dreams"):
+        return [plain(d) for d in client.beta.dreams.list(limit=100)]
 
 
 # --- dreaming ----------------------------------------------------------------------------
@@ -171,7 +45,7 @@ def pull(client: Any, store_id: str, out_dir: str | Path, session_ids: Iterable[
 
 def _cancel(client: Any, dream_id: str) -> None:
     try:
-        _client.call(lambda c: c.beta.dreams.cancel(dream_id), client)
+        api.call(lambda c: c.beta.dreams.cancel(dream_id), client)
     except (anthropic.AnthropicError, ValueError):
         pass  # it may have finished meanwhile; the caller reports what happened
 
@@ -179,8 +53,8 @@ def _cancel(client: Any, dream_id: str) -> None:
 def _poll(client: Any, dream_id: str) -> Any:
     """The dream's current state; a poll that cannot be read cancels the dream and is an `EngineError`."""
     try:
-        with _api(f"poll dream {dream_id}"):
-            dream = _client.call(lambda c: c.beta.dreams.retrieve(dream_id), client)
+        with api.faults(f"poll dream {dream_id}"):
+            dream = api.call(lambda c: c.beta.dreams.retrieve(dream_id), client)
             if getattr(dream, "status", None) not in STATUSES or getattr(dream, "id", None) != dream_id:
                 raise EngineError(f"poll dream {dream_id}: the API answered with status "
                                   f"{getattr(dream, 'status', None)!r}, not a dream's")
@@ -191,7 +65,7 @@ def _poll(client: Any, dream_id: str) -> Any:
 
 
 def run_dream(client: Any, store_id: str, session_ids: Sequence[str], instructions: str | None = None,
-              model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0, *,
+              model: str = api.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0, *,
               progress: bool = True, on_poll: Callable[[Any], None] | None = None) -> tuple[Any, Store]:
     """Create a dream over one store and 1–100 sessions, poll it to the end, return (dream, output store).
 
@@ -212,9 +86,9 @@ def run_dream(client: Any, store_id: str, session_ids: Sequence[str], instructio
                          field="instructions")
     inputs = [{"type": "memory_store", "memory_store_id": store_id},
               {"type": "sessions", "session_ids": session_ids}]
-    with _api("create a dream"):  # not retried on a timeout: a create that landed would start a second dream
-        dream = _client.call(lambda c: c.beta.dreams.create(inputs=inputs, model=model, instructions=instructions or None),
-                             client, retry_on=(anthropic.RateLimitError,))
+    with api.faults("create a dream"):  # not retried on a timeout: a create that landed would start a second dream
+        dream = api.call(lambda c: c.beta.dreams.create(inputs=inputs, model=model, instructions=instructions or None),
+                         client, retry_on=(anthropic.RateLimitError,))
     if not isinstance(getattr(dream, "id", None), str):
         raise EngineError("create a dream: the API answered without a dream id (see `list_dreams` for what it started)")
     if dream.status not in STATUSES:
@@ -301,8 +175,8 @@ def plan_from_stores(input_store: Store, output_store: Store, focus: Focus | Non
     at = max((m.updated_at for m in output_store.memories), default=None)
     plan.output_store = apply_operations(input_store, plan.operations, at=at)
     if dream is not None:
-        usage = _client.usage_dict(dream.usage)
-        plan.usage = {"total": usage, "cost_usd": _client.estimate_cost(model or "", usage)}
+        usage = api.usage_dict(dream.usage)
+        plan.usage = {"total": usage, "cost_usd": api.estimate_cost(model or "", usage)}
     return plan
 
 
@@ -312,91 +186,6 @@ def _inputs(input_store: Store, output_store: Store, dream: Any, sessions: Seque
             "as_of": iso(max(times)) if times else None, "notes": len(input_store.notes),
             "memories": len(input_store.memories), "output_store_id": output_store.id,
             "dream_id": getattr(dream, "id", None)}
-
-
-# --- pushing -----------------------------------------------------------------------------
-
-
-@dataclass
-class PushReport:
-    """What `push` did, one entry per memory path: written, conflicted (changed meanwhile), failed."""
-
-    written: list[dict[str, Any]] = field(default_factory=list)
-    conflicted: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.conflicted and not self.failed
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"written": self.written, "conflicted": self.conflicted, "failed": self.failed}
-
-
-def _paths(op: Operation) -> set[str]:
-    return {t.path for t in op.targets} | ({op.result.path} if op.result else set())
-
-
-def _write(memories: Any, store_id: str, path: str, old: Memory | None, new: Memory | None) -> Any:
-    """One whole-memory write, conditional on the content `old` had when it was pulled."""
-    if old is None:
-        return memories.create(store_id, path=path, content=new.content)
-    if new is None:
-        return memories.delete(old.id, memory_store_id=store_id, expected_content_sha256=old.sha256)
-    return memories.update(old.id, memory_store_id=store_id, content=new.content,
-                           precondition={"type": "content_sha256", "content_sha256": old.sha256})
-
-
-def _holds(memories: Any, store_id: str, path: str, sha: str) -> bool:
-    """True when the memory at `path` has content `sha` now (a write that timed out but landed)."""
-    folder = path.rsplit("/", 1)[0] + "/"
-    try:
-        for item in memories.list(store_id, path_prefix=folder, limit=100):
-            if getattr(item, "path", None) == path:
-                return getattr(item, "content_sha256", None) == sha
-    except (anthropic.AnthropicError, ValueError):
-        return False
-    return False
-
-
-def push(client: Any, store_id: str, plan: Plan, approved_operations: Iterable[str | Operation],
-         input_store: Store, *, edits: Mapping[str, str] | None = None) -> PushReport:
-    """Write the approved operations (any engine's) back to a platform store, whole memory by memory.
-
-    Each write carries the `content_sha256` of `input_store`'s memory as a precondition: a memory
-    changed (or deleted) on the platform since is reported as a conflict and left as it is.
-    """
-    wanted = {op if isinstance(op, str) else op.id for op in approved_operations}
-    unknown = wanted - set(plan.by_id)
-    if unknown:
-        raise ReaderError(f"operation(s) not in the plan: {', '.join(sorted(unknown))}")
-    ops = [op for op in plan.operations if op.id in wanted]
-    target = apply_operations(input_store, ops, edits=edits)
-    before, after = input_store.by_path, target.by_path
-    writer = client.with_options(max_retries=0)  # a 409 is final; with_write_retries retries 429/5xx
-    memories = writer.beta.memory_stores.memories
-    report = PushReport()
-    for path in sorted(set(before) | set(after)):
-        old, new = before.get(path), after.get(path)
-        if old is not None and new is not None and old.content == new.content:
-            continue
-        entry = {"path": path, "memory_id": old.id if old else None,
-                 "action": "create" if old is None else "delete" if new is None else "update",
-                 "operations": [op.id for op in ops if path in _paths(op)]}
-        try:
-            _client.with_write_retries(partial(_write, memories, store_id, path, old, new))
-            report.written.append(entry)
-        except (anthropic.ConflictError, anthropic.NotFoundError) as exc:
-            if new is not None and _holds(memories, store_id, path, new.sha256):
-                report.written.append({**entry, "detail": "the platform already holds this content "
-                                                          "(an earlier attempt landed)"})
-                continue
-            why = "changed on the platform since it was pulled" if isinstance(exc, anthropic.ConflictError) \
-                else "no longer on the platform"
-            report.conflicted.append({**entry, "detail": f"{why} ({_client.describe_error(exc)})"})
-        except (anthropic.AnthropicError, ValueError) as exc:
-            report.failed.append({**entry, "detail": _client.describe_error(exc)})
-    return report
 
 
 # --- the engine --------------------------------------------------------------------------
@@ -411,14 +200,28 @@ def _store_id(corpus: Corpus, store_id: str | None) -> str:
 
 
 def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = None, store_id: str | None = None,
-                   model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0,
+                   model: str = api.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0,
                    max_retries: int = 2, progress: bool = True, dry_run: bool = False,
-                   on_poll: Callable[[Any], None] | None = None) -> Plan:
+                   on_poll: Callable[[Any], None] | None = None, chain: bool = False,
+                   slot: Callable[[], Any] | None = None,
+                   on_chain: Callable[[DreamChain], None] | None = None) -> Plan:
     """Run a real dream on the platform store the corpus came from, with the focus's instructions
     and focus-selected sessions (at most 100), and return the difference as a Plan.
 
     `dry_run=True` sends nothing: the plan's usage holds the create request and a token estimate.
+    `chain=True` reads any number of sessions through a chain of dreams of at most 100 each, every
+    dream under `slot()` (see `dream_platform_chained`); `on_chain(chain)` hears what every dream
+    did and wrote, before a chain that did not complete raises `EngineError`.
     """
+    if chain and not dry_run:
+        plan, record = dream_platform_chained(corpus, focus, client=client, store_id=store_id, model=model,
+                                              poll_interval=poll_interval, timeout=timeout,
+                                              max_retries=max_retries, slot=slot, progress=progress)
+        if on_chain is not None:
+            on_chain(record)
+        if plan is None:
+            raise EngineError(record.error or "the chain of dreams did not complete")
+        return plan
     focus = focus or Focus()
     store_id = _store_id(corpus, store_id)
     sessions = select_sessions(corpus.sessions, focus)
@@ -426,12 +229,17 @@ def dream_platform(corpus: Corpus, focus: Focus | None = None, *, client: Any = 
         raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
     if dry_run:
         return _dry_run(corpus, focus, store_id, sessions, model)
-    client = _client.make_client(client, engine="platform", max_retries=max_retries)
+    client = api.make_client(client, engine="platform", max_retries=max_retries)
     started = time.perf_counter()
     input_store = pull_store(client, store_id)
     dream, output = run_dream(client, store_id, [s.id for s in sessions], focus.instructions.strip() or None,
                               model, poll_interval, timeout, progress=progress, on_poll=on_poll)
     plan = plan_from_stores(input_store, output, focus, dream=dream, model=model, sessions=[s.id for s in sessions])
+    return _against(plan, corpus, store_id, input_store, started)
+
+
+def _against(plan: Plan, corpus: Corpus, store_id: str, input_store: Store, started: float) -> Plan:
+    """The plan, with a note when the platform's store is not the corpus's copy, and its timing."""
     if input_store.digest != corpus.store.digest:
         plan.notes.append(f"memory store {store_id} on the platform differs from the corpus's copy (changed since "
                           "it was pulled?); the plan is against the platform's current store")
@@ -444,9 +252,9 @@ def _dry_run(corpus: Corpus, focus: Focus, store_id: str, sessions: Sequence[Ses
     body = {"inputs": [{"type": "memory_store", "memory_store_id": store_id},
                        {"type": "sessions", "session_ids": [s.id for s in sessions]}],
             "model": model, "instructions": focus.instructions.strip() or None}
-    read = sum(_client.approx_tokens(m.path + "\n" + m.content) for m in corpus.memories)
-    read += sum(_client.approx_tokens(t.text) for s in sessions for t in s.turns)
-    read += _client.approx_tokens(focus.instructions)
+    read = sum(api.approx_tokens(m.path + "\n" + m.content) for m in corpus.memories)
+    read += sum(api.approx_tokens(t.text) for s in sessions for t in s.turns)
+    read += api.approx_tokens(focus.instructions)
     plan = Plan(engine="platform", engine_version=ENGINE_VERSION, focus=focus, model=model,
                 inputs=_inputs(corpus.store, corpus.store, None, [s.id for s in sessions]), operations=[],
                 output_store=corpus.store)
@@ -508,9 +316,9 @@ class DreamChain:
         return [s for d in self.dreams for s in d["outputs"]]
 
     def usage(self) -> dict[str, int]:
-        total = dict.fromkeys(_client.USAGE_KEYS, 0)
+        total = dict.fromkeys(api.USAGE_KEYS, 0)
         for d in self.dreams:
-            _client.add_usage(total, d.get("usage") or {})
+            api.add_usage(total, d.get("usage") or {})
         return total
 
 
@@ -519,11 +327,11 @@ def _link(number: int, dream: Any, store_id: str, sessions: Sequence[str], error
     return {"dream": number, "id": getattr(dream, "id", None), "status": getattr(dream, "status", "not created"),
             "input_store_id": store_id, "sessions": len(sessions), "first_session": sessions[0],
             "last_session": sessions[-1], "outputs": outputs, "error": error,
-            "usage": _client.usage_dict(dream.usage) if getattr(dream, "usage", None) is not None else {}}
+            "usage": api.usage_dict(dream.usage) if getattr(dream, "usage", None) is not None else {}}
 
 
 def run_dream_chain(client: Any, store_id: str, runs: Sequence[Sequence[str]], instructions: str | None = None,
-                    model: str = _client.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0, *,
+                    model: str = api.DEFAULT_MODEL, poll_interval: float = 2.0, timeout: float = 1800.0, *,
                     slot: Callable[[], Any] | None = None, progress: bool = False) -> DreamChain:
     """Dream over `runs` of ≤ 100 session ids in turn, each dream's output store the next one's input.
 
@@ -559,7 +367,7 @@ def _written(chain: DreamChain) -> str:
 
 
 def dream_platform_chained(corpus: Corpus, focus: Focus | None = None, *, client: Any = None,
-                           store_id: str | None = None, model: str = _client.DEFAULT_MODEL,
+                           store_id: str | None = None, model: str = api.DEFAULT_MODEL,
                            poll_interval: float = 2.0, timeout: float = 1800.0, max_retries: int = 2,
                            slot: Callable[[], Any] | None = None, progress: bool = False) -> tuple[Plan | None, DreamChain]:
     """`dream_platform` for any number of sessions: a chain of dreams of ≤ 100 sessions each, under
@@ -570,7 +378,7 @@ def dream_platform_chained(corpus: Corpus, focus: Focus | None = None, *, client
     runs = chain_sessions(corpus.sessions, focus)
     if not runs:
         raise EngineError("a dream reads 1 to 100 sessions; the corpus has none under this focus")
-    client = _client.make_client(client, engine="platform", max_retries=max_retries)
+    client = api.make_client(client, engine="platform", max_retries=max_retries)
     started = time.perf_counter()
     input_store = pull_store(client, store_id)
     chain = run_dream_chain(client, store_id, [[s.id for s in run] for run in runs],
@@ -580,10 +388,6 @@ def dream_platform_chained(corpus: Corpus, focus: Focus | None = None, *, client
         return None, chain
     plan = plan_from_stores(input_store, chain.output, focus, model=model, sessions=[s.id for r in runs for s in r])
     usage = chain.usage()
-    plan.usage = {"total": usage, "cost_usd": _client.estimate_cost(model, usage), "dreams": len(chain.dreams)}
+    plan.usage = {"total": usage, "cost_usd": api.estimate_cost(model, usage), "dreams": len(chain.dreams)}
     plan.inputs["dreams"] = [d["id"] for d in chain.dreams]
-    if input_store.digest != corpus.store.digest:
-        plan.notes.append(f"memory store {store_id} on the platform differs from the corpus's copy (changed since "
-                          "it was pulled?); the plan is against the platform's current store")
-    plan.timings = {"total": time.perf_counter() - started}
-    return plan, chain
+    return _against(plan, corpus, store_id, input_store, started), chain

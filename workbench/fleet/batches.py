@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..api import faults
 from ..errors import EngineError
 from ._files import write_text
 
@@ -46,23 +47,6 @@ def _chunks(items: Sequence[tuple[str, dict[str, Any]]]) -> list[list[dict[str, 
     return [c for c in chunks if c]
 
 
-def _api(what: str):
-    from contextlib import contextmanager
-
-    import anthropic
-
-    from ..dream import _client
-
-    @contextmanager
-    def guard():
-        try:
-            yield
-        except anthropic.AnthropicError as exc:
-            raise EngineError(f"{what}: {_client.describe_error(exc)}") from None
-
-    return guard()
-
-
 def submit(client: Any, items: Sequence[tuple[str, dict[str, Any]]], state: Path | None = None) -> list[str]:
     """Create the batches (or find those a stopped run created for the same requests)."""
     digest = _digest(items)
@@ -75,7 +59,7 @@ def submit(client: Any, items: Sequence[tuple[str, dict[str, Any]]], state: Path
             return list(saved["batches"])
     ids: list[str] = []
     for chunk in _chunks(items):
-        with _api("create a Message Batch"):
+        with faults("create a Message Batch"):
             batch = client.messages.batches.create(requests=chunk)
         ids.append(batch.id)
         if state is not None:  # at once: a run stopped now finds these batches again
@@ -95,7 +79,7 @@ def wait(client: Any, ids: Sequence[str], total: int, *, poll_interval: float = 
         while True:
             batches = []
             for batch_id in ids:
-                with _api(f"poll Message Batch {batch_id}"):
+                with faults(f"poll Message Batch {batch_id}"):
                     batches.append(client.messages.batches.retrieve(batch_id))
             counts = [b.request_counts for b in batches]
             done = sum(c.succeeded + c.errored + c.canceled + c.expired for c in counts)
@@ -115,7 +99,7 @@ def collect(client: Any, ids: Sequence[str]) -> dict[str, Any]:
     """Every result by custom id: the message as a dict, or why the request has none (text)."""
     out: dict[str, Any] = {}
     for batch_id in ids:
-        with _api(f"read the results of Message Batch {batch_id}"):
+        with faults(f"read the results of Message Batch {batch_id}"):
             for item in client.messages.batches.results(batch_id):
                 result = item.result
                 if result.type == "succeeded":

@@ -18,12 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import ReaderError, UnknownNameError, WorkbenchError
+from ..errors import ReaderError, WorkbenchError
 from ..files import quote
 from ._files import remove, write_bytes, write_text
 from .manifest import Entry, read_manifest
 from .task import (
-    ENGINES,
     KINDS,
     PROBES,
     USAGE,
@@ -280,10 +279,10 @@ def run_fleet(manifest: str | Path | Sequence[Entry], focus: Any = None, *, engi
     dreams running at once. `message_batches=False` makes the claude engine call the Messages
     API once per batch of candidates from each worker instead of sending one Message Batch.
     """
+    from ..dream import engine_options, get_engine
     from ..focus import Focus
 
-    if engine not in ENGINES:
-        raise UnknownNameError(f"unknown engine {engine!r}; known engines: {', '.join(ENGINES)}")
+    get_engine(engine)  # an unknown engine fails here, naming the known ones
     if probes not in PROBES:
         raise ReaderError(f"probes must be one of {', '.join(PROBES)} (or a `probes` column in the manifest)",
                           field="probes")
@@ -309,13 +308,14 @@ def run_fleet(manifest: str | Path | Sequence[Entry], focus: Any = None, *, engi
         else:
             rows[index] = _keep(out, entry, result, previous.get(entry.id))
 
-    threads = concurrency if engine == "platform" else 1
+    waits = "slot" in (engine_options(engine) or ())  # an engine that waits on remote work (platform dreams)
+    threads = concurrency if waits else 1
     with connect(address, workers=workers, threads=threads, memory_limit=memory_limit, retries=retries) as client:
         if engine == "claude" and message_batches:
             _claude_fleet(client, entries, config, previous, out, keep, progress, poll_interval, rows)
         else:
             extra: dict[str, Any] = {}
-            if engine == "platform":
+            if waits:  # `concurrency` slots fleet-wide, one dream per store at a time
                 distributed = _dask()
                 name = f"workbench-fleet-dreams-{os.getpid()}-{id(rows)}"
                 extra = {"slot": _Leases(distributed.Semaphore(max_leases=concurrency, name=name)),
@@ -363,7 +363,7 @@ def _claude_fleet(client: Any, entries: Sequence[Entry], config: Config, previou
                   out: Path, keep: Callable, progress: bool, poll_interval: float | None,
                   rows: dict[int, dict[str, Any]]) -> None:
     """Step one on the workers, one Message Batch for every store's requests, step two on the workers."""
-    from ..dream import _client
+    from ..api import make_client
     from .batches import run_message_batches
 
     waiting: dict[int, tuple[Entry, Outcome]] = {}
@@ -388,7 +388,7 @@ def _claude_fleet(client: Any, entries: Sequence[Entry], config: Config, previou
             items.append((f"s{index}-b{number}", request))
             sent[index][number] = request_digest(request)
     try:
-        api = _client.make_client(None, engine="claude", max_retries=config.options.get("max_retries", 2))
+        api = make_client(None, engine="claude", max_retries=config.options.get("max_retries", 2))
         answers = run_message_batches(api, items, state=out / BATCH_STATE, poll_interval=poll_interval or 30.0,
                                       progress=progress)
     except WorkbenchError as exc:  # every waiting store gets the one line; the others are done

@@ -25,7 +25,8 @@ from typing import Any
 from ..errors import ReaderError, WorkbenchError
 from .manifest import Entry
 
-ENGINES = ("offline", "claude", "platform")
+# Options of a fleet that reach its engine, each as far as the engine takes it (`engine_options`).
+ENGINE_OPTIONS = ("model", "batch_size", "max_tokens", "timeout", "max_retries", "poll_interval")
 PROBES = ("generated", "none")
 KINDS = ("merge", "update", "delete", "create")
 USAGE = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
@@ -43,11 +44,11 @@ class Config:
 
     def digest(self) -> str:
         from .. import __version__
-        from ..dream import offline
+        from ..dream import engine_version, offline
 
         versions = {"workbench": __version__, "offline": offline.ENGINE_VERSION}
         if self.engine != "offline":
-            versions[self.engine] = _engine_module(self.engine).ENGINE_VERSION
+            versions[self.engine] = engine_version(self.engine)
         ignored = {"poll_interval", "timeout", "max_retries", "concurrency"}  # how it runs, not what it makes
         options = {k: v for k, v in sorted(self.options.items()) if k not in ignored}
         return _sha({"engine": self.engine, "focus": self.focus, "probes": self.probes, "k": self.k,
@@ -62,12 +63,6 @@ class Outcome:
     plan: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # file name → text, kept beside the plan
     requests: list[dict[str, Any]] | None = None  # claude at fleet scale: the Messages requests to send
-
-
-def _engine_module(engine: str):
-    import importlib
-
-    return importlib.import_module(f"workbench.dream.{engine}")
 
 
 def _sha(data: Any) -> str:
@@ -250,44 +245,29 @@ def run_store(entry: Entry, config: Config, previous: str | None = None, *,
     """
 
     def body(outcome: Outcome) -> None:
+        from contextlib import nullcontext
+
+        from ..dream import dream, engine_options
+
         corpus, focus = _load(entry, config)
         analysis = _analysis(corpus, config)
-        options = {k: v for k, v in config.options.items() if k not in ("embedder", "concurrency")}
-        if config.engine == "offline":
-            from ..dream.offline import dream_offline
-
-            plan = dream_offline(corpus, focus, analysis=analysis)
-        elif config.engine == "claude":
-            from ..dream.claude import dream_claude
-
-            allowed = {"model", "batch_size", "max_tokens", "timeout", "max_retries"}
-            plan = dream_claude(corpus, focus, analysis=analysis, **{k: v for k, v in options.items() if k in allowed})
-        elif config.engine == "platform":
-            plan = _platform(entry, corpus, focus, options, outcome, slot, lock)
-        else:
-            raise ReaderError(f"unknown engine {config.engine!r}; use one of {', '.join(ENGINES)}", field="engine")
+        chains: list[Any] = []  # a chain of dreams (platform) says what each dream did and wrote
+        store_id = entry.store_id or corpus.store.id
+        given = {k: v for k, v in config.options.items() if k in ENGINE_OPTIONS}
+        given.update(analysis=analysis, store_id=store_id, chain=True, slot=slot, on_chain=chains.append,
+                     progress=False)
+        takes = engine_options(config.engine)
+        options = {k: v for k, v in given.items() if takes is None or k in takes}
+        try:
+            with lock(store_id) if lock is not None and store_id else nullcontext():
+                plan = dream(corpus, focus, engine=config.engine, **options)
+        finally:
+            for chain in chains:  # kept even when a dream of the chain failed
+                outcome.row["dreams"] = json.dumps(chain.dreams, ensure_ascii=False)
+                outcome.files["dreams.json"] = json.dumps(chain.dreams, indent=2, ensure_ascii=False) + "\n"
         _finish(outcome, entry, config, corpus, analysis, plan)
 
     return _run(entry, config, previous, body)
-
-
-def _platform(entry: Entry, corpus: Any, focus: Any, options: dict[str, Any], outcome: Outcome,
-              slot: Callable[[], Any] | None, lock: Callable[[str], Any] | None):
-    from contextlib import nullcontext
-
-    from ..dream.platform import dream_platform_chained
-    from ..errors import EngineError
-
-    store_id = entry.store_id or corpus.store.id
-    allowed = {"model", "poll_interval", "timeout", "max_retries"}
-    with lock(store_id) if lock is not None and store_id else nullcontext():
-        plan, chain = dream_platform_chained(corpus, focus, store_id=store_id, slot=slot,
-                                             **{k: v for k, v in options.items() if k in allowed})
-    outcome.row["dreams"] = json.dumps(chain.dreams, ensure_ascii=False)
-    outcome.files["dreams.json"] = json.dumps(chain.dreams, indent=2, ensure_ascii=False) + "\n"
-    if plan is None:
-        raise EngineError(chain.error or "the chain of dreams did not complete")
-    return plan
 
 
 # --- claude at fleet scale: one Message Batch for many stores ---------------------------------------
@@ -330,7 +310,7 @@ def finish_claude(entry: Entry, config: Config, answers: Mapping[int, Any], sent
     def body(outcome: Outcome) -> None:
         import anthropic
 
-        from ..dream import _client
+        from ..api import make_client
         from ..dream.claude import finish, judge_answer
         from ..errors import EngineError
 
@@ -338,7 +318,7 @@ def finish_claude(entry: Entry, config: Config, answers: Mapping[int, Any], sent
         for number, request in enumerate(prepared.requests, start=1):
             if sent.get(number) != request_digest(request):
                 raise EngineError("the store's candidates changed while the Message Batch ran; run the fleet again")
-        client = _client.make_client(None, engine="claude", max_retries=config.options.get("max_retries", 2),
+        client = make_client(None, engine="claude", max_retries=config.options.get("max_retries", 2),
                                      timeout=config.options.get("timeout", 120.0))
         outcomes = {}
         for number in range(1, len(prepared.requests) + 1):
@@ -356,4 +336,4 @@ def finish_claude(entry: Entry, config: Config, answers: Mapping[int, Any], sent
 
 
 __all__ = ["Config", "Outcome", "run_store", "prepare_claude", "finish_claude", "input_digest", "blank_row",
-           "request_digest", "ENGINES", "PROBES", "KINDS"]
+           "request_digest", "ENGINE_OPTIONS", "PROBES", "KINDS"]
