@@ -32,7 +32,8 @@ from pathlib import Path
 
 from workbench.analysis import analyze
 from workbench.dream.offline import judged_candidates
-from workbench.dream.rules import RULES, calibration
+from workbench.dream.questions import is_open
+from workbench.dream.rules import RULES, calibration, judged_candidates
 from workbench.focus import Focus
 from workbench.io import load_corpus, load_sessions, load_store
 from workbench.records import Corpus, Memory, Store
@@ -110,7 +111,8 @@ def paws_rows(limit: int | None) -> list[tuple[str, str, bool]]:
 
 @cache
 def paws_verdicts(limit: int | None) -> tuple[list[bool], dict[int, tuple[str, float, str, bool]]]:
-    """Labels, and for each pair the rules judged: (rule, confidence, action, withheld) of what they reached.
+    """Labels, and for each pair the rules judged: (rule, confidence, action, withheld) of what they reached
+    (action "distinct" for a `distinct.*` reading, "open" for one left to a judge as a question).
 
     Each pair is two notes of one document (`/paws/NNNNN.md`) through the whole pipeline.
     """
@@ -119,17 +121,24 @@ def paws_verdicts(limit: int | None) -> tuple[list[bool], dict[int, tuple[str, f
     memories = [Memory(f"paws{i:05d}", f"/paws/{i:05d}.md", f"- {a}\n- {b}\n", at, at) for i, (a, b, _) in enumerate(rows)]
     analysis = analyze(Corpus(Store(tuple(memories))), "tfidf")
     judged: dict[int, tuple[str, float, str, bool]] = {}
-    for candidate, verdict in proposals(analysis, distinct=True):
+    for candidate, verdict in judged_candidates(analysis, Focus()):
         first, second = (n.split("#")[0] for n in candidate.notes[:2]) if len(candidate.notes) == 2 else ("", "-")
-        if candidate.kind == "pair" and first == second:
-            judged[int(first[4:])] = (verdict.rule, verdict.confidence, verdict.action, bool(verdict.withheld))
+        if candidate.kind != "pair" or first != second:
+            continue
+        action = verdict.withheld or verdict.action
+        if verdict.action == "none" and not verdict.withheld:
+            action = "distinct" if verdict.rule.startswith("distinct.") else "none"
+        judged[int(first[4:])] = (verdict.rule, verdict.confidence, action, bool(verdict.withheld),
+                                  is_open(verdict))
     return [label for _, _, label in rows], judged
 
 
 def paws(tally: Tally, limit: int | None) -> dict[str, int]:
     labels, judged = paws_verdicts(limit)
     merged = Counter()
-    for i, (rule, _, action, withheld) in judged.items():
+    for i, (rule, _, action, withheld, _open) in judged.items():
+        if action == "none":
+            continue
         _count(tally, rule, not labels[i] if action == "distinct" else action == "merge" and labels[i])
         if action == "merge" and not withheld:
             merged["paraphrases merged" if labels[i] else "non-paraphrases merged"] += 1
