@@ -155,7 +155,7 @@ def _insight(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
 def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, prior: float, reading: str,
           choices: tuple[Choice, ...], evidence: tuple[Evidence, ...] = ()) -> Question:
     targets = tuple(planner.target(i) for i in c.notes)
-    weight = max((planner.focus.weight(planner.notes[i]) for i in c.notes), default=1.0)
+    weight = planner.candidate_weight(c)
     alike = c.similarity if c.kind == "pair" else 1.0
     value = _change(leaning, prior) * max(1, len(targets)) * weight * alike
     return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,), c.similarity)
@@ -226,7 +226,8 @@ def _record(planner: Planner, questions: list[Question]) -> Question:
     return Question("stale", targets, f"the record “{section}” says it is closed: {first.reading}", first.rule,
                     "", first.prior, (Choice("stale", f"closed: remove the record's {len(targets)} notes", op),
                                       Choice("keep", "history worth keeping: keep it", None)),
-                    _change("", first.prior) * len(targets), (), tuple(c for q in questions for c in q.candidates))
+                    _change("", first.prior) * len(targets) * planner.weight(t.id for t in targets), (),
+                    tuple(c for q in questions for c in q.candidates))
 
 
 def _copies(planner: Planner, group: _Copies) -> Question:
@@ -238,7 +239,7 @@ def _copies(planner: Planner, group: _Copies) -> Question:
     op = _person(planner.merge_operation(keep, [m for m in members if m != keep], verdict),
                  merge.confidence)
     prior = max(q.prior for q in group.questions)
-    weight = max(planner.focus.weight(planner.notes[i]) for i in members)
+    weight = planner.weight(members)
     return Question("duplicate", tuple(planner.target(i) for i in members),
                     f"the same text in {len(members)} places ({', '.join(sorted({planner.notes[i].path for i in members}))})",
                     first.rule, first.proposed, prior, (
