@@ -29,10 +29,12 @@ from .focus import Focus, Scopes
 from .topics import PathPattern, about_words, is_path, matcher, phrase_stems, phrase_text, stems
 
 # The similarity bar of a topic per embedder family, measured by `python -m benchmarks focus` on the
-# 69 labelled rows of tests/data/focus_topics.jsonl (six stores, 740 labelled notes): the bar with the
-# highest F1 among those with precision ≥ 0.9. tfidf: P 0.93, R 0.84 at 0.62; minilm: P 0.96, R 0.84 at 0.40
-# (BENCHMARKS.md, section "Focus", has the curve). Other families take minilm's.
-TOPIC_BARS = {"tfidf": 0.62, "minilm": 0.40}
+# 69 labelled rows of tests/data/focus_topics.jsonl (six stores, 740 labelled notes; benchmarks/focus.py):
+# the bar with the highest F1 among those with precision ≥ 0.9. tfidf: 0.66 (P 0.957, R 0.810, F1 0.878;
+# at 0.50 P 0.90, R 0.83; at 0.80 P 0.98, R 0.78); minilm: 0.38 (P 0.944, R 0.861, F1 0.901; at 0.30 P 0.85,
+# R 0.92; at 0.50 P 0.98, R 0.78). BENCHMARKS.md, section "Focus", has the whole curve. Other families
+# take minilm's.
+TOPIC_BARS = {"tfidf": 0.66, "minilm": 0.38}
 _BAG_OF_WORDS = {"tfidf"}  # embedder families that see only the words of the store
 _PREFIX = 5  # inflections the stemmer leaves apart ("hypothes" / "hypothesi") share at least 5 letters …
 _SUFFIX = 2  # … and differ by at most 2 after them
@@ -133,8 +135,9 @@ def _match(analysis: Analysis, topic: str) -> TopicMatch:
     if comparable(analysis, words):
         rows |= set(np.flatnonzero(topic_scores(analysis, topic) >= topic_bar(analysis)))
     notes = frozenset(analysis.note_ids[i] for i in rows)
-    why = "" if notes else f"no note is about “{topic}”"
-    return TopicMatch(topic, notes, _statements(analysis, topic, words), why)
+    statements = _statements(analysis, topic, words)
+    why = "" if notes or statements else f"no note is about “{topic}”"
+    return TopicMatch(topic, notes, statements, why)
 
 
 def comparable(analysis: Analysis, words: tuple[str, ...]) -> bool:
