@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -168,7 +169,10 @@ def topic_scores(analysis: Analysis, topic: str) -> np.ndarray:
 
 def lexical_rows(analysis: Analysis, words: tuple[str, ...]) -> set[int]:
     """The rows of notes that hold every word of a phrase (any order, any inflection) in what they are about."""
-    index = _word_index(analysis)
+    return _holding(_word_index(analysis), words)
+
+
+def _holding(index: _WordIndex, words: tuple[str, ...]) -> set[int]:
     rows: set[int] | None = None
     for word in words:
         hits = set().union(*(index.rows[w] for w in _variants(index, word)))
@@ -246,10 +250,16 @@ def _query(analysis: Analysis, topic: str) -> np.ndarray:
 
 def _embed(analysis: Analysis, texts: list[str]) -> np.ndarray:
     """Texts embedded like the notes, on one BLAS thread as `analyze` does (two pools thrash on 2 cores)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
+    with _threads().limit(limits=1):
         return analysis.embed(texts)
+
+
+@lru_cache(maxsize=1)
+def _threads():
+    """The BLAS and OpenMP pools, found once (finding them takes tens of milliseconds)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _named_clusters(views: _Views, words: tuple[str, ...]) -> list[int]:
@@ -266,10 +276,12 @@ def _word_index(analysis: Analysis) -> _WordIndex:
     return memoized(analysis, "scopes:words", lambda: _make_word_index(analysis))
 
 
-def _make_word_index(analysis: Analysis) -> _WordIndex:
+def _make_word_index(analysis: Analysis, statements: bool = False) -> _WordIndex:
     rows: dict[str, set[int]] = defaultdict(set)
-    for i, note in enumerate(analysis.corpus.notes):
-        for word in about_words(note):
+    words = (about_words(note) for note in analysis.corpus.notes) if not statements else \
+        (set(stems(s.text)) for s in analysis.statements)
+    for i, found in enumerate(words):
+        for word in found:
             rows[word].add(i)
     by_prefix: dict[str, list[str]] = defaultdict(list)
     for word in rows:
@@ -296,11 +308,10 @@ def _statements(analysis: Analysis, topic: str, words: tuple[str, ...]) -> froze
     """Session statements about the topic: every word of it, or the phrase as close as the bar."""
     if not len(analysis.statements):
         return frozenset()
-    close = np.zeros(len(analysis.statements), dtype=bool)
+    rows = _holding(memoized(analysis, "scopes:statement_words", lambda: _make_word_index(analysis, True)), words)
     if comparable(analysis, words):
-        close = analysis.statement_vectors @ _query(analysis, topic) >= topic_bar(analysis)
-    return frozenset(s.id for s, near in zip(analysis.statements, close)
-                     if near or all(any(_akin(w, x) for x in stems(s.text)) for w in words))
+        rows |= set(np.flatnonzero(analysis.statement_vectors @ _query(analysis, topic) >= topic_bar(analysis)))
+    return frozenset(analysis.statements[i].id for i in rows)
 
 
 __all__ = ["TOPIC_BARS", "ScopeSets", "TopicMatch", "lexical_rows", "match_topic", "nearest_topics", "scope_labels",

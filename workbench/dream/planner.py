@@ -52,6 +52,7 @@ class Planner:
         self.scopes = focus.scopes
         self.sets = scope_sets(analysis, focus)
         self.notes = analysis.corpus.note_by_id
+        self.as_of = analysis.corpus.as_of
         self.used: dict[str, str] = {}  # note id -> operation id
         self.ops: list[Operation] = []
         self.remarks: list[str] = []
@@ -308,8 +309,7 @@ class Planner:
         s = candidate.signals
         text = verdict.text or s["text"]
         path = verdict.path or self._place(candidate)
-        probe = Note("new", "", path, 0, text, "bullet", "", 0, 0, self.analysis.corpus.as_of,
-                     self.analysis.corpus.as_of)
+        probe = Note("new", "", path, 0, text, "bullet", "", 0, 0, self.as_of, self.as_of)
         if any(matches(t, probe) for t in self.scopes.exclude) or set(candidate.statements) & self.sets.excluded_statements:
             return None
         if self.scopes.include and not any(matches(t, replace(probe, path="")) for t in self.scopes.include):
@@ -334,8 +334,7 @@ class Planner:
         path = "/insights/failures.md" if s["how"] == "failure" else "/insights/statements.md"
         if s["best_memory"] and s["best_memory_similarity"] >= self.analysis.bars["support"] * 0.75:
             best = memories[s["best_memory"]].path
-            probe = Note("new", "", best, 0, s["text"], "bullet", "", 0, 0, self.analysis.corpus.as_of,
-                         self.analysis.corpus.as_of)
+            probe = Note("new", "", best, 0, s["text"], "bullet", "", 0, 0, self.as_of, self.as_of)
             if not any(matches(t, probe) for t in self.scopes.protect):
                 path = best
         return path

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ..analysis import memoized
 from ..statements import clean_fact
 from .plan import Choice, Evidence, Operation, Question
 from .rules import AUTO_BAR, Verdict
@@ -49,7 +50,7 @@ def is_open(verdict: Verdict) -> bool:
 def ask(planner: Planner, judged: Sequence[tuple[Candidate, Verdict]],
         questions_per_note: float = QUESTIONS_PER_NOTE) -> tuple[list[Question], int]:
     """The most valuable questions within the budget, and how many were found in all."""
-    drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes) for q in [_question(planner, c, v)]
+    drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes) for q in [_draft(planner, c, v)]
               if q is not None]
     found = _grouped(planner, drafts)
     found.sort(key=lambda q: (-q.value, -q.similarity, q.id))
@@ -59,6 +60,18 @@ def ask(planner: Planner, judged: Sequence[tuple[Candidate, Verdict]],
 
 
 # --- one question per candidate ------------------------------------------------------------
+
+
+def _draft(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
+    """A candidate's question, worth the focus weight more. Only an insight's question depends on the focus
+    (where it may be filed); every other one is made once per analysis and verdict (the tuner re-plans on
+    every keystroke)."""
+    if c.kind == "insight":
+        question = _question(planner, c, v)
+    else:
+        question = memoized(planner.analysis, ("questions:draft", c.id, v), lambda: _question(planner, c, v))
+    weight = planner.candidate_weight(c)
+    return question if question is None or weight == 1.0 else replace(question, value=question.value * weight)
 
 
 def _question(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
@@ -155,9 +168,8 @@ def _insight(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
 def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, prior: float, reading: str,
           choices: tuple[Choice, ...], evidence: tuple[Evidence, ...] = ()) -> Question:
     targets = tuple(planner.target(i) for i in c.notes)
-    weight = planner.candidate_weight(c)
     alike = c.similarity if c.kind == "pair" else 1.0
-    value = _change(leaning, prior) * max(1, len(targets)) * weight * alike
+    value = _change(leaning, prior) * max(1, len(targets)) * alike  # × the focus weight: `_draft`
     return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,), c.similarity)
 
 
