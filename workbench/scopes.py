@@ -33,7 +33,7 @@ from .topics import PathPattern, about_words, is_path, matcher, phrase_stems, ph
 # 69 labelled rows of tests/data/focus_topics.jsonl (six stores, 740 labelled notes; benchmarks/focus.py):
 # the bar with the highest F1 among those with precision ≥ 0.9. tfidf: 0.66 (P 0.957, R 0.810, F1 0.878;
 # at 0.50 P 0.90, R 0.83; at 0.80 P 0.98, R 0.78); minilm: 0.38 (P 0.944, R 0.861, F1 0.901; at 0.30 P 0.85,
-# R 0.92; at 0.50 P 0.98, R 0.78). BENCHMARKS.md, section "Focus", has the whole curve. Other families
+# R 0.92; at 0.50 P 0.98, R 0.78). `python -m benchmarks focus` prints the whole curve. Other families
 # take minilm's.
 TOPIC_BARS = {"tfidf": 0.66, "minilm": 0.38}
 _BAG_OF_WORDS = {"tfidf"}  # embedder families that see only the words of the store

@@ -8,10 +8,12 @@ Paths (anything starting with `/`) match whole segments, case-sensitively:
     /clients/*.md     one segment: /clients/acme.md, not /clients/acme/x.md
     /**/todo.md       any depth
 
-Topics match as phrases on word boundaries after Snowball stemming (the tokens of
+On their own (`matches`, for a note an analysis has not seen, such as an insight's text) topics
+match as phrases on word boundaries after Snowball stemming (the tokens of
 `workbench.text`), in a note's text, its headings and parent items, or its path words: "old lunch notes" matches "Old lunch spot was Gino's" but not
 "the old CI box" or "lunch is at noon". Generic words at the edges of a phrase ("notes",
-"anything", "stuff", "the", "about") are not the topic.
+"anything", "stuff", "the", "about") are not the topic. Over an analysis a topic matches by
+meaning: `workbench.scopes`.
 """
 
 from __future__ import annotations
