@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = ("calibration", "speed", "scale", "quality", "embedders", "locomo", "evaluation", "tokens", "loading", "fleet",
-         "browser")
+NAMES = ("calibration", "speed", "scale", "quality", "embedders", "locomo", "evaluation", "tokens", "loading", "focus",
+         "fleet", "browser")
 
 
 @dataclass

@@ -30,7 +30,7 @@ def analysis(sample_analysis):
 
 @pytest.fixture(scope="module")
 def plan(analysis):
-    return dream_offline(analysis.corpus, Focus(exclude=["/misc/"]), analysis=analysis)  # deletes the cat note
+    return dream_offline(analysis.corpus, Focus(forget=["/misc/"]), analysis=analysis)  # deletes the cat note
 
 
 @pytest.fixture

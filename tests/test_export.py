@@ -53,7 +53,7 @@ def sample(shared_cache):
         mp.setenv("WORKBENCH_CACHE", shared_cache)
         corpus = load_corpus("sample-data/coding-assistant/store.json", "sample-data/coding-assistant/sessions")
         analysis = analyze(corpus)
-        plan = dream_offline(corpus, Focus(exclude=["/misc/"]), analysis=analysis)  # off-focus deletes too
+        plan = dream_offline(corpus, Focus(forget=["/misc/"]), analysis=analysis)  # off-focus deletes too
     create = next(op for op in plan.operations if op.kind == "create")
     merge = next(op for op in plan.operations if op.kind == "merge")
     review = Review(plan).reject(merge.id, who="dana").edit(create.id, create.result.text + " (confirmed)", who="dana")

@@ -61,3 +61,40 @@ def test_dream_with_a_topic_protected_by_keyword_never_prints_a_traceback(tmp_pa
     code = main(["dream", STORE, "--sessions", SESSIONS, "--focus", "Never touch anything about migrations.",
                  "--out", str(tmp_path / "plan.json")])
     assert code == 0 and "protect: migrations" in capsys.readouterr().out
+
+
+README = "Prioritize coding preferences. Never touch /team/. Ignore small talk."
+
+
+def test_focus_on_a_store_prints_per_scope_the_notes_and_what_it_changes(capsys):
+    assert main(["focus", README, "--store", STORE, "--sessions", SESSIONS]) == 0
+    out = capsys.readouterr().out
+    assert "protect: /team/  ← “Never touch /team/”" in out and "matches 12 note(s)" in out
+    assert "operations removed: op_" in out
+    assert "no note is about “small talk”; nearest: " in out
+    assert "against no focus: operations" in out
+
+
+def test_focus_on_a_store_as_json_lists_scopes_notes_and_the_plan_diff(capsys):
+    assert main(["focus", README + " Ignorez les notes.", "--store", STORE, "--sessions", SESSIONS, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(s["kind"], s["value"]) for s in data["scopes"]] == [("protect", None), ("exclude", None), ("weight", 2.0)]
+    assert all({"kind", "value", "source", "notes"} <= set(s) for s in data["scopes"])
+    assert len(data["scopes"][0]["notes"]) == 12 and data["scopes"][1]["notes"] == []
+    assert [u["text"] for u in data["not_understood"]] == ["Ignorez les notes."]
+    assert set(data["diff"]) == {"added", "removed", "reordered"} and data["diff"]["removed"]
+
+
+def test_focus_compare_prints_operations_only_in_a_only_in_b_and_in_both(capsys):
+    assert main(["focus", "Never touch /team/.", "--compare", "Forget anything about lunch.", "--store", STORE,
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["operations"]["added"] == [] and len(data["operations"]["removed"]) == 2  # /team/ prune, lunch delete
+    assert data["operations"]["both"]
+    assert main(["focus", "Never touch /team/.", "--compare", "Forget anything about lunch.", "--store", STORE]) == 0
+    assert "only in B: op_" in capsys.readouterr().out
+
+
+def test_compare_without_a_store_is_one_line_and_exit_2(capsys):
+    assert main(["focus", "Never touch /team/.", "--compare", "Ignore lunch."]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

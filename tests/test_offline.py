@@ -81,8 +81,8 @@ def test_near_misses_and_role_swaps_are_left_alone(plan):
     assert "Unit tests run with `pytest -m unit`." not in touched
 
 
-def test_an_exclude_removes_a_topic(analysis):
-    plan = plan_from_analysis(analysis, Focus(exclude=["/team/"]))
+def test_forgetting_a_topic_proposes_deleting_it(analysis):
+    plan = plan_from_analysis(analysis, Focus(forget=["/team/"]))
     removed = {op.targets[0].path for op in ops(plan, "delete", "off_focus")}
     assert removed == {"/team/people.md"}
     assert not any(m.path == "/team/people.md" for m in plan.output_store.memories)

@@ -244,16 +244,20 @@ def _focus_json(focus) -> dict:
             "resolved": {k: getattr(resolved, k) for k in keys}}
 
 
-@command("focus", "compile focus instructions: the scopes, the words each came from, what was not understood")
+@command("focus", "compile focus instructions; with --store, what each scope matches and changes in the plan")
 def focus_cmd(args: argparse.Namespace) -> int:
-    """Example: workbench focus "Never touch /people/. Prune anything older than three months." --json"""
+    """Example: workbench focus "Prioritize coding preferences. Never touch /team/." --store sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions"""
     if args.instructions is not None and (args.focus is not None or args.focus_file):
         raise WorkbenchError("give the instructions once: as the argument, --focus or --focus-file")
     if args.instructions is not None:
         args.focus = args.instructions
     focus = _focus(args)
-    if not focus.instructions.strip():
+    if args.compare is not None and args.store is None:
+        raise WorkbenchError("--compare needs --store: two plans of one store are compared")
+    if not focus.instructions.strip() and args.compare is None:
         print("workbench: warning: no focus instructions given; the focus is empty", file=sys.stderr)
+    if args.store is not None:
+        return _focus_on_store(args, focus)
     if args.json:
         _print_json(_focus_json(focus))
     else:
@@ -261,9 +265,74 @@ def focus_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _focus_on_store(args: argparse.Namespace, focus) -> int:
+    """Per scope, the notes it matches and what it adds, removes or reorders; or two focuses' plans compared."""
+    from dataclasses import replace
+
+    from .analysis import analyze
+    from .views.focus import focus_diff, scope_report
+
+    analysis = analyze(_corpus(args), args.embedder)
+    report = scope_report(analysis, focus)
+    if args.compare is not None:
+        other = scope_report(analysis, replace(focus, instructions=args.compare)).plan
+        diff = focus_diff(report.plan, other)
+        _print_json(diff.to_dict()) if args.json else print_comparison(diff, focus.instructions, args.compare)
+        return 0
+    _print_json(report.to_dict()) if args.json else print_scope_report(report)
+    return 0
+
+
+def print_scope_report(report) -> None:
+    """Per scope: its effect, the notes it matches (a few texts), what it changed against no focus."""
+    from .views.focus import nearest_text
+
+    for line in report.scopes:
+        e = line.effect
+        print(f"{e.label}  ← “{e.source}”")
+        print(f"  effect: {e.effect}")
+        if not e.notes:
+            near = nearest_text(line)
+            print(f"  matches no note: {e.why or 'nothing under it'}" + (f"; nearest: {near}" if near else ""))
+        else:
+            print(f"  matches {len(e.notes)} note(s): " + " · ".join(f"“{_clip(t)}”" for t in line.texts))
+        for what, change in (("operations", e.operations), ("questions", e.questions)):
+            for name in ("added", "removed", "reordered"):
+                ids = getattr(change, name)
+                if ids:
+                    print(f"  {what} {name}: {', '.join(ids)}")
+    for unclear in report.not_understood:
+        print(f"not understood: {unclear.describe()}")
+    ops, questions = report.diff.operations, report.diff.questions
+    print(f"against no focus: operations +{len(ops.added)} −{len(ops.removed)} ↕{len(ops.reordered)}, "
+          f"questions +{len(questions.added)} −{len(questions.removed)} ↕{len(questions.reordered)}")
+
+
+def print_comparison(diff, a: str, b: str) -> None:
+    """Operations and questions only in A, only in B, and in both."""
+    print(f"A: “{a}”\nB: “{b}”")
+    for what, change, both in (("operations", diff.operations, diff.operations_in_both),
+                               ("questions", diff.questions, diff.questions_in_both)):
+        print(f"{what}: {len(change.added)} only in A, {len(change.removed)} only in B, {len(both)} in both")
+        for name, ids in (("only in A", change.added), ("only in B", change.removed)):
+            if ids:
+                print(f"  {name}: {', '.join(ids)}")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _focus_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("instructions", nargs="?", default=None, help="focus instructions (≤ 4,096 characters)")
     _focus_options(p)
+    p.add_argument("--store", default=None, help="a memory store: show what each scope matches and changes in its plan")
+    p.add_argument("--sessions", nargs="+", default=None, help="session files or directories (with --store)")
+    p.add_argument("--store-format", default=None, help="name the store format instead of sniffing")
+    p.add_argument("--sessions-format", default=None, help="name the sessions format instead of sniffing")
+    p.add_argument("--embedder", default=None, help="tfidf, minilm or voyage (with --store)")
+    p.add_argument("--compare", default=None, metavar="B", help="other instructions: the two plans' difference")
+    _default_time_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
 
 

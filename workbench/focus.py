@@ -10,8 +10,9 @@ engine reads plain knobs from `focus.resolved()`::
 
 Precedence between the knobs (CLI flags, widgets, JSON) and the instructions:
 
-- protect, include, exclude: the union of both. A protected note is never changed, even when a
-  topic also excludes or includes it (the overlap is reported as a contradiction).
+- protect, include, exclude, forget: the union of both. A protected note is never changed, even when a
+  topic also excludes or includes it (the overlap is reported as a contradiction). A forgotten topic
+  ("forget X", "prune X", the `forget` knob) is excluded too, and its notes are proposed for deletion.
 - weights: a knob's weight for a topic wins over the instructions' weight for the same topic.
 - horizon_days, min_sessions, max_sessions, since, until: a knob left at its default (120, 2,
   None, None, None) takes the instructions' value; a knob set to anything else wins, and a
@@ -30,7 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from .errors import LimitError, ReaderError
-from .instructions import Compiled, Scope, compile_text, pick
+from .instructions import FORGET, Compiled, Scope, compile_text, pick
 from .instructions import contradictions as find_contradictions
 from .records import MAX_SESSIONS, Note, Session, iso, parse_time
 from .topics import matches
@@ -50,12 +51,16 @@ _KNOBS = (  # Focus field, scope kind, default, unit
 
 @dataclass(frozen=True)
 class Scopes:
-    """What the instructions and knobs allow: paths and topics to protect, include, exclude, weigh."""
+    """What the instructions and knobs allow: paths and topics to protect, include, exclude, weigh.
+
+    `exclude` holds every topic the dream leaves alone; `forget` those of them whose notes it proposes to delete.
+    """
 
     protect: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     weights: tuple[tuple[str, float], ...] = ()
+    forget: tuple[str, ...] = ()
 
     def describe(self) -> list[str]:
         lines = [f"protect: {p}" for p in self.protect] + [f"include only: {p}" for p in self.include]
@@ -75,17 +80,19 @@ def _active(text: str, removed: tuple[str, ...]) -> tuple[Scope, ...]:
 
 @lru_cache(maxsize=512)
 def _merged(protect: tuple[str, ...], include: tuple[str, ...], exclude: tuple[str, ...],
-            weights: tuple[tuple[str, float], ...], text: str, removed: tuple[str, ...] | None) -> Scopes:
+            weights: tuple[tuple[str, float], ...], text: str, removed: tuple[str, ...] | None,
+            forget: tuple[str, ...] = ()) -> Scopes:
     """Knobs merged with the compiled scopes of `text` (none when `removed` is None: compiling is off)."""
     active = () if removed is None else _active(text, removed)
     of = lambda kind: tuple(s.target for s in active if s.kind == kind)  # noqa: E731
-    join = lambda a, b: tuple(dict.fromkeys([*a, *b]))  # noqa: E731
+    join = lambda *parts: tuple(dict.fromkeys(t for part in parts for t in part))  # noqa: E731
     compiled = {}
     for scope in active:
         if scope.kind == "weight":
             compiled.setdefault(scope.target, float(scope.value))  # the first stated wins
-    return Scopes(join(protect, of("protect")), join(include, of("include")), join(exclude, of("exclude")),
-                  tuple(sorted({**compiled, **dict(weights)}.items())))
+    forgotten = join(forget, (s.target for s in active if s.kind == "exclude" and s.value == FORGET))
+    return Scopes(join(protect, of("protect")), join(include, of("include")), join(exclude, forget, of("exclude")),
+                  tuple(sorted({**compiled, **dict(weights)}.items())), forgotten)
 
 
 @dataclass
@@ -95,7 +102,8 @@ class Focus:
     Bars left as None take the embedder's defaults. `max_sessions`, `since`, `until` and
     `session_ids` choose which sessions a dream reads (at most 100, as on the platform).
     `removed_scopes` holds the labels of compiled scopes a person removed ("exclude: lunch"),
-    so they stay removed while the text is edited.
+    so they stay removed while the text is edited. `exclude` topics are left alone; `forget` topics
+    are left alone too, and their notes proposed for deletion.
     """
 
     instructions: str = ""
@@ -117,6 +125,7 @@ class Focus:
     questions_per_note: float = 0.1
     compile_instructions: bool = True
     removed_scopes: list[str] = field(default_factory=list)
+    forget: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.instructions, str):
@@ -162,14 +171,14 @@ class Focus:
         """The knobs merged with the active compiled scopes (knob weights win)."""
         removed = tuple(self.removed_scopes) if self.compile_instructions else None
         return _merged(tuple(self.protect), tuple(self.include), tuple(self.exclude),
-                       tuple(sorted(self.weights.items())), self.instructions, removed)
+                       tuple(sorted(self.weights.items())), self.instructions, removed, tuple(self.forget))
 
     @property
     def contradictions(self) -> list[str]:
         """Scopes and knobs that cannot all hold, and which one wins (see the module docstring)."""
         settings = [Scope(kind, target, source=f"setting {kind}")
                     for kind, targets in (("protect", self.protect), ("include", self.include),
-                                          ("exclude", self.exclude)) for target in targets]
+                                          ("exclude", [*self.exclude, *self.forget])) for target in targets]
         settings += [Scope("weight", t, value=w, source="setting weights") for t, w in self.weights.items()]
         out = find_contradictions([*settings, *self.active_scopes])
         for name, kind, default, unit in _KNOBS:
@@ -201,14 +210,14 @@ class Focus:
             knobs["max_sessions"] = max(1, min(MAX_SESSIONS, int(knobs["max_sessions"])))
         off = {s.target for s in active if s.kind == "switch_off"}
         return replace(self, protect=list(merged.protect), include=list(merged.include), exclude=list(merged.exclude),
-                       weights=dict(merged.weights), kinds=[k for k in self.kinds if k not in off],
+                       forget=list(merged.forget), weights=dict(merged.weights), kinds=[k for k in self.kinds if k not in off],
                        compile_instructions=False, **knobs)
 
     def describe(self) -> list[str]:
         """One line per scope in force, with where it came from: the instructions or a setting."""
         lines = [s.describe() for s in self.active_scopes]
         compiled = {s.label for s in self.active_scopes}
-        for line in Scopes(tuple(self.protect), tuple(self.include), tuple(self.exclude),
+        for line in Scopes(tuple(self.protect), tuple(self.include), tuple(dict.fromkeys([*self.exclude, *self.forget])),
                            tuple(sorted(self.weights.items()))).describe():
             if line not in compiled:
                 lines.append(f"{line}  ← setting")
@@ -224,7 +233,11 @@ class Focus:
         return max(hits, key=lambda w: abs(w - 1.0)) if hits else 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON data; `forget` only when set, so plans without it read as they always did."""
+        data = asdict(self)
+        if not data["forget"]:
+            del data["forget"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Focus:

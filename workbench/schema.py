@@ -144,6 +144,7 @@ class PlanModel(_Model):
     timings: dict[str, float] = {}
     questions: list[QuestionModel] = []
     questions_found: int = 0
+    scope_effects: list[dict[str, Any]] = []
 
 
 # --- decisions ---------------------------------------------------------------------------------

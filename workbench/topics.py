@@ -8,10 +8,12 @@ Paths (anything starting with `/`) match whole segments, case-sensitively:
     /clients/*.md     one segment: /clients/acme.md, not /clients/acme/x.md
     /**/todo.md       any depth
 
-Topics match as phrases on word boundaries after Snowball stemming (the tokens of
+On their own (`matches`, for a note an analysis has not seen, such as an insight's text) topics
+match as phrases on word boundaries after Snowball stemming (the tokens of
 `workbench.text`), in a note's text, its headings and parent items, or its path words: "old lunch notes" matches "Old lunch spot was Gino's" but not
 "the old CI box" or "lunch is at noon". Generic words at the edges of a phrase ("notes",
-"anything", "stuff", "the", "about") are not the topic.
+"anything", "stuff", "the", "about") are not the topic. Over an analysis a topic matches by
+meaning: `workbench.scopes`.
 """
 
 from __future__ import annotations
@@ -87,15 +89,36 @@ def path_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(_segment_regex(s) for s in segments) + extension + r"(?:/.*)?\Z")
 
 
-def phrase_stems(topic: str) -> tuple[str, ...]:
-    """The tokens a topic phrase matches on: generic and function words trimmed from both ends."""
+def _trimmed(topic: str) -> list:
+    """A topic's tokens without articles, and without generic and function words at either end."""
     found = [t for t in tokens(topic) if not (t.kind == "word" and t.norm in ARTICLES)]
     edge = lambda t: t.kind == "word" and t.text.lower() in GENERIC | EDGE_WORDS  # noqa: E731
     while found and edge(found[0]):
         found.pop(0)
     while found and edge(found[-1]):
         found.pop()
-    return tuple(t.norm for t in found)
+    return found
+
+
+def phrase_stems(topic: str) -> tuple[str, ...]:
+    """The tokens a topic phrase matches on: generic and function words trimmed from both ends."""
+    return tuple(t.norm for t in _trimmed(topic))
+
+
+def phrase_text(topic: str) -> str:
+    """The words of a topic phrase as written, trimmed like its stems ("old debugging notes" → "old debugging")."""
+    found = _trimmed(topic)
+    return topic[found[0].start:found[-1].end] if found else ""
+
+
+def about_words(note: Note) -> frozenset[str]:
+    """The stems a note is about: its text, its headings and parent items and its path words, with the
+    parts of joined words too ("double-billed" → double, bill)."""
+    fields = [note.text, *note.context, note.path]
+    return frozenset(s for f in fields for s in (*stems(f), *stems(_WORD_JOINS.sub(" ", f))))
+
+
+_WORD_JOINS = re.compile(r"[/._\-]+")
 
 
 @lru_cache(maxsize=8192)

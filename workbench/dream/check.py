@@ -12,7 +12,11 @@ The checks, on the focus as resolved (knobs plus instructions, see `Focus.resolv
 - include: with include scopes, a note outside all of them (off-focus deletes are the point);
 - exclude: a created note that falls under an excluded scope;
 - horizon: a note deleted as stale that is younger than the horizon (when the input is known);
-- min support: an insight whose evidence cites fewer sessions than the minimum;
+- min support: an insight whose evidence cites fewer sessions than the minimum (one less for an
+  insight the plan records as about a prioritized topic);
+
+A note falls under a topic when its phrase matches (`workbench.topics`) or, for a plan that records
+what its scopes matched (`plan.scope_effects`, topics by meaning), when the scope matched the note.
 - sessions: evidence from a session the plan did not read.
 """
 
@@ -64,15 +68,17 @@ def _touched(op: Operation, inputs: dict[str, Note]) -> Iterator[Note]:
         yield op.result.as_note()
 
 
-def _scope_violations(op: Operation, focus: Focus, inputs: dict[str, Note]) -> Iterator[Violation]:
+def _scope_violations(op: Operation, focus: Focus, inputs: dict[str, Note],
+                      matched: dict[str, frozenset[str]]) -> Iterator[Violation]:
     scopes = focus.scopes
     touched = list(_touched(op, inputs))
+    under = lambda label, topic, note: note.id in matched.get(label, ()) or matches(topic, note)  # noqa: E731
     for topic in scopes.protect:
-        hit = next((n for n in touched if matches(topic, n)), None)
+        hit = next((n for n in touched if under(f"protect: {topic}", topic, n)), None)
         if hit is not None:
             yield Violation(op.id, f"protect: {topic}", f"{op.kind} touches {hit.path}: {_short(hit.text)}")
     if scopes.include and op.reason != "off_focus":
-        outside = [n for n in touched if not any(matches(t, n) for t in scopes.include)]
+        outside = [n for n in touched if not any(under(f"include only: {t}", t, n) for t in scopes.include)]
         if outside:
             yield Violation(op.id, f"include only: {', '.join(scopes.include)}",
                             f"{op.kind} touches {outside[0].path}: {_short(outside[0].text)}")
@@ -83,7 +89,7 @@ def _scope_violations(op: Operation, focus: Focus, inputs: dict[str, Note]) -> I
 
 
 def _knob_violations(op: Operation, focus: Focus, inputs: dict[str, Note], as_of: datetime | None,
-                     read: set[str] | None) -> Iterator[Violation]:
+                     read: set[str] | None, relaxed: set[str]) -> Iterator[Violation]:
     if op.kind not in focus.kinds:
         yield Violation(op.id, f"kinds: {', '.join(focus.kinds) or 'none'}", f"{op.kind} operations are switched off")
     if op.reason == "stale" and as_of is not None:
@@ -95,7 +101,7 @@ def _knob_violations(op: Operation, focus: Focus, inputs: dict[str, Note], as_of
                                 f"deletes as stale a note {age:.0f} days old: {_short(note.text)}")
     if op.kind == "create" and op.reason == "insight":
         cited = {e.session_id for e in op.evidence if e.session_id}
-        if len(cited) < focus.min_sessions:
+        if len(cited) < focus.min_sessions - (op.id in relaxed):
             yield Violation(op.id, f"min support: {focus.min_sessions} sessions",
                             f"the insight cites {len(cited)} session(s): {_short(op.result.text if op.result else '')}")
     if read is not None:
@@ -111,10 +117,12 @@ def check(plan: Plan, focus: Focus | None = None) -> list[Violation]:
     as_of = parse_time(plan.inputs["as_of"]) if plan.inputs.get("as_of") else None
     sessions = plan.inputs.get("sessions")
     read = set(sessions) if isinstance(sessions, list) and sessions else None
+    matched = {e.label: frozenset(e.notes) for e in plan.scope_effects}
+    relaxed = {i for e in plan.scope_effects for i in e.relaxed}
     out: list[Violation] = []
     for op in plan.operations:
-        out += _knob_violations(op, focus, inputs, as_of, read)
-        out += _scope_violations(op, focus, inputs)
+        out += _knob_violations(op, focus, inputs, as_of, read, relaxed)
+        out += _scope_violations(op, focus, inputs, matched)
     return out
 
 

@@ -8,27 +8,33 @@ turns the verdicts into operations under the focus (`workbench.dream.planner`):
 2. consolidate — conflicts resolved so the latest value wins (a newer note, or a later user
    sentence), duplicates merged into one wording with the union of provenance;
 3. prune — notes whose own expiry date has passed (verified), passed deadlines and old one-offs
-   (suggestions), notes the focus excludes (suggestions);
+   (suggestions), notes of topics the focus asks to forget (suggestions);
 4. distill — statements the user made in at least `min_sessions` sessions that no note holds.
 
-Every operation names its rule, and its confidence is that rule's measured precision.
+Every operation names its rule, and its confidence is that rule's measured precision. A plan
+under a focus records what each scope did (`plan.scope_effects`, see `workbench.dream.effects`).
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from ..analysis import Analysis, analyze
-from ..focus import Focus, matches, select_sessions
+from ..analysis import Analysis, analyze, memoized
+from ..focus import Focus, select_sessions
 from ..records import Corpus, iso
+from ..scopes import match_topic, scope_labels, scope_sets
 from .check import enforce
+from .effects import Outline, ScopeEffect, outline, plan_diff, stated_effect
 from .plan import Plan, apply_operations
-from .planner import Planner
+from .planner import PRIORITY_FLOOR, Planner
 from .questions import ask
-from .rules import judged_candidates
+from .rules import SUGGESTION_FLOOR, judged_candidates
 
 ENGINE_VERSION = "0.2.0"
 
@@ -39,20 +45,21 @@ def focus_scores(analysis: Analysis, focus: Focus) -> pd.Series:
     Excluded notes score 0; with include scopes, notes outside them score 0.
     """
     notes = analysis.corpus.notes
-    scopes = focus.scopes
+    resolved = focus.resolved()
+    sets = scope_sets(analysis, resolved)
     relevance = np.ones(len(notes))
     if focus.instructions.strip() and len(notes):
         query = analysis.embed([focus.instructions])[0]
         relevance = 0.5 + np.clip(analysis.vectors @ query, 0, 1)
+    matched = scope_labels(resolved.scopes)
+    included = [match_topic(analysis, t).notes for kind, t, _, _ in matched if kind == "include"]
     scores = []
     for i, note in enumerate(notes):
-        if any(matches(t, note) for t in scopes.exclude) or (
-            scopes.include and not any(matches(t, note) for t in scopes.include)
-        ):
+        if note.id in sets.excluded or (sets.included is not None and note.id not in sets.included):
             scores.append(0.0)
             continue
-        named = sum(matches(t, note) for t in scopes.include)
-        scores.append(round(float(relevance[i] * focus.weight(note) * (1 + 0.5 * named)), 4))
+        named = sum(note.id in ids for ids in included)
+        scores.append(round(float(relevance[i] * sets.weight([note.id]) * (1 + 0.5 * named)), 4))
     return pd.Series(scores, index=pd.Index(analysis.note_ids, name="id"), name="focus")
 
 
@@ -79,6 +86,7 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
     resolved = focus.resolved()  # the knobs with what the instructions compiled to
     planner = Planner(analysis, resolved)
     judged = judged_candidates(analysis, resolved)
+    judged += planner.relaxed_insights(judged)
     operations = planner.plan(judged)
     questions, found = ask(planner, judged, resolved.questions_per_note)
     corpus = analysis.corpus
@@ -95,9 +103,54 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
         operations=operations, output_store=output, notes=planner.remarks, input_store=corpus.store,
         questions=questions, questions_found=found,
     )
+    if scope_labels(resolved.scopes):
+        plan.scope_effects = scope_effects(analysis, resolved, plan, plain_outline(analysis, resolved),
+                                           relaxed=planner.relaxed_ops, floor=PRIORITY_FLOOR, suggest=SUGGESTION_FLOOR)
+        plan.notes += _scope_remarks(plan, planner)
     enforce(plan, focus)  # the engine's own plans must pass its own check
     plan.timings = {"plan": time.perf_counter() - start}
     return plan
+
+
+def scope_effects(analysis: Analysis, focus: Focus, plan: Plan, plain: Outline, *, relaxed: Iterable[str] = (),
+                  floor: float, suggest: float) -> list[ScopeEffect]:
+    """Per topic or path scope of `focus` (resolved): what it did to `plan` against `plain` (no focus)."""
+    diff = plan_diff(plan, plain)
+    touches = {**plain.touches, **outline(plan).touches}
+    sources = {s.label: s.source for s in plan.focus.active_scopes}  # the words of each compiled scope
+    out = []
+    for kind, target, value, label in scope_labels(focus.scopes):
+        match = match_topic(analysis, target)
+        turns = {analysis.statement_by_id[s].turn_id for s in match.statements}
+        mark = set(match.notes) | turns
+        hit = {i for i, t in touches.items() if t & mark}
+        ops = diff.operations.within(hit)
+        out.append(ScopeEffect(label, kind, target, value, sources.get(label, "setting"),
+                               stated_effect(kind, value, floor, suggest), tuple(sorted(match.notes)),
+                               ops, diff.questions.within(hit),
+                               tuple(i for i in relaxed if i in hit) if kind == "weight" else (), match.why))
+    return out
+
+
+def plain_outline(analysis: Analysis, resolved: Focus) -> Outline:
+    """The same analysis planned with no focus scopes and the same knobs (memoized per analysis and knobs)."""
+    plain = replace(resolved, instructions="", protect=[], include=[], exclude=[], forget=[], weights={},
+                    removed_scopes=[])
+    key = json.dumps(plain.to_dict(), sort_keys=True)
+    return memoized(analysis, ("plan:plain", key), lambda: outline(plan_from_analysis(analysis, plain)))
+
+
+def _scope_remarks(plan: Plan, planner: Planner) -> list[str]:
+    """What the plan says of its scopes: those that match nothing, and the lowered floor when it proposed."""
+    out = [f"{e.label} matches nothing: {e.why}" for e in plan.scope_effects if e.why]
+    lowered = sum(1 for op in plan.operations if "the priority floor is" in op.rationale)
+    if lowered:
+        out.append(f"{lowered} suggestion(s) inside prioritized topics from rules measured right at least "
+                   f"{PRIORITY_FLOOR:.0%} of the time (the priority floor; elsewhere {SUGGESTION_FLOOR:.0%})")
+    if planner.relaxed_ops:
+        out.append(f"{len(planner.relaxed_ops)} insight(s) about prioritized topics with one session less than the "
+                   f"minimum of {planner.focus.min_sessions}")
+    return out
 
 
 ENGINE = dream_offline

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ReaderError, WorkbenchError
 from ..focus import KINDS, Focus
@@ -29,6 +29,9 @@ from ..records import (
     split_notes,
     stable_id,
 )
+
+if TYPE_CHECKING:
+    from .effects import ScopeEffect
 
 PLAN_FORMAT = 1
 REASONS = ("duplicate", "conflict", "stale", "temporary", "superseded", "off_focus", "low_value", "insight", "platform")
@@ -221,6 +224,7 @@ class Plan:
     input_store: Store | None = field(default=None, repr=False, compare=False)
     questions: list[Question] = field(default_factory=list)
     questions_found: int = 0  # every question found, of which `questions` holds the most valuable (the budget)
+    scope_effects: list[ScopeEffect] = field(default_factory=list)  # what each focus scope did (`dream.effects`)
 
     @property
     def by_id(self) -> dict[str, Operation]:
@@ -275,6 +279,8 @@ class Plan:
         if self.questions or self.questions_found:
             out["questions"] = [q.to_dict() for q in self.questions]
             out["questions_found"] = self.questions_found
+        if self.scope_effects:
+            out["scope_effects"] = [e.to_dict() for e in self.scope_effects]
         if timings:
             out["timings"] = self.timings
         return out
@@ -287,6 +293,7 @@ class Plan:
         """A plan from its JSON data, validated (`workbench.schema.PlanModel`); errors name the field."""
         from ..io._util import line_of, located
         from ..schema import PlanModel, validate, validate_focus
+        from .effects import ScopeEffect
 
         if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT or "operations" not in data:
             found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
@@ -318,6 +325,7 @@ class Plan:
             operations=operations, output_store=store, model=model.model, usage=dict(model.usage),
             notes=list(model.notes), timings=dict(model.timings), questions=questions,
             questions_found=model.questions_found,
+            scope_effects=[ScopeEffect.from_dict(e) for e in model.scope_effects],
         )
 
     @classmethod

@@ -4,6 +4,18 @@ Every judge (the rules, Claude, a person) writes `Verdict`s for the analysis's `
 planner turns those into `Operation`s under the focus — each note the target of at most one
 operation, the strongest verdicts first, nothing outside the scopes, no parent item removed —
 so the engines differ only in who judges.
+
+What each scope does (the notes a scope matches are `workbench.scopes.scope_sets`'s):
+
+- protect: its notes are never read, removed or written;
+- include only ("only X", "focus only on X"): notes outside X get no operation and no question;
+- exclude ("ignore X", "skip X"): its notes get no operation and no question, and no insight comes
+  from session statements about X; forget ("forget X", "prune X"): the same, and each of its notes
+  is proposed for deletion (rule `prune.off_focus`, a suggestion below the automatic bar);
+- weight ("prioritize X" ×2, "deprioritize X" ×0.5): its operations come first in the review order
+  (last below 1) and its questions are worth the weight more; inside a topic weighted above 1 a rule
+  measured right at least `PRIORITY_FLOOR` of the time proposes (elsewhere `SUGGESTION_FLOOR`), and an
+  insight about it needs one session less (never fewer than two).
 """
 
 from __future__ import annotations
@@ -15,14 +27,20 @@ from typing import TYPE_CHECKING
 from ..analysis import complete_link
 from ..focus import Focus, matches
 from ..records import Note
+from ..scopes import scope_sets
 from .plan import Evidence, Operation, Result, Target
-from .rules import Verdict, confidence
+from .rules import SUGGESTION_FLOOR, Verdict, confidence, judged_candidates
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
     from ..candidates import Candidate
 
 Judged = tuple["Candidate", Verdict]
+
+# Inside a topic the focus prioritizes, a rule measured right at least one time in three proposes its
+# change as a suggestion (elsewhere a rule must be right half the time: `SUGGESTION_FLOOR`): a person
+# asked to look there first, and still approves each one in the review.
+PRIORITY_FLOOR = 0.33
 
 
 class Planner:
@@ -32,18 +50,28 @@ class Planner:
         self.analysis = analysis
         self.focus = focus
         self.scopes = focus.scopes
+        self.sets = scope_sets(analysis, focus)
         self.notes = analysis.corpus.note_by_id
+        self.as_of = analysis.corpus.as_of
         self.used: dict[str, str] = {}  # note id -> operation id
         self.ops: list[Operation] = []
         self.remarks: list[str] = []
+        self.lowered: set[str] = set()  # candidates proposed under the priority floor
+        self.relaxed: set[str] = set()  # insight candidates admitted with one session less
+        self.relaxed_ops: list[str] = []  # the insights among the operations made from them
 
     # -- helpers
     def eligible(self, note_id: str) -> bool:
-        """Inside the focus: not protected, and inside the include scopes when there are any."""
-        note = self.notes[note_id]
-        if any(matches(t, note) for t in self.scopes.protect):
+        """Inside the focus: not protected, not excluded, and inside the include scopes when there are any."""
+        if note_id in self.sets.protected or note_id in self.sets.excluded:
             return False
-        return not self.scopes.include or any(matches(t, note) for t in self.scopes.include)
+        return self.sets.included is None or note_id in self.sets.included
+
+    def weight(self, note_ids: Iterable[str] = (), statement_ids: Iterable[str] = ()) -> float:
+        """The focus weight of notes (or, for an insight, its statements): the strongest, else 1."""
+        found = [self.sets.weight(note_ids)]
+        found += [self.sets.statement_weights[i] for i in statement_ids if i in self.sets.statement_weights]
+        return max(found, key=lambda w: abs(w - 1.0))
 
     def free(self, *note_ids: str) -> bool:
         return all(i not in self.used and self.eligible(i) for i in note_ids)
@@ -66,6 +94,8 @@ class Planner:
             if verdict.action == "none":
                 verdict = self.priority(candidate, verdict)
             if verdict.action == "none":
+                verdict = self.prioritized(candidate, verdict)
+            if verdict.action == "none":
                 continue
             key = "session" if candidate.kind == "session" else verdict.action
             by_kind[key].append((candidate, verdict))
@@ -80,7 +110,51 @@ class Planner:
         self.off_focus()
         for candidate, verdict in sorted(by_kind["create"], key=strongest):
             self.distill(candidate, verdict)
+        self.ops = self.review_order(self.ops)
         return self.ops
+
+    def candidate_weight(self, candidate: Candidate) -> float:
+        return self.weight(candidate.notes, candidate.statements if candidate.kind == "insight" else ())
+
+    def prioritized(self, candidate: Candidate, verdict: Verdict) -> Verdict:
+        """A change withheld below the suggestion floor, proposed inside a prioritized topic when its rule is
+        measured at least `PRIORITY_FLOOR`."""
+        if not verdict.withheld or not PRIORITY_FLOOR <= verdict.confidence < SUGGESTION_FLOOR \
+                or self.candidate_weight(candidate) <= 1.0:
+            return verdict
+        reason = verdict.reason.split(" — not proposed:")[0]
+        self.lowered.add(candidate.id)
+        return replace(verdict, action=verdict.withheld, withheld="",
+                       reason=f"{reason} — proposed inside a prioritized topic: rule {verdict.rule} is measured right "
+                              f"{verdict.confidence:.0%} of the time (the priority floor is {PRIORITY_FLOOR:.0%})")
+
+    def relaxed_insights(self, judged: Sequence[Judged]) -> list[Judged]:
+        """Insights about a prioritized topic said in one session less than the minimum (never fewer than two)."""
+        support = max(2, self.focus.min_sessions - 1)
+        if support >= self.focus.min_sessions or not any(w > 1 for w in self.sets.statement_weights.values()):
+            return []
+        known = {c.id for c, _ in judged}
+        found = [(c, v) for c, v in judged_candidates(self.analysis, replace(self.focus, min_sessions=support))
+                 if c.kind == "insight" and c.id not in known and self.candidate_weight(c) > 1.0]
+        self.relaxed |= {c.id for c, _ in found}
+        return found
+
+    def review_order(self, ops: list[Operation]) -> list[Operation]:
+        """Operations on prioritized notes first and on deprioritized ones last, each group in planning order;
+        an operation is never placed before one it depends on."""
+        if not self.sets.weights and not self.sets.statement_weights:
+            return ops
+        key = {op.id: self.operation_weight(op) for op in ops}
+        for op in ops:
+            for dep in op.depends_on:
+                key[dep] = max(key.get(dep, 1.0), key[op.id])
+        return sorted(ops, key=lambda op: -key[op.id])
+
+    def operation_weight(self, op: Operation) -> float:
+        notes = [t.id for t in op.targets] + ([op.result.note_id] if op.result and op.result.note_id else [])
+        turns = {e.turn_id for e in op.evidence if e.turn_id} if op.kind == "create" else set()
+        statements = [s.id for s in self.analysis.statements if s.turn_id in turns] if turns else []
+        return self.weight(notes, statements)
 
     def priority(self, candidate: Candidate, verdict: Verdict) -> Verdict:
         """A conflict no time can order, decided by the focus's priority weights when they differ."""
@@ -89,7 +163,9 @@ class Planner:
                 or s["parents_differ"] or s["subjects_differ"]:
             return verdict
         a, b = (self.notes[i] for i in candidate.notes)
-        wa, wb = self.focus.weight(a), self.focus.weight(b)
+        wa, wb = self.weight([a.id]), self.weight([b.id])
+        if wa == wb:  # both about the topic: the one that names it in its own words
+            wa, wb = self.focus.weight(a), self.focus.weight(b)
         if wa == wb:
             return verdict
         keep = a if wa > wb else b
@@ -208,16 +284,15 @@ class Planner:
                          confidence=verdict.confidence, provenance=note.evidence)
 
     def off_focus(self) -> None:
-        """Notes the focus excludes, as suggestions: an instruction to ignore is not always one to delete."""
-        if not self.scopes.exclude:
-            return
+        """Notes of a topic the focus asks to forget, as suggestions (a topic only ignored is left alone)."""
         for note in self.analysis.corpus.notes:
-            topic = next((t for t in self.scopes.exclude if matches(t, note)), None)
-            if topic is None or not self.free(note.id) or note.id in self.analysis.parent_ids:
+            topic = self.sets.forgotten.get(note.id)
+            if topic is None or note.id in self.used or note.id in self.sets.protected \
+                    or note.id in self.analysis.parent_ids:
                 continue
             self.add(Operation(kind="delete", reason="off_focus", rule="prune.off_focus",
                                targets=(self.target(note.id),), result=None,
-                               rationale=f"The focus excludes “{topic}”.",
+                               rationale=f"The focus asks to forget “{topic}”.",
                                evidence=(Evidence(quote=note.text, note_id=note.id),),
                                confidence=confidence("prune.off_focus"), provenance=note.evidence))
 
@@ -226,15 +301,16 @@ class Planner:
         op = self.insight_operation(candidate, verdict, remark=True)
         if op is not None:
             self.add(op)
+            if candidate.id in self.relaxed and op in self.ops:
+                self.relaxed_ops.append(op.id)
 
     def insight_operation(self, candidate: Candidate, verdict: Verdict, *, remark: bool = False) -> Operation | None:
         """The create that files an insight, or None when the focus keeps it out."""
         s = candidate.signals
         text = verdict.text or s["text"]
         path = verdict.path or self._place(candidate)
-        probe = Note("new", "", path, 0, text, "bullet", "", 0, 0, self.analysis.corpus.as_of,
-                     self.analysis.corpus.as_of)
-        if any(matches(t, probe) for t in self.scopes.exclude):
+        probe = Note("new", "", path, 0, text, "bullet", "", 0, 0, self.as_of, self.as_of)
+        if any(matches(t, probe) for t in self.scopes.exclude) or set(candidate.statements) & self.sets.excluded_statements:
             return None
         if self.scopes.include and not any(matches(t, replace(probe, path="")) for t in self.scopes.include):
             return None
@@ -258,8 +334,7 @@ class Planner:
         path = "/insights/failures.md" if s["how"] == "failure" else "/insights/statements.md"
         if s["best_memory"] and s["best_memory_similarity"] >= self.analysis.bars["support"] * 0.75:
             best = memories[s["best_memory"]].path
-            probe = Note("new", "", best, 0, s["text"], "bullet", "", 0, 0, self.analysis.corpus.as_of,
-                         self.analysis.corpus.as_of)
+            probe = Note("new", "", best, 0, s["text"], "bullet", "", 0, 0, self.as_of, self.as_of)
             if not any(matches(t, probe) for t in self.scopes.protect):
                 path = best
         return path

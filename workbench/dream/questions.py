@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ..analysis import memoized
 from ..statements import clean_fact
 from .plan import Choice, Evidence, Operation, Question
 from .rules import AUTO_BAR, Verdict
@@ -49,7 +50,7 @@ def is_open(verdict: Verdict) -> bool:
 def ask(planner: Planner, judged: Sequence[tuple[Candidate, Verdict]],
         questions_per_note: float = QUESTIONS_PER_NOTE) -> tuple[list[Question], int]:
     """The most valuable questions within the budget, and how many were found in all."""
-    drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes) for q in [_question(planner, c, v)]
+    drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes) for q in [_draft(planner, c, v)]
               if q is not None]
     found = _grouped(planner, drafts)
     found.sort(key=lambda q: (-q.value, -q.similarity, q.id))
@@ -59,6 +60,18 @@ def ask(planner: Planner, judged: Sequence[tuple[Candidate, Verdict]],
 
 
 # --- one question per candidate ------------------------------------------------------------
+
+
+def _draft(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
+    """A candidate's question, worth the focus weight more. Only an insight's question depends on the focus
+    (where it may be filed); every other one is made once per analysis and verdict (the tuner re-plans on
+    every keystroke)."""
+    if c.kind == "insight":
+        question = _question(planner, c, v)
+    else:
+        question = memoized(planner.analysis, ("questions:draft", c.id, v), lambda: _question(planner, c, v))
+    weight = planner.candidate_weight(c)
+    return question if question is None or weight == 1.0 else replace(question, value=question.value * weight)
 
 
 def _question(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
@@ -155,9 +168,8 @@ def _insight(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
 def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, prior: float, reading: str,
           choices: tuple[Choice, ...], evidence: tuple[Evidence, ...] = ()) -> Question:
     targets = tuple(planner.target(i) for i in c.notes)
-    weight = max((planner.focus.weight(planner.notes[i]) for i in c.notes), default=1.0)
     alike = c.similarity if c.kind == "pair" else 1.0
-    value = _change(leaning, prior) * max(1, len(targets)) * weight * alike
+    value = _change(leaning, prior) * max(1, len(targets)) * alike  # × the focus weight: `_draft`
     return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,), c.similarity)
 
 
@@ -226,7 +238,8 @@ def _record(planner: Planner, questions: list[Question]) -> Question:
     return Question("stale", targets, f"the record “{section}” says it is closed: {first.reading}", first.rule,
                     "", first.prior, (Choice("stale", f"closed: remove the record's {len(targets)} notes", op),
                                       Choice("keep", "history worth keeping: keep it", None)),
-                    _change("", first.prior) * len(targets), (), tuple(c for q in questions for c in q.candidates))
+                    _change("", first.prior) * len(targets) * planner.weight(t.id for t in targets), (),
+                    tuple(c for q in questions for c in q.candidates))
 
 
 def _copies(planner: Planner, group: _Copies) -> Question:
@@ -238,7 +251,7 @@ def _copies(planner: Planner, group: _Copies) -> Question:
     op = _person(planner.merge_operation(keep, [m for m in members if m != keep], verdict),
                  merge.confidence)
     prior = max(q.prior for q in group.questions)
-    weight = max(planner.focus.weight(planner.notes[i]) for i in members)
+    weight = planner.weight(members)
     return Question("duplicate", tuple(planner.target(i) for i in members),
                     f"the same text in {len(members)} places ({', '.join(sorted({planner.notes[i].path for i in members}))})",
                     first.rule, first.proposed, prior, (

@@ -23,7 +23,13 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from ..text import Token, sentence_spans, surface_tokens
+from ..text import (
+    ENGLISH_FUNCTION_WORDS,
+    FOREIGN_FUNCTION_WORDS,
+    Token,
+    sentence_spans,
+    surface_tokens,
+)
 from ..topics import covers, topic_key
 from ._knobs import _knob_scopes, _Text
 from ._lexicon import _BOUNDARY, _CONDITIONS, _unit_typos
@@ -38,7 +44,7 @@ from ._reading import (
     _Reading,
     _split_exceptions,
 )
-from ._records import SCOPE_KINDS, Compiled, Scope, Unclear, _Clause
+from ._records import FORGET, SCOPE_KINDS, Compiled, Scope, Unclear, _Clause
 
 
 # -- a clause, a sentence, a text ------------------------------------------------------------------
@@ -139,7 +145,9 @@ def _topic_scopes(clause: _Clause, reading: _Reading, effect: str | None, items:
 
 def _add_topic(clause: _Clause, effect: str | None, target: str, reading: _Reading, note: str) -> None:
     last = len(clause.tokens) - 1
-    if effect in ("protect", "include", "exclude"):
+    if effect == "exclude" and reading.verb == "remove":
+        clause.add(effect, 0, last, target, value=FORGET, note=note)
+    elif effect in ("protect", "include", "exclude"):
         clause.add(effect, 0, last, target, note=note)
     elif effect in ("prefer", "lower"):
         weight = reading.weight if reading.weight is not None else (2.0 if effect == "prefer" else 0.5)
@@ -168,6 +176,11 @@ def _compile_sentence(sentence: str) -> tuple[tuple[Scope, ...], tuple[Unclear, 
     tokens = _unit_typos(surface_tokens(sentence))
     scopes: list[Scope] = []
     unclear: list[Unclear] = []
+    if _foreign(tokens):
+        text = sentence.strip()
+        start = sentence.index(text)
+        return (), (Unclear(text, start, start + len(text), "not English: the compiler reads English instructions "
+                                                            "only (never guessed); rephrase in English"),)
     for clause_tokens in _clauses(tokens):
         found, why = _compile_clause(clause_tokens, sentence)
         scopes += found
@@ -176,6 +189,13 @@ def _compile_sentence(sentence: str) -> tuple[tuple[Scope, ...], tuple[Unclear, 
             end = clause_tokens[-1].end
             unclear.append(Unclear(sentence[first.start:end], first.start, end, why))
     return tuple(scopes), tuple(unclear)
+
+
+def _foreign(tokens: list[Token]) -> bool:
+    """More function words of another language than of English (lower-case words only: "Del Toro" is a name)."""
+    words = [t.text for i, t in enumerate(tokens) if t.kind == "word" and (i == 0 or t.text.islower())]
+    foreign = sum(w.lower() in FOREIGN_FUNCTION_WORDS for w in words)
+    return foreign > sum(w.lower() in ENGLISH_FUNCTION_WORDS for w in words)
 
 
 def _shift(scope: Scope | Unclear, offset: int) -> Scope | Unclear:
@@ -248,4 +268,4 @@ def pick(scopes: tuple[Scope, ...], kind: str) -> Scope | None:
 
 sentences = sentence_spans  # the spans of the sentences; `workbench.text` owns them
 
-__all__ = ["Compiled", "Scope", "Unclear", "compile_text", "contradictions", "pick", "sentences"]
+__all__ = ["FORGET", "Compiled", "Scope", "Unclear", "compile_text", "contradictions", "pick", "sentences"]

@@ -8,6 +8,7 @@ from typing import Any
 from ..text import Token
 
 # -- records ---------------------------------------------------------------------------------------
+FORGET = "forget"  # the value of an exclude scope said with a verb of removal ("forget X", "prune X"): delete them
 SCOPE_KINDS = ("protect", "include", "exclude", "weight", "horizon", "min_support", "last_sessions", "since",
                "until", "switch_off")
 
@@ -16,7 +17,8 @@ class Scope:
     """One thing the instructions ask for, with the words it came from (`source`, at `start:end`).
 
     `target` is the topic or path (protect, include, exclude, weight) or the operation kind
-    (switch_off); `value` is the weight, days, sessions or ISO date.
+    (switch_off); `value` is the weight, days, sessions or ISO date, or `FORGET` for an exclude
+    said with a verb of removal ("forget X": its notes are proposed for deletion, not only left alone).
     """
 
     kind: str
@@ -49,7 +51,8 @@ class Scope:
         return f"sessions {self.kind}: {self.value}"
 
     def describe(self) -> str:
-        note = f" ({self.note})" if self.note else ""
+        note = "; ".join(n for n in (self.note, "proposed for deletion" if self.value == FORGET else "") if n)
+        note = f" ({note})" if note else ""
         return f"{self.label}  ← “{self.source}”{note}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,12 +15,19 @@ pysbd; dates are resolved with dateparser and classified by the word that govern
 """
 
 from .dates import ROLES, DateMention, find_dates
-from .lexicon import ARTICLES, NEGATORS, NUMBER_WORDS, VERB_NEGATORS
+from .lexicon import (
+    ARTICLES,
+    ENGLISH_FUNCTION_WORDS,
+    FOREIGN_FUNCTION_WORDS,
+    NEGATORS,
+    NUMBER_WORDS,
+    VERB_NEGATORS,
+)
 from .segment import sentence_spans, sentences
 from .surface import fold_numbers, surface_tokens
 from .words import Token, content, negated, stem, tokens
 
 __all__ = [
-    "ARTICLES", "NEGATORS", "NUMBER_WORDS", "ROLES", "VERB_NEGATORS", "DateMention", "Token", "content",
+    "ARTICLES", "ENGLISH_FUNCTION_WORDS", "FOREIGN_FUNCTION_WORDS", "NEGATORS", "NUMBER_WORDS", "ROLES", "VERB_NEGATORS", "DateMention", "Token", "content",
     "find_dates", "fold_numbers", "negated", "sentence_spans", "sentences", "stem", "surface_tokens", "tokens",
 ]

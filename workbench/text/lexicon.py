@@ -30,6 +30,21 @@ UNSPACED_NEGATION = re.compile(r"[不没沒无無非未别別勿莫]|ない|ま�
 
 ARTICLES = frozenset("a an the".split())
 
+# Function words of other languages written in Latin script that are no English word: a sentence with more
+# of them than English function words is not English (the focus compiler reads English only, never guesses).
+FOREIGN_FUNCTION_WORDS = frozenset(
+    # French, Spanish, Portuguese, Italian
+    "le la les des du sur et est une dans pour avec vous ne pas jamais rien aucun aucune ce cette ces "
+    "el los las del y con para por sobre una nada nunca es lo al su sus todo todos "
+    "da das em com uma não nem os ao dos nas nos "
+    "il di che della delle gli degli non mai niente sono "
+    # German, Dutch
+    "der dem des und nicht nie niemals mit über ein eine einen ist auf zu von alle nichts keine kein "
+    "het een niet nooit van voor met zijn geen".split())
+ENGLISH_FUNCTION_WORDS = frozenset(
+    "a an the of to in on at for with about from by and or not no never any all every this that these those "
+    "is are be it its my our your their do don't does anything everything nothing only older than".split())
+
 # Number words and their values. `tokens` folds the single words for zero to twenty ("three" → "3");
 # `surface_tokens` folds all of them, hyphenated and in sequence ("twenty-one", "one hundred and twenty").
 NUMBER_WORDS = {w: i for i, w in enumerate(
