@@ -83,7 +83,7 @@ def _focus(args: argparse.Namespace):
 
     text = args.focus or ""
     if getattr(args, "focus_file", None):
-        from .io._util import read_text
+        from .files import read_text
 
         text = read_text(Path(args.focus_file))
     return Focus(instructions=text, max_sessions=args.max_sessions, since=args.since, until=args.until,
@@ -289,7 +289,7 @@ def _load_plan(path: str):
     from pathlib import Path
 
     from .dream.plan import Plan
-    from .io._util import read_text
+    from .files import read_text
 
     return Plan.from_json(read_text(Path(path)), source=path)
 

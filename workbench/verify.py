@@ -143,7 +143,7 @@ def _verify_file(path: Path, manifest: dict[str, Any], problems: list[str]) -> i
 
 
 def _read_bytes(path: Path) -> bytes:
-    from .io._util import read_bytes
+    from .files import read_bytes
 
     return read_bytes(path)
 
@@ -212,11 +212,9 @@ class Replay:
 
 def _manifest_plan(manifest: dict[str, Any], source: str) -> Plan:
     """The plan the manifest records (its operations, focus and inputs), to replay without plan.json."""
-    from .io._util import located
-    from .schema import validate_focus
-
     from .dream.plan import Question
-    from .schema import QuestionModel, validate
+    from .io.parsing import located
+    from .schema import QuestionModel, validate, validate_focus
 
     operations = []
     for index, entry in enumerate(manifest.get("operations", [])):

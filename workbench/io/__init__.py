@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ReaderError, UnknownNameError
-from ..files import quote
+from ..files import quote, read_head
 from ..records import Corpus, Memory, Session, Store
-from ._util import read_head
 
 
 @dataclass

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError, ReaderError
-from ..files import quote
+from ..files import quote, read_text
 from ..records import Memory, Store
-from ._util import read_text, value_span
 from .letta import AgentFile, read_agent_file
+from .parsing import value_span
 
 DEFAULT_LIMIT = 20_000  # Letta's CORE_MEMORY_BLOCK_CHAR_LIMIT for a new block
 

@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ReaderError
-from ..files import quote
+from ..files import quote, read_text
 from ..records import Memory, stable_id
 from . import Loaded, register_reader
-from ._util import load_json, located, read_text
+from .parsing import load_json, located
 
 SIDECAR = ".workbench-store.json"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
-from ..files import quote
+from ..files import quote, read_text
 from ..records import Memory, parse_time, stable_id
 from . import Loaded, register_reader
-from ._util import item_lines, iter_jsonl, load_json, located, read_text, require
+from .parsing import item_lines, iter_jsonl, load_json, located, require
 
 
 def _text(data: dict, name: str, path: Path) -> str | None:
