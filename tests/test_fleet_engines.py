@@ -25,7 +25,7 @@ from workbench.fleet import connect, run_fleet
 from workbench.fleet.batches import run_message_batches, submit
 from workbench.focus import Focus
 from workbench.io import load_corpus, write_store
-from workbench.io.writers import store_json
+from workbench.io.store_json import store_json
 from workbench.records import Session
 
 MODEL = "claude-sonnet-4-6"

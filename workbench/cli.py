@@ -392,6 +392,7 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
     from .export import FORMATS
+    from .io import writers
 
     p.add_argument("store", help="the input memory store the plan was made for")
     p.add_argument("plan", help="plan.json")
@@ -400,7 +401,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     _default_time_option(p)
     p.add_argument("--out", required=True)
     p.add_argument("--format", default="dir", choices=list(FORMATS),
-                   help="dir, zip, json, mem0, or letta-af (the agent file the store came from, curated blocks in place)")
+                   help="; ".join(f"{name}: {writers()[name].description}" for name in FORMATS))
     p.add_argument("--force", action="store_true", help="replace an earlier snapshot (never anything else)")
     p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
     _keep_secrets_option(p)
@@ -510,7 +511,7 @@ fleet_cmd.arguments = _fleet_arguments
 @command("verify", "recompute a snapshot's digests and signature (and rebuild it with --replay)")
 def verify_cmd(args: argparse.Namespace) -> int:
     """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --plan plan.json --decisions decisions.json"""
-    from .export import SIGNING_KEY
+    from .snapshot import SIGNING_KEY
     from .verify import replay, verify_snapshot
 
     result = verify_snapshot(args.snapshot)

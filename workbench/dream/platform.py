@@ -29,7 +29,7 @@ from .. import files
 from ..errors import EngineError, LimitError, ReaderError, WorkbenchError
 from ..focus import MAX_INSTRUCTIONS, Focus, check, select_sessions
 from ..io.sessions_platform import events_to_turns
-from ..io.writers import store_json
+from ..io.store_json import store_json
 from ..records import MAX_SESSIONS, Corpus, Memory, Session, Store, iso, parse_time, split_notes
 from . import _client
 from .plan import Operation, Plan, Result, Target, apply_operations

@@ -114,7 +114,7 @@ def sample_fleet(sample: str | Path, out: str | Path, stores: int = 6, *, seed: 
 
     from ..files import checked_write as write_text
     from ..io import load_store
-    from ..io.writers import store_json
+    from ..io.store_json import store_json
     from ..records import Store
 
     sample, out = Path(sample), Path(out)
