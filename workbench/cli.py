@@ -391,7 +391,6 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
-    from .export import FORMATS
     from .io import writers
 
     p.add_argument("store", help="the input memory store the plan was made for")
@@ -400,8 +399,8 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store-format", default=None)
     _default_time_option(p)
     p.add_argument("--out", required=True)
-    p.add_argument("--format", default="dir", choices=list(FORMATS),
-                   help="; ".join(f"{name}: {writers()[name].description}" for name in FORMATS))
+    p.add_argument("--format", default="dir", choices=list(writers()),
+                   help="; ".join(f"{name}: {writer.description}" for name, writer in writers().items()))
     p.add_argument("--force", action="store_true", help="replace an earlier snapshot (never anything else)")
     p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
     _keep_secrets_option(p)
