@@ -49,7 +49,7 @@ def _session_json(session) -> dict:
 def build_fleet(folder: Path, count: int, notes: tuple[int, int] = NOTES, seed: int = 0) -> Path:
     """`count` stores of `notes` notes (uniform), each with 2–6 real sessions re-dated after its notes,
     as Managed Agents store and session JSON; returns the manifest (built once, then reused)."""
-    from workbench.io.writers import store_json
+    from workbench.io.store_json import store_json
 
     from .synthetic import _redated, _sources, synthetic_corpus
 

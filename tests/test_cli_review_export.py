@@ -8,9 +8,9 @@ import pytest
 
 from workbench.cli import main
 from workbench.dream.plan import Plan
-from workbench.export import verify_snapshot
 from workbench.io import load_store
 from workbench.review import Review, apply
+from workbench.verify import verify_snapshot
 
 SAMPLE = Path(__file__).parents[1] / "sample-data" / "coding-assistant"
 STORE, SESSIONS = str(SAMPLE / "store.json"), str(SAMPLE / "sessions")

@@ -14,25 +14,19 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-import workbench.export as export_module
 from workbench.analysis import analyze
 from workbench.dream.offline import dream_offline
 from workbench.dream.plan import Operation, Plan, Result, Target, apply_operations
-from workbench.errors import ExportError
-from workbench.export import (
-    MANIFEST,
-    _write_tree,
-    changes_markdown,
-    export_snapshot,
-    find_secrets,
-    replay_snapshot,
-    safe_relative,
-    verify_snapshot,
-)
+from workbench.errors import ExportError, UnknownNameError
+from workbench.export import export_snapshot
 from workbench.focus import Focus
-from workbench.io import load_corpus, load_store
+from workbench.io import get_writer, load_corpus, load_store
+from workbench.io.store_files import safe_relative, write_tree
 from workbench.records import Memory, Store
 from workbench.review import Guardrail, Review, apply, plan_digest, retention_check
+from workbench.secrets import find_secrets
+from workbench.snapshot import MANIFEST, changes_markdown
+from workbench.verify import replay_snapshot, verify_snapshot
 
 T = datetime(2025, 5, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -199,7 +193,7 @@ def test_a_zip_snapshot_holds_the_same_files_and_verifies(sample, snapshot, tmp_
 
 def test_an_unknown_format_is_refused(small_store, tmp_path):
     plan = hand_plan(small_store, [])
-    with pytest.raises(ExportError, match="unknown snapshot format 'tar'"):
+    with pytest.raises(UnknownNameError, match="unknown output format 'tar'; known formats: dir, json, letta-af, mem0, zip"):
         export_snapshot(small_store, plan, Review(plan), tmp_path / "snap", format="tar")
 
 
@@ -263,14 +257,16 @@ def test_force_replaces_an_existing_snapshot_and_leaves_no_backup(sample, snapsh
 
 
 def fail_halfway(monkeypatch):
-    """Make `_write_tree` write half of the memory files, then fail as a full disk would."""
-    real = export_module._write_tree
+    """Make the dir writer write half of the snapshot's files, then fail as a full disk would."""
+    writer = get_writer("dir")
+    real = writer.write
 
-    def half(root, store, manifest, changes):
-        real(root, Store(store.memories[: len(store.memories) // 2]), manifest, changes)
+    def half(rendered, path):
+        names = list(rendered)
+        real({name: rendered[name] for name in names[: len(names) // 2]}, path)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_module, "_write_tree", half)
+    monkeypatch.setattr(writer, "write", half)
 
 
 def test_a_failure_mid_export_leaves_no_partial_folder(sample, tmp_path, monkeypatch):
@@ -337,7 +333,7 @@ def test_writing_through_a_symbolic_link_in_the_target_tree_is_refused(tmp_path)
     (root / "memories").mkdir(parents=True)
     (root / "memories" / "notes").symlink_to(outside, target_is_directory=True)
     with pytest.raises(ExportError, match="refusing to write through a symbolic link"):
-        _write_tree(root, store, {"output": {}}, "")
+        write_tree({f"memories/{name}": text for name, text in get_writer("dir").render(store).files.items()}, root)
     assert list(outside.iterdir()) == []
 
 

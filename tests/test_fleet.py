@@ -28,7 +28,7 @@ from workbench.fleet import (
 )
 from workbench.focus import Focus
 from workbench.io import load_corpus, write_store
-from workbench.io.writers import store_json
+from workbench.io.store_json import store_json
 from workbench.probes import generate_probes
 
 SESSIONS = SAMPLE / "coding-assistant" / "sessions"

@@ -26,7 +26,7 @@ from workbench.fleet.batches import run_message_batches, submit
 from workbench.focus import Focus
 from workbench.io import load_corpus, write_store
 from workbench.io.platform import pull
-from workbench.io.writers import store_json
+from workbench.io.store_json import store_json
 from workbench.records import Session
 
 MODEL = "claude-sonnet-4-6"

@@ -150,7 +150,7 @@ def test_sniffing_picks_the_right_reader_among_all_registered(name, reader):
 
 
 def test_chat_readers_do_not_claim_each_others_files():
-    from workbench.io._util import read_head
+    from workbench.files import read_head
 
     chat = ("anthropic-messages", "openai-chat-jsonl", "claude-code-jsonl")
     for path in DATA.iterdir():

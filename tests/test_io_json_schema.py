@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from io_plans import create, delete, export_all
 
-from workbench.export import FORMAT_VERSION
 from workbench.io import load_store
 from workbench.io.json_schema import json_schemas
+from workbench.snapshot import FORMAT_VERSION
 
 jsonschema = pytest.importorskip("jsonschema")
 

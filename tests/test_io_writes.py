@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,12 +11,25 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from io_plans import hand_plan
 
 from workbench import files
-from workbench.errors import ReaderError
-from workbench.io import load_store, write_store
+from workbench.errors import ReaderError, UnknownNameError
+from workbench.export import FORMATS, export_snapshot
+from workbench.io import (
+    WRITERS,
+    OneFileWriter,
+    Rendered,
+    get_writer,
+    load_store,
+    register_writer,
+    write_store,
+    writers,
+)
 from workbench.io.store_files import SIDECAR
 from workbench.records import Memory, Store
+from workbench.review import Review
+from workbench.verify import verify_snapshot
 
 T = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 
@@ -108,3 +122,54 @@ def test_any_claude_memory_folder_written_reads_back_equal(store):
     assert [dict(m.meta) for m in again.memories] == [dict(m.meta) for m in store.memories]
     assert again.notes == store.notes
     assert not any(n.text.startswith("[") for n in again.notes)  # index links are never notes
+
+
+# --- the writer registry: every format export writes, looked up by name -----------------------------
+
+
+def test_every_export_format_is_a_registered_writer_in_one_order():
+    assert FORMATS == tuple(writers()) == ("dir", "zip", "json", "mem0", "letta-af")
+    assert [name for name, w in writers().items() if w.tree] == ["dir", "zip"]  # the manifest inside
+
+
+def test_an_unknown_writer_is_one_error_naming_the_known_ones(tmp_path):
+    with pytest.raises(UnknownNameError, match=r"unknown output format 'yaml'; known formats: dir, json, letta-af, mem0, zip"):
+        get_writer("yaml")
+    with pytest.raises(UnknownNameError, match="unknown output format 'yaml'"):
+        write_store(store_of("/a.md"), tmp_path / "out", "yaml")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_writer_registered_outside_the_builtins_is_exported_and_verified_like_them(tmp_path):
+    @register_writer("paths", tree=False, description="One memory path a line")
+    class Paths(OneFileWriter):
+        def render(self, store, source=None):
+            return Rendered({"": "".join(m.path + "\n" for m in store.memories)}, store)
+
+    try:
+        store = store_of("/a.md", "/notes/b.md")
+        plan = hand_plan(store, [])
+        snapshot = export_snapshot(store, plan, Review(plan), tmp_path / "paths.txt", format="paths")
+        assert (tmp_path / "paths.txt").read_text(encoding="utf-8") == "/a.md\n/notes/b.md\n"
+        assert snapshot.manifest["output"]["format"] == "paths" and (tmp_path / "paths.txt.manifest.json").is_file()
+        assert verify_snapshot(tmp_path / "paths.txt").ok
+        (tmp_path / "paths.txt").write_text("/a.md\n", encoding="utf-8")
+        assert verify_snapshot(tmp_path / "paths.txt").problems == ["changed: paths.txt"]
+        assert write_store(store, tmp_path / "again.txt", "paths").read_text(encoding="utf-8") == "/a.md\n/notes/b.md\n"
+    finally:
+        WRITERS.pop("paths")
+
+
+def test_write_store_writes_every_format_and_the_loadable_ones_read_back(tmp_path):
+    store = store_of("/a.md", "/notes/b.md")
+    for name, writer in writers().items():
+        if name == "letta-af":
+            continue  # written into the agent file a store came from (below)
+        written = write_store(store, tmp_path / f"out-{name}", name)
+        if writer.reader is not None:
+            assert load_store(written, writer.reader) == store
+    with zipfile.ZipFile(tmp_path / "out-zip") as archive:
+        assert archive.namelist() == [SIDECAR, "a.md", "notes/b.md"]
+    agent = Path(__file__).parent / "data" / "letta" / "companion_current.af"
+    written = write_store(load_store(agent), tmp_path / "copy.af", "letta-af")
+    assert written.read_bytes() == agent.read_bytes()  # nothing curated: every byte as it was

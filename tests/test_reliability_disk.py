@@ -23,9 +23,10 @@ from reliability import ROOT, assert_one_line_error, digest, write_inputs
 
 from workbench import files
 from workbench.dream.plan import Plan
-from workbench.export import export_snapshot, verify_snapshot
+from workbench.export import export_snapshot
 from workbench.io import load_store
 from workbench.review import Review
+from workbench.verify import verify_snapshot
 
 COMMANDS = {
     "dream": ["dream", "store.json", "--out", "plan.json"],

@@ -9,9 +9,10 @@ from reliability import assert_one_line_error, cli, digest, write_inputs
 
 from workbench.dream.plan import Plan
 from workbench.errors import ExportError
-from workbench.export import export_snapshot, verify_snapshot
+from workbench.export import export_snapshot
 from workbench.io import load_store
 from workbench.review import Review, plan_digest
+from workbench.verify import verify_snapshot
 
 
 @pytest.fixture

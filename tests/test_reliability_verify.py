@@ -14,9 +14,11 @@ from reliability import assert_one_line_error, cli, write_inputs
 
 from workbench.cli import main
 from workbench.dream.plan import Plan
-from workbench.export import SIGNING_KEY, export_snapshot, replay, verify_snapshot
+from workbench.export import export_snapshot
 from workbench.io import load_store
 from workbench.review import Review
+from workbench.snapshot import SIGNING_KEY
+from workbench.verify import replay, verify_snapshot
 
 KEY = "test-signing-key-" + "0123456789"
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.errors import ReaderError
+from workbench.errors import ReaderError, UnknownNameError
 from workbench.io import load_store, write_store
 from workbench.io.store_files import SIDECAR
 from workbench.records import Memory, Store
@@ -72,7 +72,7 @@ def test_a_store_read_from_json_and_written_as_a_directory_reads_back_unchanged(
 
 
 def test_an_unknown_output_format_is_refused(tiny_store, tmp_path):
-    with pytest.raises(ReaderError, match="unknown store format 'yaml'; use one of dir, json"):
+    with pytest.raises(UnknownNameError, match="unknown output format 'yaml'; known formats: dir, json, letta-af, mem0, zip"):
         write_store(tiny_store, tmp_path / "out", "yaml")
     assert not (tmp_path / "out").exists()
 

@@ -83,7 +83,7 @@ def _focus(args: argparse.Namespace):
 
     text = args.focus or ""
     if getattr(args, "focus_file", None):
-        from .io._util import read_text
+        from .files import read_text
 
         text = read_text(Path(args.focus_file))
     return Focus(instructions=text, max_sessions=args.max_sessions, since=args.since, until=args.until,
@@ -358,7 +358,7 @@ def _load_plan(path: str):
     from pathlib import Path
 
     from .dream.plan import Plan
-    from .io._util import read_text
+    from .files import read_text
 
     return Plan.from_json(read_text(Path(path)), source=path)
 
@@ -460,7 +460,7 @@ def export_cmd(args: argparse.Namespace) -> int:
 
 
 def _export_arguments(p: argparse.ArgumentParser) -> None:
-    from .export import FORMATS
+    from .io import writers
 
     p.add_argument("store", help="the input memory store the plan was made for")
     p.add_argument("plan", help="plan.json")
@@ -468,8 +468,8 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store-format", default=None)
     _default_time_option(p)
     p.add_argument("--out", required=True)
-    p.add_argument("--format", default="dir", choices=list(FORMATS),
-                   help="dir, zip, json, mem0, or letta-af (the agent file the store came from, curated blocks in place)")
+    p.add_argument("--format", default="dir", choices=list(writers()),
+                   help="; ".join(f"{name}: {writer.description}" for name, writer in writers().items()))
     p.add_argument("--force", action="store_true", help="replace an earlier snapshot (never anything else)")
     p.add_argument("--allow-large-change", action="store_true", help="export even above the guardrail caps")
     _keep_secrets_option(p)
@@ -579,7 +579,7 @@ fleet_cmd.arguments = _fleet_arguments
 @command("verify", "recompute a snapshot's digests and signature (and rebuild it with --replay)")
 def verify_cmd(args: argparse.Namespace) -> int:
     """Example: workbench verify snapshot --replay --store sample-data/coding-assistant/store.json --plan plan.json --decisions decisions.json"""
-    from .export import SIGNING_KEY
+    from .snapshot import SIGNING_KEY
     from .verify import replay, verify_snapshot
 
     result = verify_snapshot(args.snapshot)

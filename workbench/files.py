@@ -1,5 +1,7 @@
-"""Every file the workbench writes goes through here: atomic, durable, never half-written.
+"""Every file the workbench reads or writes goes through here: strict reads, atomic writes, one error family.
 
+- `read_bytes` / `read_text` / `read_head`: a regular file only (a FIFO or device would hang a
+  reader), strict UTF-8; anything wrong is one `ReaderError` naming the file (and line).
 - `write_bytes` / `write_text` / `write_json`: a temporary file beside the target, fsync,
   `os.replace`, fsync of the folder. A reader sees the old file or the new one, never a mix;
   a full disk or a kill leaves the old file as it was.
@@ -10,8 +12,11 @@
   works; `clean_staging` removes those no running writer holds (a SIGKILL mid-write, even when the
   pid is running again: a zombie, this process after a container restart, another program), and
   every staging step calls it first.
+- `checked_write` / `remove`: the same, with an `OSError` (a full disk) as one `WorkbenchError` line.
 - `safe_name`: the only way a name from outside (a session id, a path segment, an embedder id)
   becomes a file name.
+
+Parsing what was read (JSON and JSON Lines with line numbers, error locations) is `workbench.io.parsing`.
 """
 
 from __future__ import annotations
@@ -23,18 +28,20 @@ import json
 import os
 import secrets as _random
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import WorkbenchError
+from .errors import ReaderError, WorkbenchError
 
 STAGING = ".wb-staging-"
 GRACE = 10.0  # s: a staging entry of another running process, unlocked, is left alone this long after it is made
 _HELD: set[str] = set()  # the names of the staging entries this process is writing
 MAX_NAME_BYTES = 255  # the file-name limit of ext4, APFS, NTFS (in UTF-16 units), tmpfs
 FSYNC_FILES = 256  # a staged folder with more files is flushed with one os.sync()
+HEAD_BYTES = 65_536  # what `read_head` reads for sniffing
 
 
 def quote(name: str | os.PathLike) -> str:
@@ -64,6 +71,55 @@ def safe_name(name: Any, *, what: str = "name", max_bytes: int = MAX_NAME_BYTES)
     if size > max_bytes:
         raise WorkbenchError(f"{what} is {size} bytes; a file name holds at most {max_bytes}")
     return name
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _open_regular(path: Path) -> int:
+    """A file descriptor for `path`, which must be a regular file (a FIFO or device would hang)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ReaderError(f"cannot read: {exc.strerror or exc}", source=quote(path)) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ReaderError("not a regular file (a pipe, device or socket); give a file", source=quote(path))
+    return fd
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file; anything else is a `ReaderError` naming it."""
+    fd = _open_regular(path)
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ReaderError(f"cannot read: {exc.strerror or exc}", source=quote(path)) from None
+
+
+def read_text(path: Path, *, bom: bool = True) -> str:
+    """The file's text; non-UTF-8 bytes are an error naming the line."""
+    data = read_bytes(path)
+    try:
+        return data.decode("utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError as exc:
+        start = exc.start + (len(data) - len(exc.object))  # utf-8-sig reports offsets past the BOM
+        line = data[:start].count(b"\n") + 1
+        raise ReaderError(
+            f"not valid UTF-8 (byte 0x{data[start]:02x}); save the file as UTF-8",
+            source=quote(path),
+            line=line,
+        ) from None
+
+
+def read_head(path: Path) -> str:
+    """The first bytes of a regular file as text, for sniffing (never fails on encoding)."""
+    with os.fdopen(_open_regular(path), "rb") as fh:
+        return fh.read(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
+
+
+# --- writing ----------------------------------------------------------------------------------
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -239,12 +295,23 @@ def write_json(path: str | Path, data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def checked_write(path: str | Path, text: str) -> Path:
-    """`write_text(path, text)`, with an `OSError` (a full disk, say) as one `WorkbenchError` line."""
+def checked_write(path: str | Path, data: str | bytes) -> Path:
+    """`write_text` (or `write_bytes` for bytes), with an `OSError` (a full disk, say) as one
+    `WorkbenchError` line."""
     try:
-        return write_text(path, text)
+        return write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
     except OSError as exc:
         raise WorkbenchError(f"cannot write: {exc.strerror or exc}", source=quote(path)) from None
+
+
+def remove(path: Path) -> None:
+    """Remove a file (one already gone is fine); an `OSError` is one `WorkbenchError` line."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise WorkbenchError(f"cannot remove: {exc.strerror or exc}", source=quote(path)) from None
 
 
 @contextlib.contextmanager

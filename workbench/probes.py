@@ -67,7 +67,8 @@ def load_probes(path: str | Path, corpus: Corpus | None = None) -> list[Probe]:
 
     Any problem raises one `ReaderError` naming the file, line and field; nothing is returned.
     """
-    from .io._util import iter_jsonl, read_head, read_text
+    from .files import read_head, read_text
+    from .io.parsing import iter_jsonl
 
     path = Path(path)
     if path.suffix.lower() == ".json" and '"conversation"' in read_head(path):
@@ -89,7 +90,7 @@ def _csv_rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     try:
         return _csv_records(path, reader)
     except csv.Error as exc:
-        from .io._util import csv_error
+        from .io.parsing import csv_error
 
         raise csv_error(exc, path, reader.line_num) from None
 

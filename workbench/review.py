@@ -319,7 +319,7 @@ class Review:
     @classmethod
     def load(cls, plan: Plan, path: str | Path) -> Review:
         """Decisions saved for `plan`; another plan's, or a file without a plan digest, is refused."""
-        from .io._util import read_text
+        from .files import read_text
         from .schema import DecisionsModel, parse
 
         path = Path(path)

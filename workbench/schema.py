@@ -299,7 +299,7 @@ def _error(exc: ValidationError, data: Any, source: str, what: str, text: str | 
         error = {**error, "msg": raised.message}
     line = None
     if text is not None:
-        from .io._util import line_of
+        from .io.parsing import line_of
 
         line = line_of(text, [*prefix, *path])
     field = ".".join(filter(None, [*map(str, prefix), field]))
@@ -316,7 +316,7 @@ def _short(value: Any) -> str:
 
 def parse(model: type[BaseModel], text: str, source: str, what: str) -> tuple[BaseModel, Any]:
     """Parse JSON `text` and validate it as `model`: (the model, the raw data)."""
-    from .io._util import parse_json
+    from .io.parsing import parse_json
 
     data = parse_json(text, source)
     if not isinstance(data, dict):

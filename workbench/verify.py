@@ -18,25 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .dream.plan import Operation, Plan
+from .dream.plan import Operation, Plan, Question
 from .errors import ExportError, ReaderError, WorkbenchError
-from .export import (
-    CHANGES,
-    FILE_FORMATS,
-    MANIFEST,
-    MEMORIES,
-    SIGNING_KEY,
-    _body,
-    _mac,
-    _signing_key,
-    changes_markdown,
-    safe_relative,
-)
+from .files import read_bytes
+from .io import get_writer, load_store, writers
 from .io.claude_memory import reindex
-from .io.store_files import SIDECAR, sidecar_for
+from .io.parsing import located
+from .io.store_files import SIDECAR, safe_relative
 from .records import Store
 from .review import Decision, Guardrail, Review, plan_digest
 from .secrets import redact
+from .snapshot import (
+    CHANGES,
+    MANIFEST,
+    MEMORIES,
+    SIGNING_KEY,
+    changes_markdown,
+    manifest_beside,
+    manifest_mac,
+    signing_key,
+    snapshot_content,
+)
 
 __all__ = ["Replay", "Verification", "read_manifest", "replay", "replay_snapshot", "verify_snapshot"]
 
@@ -73,12 +75,12 @@ def verify_snapshot(path: str | Path) -> Verification:
 
 
 def _check_signature(manifest: dict[str, Any]) -> tuple[list[str], str]:
-    key, signature = _signing_key(), manifest.get("signature")
+    key, signature = signing_key(), manifest.get("signature")
     if signature is None:
         return ([f"{MANIFEST} is not signed, but {SIGNING_KEY} is set"] if key else []), "unsigned"
     if key is None:
         return [], "unchecked"
-    if hmac.compare_digest(signature["value"], _mac(manifest, key)):
+    if hmac.compare_digest(signature["value"], manifest_mac(manifest, key)):
         return [], "valid"
     return [f"{MANIFEST}: signature does not match (changed since it was signed, or signed with another key)"], \
         "invalid"
@@ -118,14 +120,13 @@ def _verify_folder(path: Path, manifest: dict[str, Any], problems: list[str]) ->
 def _verify_file(path: Path, manifest: dict[str, Any], problems: list[str]) -> int:
     """A json, mem0 or letta-af snapshot: the file's digest, and for json and letta-af every memory's."""
     output = manifest["output"]
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if output.get("sha256") is None or hashlib.sha256(data).hexdigest() != output["sha256"]:
         problems.append(f"changed: {path.name}")
-    reader = {"json": "managed-agents-store", "letta-af": "letta-agent"}.get(output.get("format"))
+    writer = writers().get(output.get("format"))
+    reader = writer.reader if writer is not None else None
     if reader is None:
         return 1
-    from .io import load_store
-
     try:
         store = load_store(path, reader)
     except ReaderError as exc:
@@ -140,12 +141,6 @@ def _verify_file(path: Path, manifest: dict[str, Any], problems: list[str]) -> i
             problems.append(f"changed: {key}")
     problems += [f"unexpected memory: {k}" for k in sorted(set(found) - set(output.get("files", {})))]
     return len(found)
-
-
-def _read_bytes(path: Path) -> bytes:
-    from .io._util import read_bytes
-
-    return read_bytes(path)
 
 
 def _extract(archive_path: Path, into: Path) -> None:
@@ -178,11 +173,11 @@ def _manifest_bytes(path: Path) -> tuple[bytes, str]:
     if path.is_dir():
         if not (path / MANIFEST).is_file():
             raise ExportError(f"{files.quote(path)}: no {MANIFEST}; not a snapshot folder")
-        return _read_bytes(path / MANIFEST), str(path / MANIFEST)
-    beside = path.with_name(path.name + ".manifest.json")
+        return read_bytes(path / MANIFEST), str(path / MANIFEST)
+    beside = manifest_beside(path)
     if not beside.is_file():
         raise ExportError(f"{files.quote(path)}: no {beside.name} beside it; not a snapshot")
-    return _read_bytes(beside), str(beside)
+    return read_bytes(beside), str(beside)
 
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
@@ -212,8 +207,6 @@ class Replay:
 
 def _manifest_plan(manifest: dict[str, Any], source: str) -> Plan:
     """The plan the manifest records (its operations, focus and inputs), to replay without plan.json."""
-    from .dream.plan import Question
-    from .io._util import located
     from .schema import QuestionModel, validate, validate_focus
 
     operations = []
@@ -271,23 +264,19 @@ def _decision_differences(manifest: dict[str, Any], review: Review) -> list[str]
 
 def _expected_files(store_out: Store, plan: Plan, review: Review, manifest: dict[str, Any],
                     store: Store | None = None) -> dict[str, bytes]:
-    """The bytes a snapshot of `store_out` holds, by relative name (dir and zip), or its one file
-    (`store`: the input store, which a letta-af snapshot is written into)."""
-    format = manifest["output"].get("format", "dir")
-    if format in FILE_FORMATS:
-        return {"": _body(store_out, format, store).encode("utf-8")}
+    """The bytes a snapshot of `store_out` holds but its manifest, by relative name (dir and zip), or
+    its one file (`store`: the input store, which a letta-af snapshot is written into)."""
+    writer = get_writer(manifest["output"].get("format", "dir"))
     changes = changes_markdown(plan, review)
     changes = redact(changes) if manifest.get("redacted") else changes
-    expected = {f"{MEMORIES}{m.path}": m.content.encode("utf-8") for m in store_out.memories}
-    expected[f"{MEMORIES}/{SIDECAR}"] = sidecar_for(store_out).encode("utf-8")
-    expected[CHANGES] = changes.encode("utf-8")
-    return expected
+    content = snapshot_content(writer, writer.render(store_out, store), changes)
+    return {name: text.encode("utf-8") for name, text in content.items()}
 
 
 def _compare(path: Path, expected: dict[str, bytes]) -> list[str]:
     """Byte-for-byte differences between a snapshot on disk and what the replay rebuilt."""
     if "" in expected:
-        return [] if _read_bytes(path) == expected[""] else [f"{path.name} differs from the replayed store"]
+        return [] if read_bytes(path) == expected[""] else [f"{path.name} differs from the replayed store"]
     on_disk = {p.relative_to(path).as_posix(): p for p in path.rglob("*") if p.is_file() or p.is_symlink()}
     on_disk.pop(MANIFEST, None)
     problems = []

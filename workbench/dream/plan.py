@@ -291,7 +291,7 @@ class Plan:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "plan.json", text: str | None = None) -> Plan:
         """A plan from its JSON data, validated (`workbench.schema.PlanModel`); errors name the field."""
-        from ..io._util import line_of, located
+        from ..io.parsing import line_of, located
         from ..schema import PlanModel, validate, validate_focus
         from .effects import ScopeEffect
 
@@ -331,7 +331,7 @@ class Plan:
     @classmethod
     def from_json(cls, text: str, source: str = "plan.json") -> Plan:
         """A plan from plan.json text; any problem is one `ReaderError` naming file, line and field."""
-        from ..io._util import parse_json
+        from ..io.parsing import parse_json
 
         return cls.from_dict(parse_json(text, source), source=source, text=text)
 

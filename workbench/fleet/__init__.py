@@ -44,8 +44,8 @@ def open_store(out: str | Path, store_id: str) -> StoreResult:
     """
     from ..dream.plan import Plan
     from ..errors import ReaderError
+    from ..files import read_text
     from ..io import load_corpus
-    from ..io._util import read_text
 
     results = load_results(out)
     match = results[results["id"] == store_id]
@@ -112,10 +112,10 @@ def sample_fleet(sample: str | Path, out: str | Path, stores: int = 6, *, seed: 
     import json
     import random
 
+    from ..files import checked_write as write_text
     from ..io import load_store
-    from ..io.writers import store_json
+    from ..io.store_json import store_json
     from ..records import Store
-    from ._files import write_text
 
     sample, out = Path(sample), Path(out)
     sources = sorted(p for p in sample.iterdir() if (p / "store.json").exists() and (p / "sessions").is_dir())

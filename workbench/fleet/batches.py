@@ -19,7 +19,7 @@ from typing import Any
 
 from ..api import faults
 from ..errors import EngineError
-from ._files import write_text
+from ..files import checked_write as write_text
 
 MAX_REQUESTS = 100_000
 MAX_BYTES = 200_000_000  # the API's limit is 256 MB a batch; leave room for the envelope

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
-from ..io._util import csv_error, iter_jsonl, read_text
+from ..files import read_text
+from ..io.parsing import csv_error, iter_jsonl
 
 LIST_SEPARATOR = "|"
 COLUMNS = ("id", "store", "sessions", "store_format", "sessions_format", "store_id", "probes")

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError, WorkbenchError
-from ..files import quote
-from ._files import remove, write_bytes, write_text
+from ..files import checked_write as write_bytes
+from ..files import checked_write as write_text
+from ..files import quote, remove
 from .manifest import Entry, read_manifest
 from .task import (
     KINDS,

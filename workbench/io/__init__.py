@@ -11,20 +11,29 @@ A reader turns one file (or a store directory) into `Loaded` memories and/or ses
 everything or raises one `WorkbenchError`; it never returns a half-loaded corpus. A format named
 instead of sniffed must fit: it provides what is asked for, and reads a file or a folder as the
 path is (`reads`), else one error says so and names the format sniffed.
+
+Writers register the same way, by name, beside the readers of their format: `dir` and `zip` in
+`store_files`, `json` and `mem0` in `store_json`, `letta-af` in `letta_af`. A writer renders a store
+to text (`render`: every file, and the store they read back as), writes rendered files at a new
+path (`write`), and saves a store (`save`: `write_store`). `workbench.export` writes every snapshot
+format through `get_writer`, and `workbench.verify` renders through it again to compare::
+
+    @register_writer("my-format", tree=False, reader="my-format", extensions=(".my",))
+    class MyFormat(OneFileWriter):
+        def render(self, store, source=None): return Rendered({"": text_of(store)}, store)
 """
 
 from __future__ import annotations
 
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ReaderError, UnknownNameError
-from ..files import quote
+from ..files import quote, read_head, write_text
 from ..records import Corpus, Memory, Session, Store
-from ._util import read_head
 
 
 @dataclass
@@ -251,9 +260,105 @@ def load_corpus(
     return Corpus(store, loaded)
 
 
-from .writers import write_store  # noqa: E402  (writers import Loaded-free helpers only)
+# --- writers ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """What a writer makes of a store: the text of every file it writes, and the store they read back as."""
+
+    files: dict[str, str]  # by relative POSIX path (`notes/a.md`); `""` is the one file of a one-file format
+    store: Store
+
+
+class Writer(Protocol):
+    name: str
+    tree: bool  # True: a folder of memory files and the sidecar (dir, zip); False: one file (json, mem0, letta-af)
+    reader: str | None  # the reader that loads the written file back as the same store (None: none does)
+    extensions: tuple[str, ...]
+    description: str
+
+    def render(self, store: Store, source: Store | None = None) -> Rendered: ...
+
+    def write(self, files: Mapping[str, str], path: Path) -> None: ...
+
+    def save(self, store: Store, path: Path, *, force: bool = False) -> Path: ...
+
+
+class OneFileWriter:
+    """What a one-file writer shares: `write` and `save` of the one rendered file (named `""`)."""
+
+    def write(self, files: Mapping[str, str], path: Path) -> None:
+        path.write_bytes(files[""].encode("utf-8"))
+
+    def save(self, store: Store, path: Path, *, force: bool = False) -> Path:
+        """Write the file atomically (a file there is replaced; a folder or a link is not)."""
+        return write_text(path, self.render(store, store).files[""])
+
+
+WRITERS: dict[str, Writer] = {}
+DEFAULT_WRITERS = ("workbench.io.store_files", "workbench.io.store_json", "workbench.io.letta_af")
+
+
+def register_writer(
+    name: str, *, tree: bool, reader: str | None = None, extensions: Sequence[str] = (), description: str = "",
+) -> Callable[[type], type]:
+    """Class decorator: register a writer under `name` (built-ins register the same way).
+
+    `tree` says what it writes: a folder of memory files and the sidecar (a snapshot holds them
+    under `memories/`, its manifest inside), or one file (a snapshot's manifest goes beside it).
+    `reader` names the reader that loads the written file back as the same store, if one does."""
+
+    def decorate(cls: type) -> type:
+        writer = cls()
+        writer.name = name
+        writer.tree = tree
+        writer.reader = reader
+        writer.extensions = tuple(extensions)
+        writer.description = description or (cls.__doc__ or "").strip().splitlines()[0]
+        WRITERS[name] = writer
+        return cls
+
+    return decorate
+
+
+def _load_writers() -> None:
+    import importlib
+
+    for module in DEFAULT_WRITERS:
+        importlib.import_module(module)
+
+
+def get_writer(name: str) -> Writer:
+    """The writer registered under `name`."""
+    _load_writers()
+    if name not in WRITERS:
+        raise UnknownNameError(f"unknown output format {name!r}; known formats: {', '.join(sorted(WRITERS))}")
+    return WRITERS[name]
+
+
+def writers() -> dict[str, Writer]:
+    """Every registered writer by name: the built-ins in the order of `DEFAULT_WRITERS` (dir, zip,
+    json, mem0, letta-af), then any other in the order registered."""
+    _load_writers()
+    rank = {module: i for i, module in enumerate(DEFAULT_WRITERS)}
+    return dict(sorted(WRITERS.items(), key=lambda item: rank.get(type(item[1]).__module__, len(rank))))
+
+
+def write_store(store: Store, path: str | Path, format: str = "dir", *, force: bool = False) -> Path:
+    """Write `store` at `path` in a registered format (`dir`: a folder of files; `json`: the Managed
+    Agents store JSON; see `writers()`); returns the path.
+
+    The result is exactly `store`, written atomically: a reader sees the old file or folder or the
+    new one. A folder is replaced only when it is empty or holds nothing but what this tool wrote
+    there (the sidecar and the memory files it lists); `force=True` replaces any folder. For
+    checked, auditable output use `workbench.export`.
+    """
+    return get_writer(format).save(store, Path(path), force=force)
+
 
 __all__ = [
     "Loaded", "Reader", "READERS", "register_reader", "get_reader", "named_reader", "readers", "sniff",
-    "load_store", "load_sessions", "load_corpus", "write_store",
+    "load_store", "load_sessions", "load_corpus", "OneFileWriter", "Rendered", "Writer", "WRITERS",
+    "register_writer", "get_writer", "writers", "write_store",
 ]

@@ -29,11 +29,11 @@ from urllib.parse import quote as url_quote
 from urllib.parse import unquote
 
 from ..errors import ReaderError, ReaderWarning
-from ..files import quote
+from ..files import quote, read_text
 from ..markdown import parser, rewrite_content
 from ..records import Memory, Store, split_notes, stable_id
 from . import Loaded, register_reader
-from ._util import located, read_text
+from .parsing import located
 from .store_files import DirectoryStore
 
 INDEX = "MEMORY.md"

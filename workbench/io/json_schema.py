@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field
 
 from ..schema import ManifestModel, MemoryModel
 
-VERSION = 1  # = workbench.export.FORMAT_VERSION
+VERSION = 1  # = workbench.snapshot.FORMAT_VERSION
 TIME = {"description": "ISO 8601 / RFC 3339 time (`2025-05-19T16:40:02Z`), or seconds since the epoch",
         "type": ["string", "number"]}
 TIME_FIELDS = ("created_at", "updated_at", "as_of", "at")

@@ -37,10 +37,10 @@ from typing import Any
 from urllib.parse import quote as percent
 
 from ..errors import ReaderError, WorkbenchError
-from ..files import quote, safe_name
+from ..files import quote, read_text, safe_name
 from ..records import EPOCH, Memory, Session, Turn, parse_time, stable_id
 from . import Loaded, register_reader
-from ._util import ItemLines, item_lines, line_of, located, parse_json, read_text, require
+from .parsing import ItemLines, item_lines, line_of, located, parse_json, require
 from .sessions_platform import blocks_text
 
 ROLES = {"user": "user", "assistant": "agent", "tool": "tool", "function": "tool", "system": "system",

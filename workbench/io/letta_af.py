@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError, ReaderError
-from ..files import quote
+from ..files import quote, read_text
 from ..records import Memory, Store
-from ._util import read_text, value_span
+from . import OneFileWriter, Rendered, register_writer
 from .letta import AgentFile, read_agent_file
+from .parsing import value_span
 
 DEFAULT_LIMIT = 20_000  # Letta's CORE_MEMORY_BLOCK_CHAR_LIMIT for a new block
 
@@ -58,6 +59,16 @@ def agent_file_for(source: Store, store_out: Store) -> tuple[str, Store]:
         text = text[:start] + replacement + text[end:]
     written = read_agent_file(text, path)
     return text, Store(tuple(b.memory for b in written.blocks), id=source.id, name=source.name)
+
+
+@register_writer("letta-af", tree=False, reader="letta-agent", extensions=(".af",),
+                 description="The Letta agent file the store was loaded from, with the curated blocks in place")
+class LettaAgentFile(OneFileWriter):
+    """The Letta agent file `source` was loaded from, `store`'s blocks in place (`agent_file_for`)."""
+
+    def render(self, store: Store, source: Store | None = None) -> Rendered:
+        text, written = agent_file_for(source if source is not None else store, store)
+        return Rendered({"": text}, written)
 
 
 class _Style:

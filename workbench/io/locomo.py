@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError, WorkbenchError
+from ..files import read_text
 from ..records import Memory, Session, Turn, stable_id
 from . import Loaded, register_reader
-from ._util import item_lines, load_json, located, read_text, require
+from .parsing import item_lines, load_json, located, require
 
 DATE_FORMAT = "%I:%M %p on %d %B, %Y"
 SESSION_KEY = re.compile(r"session_(\d+)")

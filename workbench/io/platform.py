@@ -19,7 +19,7 @@ from .. import api, files
 from ..errors import EngineError, ReaderError, WorkbenchError
 from ..records import Corpus, Memory, Session, Store, parse_time
 from .sessions_platform import events_to_turns
-from .writers import store_json
+from .store_json import store_json
 
 
 def connect(max_retries: int = 2, timeout: float | None = None) -> Any:

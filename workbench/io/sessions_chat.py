@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
+from ..files import read_text
 from ..records import Session, Turn, parse_time, stable_id
 from . import Loaded, register_reader
-from ._util import ItemLines, item_lines, iter_jsonl, load_json, located, read_text, require
+from .parsing import ItemLines, item_lines, iter_jsonl, load_json, located, require
 
 Piece = tuple[str, str, dict[str, Any]]  # (role, text, meta)
 

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
+from ..files import read_text
 from ..records import Session, Turn, parse_time, stable_id
 from . import Loaded, register_reader
-from ._util import item_lines, load_json, located, read_text, require
+from .parsing import item_lines, load_json, located, require
 
 EVENT_ROLES = {"user": "user", "agent": "agent", "system": "system", "session": "system"}
 

@@ -1,15 +1,17 @@
-"""Memory stores as JSON: the Managed Agents export, JSON Lines of memories, and mem0's export."""
+"""Memory stores as JSON: the Managed Agents export, JSON Lines of memories, and mem0's export (read;
+the Managed Agents JSON and mem0's written too: `json`, `mem0`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
-from ..files import quote
-from ..records import Memory, parse_time, stable_id
-from . import Loaded, register_reader
-from ._util import item_lines, iter_jsonl, load_json, located, read_text, require
+from ..files import quote, read_text
+from ..records import Memory, Store, iso, parse_time, sha256, stable_id
+from . import Loaded, OneFileWriter, Rendered, register_reader, register_writer
+from .parsing import item_lines, iter_jsonl, load_json, located, require
 
 
 def _text(data: dict, name: str, path: Path) -> str | None:
@@ -118,3 +120,38 @@ class Mem0Export:
         key = "results" if isinstance(data, dict) else None
         items = data.get("results") if isinstance(data, dict) else data
         return Loaded(memories=_memories(path, text, items, key, _mem0_memory))
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def store_json(store: Store) -> str:
+    """The Managed Agents store JSON text."""
+    return json.dumps(store.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def mem0_json(store: Store) -> str:
+    """mem0's JSON: one item per note, its memory's path in the metadata."""
+    items = [{"id": n.id, "memory": n.text, "hash": sha256(n.text)[:32], "metadata": {"path": m.path, "note": n.id},
+              "created_at": iso(m.created_at), "updated_at": iso(m.updated_at)}
+             for m in store.memories for n in store.notes if n.memory_id == m.id]
+    return json.dumps({"results": items}, indent=2, ensure_ascii=False) + "\n"
+
+
+@register_writer("json", tree=False, reader="managed-agents-store", extensions=(".json",),
+                 description="The Managed Agents memory store JSON")
+class StoreJson(OneFileWriter):
+    """The Managed Agents memory store JSON."""
+
+    def render(self, store: Store, source: Store | None = None) -> Rendered:
+        return Rendered({"": store_json(store)}, store)
+
+
+@register_writer("mem0", tree=False, extensions=(".json",), description="mem0 JSON: one item per note")
+class Mem0Json(OneFileWriter):
+    """mem0 JSON: one item per note (it does not read back as the same store)."""
+
+    def render(self, store: Store, source: Store | None = None) -> Rendered:
+        return Rendered({"": mem0_json(store)}, store)
+
+

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError
+from ..files import read_text
 from ..records import Memory, parse_time
 from . import Loaded, register_reader
-from ._util import located, read_text
+from .parsing import located
 
 REQUIRED = ("path", "content")
 

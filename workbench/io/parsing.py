@@ -1,58 +1,21 @@
-"""Small helpers the readers share: strict UTF-8, JSON with line numbers, error locations."""
+"""Parsing what was read, with locations: JSON and JSON Lines with line numbers, error locations.
+
+Readers, the schema, the plan and the probes share these; reading the file itself (a regular file,
+strict UTF-8) is `workbench.files`.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import ReaderError, WorkbenchError
-from ..files import quote
-
-HEAD_BYTES = 65_536
-
-
-def _open_regular(path: Path) -> int:
-    """A file descriptor for `path`, which must be a regular file (a FIFO or device would hang)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise ReaderError(f"cannot read: {exc.strerror or exc}", source=quote(path)) from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ReaderError("not a regular file (a pipe, device or socket); give a file", source=quote(path))
-    return fd
-
-
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a regular file; anything else is a `ReaderError` naming it."""
-    fd = _open_regular(path)
-    try:
-        with os.fdopen(fd, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise ReaderError(f"cannot read: {exc.strerror or exc}", source=quote(path)) from None
-
-
-def read_text(path: Path, *, bom: bool = True) -> str:
-    """The file's text; non-UTF-8 bytes are an error naming the line."""
-    data = read_bytes(path)
-    try:
-        return data.decode("utf-8-sig" if bom else "utf-8")
-    except UnicodeDecodeError as exc:
-        start = exc.start + (len(data) - len(exc.object))  # utf-8-sig reports offsets past the BOM
-        line = data[:start].count(b"\n") + 1
-        raise ReaderError(
-            f"not valid UTF-8 (byte 0x{data[start]:02x}); save the file as UTF-8",
-            source=quote(path),
-            line=line,
-        ) from None
+from ..files import quote, read_text
 
 
 def csv_error(exc: csv.Error, path: Path, lines_read: int) -> ReaderError:
@@ -61,12 +24,6 @@ def csv_error(exc: csv.Error, path: Path, lines_read: int) -> ReaderError:
         return ReaderError(f"a cell holds more than {csv.field_size_limit():,} characters", source=str(path),
                            line=lines_read + 1)
     return ReaderError(f"malformed CSV: {exc}", source=str(path), line=lines_read or None)
-
-
-def read_head(path: Path) -> str:
-    """The first bytes of a regular file as text, for sniffing (never fails on encoding)."""
-    with os.fdopen(_open_regular(path), "rb") as fh:
-        return fh.read(HEAD_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
 def parse_json(text: str, source: str | Path) -> Any:
