@@ -33,7 +33,7 @@ from functools import lru_cache
 from .probes import normalize
 
 RULES = ("exact", "number", "date", "token_f1", "judge")
-F1_THRESHOLD = 0.6  # measured on tests/data/answer_matches.jsonl (benchmarks/evaluation.py prints the sweep)
+F1_THRESHOLD = 0.65  # measured: the highest with the best accuracy on tests/data/answer_matches.jsonl (benchmarks/evaluation.py)
 DAY_SLACK = timedelta(days=1)
 MAX_ITEM_WORDS = 4  # "Oliver, Luna, Bailey" is a list; a comma inside a sentence is not
 
