@@ -119,7 +119,7 @@ def locomo(sec: Section, quick: bool) -> list[dict]:
     attributed = sum(1 for res in results for r in res["report"].regressions if r.broken_by)
     sec.lines += [
         f"{total['probes']:,} LoCoMo questions (categories 1-4) on {len(results)} conversations, top {K} notes. "
-        f"Before any dream the rule of old (an evidence-backed note containing every answer word) counted "
+        f"Before any dream the old rule (an evidence-backed note containing every answer word) counted "
         f"{total['old_rule']} ({pct(total['old_rule'] / n)}); the answer net holds {total['answered_before']} "
         f"({pct(total['answered_before'] / n)}: {', '.join(f'{v} {k}' for k, v in rules.most_common())}; "
         f"token F1 ≥ {F1_THRESHOLD:g}), the retrieval net {total['retrieved_before']} "

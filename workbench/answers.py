@@ -402,10 +402,10 @@ def rule_of(answer: str, text: str, written: datetime | None = None, threshold: 
         return None
     if _contains(answer, text, numbers=False):
         return "exact"
+    if answer_period(answer) is not None:  # "7 May" in a note saying "May 7th" is a date, not a number
+        return "date" if dates_match(answer, text, written) or _contains(answer, text, numbers=True) else None
     if _contains(answer, text, numbers=True):
         return "number"
-    if answer_period(answer) is not None:
-        return "date" if dates_match(answer, text, written) else None
     if _values_kept(answer, text) and token_f1(answer, text) >= threshold:
         return "token_f1"
     return None
