@@ -31,7 +31,6 @@ from functools import cache
 from pathlib import Path
 
 from workbench.analysis import analyze
-from workbench.dream.offline import judged_candidates
 from workbench.dream.questions import is_open
 from workbench.dream.rules import RULES, calibration, judged_candidates
 from workbench.focus import Focus

@@ -13,7 +13,7 @@ from workbench.dream.offline import dream_offline
 from workbench.errors import EngineError
 from workbench.evaluate import Evaluator
 from workbench.focus import Focus
-from workbench.judge import ANSWER_SYSTEM, JUDGE_TOOL, judge
+from workbench.judge import ANSWER_SYSTEM, JUDGE_TOOL, AnswerJudge, estimate_judging, judge
 from workbench.probes import Probe
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -92,3 +92,60 @@ def test_without_a_key_the_judge_says_what_it_needs(monkeypatch, analysis, plan)
     monkeypatch.setenv("HOME", "/nonexistent")
     with pytest.raises(EngineError, match="needs ANTHROPIC_API_KEY"):
         judge(Evaluator(analysis, []), plan)
+
+
+# --- the judge deciding what the offline rules leave ------------------------------------------------
+
+
+def paraphrased(analysis) -> list[Probe]:
+    """A probe whose answer no rule finds in the notes (a judge's call) and one the rules match."""
+    redis = next(n for n in analysis.corpus.notes if "Redis" in n.text)
+    return [Probe("broker-kind", "Which broker do the Celery background jobs use?", ("an in-memory key-value store",),
+                  (redis.id,)),
+            Probe("broker", "Which broker do the Celery background jobs use?", ("Redis",), (redis.id,))]
+
+
+def generous(request: dict) -> dict:
+    """Answers "Redis" and labels every answer CORRECT."""
+    if request.get("tool_choice"):
+        return {"content": [{"type": "tool_use", "name": JUDGE_TOOL["name"], "input": {"label": "CORRECT"}}]}
+    return {"content": [{"type": "text", "text": "Redis"}]}
+
+
+def test_the_estimate_counts_the_calls_for_the_probes_the_rules_leave_and_sends_nothing(api, analysis, plan):
+    offline = Evaluator(analysis, paraphrased(analysis), k=3)
+    assert [a.matched_by for a in offline.before] == ["", "exact"]
+    estimate = estimate_judging(offline, plan, model="claude-haiku-4-5")
+    assert estimate["probes"] == 1 and estimate["calls"] in (2, 4)  # before, and after when its top k differs
+    assert estimate["usage"]["input_tokens"] > 0 and estimate["cost_usd"] > 0 and estimate["dry_run"]
+    assert api.requests == []
+
+
+def test_with_a_judge_claude_decides_only_what_the_rules_leave(api, analysis, plan):
+    api.messages_responder = generous
+    judge_ = AnswerJudge(client(api), model="claude-haiku-4-5")
+    report = Evaluator(analysis, paraphrased(analysis), k=3, judge=judge_).report(plan)
+    assert [r.matched_by for r in report.results] == ["judge", "exact"]
+    asked = [r.json for r in api.requests if r.path == "/v1/messages"]
+    assert asked and all("Which broker" in r["messages"][0]["content"] for r in asked)
+    assert not any("Gold answer: Redis\n" in r["messages"][0]["content"] for r in asked)  # the rules decided it
+    data = report.to_dict()["judge"]
+    assert data["calls"] == len(asked) and data["cost_usd"] > 0 and data["correct"] == data["asked"] >= 1
+
+
+def test_workbench_eval_with_judge_prints_the_estimate_and_without_a_key_sends_nothing(
+        tmp_path, monkeypatch, capsys, analysis, plan):
+    from workbench.cli import main
+
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", "/nonexistent")
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(plan.to_json(), encoding="utf-8")
+    store, sessions = str(SAMPLE / "store.json"), str(SAMPLE / "sessions")
+    assert main(["eval", store, "--sessions", sessions, "--plan", str(plan_file), "--judge"]) == 0
+    out = capsys.readouterr().out
+    assert "judge (claude-haiku-4-5):" in out and "calls" in out and "~$" in out
+    assert "needs ANTHROPIC_API_KEY" in out and "nothing was sent" in out
+    assert main(["eval", store, "--sessions", sessions, "--plan", str(plan_file), "--judge", "--dry-run"]) == 0
+    assert "dry run, nothing was sent" in capsys.readouterr().out

@@ -48,41 +48,43 @@ def test_a_jsonl_file_gives_probes_with_answers_and_every_kind_of_evidence(tmp_p
         "",
         {"id": 2, "question": "  When do deploys go out? ", "answer": ["Tuesday", "Thursday"],
          "evidence": ["/projects/payments/deploy.md", "turn_ok", TURN]},
-        {"id": "q3", "question": "Who owns the CI runners?"},
+        {"id": "q3", "question": "Who owns the CI runners?", "answer": "the platform team"},
     ))
     probes = load_probes(path, corpus)
     assert probes == [
         Probe("q1", "What line length do we format to?", ("100",), (f"{STYLE}#0",)),
         Probe("2", "When do deploys go out?", ("Tuesday", "Thursday"),
               ("/projects/payments/deploy.md", "turn_ok", TURN)),
-        Probe("q3", "Who owns the CI runners?"),
+        Probe("q3", "Who owns the CI runners?", ("the platform team",)),  # no evidence: the answer net alone
     ]
 
 
 def test_a_csv_file_splits_answers_and_evidence_on_a_bar(tmp_path, corpus):
     path = write(tmp_path, "probes.csv", "id,question,answer,evidence\n"
                  f'd1,"When, exactly, do deploys go out?",Tuesday | Thursday,{DEPLOY}#0 | turn_ok\n\n'
-                 "d2,Who leads payments?,,\n")
+                 "d2,Who leads payments?,,turn_ok\n")
     probes = load_probes(path, corpus)
     assert probes[0] == Probe("d1", "When, exactly, do deploys go out?", ("Tuesday", "Thursday"), (f"{DEPLOY}#0", "turn_ok"))
-    assert probes[1] == Probe("d2", "Who leads payments?")
+    assert probes[1] == Probe("d2", "Who leads payments?", (), ("turn_ok",))  # no answer: the evidence net alone
 
 
+NEVER = "a probe needs an answer or evidence"
 BAD_JSONL = [
+    (jsonl({"id": "a", "question": "Q?", "answer": "x"}, {"id": "b", "question": "Who owns CI?"}), 2, "answer", NEVER),
     (jsonl({"id": "a"}), 1, "question", "missing"),
     (jsonl({"question": "Where?"}), 1, "id", "missing"),
-    (jsonl({"id": "a", "question": "Where?"}, {"id": "b", "question": "   "}), 2, "question", "empty question"),
-    (jsonl({"id": "a", "question": "Q1?"}, {"id": "b", "question": "Q2?"}, {"id": "a", "question": "Q3?"}),
+    (jsonl({"id": "a", "question": "Where?", "answer": "x"}, {"id": "b", "question": "   "}), 2, "question", "empty question"),
+    (jsonl({"id": "a", "question": "Q1?", "answer": "x"}, {"id": "b", "question": "Q2?", "answer": "x"}, {"id": "a", "question": "Q3?", "answer": "x"}),
      3, "id", "duplicate probe id 'a' (first on line 1)"),
     (jsonl({"id": "a", "question": "Q?", "evidence": [f"{STYLE}#9"]}), 1, "evidence", "unknown note id"),
-    (jsonl({"id": "a", "question": "Q?"}, {"id": "b", "question": "Q?", "evidence": "turn_nope"}), 2,
+    (jsonl({"id": "a", "question": "Q?", "answer": "x"}, {"id": "b", "question": "Q?", "evidence": "turn_nope"}), 2,
      "evidence", "unknown note or turn id 'turn_nope'"),
     (jsonl({"id": "a", "question": "Q?", "evidence": ["/nowhere.md"]}), 1, "evidence", "unknown memory path"),
     (jsonl({"id": "a", "question": "Q?", "answer": {"x": 1}}), 1, "answer", "expected a string"),
     (jsonl({"id": "a", "question": "Q?", "answer": ""}), 1, "answer", "empty string"),
     (jsonl(["a", "Q?"]), 1, None, "expected an object"),
-    (jsonl({"id": "a", "question": "Q?"}, "{not json"), 2, None, "malformed JSON"),
-    (jsonl({"id": "a", "question": "Q?"}, {"id": "b", "question": "Why? " * 2_097_152}), 2, "question",
+    (jsonl({"id": "a", "question": "Q?", "answer": "x"}, "{not json"), 2, None, "malformed JSON"),
+    (jsonl({"id": "a", "question": "Q?", "answer": "x"}, {"id": "b", "question": "Why? " * 2_097_152}), 2, "question",
      "10,485,760 characters; a probe's question holds at most 4,096"),
     (jsonl({"id": "a", "question": "Q?", "answer": ["yes", "y" * 4097]}), 1, "answer",
      "4,097 characters; a probe's answer holds at most 4,096"),
@@ -103,12 +105,12 @@ def test_a_bad_jsonl_line_is_one_error_naming_file_line_and_field(tmp_path, corp
 @pytest.mark.parametrize(("text", "line", "field", "message"), [
     ("id,answer\n1,x\n", 1, "question", "missing column"),
     ("question,answer\nWhere?,x\n", 1, "id", "missing column"),
-    ("id,question\n1,Where?\n2,\n", 3, "question", "empty question"),
-    ("id,question\n1,Where?\n1,Again?\n", 3, "id", "duplicate probe id '1'"),
+    ("id,question,answer\n1,Where?,x\n2,,x\n", 3, "question", "empty question"),
+    ("id,question,answer\n1,Where?,x\n1,Again?,x\n", 3, "id", "duplicate probe id '1'"),
     ("id,question,evidence\n1,Where?,mem_x#1\n", 2, "evidence", "unknown note id 'mem_x#1'"),
     ("id,question\n", None, None, "no probes"),
-    ("id,question\n1,Where?\n2," + "Why " * 1200 + "\n", 3, "question", "4,799 characters; a probe's question holds"),
-    ("id,question\n1,Where?\n2," + "Why " * 2_621_440 + "\n", 3, None, "a cell holds more than 131,072 characters"),
+    ("id,question,answer\n1,Where?,x\n2," + "Why " * 1200 + ",x\n", 3, "question", "4,799 characters; a probe's question holds"),
+    ("id,question,answer\n1,Where?,x\n2," + "Why " * 2_621_440 + "\n", 3, None, "a cell holds more than 131,072 characters"),
 ])
 def test_a_bad_csv_row_is_one_error_naming_file_line_and_field(tmp_path, corpus, text, line, field, message):
     path = write(tmp_path, "probes.csv", text)

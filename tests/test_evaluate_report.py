@@ -19,6 +19,7 @@ from workbench.evaluate import (
     compare_reports,
     context_text,
     evaluate,
+    restored,
     summary_frame,
 )
 from workbench.export import export_snapshot
@@ -51,8 +52,9 @@ def report(evaluator, plan):
 
 
 def answered_without(evaluator: Evaluator, operations, excluded) -> list[bool]:
+    """Per probe: every net that held before holds with the `excluded` operations left out."""
     _, view = evaluator.after([op for op in operations if op.id not in set(excluded)])
-    return [a.answered for a in evaluator.answer(view)]
+    return [restored(b, a) for b, a in zip(evaluator.before, evaluator.answer(view))]
 
 
 def note(analysis, text_start: str):
@@ -74,14 +76,21 @@ def test_the_report_json_has_the_counts_tokens_and_every_probe(report, evaluator
     data = json.loads(report.to_json())
     assert data["before"]["answered"] == len(evaluator.probes) == data["probes_total"]  # generated: all answer before
     assert data["after"]["answered"] < data["before"]["answered"]
-    assert data["after"]["answered"] == data["before"]["answered"] - len(data["regressions"]) + len(data["gains"])
+    assert data["after"]["answered"] == (data["before"]["answered"] - len(data["answer_regressions"])
+                                         + len(data["gains"]))
+    assert data["after"]["retrieved"] == data["before"]["retrieved"] - len(data["retrieval_regressions"])
+    assert set(data["regressions"]) == set(data["answer_regressions"]) | set(data["retrieval_regressions"])
     assert data["tokens"]["before"] > 0 and data["tokens"]["after"] > 0 and data["tokens"]["method"] == TOKEN_METHOD
     assert data["before"]["notes"] == 110 and data["after"]["notes"] < 110
+    assert sum(data["before"]["matched_by"].values()) == data["before"]["answered"]
+    assert data["nets"] == {"answer": len(evaluator.probes), "retrieval": len(evaluator.probes)}
     probe = data["probes"][0]
-    assert {"id", "answered_before", "answered_after", "broken_by", "why"} <= set(probe)
+    assert {"id", "answered_before", "answered_after", "broken_by", "why", "matched_by", "nets", "regression"} <= set(probe)
     regressed = [p for p in data["probes"] if p["answered_before"] and not p["answered_after"]]
-    assert [p["id"] for p in regressed] == data["regressions"]
+    assert [p["id"] for p in regressed] == data["answer_regressions"]
     assert all(p["broken_by"] and p["why"] in ("lost", "displaced", "answer changed") for p in regressed)
+    evidence_only = [p for p in data["probes"] if p["regression"] == ["retrieval"]]
+    assert all(p["broken_by"] and p["why"] in ("evidence lost", "evidence displaced") for p in evidence_only)
 
 
 def test_tokens_are_the_bytes_of_paths_and_contents_over_four(report, analysis, plan):
@@ -219,8 +228,10 @@ def test_the_comparison_figure_draws_answered_and_tokens_per_plan(report):
 
     fig = evaluation_bars(summary_frame({"offline": report}))
     names = [t.name for t in fig.data]
-    assert names == ["answered before", "answered after", "tokens before", "tokens after"]
-    assert list(fig.data[1].y) == [report.answered[1]] and list(fig.data[3].y) == [report.tokens[1]]
+    assert names == ["answered before", "answered after", "retrieved before", "retrieved after", "tokens before",
+                     "tokens after"]
+    assert list(fig.data[1].y) == [report.answered[1]] and list(fig.data[3].y) == [report.retrieved[1]]
+    assert list(fig.data[5].y) == [report.tokens[1]]
 
 
 def test_evaluate_generates_probes_when_none_are_given(analysis, plan):
@@ -244,6 +255,9 @@ def test_workbench_eval_writes_the_report(tmp_path, plan_file, capsys):
     assert data["before"]["answered"] > data["after"]["answered"] and data["k"] == 5
     printed = capsys.readouterr().out
     assert f"answered {data['before']['answered']} before → {data['after']['answered']} after" in printed
+    assert f"evidence retrieved {data['before']['retrieved']} → {data['after']['retrieved']}" in printed
+    assert f"{len(data['answer_regressions'])} answer regressions, {len(data['retrieval_regressions'])} retrieval" \
+        in printed
 
 
 def test_workbench_eval_with_decisions_and_a_probe_file(tmp_path, plan_file, plan, analysis):
@@ -262,7 +276,8 @@ def test_workbench_eval_with_decisions_and_a_probe_file(tmp_path, plan_file, pla
 
 def test_a_bad_probe_file_is_one_line_on_stderr_exit_2_and_nothing_written(tmp_path, plan_file, capsys):
     probes = tmp_path / "probes.jsonl"
-    probes.write_text('{"id": "a", "question": "Q?"}\n{"id": "a", "question": "Again?"}\n', encoding="utf-8")
+    probes.write_text('{"id": "a", "question": "Q?", "answer": "x"}\n{"id": "a", "question": "Again?", "answer": "y"}\n',
+                      encoding="utf-8")
     out = tmp_path / "report.json"
     code = main(["eval", STORE, "--sessions", SESSIONS, "--plan", str(plan_file), "--probes", str(probes),
                  "--out", str(out)])

@@ -75,4 +75,4 @@ def test_automatic_mode_skips_operations_that_break_probes_unless_ticked(plan, e
 def test_with_an_analysis_the_panel_generates_probes_itself_and_can_be_told_not_to(plan, analysis):
     assert ReviewPanel(Review(plan), analysis=analysis).breaks
     off = ReviewPanel(Review(plan), analysis=analysis, probes=False)
-    assert off.breaks == {} and off.breaks_only.disabled and "probes answered" not in off.summary.value
+    assert off.breaks == {} and off.breaks_only.disabled and "answered before" not in off.summary.value

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import WorkbenchError
+from .errors import EngineError, WorkbenchError
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 _PYTHON_SHOWWARNING = warnings.showwarning
@@ -482,7 +482,7 @@ export_cmd.arguments = _export_arguments
 def eval_cmd(args: argparse.Namespace) -> int:
     """Example: workbench eval sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions --plan plan.json --out report.json"""
     from .analysis import analyze
-    from .evaluate import TOKEN_METHOD, evaluate
+    from .evaluate import Evaluator
     from .probes import load_probes
     from .review import Review
 
@@ -496,21 +496,63 @@ def eval_cmd(args: argparse.Namespace) -> int:
     review = Review.load(plan, args.decisions) if args.decisions else None
     probes = load_probes(args.probes, corpus) if args.probes else None
     embedder = args.embedder or str(plan.inputs.get("embedder") or "tfidf").split("-", 1)[0]
-    report = evaluate(analyze(corpus, embedder), plan, review, probes, k=args.k)
-    data = report.to_dict()
+    evaluator = Evaluator(analyze(corpus, embedder), probes, k=args.k)
+    if args.judge:
+        evaluator = _with_judge(evaluator, plan, review, args)
+    report = evaluator.report(plan, review)
     if args.out:
         _write(args.out, report.to_json())
-    before, after = data["before"], data["after"]
-    print(f"{data['probes_total']} probes ({', '.join(f'{n} {s}' for s, n in data['sources'].items()) or 'none'}), "
-          f"top {args.k}: answered {before['answered']} before → {after['answered']} after; "
-          f"{len(data['regressions'])} regressions, {len(data['gains'])} gains")
-    print(f"  notes {before['notes']:,} → {after['notes']:,}; tokens {before['tokens']:,} → {after['tokens']:,} "
-          f"({TOKEN_METHOD})")
-    for op_id, op in data["operations"].items():
-        print(f"  {op_id} {op['kind']}/{op['reason']} breaks {len(op['breaks'])}: {', '.join(op['breaks'][:5])}")
+    _print_report(report.to_dict())
     if args.out:
         print(f"report → {args.out}")
     return 0
+
+
+def _with_judge(evaluator, plan, review, args: argparse.Namespace):
+    """The evaluator with Claude deciding what the rules leave, after printing what that would cost."""
+    from .evaluate import Evaluator
+    from .judge import AnswerJudge, estimate_judging
+
+    estimate = estimate_judging(evaluator, plan, review, model=args.model)
+    cost = f"${estimate['cost_usd']:.4f}" if estimate["cost_usd"] is not None else "unknown (model not priced)"
+    print(f"judge ({args.model}): {estimate['probes']} probes the rules leave unanswered, {estimate['calls']} calls, "
+          f"~{estimate['usage']['input_tokens']:,} input + {estimate['usage']['output_tokens']:,} output tokens, "
+          f"~{cost} (estimate: {estimate['method']}; attribution may ask again)")
+    if args.dry_run:
+        print("judge: dry run, nothing was sent")
+        return evaluator
+    try:
+        judge = AnswerJudge(model=args.model)
+    except EngineError as exc:
+        print(f"judge: {exc}; nothing was sent, the offline rules decide alone")
+        return evaluator
+    return Evaluator(evaluator.analysis, evaluator.probes, k=evaluator.k, judge=judge)
+
+
+def _print_report(data: dict) -> None:
+    """The summary of a report: both nets before and after, regressions, rules, breaking operations."""
+    from .evaluate import TOKEN_METHOD
+
+    before, after = data["before"], data["after"]
+    print(f"{data['probes_total']} probes ({', '.join(f'{n} {s}' for s, n in data['sources'].items()) or 'none'}), "
+          f"top {data['k']}: answered {before['answered']} before → {after['answered']} after; "
+          f"evidence retrieved {before['retrieved']} → {after['retrieved']}; "
+          f"watched by a net {before['watched']} → {after['watched']}")
+    print(f"  {len(data['answer_regressions'])} answer regressions, {len(data['retrieval_regressions'])} retrieval "
+          f"regressions ({len(data['regressions'])} probes), {len(data['gains'])} gains")
+    rules = ", ".join(f"{n} {rule}" for rule, n in before["matched_by"].items()) or "none"
+    print(f"  answers found before by: {rules} (token F1 ≥ {data['matching']['f1_threshold']:g})")
+    print(f"  notes {before['notes']:,} → {after['notes']:,}; tokens {before['tokens']:,} → {after['tokens']:,} "
+          f"({TOKEN_METHOD})")
+    if data.get("judge"):
+        judge = data["judge"]
+        print(f"  judge: {judge['asked']} asked, {judge['correct']} correct, {judge['calls']} calls, "
+              f"${judge['cost_usd'] or 0:.4f}")
+    for op_id, op in data["operations"].items():
+        print(f"  {op_id} {op['kind']}/{op['reason']} breaks {len(op['breaks'])}: {', '.join(op['breaks'][:5])}")
+
+
+DEFAULT_JUDGE_MODEL = "claude-haiku-4-5"  # answering and labelling short questions needs no larger model
 
 
 def _eval_arguments(p: argparse.ArgumentParser) -> None:
@@ -521,6 +563,11 @@ def _eval_arguments(p: argparse.ArgumentParser) -> None:
                    help="probes: JSONL or CSV (id, question, answer, evidence) or LoCoMo JSON; default: generated from the store")
     p.add_argument("--k", type=int, default=5, help="notes retrieved per question")
     p.add_argument("--embedder", default=None, help="default: the plan's embedder")
+    p.add_argument("--judge", action="store_true",
+                   help="Claude (J score) decides the probes the offline rules leave unanswered; needs "
+                        "ANTHROPIC_API_KEY, prints the estimated cost first, sends nothing without a key")
+    p.add_argument("--dry-run", action="store_true", help="with --judge: print the estimate, send nothing")
+    p.add_argument("--model", default=DEFAULT_JUDGE_MODEL, help="the judge's model")
     p.add_argument("--out", default=None, help="where to write report.json")
 
 

@@ -7,10 +7,11 @@ Two instruments live here:
   low-value notes, notes to keep, facts missing from the store) and every contradicted operation.
 - `Evaluator(analysis, probes).report(plan, review)`: each probe (`workbench.probes`) is asked by
   retrieval (the analysis's embedder, the top k notes) of the store before and after the
-  approved operations; a probe is *answered* when a retrieved note is backed by its evidence
-  (a note it descends from, its path, or a provenance turn) and contains an acceptable answer.
-  Every regression (answered before, not after) is attributed to the operations that cause it,
-  exactly: applying all operations except the attributed ones answers every probe again.
+  approved operations. Two nets watch it: the *answer* (held by the top k, matched by the rules
+  of `workbench.answers` or, with a judge, by Claude) and the *evidence* (a retrieved note backed
+  by it: a note it descends from, its path, or a provenance turn). A regression is a net that
+  held before and does not after; each is attributed to the operations that cause it, exactly:
+  applying all operations except the attributed ones restores every probe.
 """
 
 from __future__ import annotations
@@ -20,21 +21,25 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .answers import F1_THRESHOLD, RULES, held, holders
 from .dream.plan import Operation, Plan, apply_operations
 from .errors import WorkbenchError
-from .probes import Probe, contains_answer
+from .probes import Probe
 from .records import Memory, Note, Store, split_notes
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .analysis import Analysis
+    from .judge import AnswerJudge
     from .review import Review
 
 
@@ -145,9 +150,12 @@ def _carried(note_id: str, op, labels: Mapping[str, Any]) -> bool:
 
 TOKEN_METHOD = "estimate: UTF-8 bytes / 4 (no Claude tokenizer runs offline)"
 VIEWS_KEPT = 16  # changed stores kept (with their vectors) while attributing regressions
-WHY = {"answer changed": "a note backed by its evidence is retrieved but no longer holds the answer",
-       "displaced": "a note backed by its evidence and holding the answer is still there, not among the top k",
-       "lost": "no note backed by its evidence holds the answer any more"}
+NETS = ("answer", "retrieval")
+WHY = {"answer changed": "a note backed by its evidence is retrieved but the top k no longer holds the answer",
+       "displaced": "a note holding the answer is still in the store, not among the top k",
+       "lost": "no note holds the answer any more",
+       "evidence displaced": "a note backed by its evidence is still in the store, not among the top k",
+       "evidence lost": "no note descends from its evidence any more"}
 
 
 def context_text(store: Store) -> str:
@@ -189,11 +197,23 @@ def lineage(before: Store, after: Store | Sequence[Note], operations: Iterable[O
 
 @dataclass(frozen=True)
 class Answer:
-    """How a store answered one probe: answered (backed and holding the answer), or only retrieved."""
+    """How a store answered one probe: the answer held by the top k (answered, and by which rule),
+    and a note backed by the probe's evidence among them (retrieved)."""
 
     answered: bool
     retrieved: bool  # a note backed by the evidence is among the top k
-    notes: tuple[str, ...] = ()  # those notes (ids in the store asked)
+    notes: tuple[str, ...] = ()  # the notes holding the answer, else the backed ones (ids in the store asked)
+    matched_by: str = ""  # exact | number | date | token_f1 | judge | evidence (no answer given); "" unanswered
+
+    @property
+    def watched(self) -> bool:
+        """A net holds, so losing it would be reported: the answer is held or the evidence retrieved."""
+        return self.answered or self.retrieved
+
+
+def restored(before: Answer, now: Answer) -> bool:
+    """Every net that held before holds now: the answer (if it was answered) and the evidence (if retrieved)."""
+    return (now.answered or not before.answered) and (now.retrieved or not before.retrieved)
 
 
 @dataclass(frozen=True)
@@ -212,40 +232,78 @@ class _Evidence:
 
 @dataclass(frozen=True)
 class _View:
-    """A store as retrieval sees it: notes, their vectors, and the input notes each descends from."""
+    """A store as retrieval sees it: notes, their vectors, the input notes each descends from, and
+    when each was written (an input note's time; a changed note's earliest ancestor's)."""
 
     notes: tuple[Note, ...]
     vectors: np.ndarray
     lineage: tuple[frozenset[str], ...]
+    written: tuple[datetime | None, ...]
 
 
 class Evaluator:
     """Asks probes of a store and of its dreamt versions, in the analysis's embedding space.
 
-        evaluator = Evaluator(analysis, probes, k=5)
+        evaluator = Evaluator(analysis, probes, k=5)   # stores its inputs; the work is done when asked
         report = evaluator.report(plan, review)      # review=None: every operation applied
+
+    Two nets watch each probe: the answer (held by the top k notes, `workbench.answers`; with a
+    `judge`, Claude decides what the rules leave unanswered) and its evidence (a backed note among
+    the top k). A probe without an answer is watched by its evidence only, one without evidence by
+    its answer only.
     """
 
-    def __init__(self, analysis: Analysis, probes: Sequence[Probe] | None = None, *, k: int = 5) -> None:
-        from .probes import generate_probes
-
+    def __init__(self, analysis: Analysis, probes: Sequence[Probe] | None = None, *, k: int = 5,
+                 judge: AnswerJudge | None = None) -> None:
         if k < 1:
             raise WorkbenchError(f"k must be at least 1, got {k}", field="k")
         self.analysis = analysis
         self.store = analysis.corpus.store
-        self.probes = list(generate_probes(self.store) if probes is None else probes)
         self.k = k
-        ids = {n.id for n in self.store.notes}
-        self._evidence = [_Evidence.of(p, ids) for p in self.probes]
-        self._vectors = {n.text: analysis.vectors[i] for i, n in enumerate(analysis.corpus.notes)}
-        self._dim = int(analysis.vectors.shape[1]) if analysis.vectors.ndim == 2 else 0
-        self._queries = self._embed_new([p.question for p in self.probes])
+        self.judge = judge
+        self._given = None if probes is None else list(probes)
         self._views: dict[tuple, tuple[Store, _View]] = {}
         self._notes: dict[tuple, tuple[Note, ...]] = {}
+
+    @cached_property
+    def probes(self) -> list[Probe]:
+        """The probes given, or one generated per note that states a value."""
+        from .probes import generate_probes
+
+        return generate_probes(self.store) if self._given is None else self._given
+
+    @cached_property
+    def _evidence(self) -> list[_Evidence]:
+        ids = {n.id for n in self.store.notes}
+        return [_Evidence.of(p, ids) for p in self.probes]
+
+    @cached_property
+    def _vectors(self) -> dict[str, np.ndarray]:
+        return {n.text: self.analysis.vectors[i] for i, n in enumerate(self.analysis.corpus.notes)}
+
+    @cached_property
+    def _dim(self) -> int:
+        return int(self.analysis.vectors.shape[1]) if self.analysis.vectors.ndim == 2 else 0
+
+    @cached_property
+    def _queries(self) -> np.ndarray:
+        return self._embed_new([p.question for p in self.probes])
+
+    @cached_property
+    def before_view(self) -> _View:
+        """The input store as retrieval sees it."""
         notes = tuple(self.store.notes)
-        self.before_view = _View(notes, self._embed([n.text for n in notes]), tuple(frozenset({n.id}) for n in notes))
-        self.before = self.answer(self.before_view)
-        self.tokens_before = store_tokens(self.store)
+        return _View(notes, self._embed([n.text for n in notes]), tuple(frozenset({n.id}) for n in notes),
+                     tuple(n.created_at for n in notes))
+
+    @cached_property
+    def before(self) -> list[Answer]:
+        """How the input store answers each probe."""
+        return self.answer(self.before_view)
+
+    @cached_property
+    def tokens_before(self) -> int:
+        return store_tokens(self.store)
 
     # -- embedding and retrieval
     def _embed_new(self, texts: list[str]) -> np.ndarray:
@@ -280,13 +338,24 @@ class Evaluator:
         rows = list(range(len(self.probes)) if rows is None else rows)
         if not rows:
             return []
-        out = []
-        for row, hits in zip(rows, self.top(view, rows)):
-            probe, evidence = self.probes[row], self._evidence[row]
-            backed = [j for j in hits if self._backed(view, j, evidence)]
-            good = [j for j in backed if not probe.answers or contains_answer(view.notes[j].text, probe.answers)]
-            out.append(Answer(bool(good), bool(backed), tuple(view.notes[j].id for j in good or backed)))
-        return out
+        return [self._ask(view, row, [int(j) for j in hits]) for row, hits in zip(rows, self.top(view, rows))]
+
+    def _ask(self, view: _View, row: int, hits: list[int]) -> Answer:
+        """One probe against its top-k notes: both nets, and the rule that found the answer."""
+        probe = self.probes[row]
+        backed = [j for j in hits if self._backed(view, j, self._evidence[row])]
+        if not probe.answers:
+            return Answer(bool(backed), bool(backed), self._ids(view, backed), "evidence" if backed else "")
+        notes = [(view.notes[j].text, view.written[j]) for j in hits]
+        rule = held(probe.answers, notes)
+        if rule is None and self.judge is not None:
+            rule = "judge" if self.judge.holds(probe, [text for text, _ in notes]) else None
+        holding = [j for j, note in zip(hits, notes) if holders(probe.answers, [note])] if rule else []
+        return Answer(rule is not None, bool(backed), self._ids(view, holding or backed), rule or "")
+
+    @staticmethod
+    def _ids(view: _View, rows: Iterable[int]) -> tuple[str, ...]:
+        return tuple(view.notes[j].id for j in rows)
 
     def after(self, operations: Sequence[Operation], edits: Mapping[str, str] | None = None) -> tuple[Store, _View]:
         """The store after `operations` (edits replace results) and its view; recent ones are kept."""
@@ -298,9 +367,19 @@ class Evaluator:
                 self._views.pop(next(iter(self._views)))
             store = apply_operations(self.store, operations, edits=edits)
             notes = tuple(n for m in store.memories for n in self._split(m))
-            self._views[key] = (store, _View(notes, self._embed([n.text for n in notes]),
-                                             tuple(lineage(self.store, notes, operations, edits))))
+            origins = tuple(lineage(self.store, notes, operations, edits))
+            self._views[key] = (store, _View(notes, self._embed([n.text for n in notes]), origins,
+                                             tuple(self._written(n, o) for n, o in zip(notes, origins))))
         return self._views[key]
+
+    @cached_property
+    def _times(self) -> dict[str, datetime]:
+        return {n.id: n.created_at for n in self.store.notes}
+
+    def _written(self, note: Note, origin: frozenset[str]) -> datetime:
+        """When a note of a changed store was written: its earliest input ancestor's time, else its own."""
+        times = [self._times[i] for i in origin if i in self._times]
+        return min(times) if times else note.created_at
 
     def _split(self, memory: Memory) -> tuple[Note, ...]:
         """A memory's notes, split once per (id, path, content, time, provenance): trials share most documents."""
@@ -312,34 +391,39 @@ class Evaluator:
 
     # -- the report
     def report(self, plan: Plan, review: Review | None = None, *, attribute: bool = True) -> Report:
-        """Probes answered before and after the approved operations (all of the plan's without a
-        review), regressions attributed to the operations that cause them, notes and tokens."""
+        """Probes answered and retrieved before and after the approved operations (all of the plan's
+        without a review), regressions of either net attributed to the operations that cause them."""
         start = time.perf_counter()
         operations = review.approved_operations() if review is not None else list(plan.operations)
         edits = review.edits() if review is not None else {}
         store, view = self.after(operations, edits)
         after = self.answer(view)
-        rows = [i for i, (b, a) in enumerate(zip(self.before, after)) if b.answered and not a.answered]
+        rows = [i for i, (b, a) in enumerate(zip(self.before, after)) if not restored(b, a)]
         broken = _Attribution(self, operations, edits).run(rows) if attribute else {}
-        results = [ProbeResult(p, b, a, broken.get(i, ()), self._why(view, i, a) if i in rows else "")
+        regressed = set(rows)
+        results = [ProbeResult(p, b, a, broken.get(i, ()), self._why(view, i, b, a) if i in regressed else "")
                    for i, (p, b, a) in enumerate(zip(self.probes, self.before, after))]
         return Report(self.k, results, (len(self.store.notes), len(store.notes)),
                       (len(self.store.memories), len(store.memories)), (self.tokens_before, store_tokens(store)),
-                      {op.id: op for op in operations}, round(time.perf_counter() - start, 4), attribute)
+                      {op.id: op for op in operations}, round(time.perf_counter() - start, 4), attribute,
+                      self.judge.summary() if self.judge is not None else None)
 
-    def _why(self, view: _View, row: int, answer: Answer) -> str:
-        """Which of `WHY` describes a regression."""
-        if answer.retrieved:
-            return "answer changed"
+    def _why(self, view: _View, row: int, before: Answer, answer: Answer) -> str:
+        """Which of `WHY` describes a regression (of the answer when it was lost, else of the evidence)."""
         probe, evidence = self.probes[row], self._evidence[row]
-        present = any(self._backed(view, j, evidence) and (not probe.answers or contains_answer(n.text, probe.answers))
-                      for j, n in enumerate(view.notes))
-        return "displaced" if present else "lost"
+        if before.answered and not answer.answered:
+            if answer.retrieved:
+                return "answer changed"
+            present = held(probe.answers, list(zip((n.text for n in view.notes), view.written))) \
+                if probe.answers else any(self._backed(view, j, evidence) for j in range(len(view.notes)))
+            return "displaced" if present else "lost"
+        present = any(self._backed(view, j, evidence) for j in range(len(view.notes)))
+        return "evidence displaced" if present else "evidence lost"
 
 
 class _Attribution:
-    """Per regression, a 1-minimal set of operations whose omission answers the probe again;
-    then widened until omitting the union of all of them answers every regressed probe."""
+    """Per regression, a 1-minimal set of operations whose omission restores the probe (every net
+    that held before holds again); then widened until omitting the union restores every one."""
 
     def __init__(self, evaluator: Evaluator, operations: Sequence[Operation], edits: Mapping[str, str]) -> None:
         self.ev = evaluator
@@ -351,7 +435,7 @@ class _Attribution:
         return self.ev.answer(view, rows)
 
     def holds(self, row: int, excluded: frozenset[str]) -> bool:
-        return self.answers([row], excluded)[0].answered
+        return restored(self.ev.before[row], self.answers([row], excluded)[0])
 
     def suspects(self, row: int) -> list[str]:
         """Operations that touch a note retrieved before, or whose result is retrieved after."""
@@ -368,7 +452,7 @@ class _Attribution:
         return out
 
     def shrink(self, row: int, suspects: Sequence[str], base: frozenset[str] = frozenset()) -> tuple[str, ...]:
-        """Drop suspects (halves, then quarters, … then one at a time) while omitting the rest still answers."""
+        """Drop suspects (halves, then quarters, … then one at a time) while omitting the rest still restores."""
         needed = list(suspects)
         chunk = max(1, len(needed) // 2)
         while needed:
@@ -394,7 +478,7 @@ class _Attribution:
             broken[row] = self.shrink(row, suspects)
         for _ in range(len(self.ops) + 1):  # the union grows on every round, so this ends
             union = frozenset(x for ids in broken.values() for x in ids)
-            failing = [r for r, a in zip(rows, self.answers(rows, union)) if not a.answered]
+            failing = [r for r, a in zip(rows, self.answers(rows, union)) if not restored(self.ev.before[r], a)]
             if not failing:
                 break
             rest = [i for i in everything if i not in union]
@@ -404,7 +488,7 @@ class _Attribution:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """One probe before and after; `broken_by` names the operations behind a regression."""
+    """One probe before and after; `broken_by` names the operations behind a regression of either net."""
 
     probe: Probe
     before: Answer
@@ -413,23 +497,47 @@ class ProbeResult:
     why: str = ""
 
     @property
-    def regression(self) -> bool:
+    def answer_regression(self) -> bool:
+        """The top k held the answer before and does not after."""
         return self.before.answered and not self.after.answered
+
+    @property
+    def retrieval_regression(self) -> bool:
+        """A note backed by the evidence was among the top k before and none is after."""
+        return self.before.retrieved and not self.after.retrieved
+
+    @property
+    def regression(self) -> bool:
+        return self.answer_regression or self.retrieval_regression
 
     @property
     def gain(self) -> bool:
         return self.after.answered and not self.before.answered
 
+    @property
+    def matched_by(self) -> str:
+        """The rule that found the answer before (after, for a gain); "" when it was never found."""
+        return self.before.matched_by or self.after.matched_by
+
+    @property
+    def nets(self) -> tuple[str, ...]:
+        """How the probe is judged: by its answer, by its evidence, or both."""
+        return tuple(net for net, has in zip(NETS, (self.probe.answers, self.probe.evidence)) if has)
+
     def to_dict(self) -> dict[str, Any]:
-        return {**self.probe.to_dict(), "answered_before": self.before.answered,
-                "answered_after": self.after.answered, "retrieved_before": self.before.retrieved,
-                "retrieved_after": self.after.retrieved, "broken_by": list(self.broken_by), "why": self.why,
+        return {**self.probe.to_dict(), "nets": list(self.nets), "matched_by": self.matched_by,
+                "answered_before": self.before.answered, "answered_after": self.after.answered,
+                "matched_before": self.before.matched_by, "matched_after": self.after.matched_by,
+                "retrieved_before": self.before.retrieved, "retrieved_after": self.after.retrieved,
+                "regression": [net for net, hit in zip(NETS, (self.answer_regression, self.retrieval_regression))
+                               if hit],
+                "broken_by": list(self.broken_by), "why": self.why,
                 "notes_before": list(self.before.notes), "notes_after": list(self.after.notes)}
 
 
 @dataclass
 class Report:
-    """Probes answered before and after a set of operations, regressions with their causes, size."""
+    """Probes answered and retrieved before and after a set of operations, regressions with their causes, size."""
 
     k: int
     results: list[ProbeResult]
@@ -439,10 +547,20 @@ class Report:
     operations: dict[str, Operation] = field(default_factory=dict)
     seconds: float = 0.0
     attributed: bool = True
+    judge: dict[str, Any] | None = None  # the judge's calls, usage and cost, when one answered
 
     @property
     def regressions(self) -> list[ProbeResult]:
+        """Probes that lost their answer, their evidence, or both."""
         return [r for r in self.results if r.regression]
+
+    @property
+    def answer_regressions(self) -> list[ProbeResult]:
+        return [r for r in self.results if r.answer_regression]
+
+    @property
+    def retrieval_regressions(self) -> list[ProbeResult]:
+        return [r for r in self.results if r.retrieval_regression]
 
     @property
     def gains(self) -> list[ProbeResult]:
@@ -453,6 +571,10 @@ class Report:
         return (sum(r.before.answered for r in self.results), sum(r.after.answered for r in self.results))
 
     @property
+    def retrieved(self) -> tuple[int, int]:
+        return (sum(r.before.retrieved for r in self.results), sum(r.after.retrieved for r in self.results))
+
+    @property
     def breaks(self) -> dict[str, list[str]]:
         """Operation id → the probes it breaks (what review cards show and automatic approval skips)."""
         out: dict[str, list[str]] = {}
@@ -461,25 +583,33 @@ class Report:
                 out.setdefault(op_id, []).append(r.probe.id)
         return out
 
-    def _side(self, i: int) -> dict[str, int]:
+    def _side(self, i: int) -> dict[str, Any]:
         side = [(r.before if i == 0 else r.after) for r in self.results]
+        rules = Counter(a.matched_by for a in side if a.answered)
         return {"answered": sum(a.answered for a in side), "retrieved": sum(a.retrieved for a in side),
+                "watched": sum(a.watched for a in side), "matched_by": {rule: rules[rule] for rule in (*RULES, "evidence") if rules[rule]},
                 "probes": len(self.results), "notes": self.notes[i], "memories": self.memories[i],
                 "tokens": self.tokens[i]}
 
     def to_dict(self) -> dict[str, Any]:
-        """The report's JSON: before/after counts, tokens, operations that break probes, every probe."""
+        """The report's JSON: before/after counts, both nets' regressions, tokens, breaking operations, every probe."""
         ops = self.operations
         return {
             "k": self.k, "probes_total": len(self.results),
             "sources": dict(sorted(Counter(r.probe.source for r in self.results).items())),
+            "nets": {net: sum(net in r.nets for r in self.results) for net in NETS},
+            "matching": {"rules": list(RULES), "f1_threshold": F1_THRESHOLD},
             "before": self._side(0), "after": self._side(1),
             "tokens": {"before": self.tokens[0], "after": self.tokens[1], "saved": self.tokens[0] - self.tokens[1],
                        "method": TOKEN_METHOD},
-            "regressions": [r.probe.id for r in self.regressions], "gains": [r.probe.id for r in self.gains],
+            "regressions": [r.probe.id for r in self.regressions],
+            "answer_regressions": [r.probe.id for r in self.answer_regressions],
+            "retrieval_regressions": [r.probe.id for r in self.retrieval_regressions],
+            "gains": [r.probe.id for r in self.gains],
             "operations_applied": len(ops), "attributed": self.attributed,
             "operations": {op_id: {"kind": ops[op_id].kind, "reason": ops[op_id].reason, "breaks": ids}
                            for op_id, ids in self.breaks.items()},
+            "judge": self.judge,
             "seconds": self.seconds,
             "probes": [r.to_dict() for r in self.results],
         }
@@ -491,7 +621,9 @@ class Report:
         """The numbers a header shows."""
         before, after = self.answered
         return {"probes": len(self.results), "answered_before": before, "answered_after": after,
-                "regressions": len(self.regressions), "gains": len(self.gains),
+                "retrieved_before": self.retrieved[0], "retrieved_after": self.retrieved[1],
+                "regressions": len(self.regressions), "answer_regressions": len(self.answer_regressions),
+                "retrieval_regressions": len(self.retrieval_regressions), "gains": len(self.gains),
                 "tokens_before": self.tokens[0], "tokens_after": self.tokens[1],
                 "notes_before": self.notes[0], "notes_after": self.notes[1]}
 
@@ -499,17 +631,23 @@ class Report:
         """One row per probe, indexed by probe id."""
         import pandas as pd
 
+        columns = ["id", "question", "answer", "source", "category", "matched_by", "answered_before",
+                   "answered_after", "retrieved_before", "retrieved_after", "why", "broken_by"]
         rows = [{"id": r.probe.id, "question": r.probe.question, "answer": " | ".join(r.probe.answers),
-                 "source": r.probe.source, "category": r.probe.category,
+                 "source": r.probe.source, "category": r.probe.category, "matched_by": r.matched_by,
                  "answered_before": r.before.answered, "answered_after": r.after.answered,
+                 "retrieved_before": r.before.retrieved, "retrieved_after": r.after.retrieved,
                  "why": r.why, "broken_by": list(r.broken_by)} for r in self.results]
-        return pd.DataFrame(rows, columns=["id", "question", "answer", "source", "category", "answered_before",
-                                           "answered_after", "why", "broken_by"]).set_index("id")
+        return pd.DataFrame(rows, columns=columns).set_index("id")
 
     def regressions_frame(self) -> pd.DataFrame:
-        """The regressions with what broke them: operation ids, kinds and reasons, and why."""
+        """The regressions of either net with what broke them: operation ids, kinds and reasons, and why."""
         frame = self.frame()
-        frame = frame[frame.answered_before & ~frame.answered_after].drop(columns=["answered_before", "answered_after"])
+        lost_answer = frame.answered_before & ~frame.answered_after
+        lost_evidence = frame.retrieved_before & ~frame.retrieved_after
+        frame = frame.assign(net=["answer and retrieval" if a and e else "answer" if a else "retrieval"
+                                  for a, e in zip(lost_answer, lost_evidence)])[lost_answer | lost_evidence]
+        frame = frame.drop(columns=["answered_before", "answered_after", "retrieved_before", "retrieved_after"])
         frame["operations"] = [", ".join(f"{self.operations[i].kind}/{self.operations[i].reason}" for i in ids
                                          if i in self.operations) for ids in frame.broken_by]
         return frame

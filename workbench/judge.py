@@ -3,6 +3,10 @@
     result = judge(evaluator, plan, review, model="claude-haiku-4-5")   # needs a key (the SDK's configuration)
     result.j_score("before"), result.j_score("after")
 
+    estimate = estimate_judging(Evaluator(analysis, probes), plan)       # a dry run: calls, tokens, cost
+    evaluator = Evaluator(analysis, probes, judge=AnswerJudge(model="claude-haiku-4-5"))
+    evaluator.report(plan)          # Claude decides only what the offline rules leave unanswered
+
 The protocol of the LoCoMo "J" score: a model answers the question from the top-k memories
 only, then a judge model labels the answer CORRECT or WRONG against the gold answer, generous
 about wording and about relative dates that name the same time. Only probes with a known
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .api import (
     DEFAULT_MODEL,
     add_usage,
+    approx_tokens,
     describe_error,
     estimate_cost,
     make_client,
@@ -29,6 +34,7 @@ from .errors import EngineError
 if TYPE_CHECKING:
     from .dream.plan import Plan
     from .evaluate import Evaluator
+    from .probes import Probe
     from .review import Review
 
 ANSWER_SYSTEM = (
@@ -50,6 +56,9 @@ JUDGE_TOOL = {
         "label": {"type": "string", "enum": ["CORRECT", "WRONG"]}}, "required": ["label"]},
 }
 SIDES = ("before", "after")
+ANSWER_MAX_TOKENS = 64
+LABEL_OUTPUT_TOKENS = 60  # a short reasoning and the label, for estimates
+ESTIMATE_METHOD = "prompts as they would be sent, UTF-8 bytes / 4; answers at their 64-token cap, labels 60 tokens"
 
 
 @dataclass(frozen=True)
@@ -122,10 +131,9 @@ def _call(client: Any, request: dict, result: JudgeResult, timeout: float | None
 
 def _answer(client: Any, model: str, question: str, memories: list[str], result: JudgeResult,
             timeout: float | None) -> str:
-    listed = "\n".join(f"- {m}" for m in memories) or "(no memories)"
     message = _call(client, {
-        "model": model, "max_tokens": 64, "system": ANSWER_SYSTEM,
-        "messages": [{"role": "user", "content": f"Memories:\n{listed}\n\nQuestion: {question}"}],
+        "model": model, "max_tokens": ANSWER_MAX_TOKENS, "system": ANSWER_SYSTEM,
+        "messages": [{"role": "user", "content": _answer_prompt(question, memories)}],
     }, result, timeout)
     return " ".join(b.text for b in message.content if b.type == "text").strip()
 
@@ -135,8 +143,7 @@ def _label(client: Any, model: str, question: str, gold: Sequence[str], answer: 
     message = _call(client, {
         "model": model, "max_tokens": 200, "system": JUDGE_SYSTEM, "tools": [JUDGE_TOOL],
         "tool_choice": {"type": "tool", "name": JUDGE_TOOL["name"]},
-        "messages": [{"role": "user", "content": f"Question: {question}\nGold answer: {' | '.join(gold)}\n"
-                                                 f"Generated answer: {answer}"}],
+        "messages": [{"role": "user", "content": _label_prompt(question, gold, answer)}],
     }, result, timeout)
     use = next((b for b in message.content if b.type == "tool_use"), None)
     label = (use.input or {}).get("label") if use is not None else None
@@ -145,4 +152,67 @@ def _label(client: Any, model: str, question: str, gold: Sequence[str], answer: 
     return label
 
 
-__all__ = ["judge", "JudgeResult", "Judged", "ANSWER_SYSTEM", "JUDGE_SYSTEM", "JUDGE_TOOL"]
+def _answer_prompt(question: str, memories: Sequence[str]) -> str:
+    listed = "\n".join(f"- {m}" for m in memories) or "(no memories)"
+    return f"Memories:\n{listed}\n\nQuestion: {question}"
+
+
+def _label_prompt(question: str, gold: Sequence[str], answer: str) -> str:
+    return f"Question: {question}\nGold answer: {' | '.join(gold)}\nGenerated answer: {answer}"
+
+
+class AnswerJudge:
+    """Claude decides the probes the offline rules leave unanswered (`Evaluator(..., judge=...)`):
+    it answers from the top-k notes and labels the answer (J). Each (probe, notes) is asked once."""
+
+    def __init__(self, client: Any = None, *, model: str = DEFAULT_MODEL, judge_model: str | None = None,
+                 timeout: float | None = 60.0) -> None:
+        self.client = make_client(client, engine="claude")  # no key: an EngineError, and nothing is sent
+        self.model, self.judge_model, self.timeout = model, judge_model or model, timeout
+        self.result = JudgeResult(model)
+        self._labels: dict[tuple[str, tuple[str, ...]], bool] = {}
+
+    def holds(self, probe: Probe, memories: Sequence[str]) -> bool:
+        """True when Claude's answer from `memories` is judged CORRECT against the probe's answers."""
+        key = (probe.id, tuple(memories))
+        if key not in self._labels:
+            answer = _answer(self.client, self.model, probe.question, list(memories), self.result, self.timeout)
+            label = _label(self.client, self.judge_model, probe.question, probe.answers, answer, self.result,
+                           self.timeout)
+            self.result.judged.append(Judged(probe.id, "asked", answer, label))
+            self._labels[key] = label == "CORRECT"
+        return self._labels[key]
+
+    def summary(self) -> dict[str, Any]:
+        """Calls, tokens and cost so far (what the report shows)."""
+        return {"model": self.model, "judge_model": self.judge_model, "calls": self.result.calls,
+                "usage": dict(self.result.usage), "cost_usd": estimate_cost(self.model, self.result.usage),
+                "correct": sum(j.label == "CORRECT" for j in self.result.judged), "asked": len(self.result.judged)}
+
+
+def estimate_judging(evaluator: Evaluator, plan: Plan, review: Review | None = None, *,
+                     model: str = DEFAULT_MODEL) -> dict[str, Any]:
+    """A dry run of `AnswerJudge` on an offline evaluator: the probes the rules leave unanswered before
+    and after, the calls and tokens that asking them would take, and the cost; nothing is sent.
+    Attribution may ask again for probes that regress (not counted)."""
+    operations = review.approved_operations() if review is not None else list(plan.operations)
+    _, view = evaluator.after(operations, review.edits() if review is not None else {})
+    asks: set[tuple[str, tuple[str, ...]]] = set()
+    usage = {"input_tokens": 0, "output_tokens": 0}
+    for side, answers in ((evaluator.before_view, evaluator.before), (view, evaluator.answer(view))):
+        rows = [i for i, a in enumerate(answers) if evaluator.probes[i].answers and not a.answered]
+        for row, hits in zip(rows, evaluator.top(side, rows) if rows else []):
+            probe = evaluator.probes[row]
+            memories = tuple(side.notes[j].text for j in hits)
+            if (probe.id, memories) in asks:
+                continue
+            asks.add((probe.id, memories))
+            usage["input_tokens"] += approx_tokens(ANSWER_SYSTEM + _answer_prompt(probe.question, memories))
+            usage["input_tokens"] += approx_tokens(JUDGE_SYSTEM + str(JUDGE_TOOL) + _label_prompt(
+                probe.question, probe.answers, "x" * 4 * ANSWER_MAX_TOKENS))
+            usage["output_tokens"] += ANSWER_MAX_TOKENS + LABEL_OUTPUT_TOKENS
+    return {"dry_run": True, "model": model, "probes": len({p for p, _ in asks}), "calls": 2 * len(asks),
+            "usage": usage, "cost_usd": estimate_cost(model, usage), "method": ESTIMATE_METHOD}
+
+
+__all__ = ["AnswerJudge", "estimate_judging", "judge", "JudgeResult", "Judged", "ANSWER_SYSTEM", "JUDGE_SYSTEM", "JUDGE_TOOL"]

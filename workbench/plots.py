@@ -392,17 +392,20 @@ def support_heatmap(analysis: Analysis, *, bar: float | None = None, max_cluster
 
 
 def evaluation_bars(summary: pd.DataFrame, *, height: int = 340) -> go.Figure:
-    """Probes answered and tokens, before and after, one group per plan (`evaluate.summary_frame`)."""
+    """Both nets and tokens, before and after, one group per plan (`evaluate.summary_frame`): probes
+    whose answer the top k holds, probes whose evidence it retrieves, and the tokens an agent loads."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Probes answered", "Tokens an agent loads"),
-                        horizontal_spacing=0.12)
+    panels = (("answered", "probes", "Answer held (answer net)"), ("retrieved", "probes", "Evidence retrieved"),
+              ("tokens", "tokens", "Tokens an agent loads"))
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[title for *_, title in panels], horizontal_spacing=0.08)
     plans = [str(p) for p in summary.index]
-    for col, (what, unit) in enumerate((("answered", "probes"), ("tokens", "tokens")), start=1):
-        for side, color in (("before", "#9aa0a6"), ("after", "#1f77b4" if what == "answered" else "#2ca02c")):
+    for col, (what, unit, _) in enumerate(panels, start=1):
+        after_color = {"answered": "#1f77b4", "retrieved": "#9467bd"}.get(what, "#2ca02c")
+        for side, color in (("before", "#9aa0a6"), ("after", after_color)):
             values = summary[f"{what}_{side}"].tolist()
             text = [f"{v:,}" for v in values]
-            if what == "answered":
+            if unit == "probes":
                 text = [f"{v:,} of {n:,}" for v, n in zip(values, summary["probes"])]
             fig.add_trace(go.Bar(name=f"{what} {side}", x=plans, y=values, marker_color=color, text=text,
                                  textposition="outside", hovertemplate=f"%{{x}}: %{{y:,}} {unit} {side}<extra></extra>"),

@@ -4,9 +4,11 @@
     probes = locomo_probes("locomo10.json")             # LoCoMo QA, categories 1-4
     probes = generate_probes(corpus.store)              # one per note that states a value
 
-A probe has an `id`, a `question`, optional acceptable `answers` and `evidence`: note ids
-(`<memory id>#<n>`), memory paths (`/…`) or session turn ids. `workbench.evaluate` asks the
-store each probe by retrieval and checks that what comes back is backed by that evidence.
+A probe has an `id`, a `question`, acceptable `answers` and `evidence`: note ids
+(`<memory id>#<n>`), memory paths (`/…`) or session turn ids; a researcher's probe needs at
+least one of the two. `workbench.evaluate` asks the store each probe by retrieval: the answer
+must be held by the top k notes (matched by `workbench.answers`) and, when evidence is given, a
+note backed by it must be among them; each is a net of its own.
 
 What a generated probe can test: the note's own wording with its value blanked out is the
 question and the value is the answer, so retrieval before the dream succeeds almost by
@@ -150,8 +152,11 @@ def _probe(row: Any, source: str, line: int) -> Probe:
         raise ReaderError("empty question" if isinstance(question, str) else
                           f"expected a string, got {type(question).__name__}", field="question", **where)
     _check_size(question, "question", where)
-    return Probe(str(ident).strip(), " ".join(question.split()), _strings(row.get("answer"), "answer", where),
-                 _strings(row.get("evidence"), "evidence", where), "file",
+    answers, evidence = _strings(row.get("answer"), "answer", where), _strings(row.get("evidence"), "evidence", where)
+    if not answers and not evidence:
+        raise ReaderError("a probe needs an answer or evidence (note ids, memory paths or turn ids); "
+                          "with neither it can never be answered", field="answer", **where)
+    return Probe(str(ident).strip(), " ".join(question.split()), answers, evidence, "file",
                  str(row["category"]) if row.get("category") not in (None, "") else None)
 
 

@@ -840,8 +840,10 @@ class ReviewPanel:
             return []
         s = report.summary()
         lost = "#cf222e" if s["answered_after"] < s["answered_before"] else "#1a7f37"
+        dropped = "#cf222e" if s["retrieved_after"] < s["retrieved_before"] else "#1a7f37"
         return [("answered before", f"{s['answered_before']:,}/{s['probes']:,}", None),
                 ("answered after", f"{s['answered_after']:,}/{s['probes']:,}", lost),
+                ("evidence retrieved", f"{s['retrieved_before']:,} → {s['retrieved_after']:,}", dropped),
                 ("tokens before", f"{s['tokens_before']:,}", None), ("tokens after", f"{s['tokens_after']:,}", "#1f77b4")]
 
     def _repr_mimebundle_(self, **kwargs):
