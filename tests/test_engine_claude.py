@@ -15,9 +15,10 @@ import pytest
 from workbench.analysis import analyze
 from workbench.api import estimate_cost
 from workbench.dream import dream
+from workbench.dream.check import check
 from workbench.dream.plan import apply_operations
 from workbench.errors import EngineError
-from workbench.focus import Focus, check
+from workbench.focus import Focus
 from workbench.records import Corpus, Memory, Session, Store, Turn, parse_time
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -329,3 +330,19 @@ def test_an_oversized_answer_is_rejected_alone_and_the_plan_keeps_every_other_ve
     assert "bytes; the limit is 102,400; Claude's verdict on it was rejected" in note
     assert plan.output_store.digest == apply_operations(corpus.store, plan.operations, at=corpus.as_of).digest
     assert plan.usage["total"] == {k: v - spent.get(k, 0) for k, v in api.usage_total.items()}  # the spend is kept
+
+
+def test_claude_answers_the_questions_the_offline_plan_would_put_to_a_person(corpus, analysis, api):
+    from workbench.dream.offline import plan_from_analysis
+
+    offline = plan_from_analysis(analysis, Focus())
+    assert offline.questions, "the corpus has questions for a judge"
+    plan = run(corpus, analysis, api, Focus())
+    sent = [c["notes"] for r in api.requests if r.path == "/v1/messages" for c in candidates_of(r.json)]
+    sent_ids = [{n["id"] for n in notes} for notes in sent]
+    for question in offline.questions:
+        if question.kind != "conflict" or len(question.targets) == 2:  # a session question reads like a conflict
+            assert any({t.id for t in question.targets} <= ids for ids in sent_ids), question.reading
+    answered = {c for q in offline.questions for c in q.candidates} - {c for q in plan.questions for c in q.candidates}
+    assert answered and len(plan.questions) < len(offline.questions)
+    assert plan.questions_found == offline.questions_found - (len(offline.questions) - len(plan.questions))

@@ -10,9 +10,10 @@ import anthropic
 import pytest
 
 from workbench.dream import Plan, apply_operations, dream
+from workbench.dream.check import check
 from workbench.dream.platform import list_dreams, plan_from_stores, run_dream
 from workbench.errors import EngineError, LimitError
-from workbench.focus import Focus, check
+from workbench.focus import Focus
 from workbench.io import load_corpus
 from workbench.io.platform import pull, pull_sessions, pull_store
 from workbench.push import push

@@ -7,9 +7,10 @@ from builders import coding_corpus, coding_store, note_id
 
 from workbench.analysis import analyze
 from workbench.dream import dream
+from workbench.dream.check import check
 from workbench.dream.offline import focus_scores, plan_from_analysis
 from workbench.dream.plan import Plan
-from workbench.focus import Focus, check
+from workbench.focus import Focus
 
 
 @pytest.fixture(scope="module")

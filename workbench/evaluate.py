@@ -25,7 +25,7 @@ from datetime import datetime
 from functools import cached_property
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -39,8 +39,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .analysis import Analysis
-    from .judge import AnswerJudge
     from .review import Review
+
+
+
+class AnswerDecider(Protocol):
+    """A judge of the probes the rules leave unanswered (`workbench.judge.AnswerJudge` is one)."""
+
+    def holds(self, probe: Probe, memories: Sequence[str]) -> bool: ...
+
+    def summary(self) -> dict[str, Any]: ...
 
 
 def load_labels(path: str | Path, dataset: str) -> dict[str, Any]:
@@ -254,7 +262,7 @@ class Evaluator:
     """
 
     def __init__(self, analysis: Analysis, probes: Sequence[Probe] | None = None, *, k: int = 5,
-                 judge: AnswerJudge | None = None) -> None:
+                 judge: AnswerDecider | None = None) -> None:
         if k < 1:
             raise WorkbenchError(f"k must be at least 1, got {k}", field="k")
         self.analysis = analysis

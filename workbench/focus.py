@@ -285,13 +285,4 @@ def select_sessions(sessions: Sequence[Session], focus: Focus) -> list[Session]:
     return chosen
 
 
-def __getattr__(name: str) -> Any:
-    """`check` and `Violation` live in `workbench.dream.check`; importing them from here still works."""
-    if name in ("check", "Violation"):
-        import importlib
-
-        return getattr(importlib.import_module("workbench.dream.check"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = ["Focus", "Scopes", "KINDS", "MAX_INSTRUCTIONS", "compile_instructions", "matches", "select_sessions"]

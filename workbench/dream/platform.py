@@ -22,9 +22,10 @@ import anthropic
 
 from .. import api
 from ..errors import EngineError, LimitError, ReaderError
-from ..focus import MAX_INSTRUCTIONS, Focus, check, select_sessions
+from ..focus import MAX_INSTRUCTIONS, Focus, select_sessions
 from ..io.platform import plain, pull_store
 from ..records import MAX_SESSIONS, Corpus, Memory, Session, Store, iso, split_notes
+from .check import check
 from .plan import Operation, Plan, Result, Target, apply_operations
 
 ENGINE_VERSION = "0.1.0"

@@ -22,13 +22,22 @@ import anthropic
 from ... import api
 from ...analysis import Analysis
 from ...errors import EngineError, ReaderError
-from ...focus import Focus, check, select_sessions
+from ...focus import Focus, select_sessions
 from ...records import Corpus, Session, iso
+from ..check import check
 from ..plan import Operation, Plan, fit_operations
 from ..planner import Planner
 from ..rules import Verdict
 from .answers import Malformed, ModelVerdict, as_verdict, validate
-from .prompt import TOOL, Prompt, find_candidates, request, retry_request, system_blocks
+from .prompt import (
+    TOOL,
+    Prompt,
+    find_candidates,
+    offline_questions,
+    request,
+    retry_request,
+    system_blocks,
+)
 
 ENGINE_VERSION = "0.2.0"
 log = logging.getLogger("workbench.dream.claude")
@@ -98,6 +107,7 @@ class Prepared:
     plan: Plan
     model: str
     started: float
+    questions: tuple[list[Any], int] = ([], 0)  # the offline plan's questions and how many it found
 
 
 def _sessions(corpus: Corpus, focus: Focus, batch_size: int) -> list[Session]:
@@ -130,7 +140,8 @@ def prepare(corpus: Corpus, focus: Focus | None = None, *, analysis: Analysis | 
         inputs["message_batches"] = True
     plan = Plan(engine="claude", engine_version=ENGINE_VERSION, focus=focus, model=model, inputs=inputs,
                 operations=[], output_store=view.corpus.store)
-    return Prepared(view, focus, resolved, batches, requests, plan, model, started)
+    return Prepared(view, focus, resolved, batches, requests, plan, model, started,
+                    offline_questions(view, resolved))
 
 
 def _estimate(requests: list[dict[str, Any]], batches: list[list[Prompt]], model: str) -> dict[str, Any]:
@@ -216,6 +227,10 @@ def complete(prepared: Prepared, judged: list[tuple[Any, Verdict]], calls: list[
     for op, why in dropped:  # one answer that cannot apply (a 150 kB insight) costs only itself
         plan.notes.append(f"dropped {op.id} ({op.kind}, {op.reason}): {why}; Claude's verdict on it was "
                           "rejected and the notes it read are left unchanged")
+    answered = {candidate.id for candidate, _ in judged}
+    asked, found = prepared.questions
+    plan.questions = [q for q in asked if not set(q.candidates) <= answered]  # what Claude did not answer
+    plan.questions_found = found - (len(asked) - len(plan.questions))
     rejected = sum(verdict.action == "none" for _, verdict in judged)
     plan.usage = _usage(calls, model, accepted=len(judged) - rejected, rejected=rejected)
     plan.timings = {"total": time.perf_counter() - prepared.started}

@@ -16,7 +16,9 @@ from ...analysis import Analysis
 from ...candidates import Candidate
 from ...focus import Focus
 from ...records import Note, iso
+from ..plan import Question
 from ..planner import Planner
+from ..questions import ask
 from ..rules import Verdict, judged_candidates
 
 TOOL_NAME = "record_verdicts"
@@ -161,17 +163,31 @@ def _prompt(n: int, kind: str, candidate: Candidate, verdict: Verdict, analysis:
     return Prompt(f"c{n}", kind, prompt, candidate, proposed, keep)
 
 
+# A question of the plan as the kind of prompt that answers it (a session question reads like a conflict).
+QUESTION_KIND = {"duplicate": "duplicate", "conflict": "conflict", "stale": "prune", "insight": "insight"}
+
+
 def find_candidates(analysis: Analysis, focus: Focus) -> list[Prompt]:
-    """What the model must judge: every candidate the rules would act on, and conflicts they cannot
-    order, within the focus scopes and operation kinds."""
+    """What the model must judge: every candidate the rules would act on, conflicts they cannot order,
+    and the questions the offline plan would put to a person — within the focus scopes and kinds."""
     planner = Planner(analysis, focus)
+    judged = judged_candidates(analysis, focus)
+    asked = {c: q.kind for q in ask(planner, judged, focus.questions_per_note)[0] for c in q.candidates}
     out: list[Prompt] = []
-    for candidate, verdict in judged_candidates(analysis, focus):
+    for candidate, verdict in judged:
         kind = _prompt_kind(candidate, verdict)
+        if kind is None and candidate.id in asked and candidate.kind != "session":
+            kind = QUESTION_KIND[asked[candidate.id]]
         if kind is None or ACTION[kind] not in focus.kinds or not all(planner.eligible(i) for i in candidate.notes):
             continue
         out.append(_prompt(len(out) + 1, kind, candidate, verdict, analysis))
     return out
+
+
+def offline_questions(analysis: Analysis, focus: Focus) -> tuple[list[Question], int]:
+    """The questions the offline plan would put to a person (the ones the model leaves open stay questions)."""
+    planner = Planner(analysis, focus)
+    return ask(planner, judged_candidates(analysis, focus), focus.questions_per_note)
 
 
 # --- the requests ------------------------------------------------------------------------
