@@ -273,7 +273,8 @@ def _map_20k_code() -> str:
 from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
-from workbench.analysis import Analysis, ConflictPair
+from workbench.analysis import Analysis
+from workbench.findings import ConflictPair, findings
 from workbench.records import Corpus, Memory, Store
 from workbench.ui import Explorer
 
@@ -294,7 +295,9 @@ analysis = Analysis(
     mentions=pd.DataFrame(columns=["statement", "note", "session", "relation", "similarity"]), profiles={},
     clusters=pd.DataFrame({"cluster": blob, "label": "topic"}, index=ids),
     coords=pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=ids),
-    conflicts=[ConflictPair(ids[a], ids[b], ids[b], 0.5, "value", "differs") for a, b in pairs if a != b],
 )
+found = findings(analysis)  # findings are computed when first read; this synthetic store's links are given
+found.__dict__.update(duplicates=(), conflicts=tuple(ConflictPair(ids[a], ids[b], ids[b], 0.5, "value", "differs")
+                                                     for a, b in pairs if a != b))
 Explorer(analysis, layout=None)
 '''

@@ -76,7 +76,15 @@ SORTED = """(root) => {
 
 
 def card_with(review, text: str):
-    return review.locator(".wb-opcard").filter(has_text=text).first
+    """The first operation card showing `text`, found with the review's find box (a plan of more operations
+    than a page holds may show it on another page)."""
+    find = review.locator("input[placeholder^='words in text']")
+    if find.input_value() != text:
+        find.fill(text)
+        find.press("Enter")
+    card = review.locator(".wb-opcard").filter(has_text=text).first
+    card.wait_for(timeout=STEP_TIMEOUT)
+    return card
 
 
 def test_approve_approves_the_edited_text_the_box_shows_and_undo_takes_it_back(voila, page):  # noqa: F811
