@@ -282,6 +282,32 @@ def adversarial(tally: Tally) -> dict[str, int]:
     return dict(seen)
 
 
+# --- a person's answers ----------------------------------------------------------------------
+
+ANSWERS = Path(__file__).parent / "labels" / "answers"
+
+
+def answer_files() -> list[Path]:
+    """Labels a person gave in a review (`Review.save_labels`): `benchmarks/labels/answers/*.jsonl`, and the
+    files `$WORKBENCH_ANSWERS` names (separated by the path separator)."""
+    files = sorted(ANSWERS.glob("*.jsonl")) if ANSWERS.exists() else []
+    files += [Path(p) for p in os.environ.get("WORKBENCH_ANSWERS", "").split(os.pathsep) if p]
+    return files
+
+
+def answers(tally: Tally, files: list[Path]) -> dict[str, int]:
+    """Each labelled decision or answer counts for its rule: right or wrong as the person said."""
+    seen = Counter()
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if row.get("correct") is None or not row.get("rule"):
+                continue
+            _count(tally, row["rule"], bool(row["correct"]))
+            seen[f"{'right' if row['correct'] else 'wrong'}"] += 1
+    return dict(seen)
+
+
 # --- the table -------------------------------------------------------------------------------
 
 
@@ -295,6 +321,9 @@ def measure(quick: bool) -> tuple[Tally, dict[str, Tally], dict[str, dict]]:
     if (DATA / "paws_wiki_labeled_final_dev.tsv").exists():
         by_source["PAWS dev"] = defaultdict(Counter)
         seen["PAWS dev"] = paws(by_source["PAWS dev"], 1000 if quick else None)
+    if answer_files():
+        by_source["answers in reviews"] = defaultdict(Counter)
+        seen["answers in reviews"] = answers(by_source["answers in reviews"], answer_files())
     by_source["adversarial cases"] = defaultdict(Counter)
     seen["adversarial cases"] = adversarial(by_source["adversarial cases"])
     if CALIBRATION_STORES.exists():

@@ -212,3 +212,20 @@ def test_every_labelled_problem_of_the_sample_data_is_an_operation_or_a_question
     missing = [ids for ids in items if not set(ids) & SAMPLE_OUT_OF_REACH
                and not any(len(set(ids) & r) >= min(2, len(ids)) for r in reached)]
     assert missing == []
+
+
+def test_the_calibration_reads_the_answers_a_person_exported(copies_plan, tmp_path, monkeypatch):
+    from collections import Counter, defaultdict
+
+    from benchmarks.calibration import answer_files, answers
+
+    question = next(q for q in copies_plan.questions if len(q.targets) == 3)
+    path = Review(copies_plan).answer(question.id, "merge", who="priya").save_labels(tmp_path / "mine.jsonl")
+    monkeypatch.setenv("WORKBENCH_ANSWERS", str(path))
+    assert path in answer_files()
+    tally = defaultdict(Counter)
+    seen = answers(tally, [path])
+    if question.proposed:
+        assert tally[question.rule]["proposed"] == 1 and sum(seen.values()) == 1
+    else:
+        assert seen == {}  # no leaning to check: the answer says nothing about the rule
