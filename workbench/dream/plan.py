@@ -131,7 +131,7 @@ class Operation:
             rationale=model.rationale,
             evidence=tuple(Evidence(**e.model_dump()) for e in model.evidence),
             confidence=model.confidence, provenance=tuple(model.provenance),
-            depends_on=tuple(model.depends_on), id=model.id, **extra,
+            depends_on=tuple(model.depends_on), id=model.id, rule=model.rule, **extra,
         )
 
 
@@ -319,7 +319,8 @@ class Plan:
                 memories.append(Memory.from_dict(memory))
         with located(source, line("output_store"), "output_store"):
             store = Store(tuple(memories), id=model.output_store and model.output_store.id,
-                          name=model.output_store and model.output_store.name)
+                          name=model.output_store and model.output_store.name,
+                          versions=tuple(model.output_store.memory_versions) if model.output_store else ())
         return cls(
             engine=model.engine, engine_version=model.engine_version,
             focus=validate_focus(model.focus, source, text), inputs=dict(model.inputs),
