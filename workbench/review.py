@@ -57,8 +57,8 @@ class Decision:
 class Guardrail:
     """Caps on how much of a store one change may delete or rewrite (shares of input notes)."""
 
-    max_deleted: float = field(default=0.40, metadata={"help": "guardrail: the largest share of notes one change may delete"})
-    max_rewritten: float = field(default=0.60, metadata={"help": "guardrail: the largest share of notes one change may rewrite"})
+    max_deleted: float = field(default=0.40, metadata={"help": "the largest share of notes one change may delete"})
+    max_rewritten: float = field(default=0.60, metadata={"help": "the largest share of notes one change may rewrite"})
 
     def breaches(self, radius: dict[str, float]) -> list[str]:
         out = []
