@@ -24,13 +24,17 @@ def schema(name: str) -> dict:
 
 
 def test_the_schemas_in_docs_are_the_ones_the_models_generate():
-    for name, body in json_schemas().items():
+    generated = json_schemas()
+    assert sorted(p.name for p in SCHEMAS.iterdir()) == sorted(generated), (
+        "docs/schemas/ holds a schema no model generates, or lacks one: run python -m workbench.io.json_schema "
+        "docs/schemas (and remove the stale file)")
+    for name, body in generated.items():
         assert json.loads((SCHEMAS / name).read_text(encoding="utf-8")) == body, (
             f"docs/schemas/{name} is stale: run python -m workbench.io.json_schema docs/schemas")
 
 
 def test_the_schemas_are_valid_json_schema_and_carry_the_format_version():
-    for name in ("manifest", "memory"):
+    for name in ("manifest", "memory", "plan", "decisions"):
         body = schema(name)
         jsonschema.Draft202012Validator.check_schema(body)
         assert body["$id"] == f"urn:dream-workbench:{name}:v{FORMAT_VERSION}"
@@ -60,3 +64,25 @@ def test_memory_records_of_stores_and_json_snapshots_validate(tmp_path):
     records = store_json["memories"] + lines + [m.to_dict() for m in load_store(STORES / "memory_dir").memories]
     assert records and all(not list(validator.iter_errors(r)) for r in records)
     assert [e.message for e in validator.iter_errors({"path": "/a.md"})] == ["'content' is a required property"]
+
+
+def test_real_plans_and_decisions_validate_and_a_broken_one_does_not(tmp_path):
+    from workbench.cli import main
+    from workbench.dream import dream
+    from workbench.focus import Focus
+    from workbench.io import load_corpus
+
+    sample = ROOT / "sample-data" / "coding-assistant"
+    plan = dream(load_corpus(sample / "store.json", sample / "sessions"),
+                 Focus("Prioritize coding preferences.", weights={"lunch": 0.5}))
+    (tmp_path / "plan.json").write_text(plan.to_json(timings=True), encoding="utf-8")
+    assert main(["review", str(tmp_path / "plan.json"), "--auto", "--min-confidence", "0.5",
+                 "--out", str(tmp_path / "decisions.json")]) == 0
+    for name in ("plan", "decisions"):
+        data = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        validator = jsonschema.Draft202012Validator(schema(name))
+        assert list(validator.iter_errors(data)) == [], name
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    data["focus"]["horizon"] = 90
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema("plan")).iter_errors(data))
+    assert error.message == "Additional properties are not allowed ('horizon' was unexpected)"

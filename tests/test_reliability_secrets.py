@@ -133,9 +133,9 @@ def test_a_redacted_plan_still_applies_to_the_input_store_and_gives_the_same_sna
     plan = replace(deleting_plan(store, []), operations=[rotate])
     plan.output_store = apply_operations(store, plan.operations)
     (tmp_path / "store.json").write_text(json.dumps(store.to_dict()), encoding="utf-8")
-    from workbench.cli import _json_out  # what `workbench dream --out` writes
+    from workbench.secrets import json_text  # what `workbench dream --out` writes
 
-    (tmp_path / "plan.json").write_text(_json_out(plan.to_dict(), keep_secrets=False), encoding="utf-8")
+    (tmp_path / "plan.json").write_text(json_text(plan.to_dict(), keep_secrets=False), encoding="utf-8")
     assert STRIPE not in (tmp_path / "plan.json").read_text(encoding="utf-8")
     from workbench.dream.plan import Plan
 

@@ -13,6 +13,7 @@
   pid is running again: a zombie, this process after a container restart, another program), and
   every staging step calls it first.
 - `checked_write` / `remove`: the same, with an `OSError` (a full disk) as one `WorkbenchError` line.
+- `refuse_inputs`: an output that would overwrite an input (or land inside an input folder) is refused.
 - `safe_name`: the only way a name from outside (a session id, a path segment, an embedder id)
   becomes a file name.
 
@@ -30,7 +31,7 @@ import secrets as _random
 import shutil
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,24 @@ def write_text(path: str | Path, text: str) -> Path:
 def write_json(path: str | Path, data: Any) -> Path:
     """Write `data` as indented UTF-8 JSON with a final newline, atomically."""
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def refuse_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike | None], option: str = "--out") -> None:
+    """`out` must not be one of `inputs` (or lie inside an input folder): inputs are never overwritten.
+
+    `option` names the output in the message (`--out`, `--labels`)."""
+    target = Path(out)
+    for given in filter(None, inputs):
+        source = Path(given)
+        if not source.exists():
+            continue
+        same = target.exists() and os.path.samefile(target, source)
+        if same or target.resolve() == source.resolve():
+            raise WorkbenchError(f"{option} {quote(out)} is an input of this command; inputs are never "
+                                 "overwritten: write to another file")
+        if source.is_dir() and target.resolve().is_relative_to(source.resolve()):
+            raise WorkbenchError(f"{option} {quote(out)} lies inside the input folder {quote(given)}; "
+                                 "writing there would change the input: write elsewhere")
 
 
 def checked_write(path: str | Path, data: str | bytes) -> Path:

@@ -95,6 +95,14 @@ def _merged(protect: tuple[str, ...], include: tuple[str, ...], exclude: tuple[s
                   tuple(sorted({**compiled, **dict(weights)}.items())), forgotten)
 
 
+def knob(default: Any, help: str, **meta: Any) -> Any:
+    """A `Focus` field: its default (a type or function for a fresh list or dict) and its description,
+    the one place the command line (`workbench.cli.options`) and the docs read it from."""
+    if callable(default):
+        return field(default_factory=default, metadata={"help": help, **meta})
+    return field(default=default, metadata={"help": help, **meta})
+
+
 @dataclass
 class Focus:
     """Instructions text plus knobs; serializable and stored in every plan.
@@ -106,26 +114,33 @@ class Focus:
     are left alone too, and their notes proposed for deletion.
     """
 
-    instructions: str = ""
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    protect: list[str] = field(default_factory=list)
-    weights: dict[str, float] = field(default_factory=dict)
-    duplicate_bar: float | None = None
-    conflict_bar: float | None = None
-    support_bar: float | None = None
-    horizon_days: int = DEFAULT_HORIZON
-    min_sessions: int = DEFAULT_MIN_SESSIONS
-    max_sessions: int | None = None
-    since: str | None = None
-    until: str | None = None
-    session_ids: list[str] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=lambda: list(KINDS))
-    prune_low_value: bool = True
-    questions_per_note: float = 0.1
-    compile_instructions: bool = True
-    removed_scopes: list[str] = field(default_factory=list)
-    forget: list[str] = field(default_factory=list)
+    instructions: str = knob("", "focus instructions in plain English (≤ 4,096 characters); they compile into scopes")
+    include: list[str] = knob(list, "only these paths or topics are dreamt over (paths match whole segments, globs allowed)",
+                              metavar="PATH|TOPIC")
+    exclude: list[str] = knob(list, "paths or topics left alone: no operation, no question", metavar="PATH|TOPIC")
+    protect: list[str] = knob(list, "paths or topics never read, removed or written", metavar="PATH|TOPIC")
+    weights: dict[str, float] = knob(dict, "priority weight of a topic (2: first in the review, questions worth ×2)",
+                                     metavar="TOPIC=WEIGHT")
+    duplicate_bar: float | None = knob(None, "similarity bar for duplicates, 0..1 (default: the embedder's)")
+    conflict_bar: float | None = knob(None, "similarity bar for conflicts, 0..1 (default: the embedder's)")
+    support_bar: float | None = knob(None, "similarity at which a session statement supports a note, 0..1 "
+                                           "(default: the embedder's)")
+    horizon_days: int = knob(DEFAULT_HORIZON, "episodic notes older than this many days may be pruned")
+    min_sessions: int = knob(DEFAULT_MIN_SESSIONS, "sessions that must state a fact before it becomes an insight")
+    max_sessions: int | None = knob(None, f"read only the most recent N sessions (at most {MAX_SESSIONS})")
+    since: str | None = knob(None, "read only sessions from this date on (ISO 8601)", metavar="DATE")
+    until: str | None = knob(None, "read only sessions up to this date (ISO 8601)", metavar="DATE")
+    session_ids: list[str] = knob(list, "read only these sessions", metavar="ID")
+    kinds: list[str] = knob(lambda: list(KINDS), f"the operation kinds the dream may propose: {', '.join(KINDS)}",
+                            choices=KINDS, metavar="KIND")
+    prune_low_value: bool = knob(True, "propose pruning low-value notes (recorded in the plan; the built-in "
+                                       "engines do not read it yet)")
+    questions_per_note: float = knob(0.1, "questions put to a judge per note, 0..1 (0.1: one per 10 notes)")
+    compile_instructions: bool = knob(True, "compile the instructions into scopes (off: the text only steers "
+                                            "by similarity)")
+    removed_scopes: list[str] = knob(list, "labels of compiled scopes to leave out, e.g. \"exclude: lunch\"",
+                                     metavar="LABEL")
+    forget: list[str] = knob(list, "topics left alone whose notes are proposed for deletion", metavar="TOPIC")
 
     def __post_init__(self) -> None:
         if not isinstance(self.instructions, str):

@@ -57,8 +57,8 @@ class Decision:
 class Guardrail:
     """Caps on how much of a store one change may delete or rewrite (shares of input notes)."""
 
-    max_deleted: float = 0.40
-    max_rewritten: float = 0.60
+    max_deleted: float = field(default=0.40, metadata={"help": "the largest share of notes one change may delete"})
+    max_rewritten: float = field(default=0.60, metadata={"help": "the largest share of notes one change may rewrite"})
 
     def breaches(self, radius: dict[str, float]) -> list[str]:
         out = []
@@ -373,12 +373,7 @@ def apply(store: Store, plan: Plan, review: Review) -> Store:
     The plan must name the store it was made for (its input digest): a plan that names none, or
     another, is refused. Redacted secrets in the plan are put back from `store` (and only from it).
     """
-    digest = plan.inputs.get("store_digest") or (plan.input_store.digest if plan.input_store is not None else None)
-    if digest is None:
-        raise WorkbenchError("this plan records no input store digest, so it cannot be checked against the store; "
-                             "make the plan again with `workbench dream`")
-    if digest != store.digest:
-        raise WorkbenchError("this plan was made for a different store (its input digest does not match)")
+    plan.check_store(store, required=True)
     at = plan.output_store.memories[0].updated_at if plan.output_store.memories else None
     from .records import parse_time
 

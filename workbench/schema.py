@@ -7,6 +7,14 @@ the line and the field, never a traceback::
     plan.json:41: field 'operations[3].confidence': malformed plan: Input should be a finite number, got inf
 
 `parse(model, text, source, what)` parses JSON text and validates it in one step.
+
+Each model reads the JSON of one record dataclass (`TargetModel` → `dream.plan.Target`, …,
+`DecisionModel` → `review.Decision`, `GuardrailModel` → `review.Guardrail`); the models are the
+lenient side (defaults for files older writers left out, range and literal checks), the dataclasses
+the records the code passes along. `tests/test_record_shapes.py` ties every pair: field names both
+ways, JSON types, shared defaults, and a round trip of a record with every field set; `Focus` has no
+model of its own (pydantic validates the dataclass). The JSON Schemas in `docs/schemas/` are generated
+from these models (`workbench.io.json_schema`).
 """
 
 from __future__ import annotations
@@ -89,6 +97,7 @@ class OperationModel(_Model):
     rationale: str = ""
     evidence: list[EvidenceModel] = []
     confidence: Share = 0.5
+    rule: str = ""
     provenance: list[str] = []
     depends_on: list[str] = []
 
@@ -125,9 +134,11 @@ class MemoryModel(_Model):
 
 
 class StoreModel(_Model):
+    type: str = "memory_store"
     id: str | None = None
     name: str | None = None
     memories: list[MemoryModel] = []
+    memory_versions: list[dict[str, Any]] = []
 
 
 class PlanModel(_Model):
@@ -137,6 +148,7 @@ class PlanModel(_Model):
     model: str | None = None
     focus: dict[str, Any] | None = None
     inputs: dict[str, Any] = {}
+    summary: dict[str, Any] = {}  # derived from the operations when written; recomputed, never read
     operations: list[OperationModel]
     usage: dict[str, Any] = {}
     notes: list[str] = []

@@ -154,6 +154,14 @@ def redact_data(data: Any) -> Any:
     return data
 
 
+def json_text(data: Any, *, keep_secrets: bool = False) -> str:
+    """Indented UTF-8 JSON text of an output file (plan.json, analysis.json), secret values redacted
+    unless `keep_secrets`."""
+    import json
+
+    return json.dumps(data if keep_secrets else redact_data(data), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
 def find_secrets(store: Any) -> list[dict[str, Any]]:
     """Secrets in a store's memories: path (redacted), line (0 for the path itself) and kind, never the value."""
     found = []

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ReaderError, WorkbenchError
@@ -130,7 +131,7 @@ class Operation:
             rationale=model.rationale,
             evidence=tuple(Evidence(**e.model_dump()) for e in model.evidence),
             confidence=model.confidence, provenance=tuple(model.provenance),
-            depends_on=tuple(model.depends_on), id=model.id, **extra,
+            depends_on=tuple(model.depends_on), id=model.id, rule=model.rule, **extra,
         )
 
 
@@ -318,7 +319,8 @@ class Plan:
                 memories.append(Memory.from_dict(memory))
         with located(source, line("output_store"), "output_store"):
             store = Store(tuple(memories), id=model.output_store and model.output_store.id,
-                          name=model.output_store and model.output_store.name)
+                          name=model.output_store and model.output_store.name,
+                          versions=tuple(model.output_store.memory_versions) if model.output_store else ())
         return cls(
             engine=model.engine, engine_version=model.engine_version,
             focus=validate_focus(model.focus, source, text), inputs=dict(model.inputs),
@@ -334,6 +336,33 @@ class Plan:
         from ..io.parsing import parse_json
 
         return cls.from_dict(parse_json(text, source), source=source, text=text)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Plan:
+        """The plan in a plan.json file (`from_json` of its text, errors naming the file)."""
+        from ..files import read_text
+
+        return cls.from_json(read_text(Path(path)), source=str(path))
+
+    # -- what the plan is bound to
+    @property
+    def store_digest(self) -> str | None:
+        """The digest of the store the plan was made for: recorded in its inputs, else its input store's."""
+        recorded = self.inputs.get("store_digest")
+        return recorded or (self.input_store.digest if self.input_store is not None else None)
+
+    def check_store(self, store: Store, *, required: bool = False, source: str | None = None) -> None:
+        """Refuse a store other than the one the plan was made for (compared by digest).
+
+        A plan that records no digest passes, unless `required` (applying a plan needs one).
+        """
+        digest = self.store_digest
+        if digest is None and required:
+            raise WorkbenchError("this plan records no input store digest, so it cannot be checked against the "
+                                 "store; make the plan again with `workbench dream`", source=source)
+        if digest is not None and digest != store.digest:
+            raise WorkbenchError("this plan was made for a different store (its input digest does not match)",
+                                 source=source)
 
 
 # --- applying operations ------------------------------------------------------------------

@@ -43,8 +43,7 @@ def open_store(out: str | Path, store_id: str) -> StoreResult:
     an error, since its plan would no longer apply.
     """
     from ..dream.plan import Plan
-    from ..errors import ReaderError
-    from ..files import read_text
+    from ..errors import ReaderError, WorkbenchError
     from ..io import load_corpus
 
     results = load_results(out)
@@ -55,11 +54,14 @@ def open_store(out: str | Path, store_id: str) -> StoreResult:
     if not row["plan"]:
         raise ReaderError(f"store {store_id!r} has no plan: {row['error'] or 'it was not dreamt'}")
     path = Path(out) / row["plan"]
-    plan = Plan.from_json(read_text(path), source=str(path))
+    plan = Plan.load(path)
     sessions = [s for s in (row["sessions"] or "").split("|") if s]
     corpus = load_corpus(row["store"], sessions or None)
-    if plan.inputs.get("store_digest") not in (None, corpus.store.digest):
-        raise ReaderError(f"store {store_id!r} changed since the fleet ran; run the fleet again", source=row["store"])
+    try:
+        plan.check_store(corpus.store)
+    except WorkbenchError:
+        raise ReaderError(f"store {store_id!r} changed since the fleet ran; run the fleet again",
+                          source=row["store"]) from None
     plan.input_store = corpus.store
     return StoreResult(row, corpus, plan)
 

@@ -1,5 +1,7 @@
-"""JSON Schemas of the snapshot format, generated from the pydantic models that read it back.
+"""JSON Schemas of the files the workbench writes, generated from the pydantic models that read them back.
 
+`plan.json` is described by `workbench.schema.PlanModel`, its `focus` by the `Focus` dataclass itself
+(with each field's help as its description); `decisions.json` by `workbench.schema.DecisionsModel`;
 `manifest.json` is described by `workbench.schema.ManifestModel` (what `verify` validates) plus the
 sections it records for people (review, change, usage, retention, evaluation, secrets); a memory
 record (an item of a store JSON's `memories`, or a line of a JSON Lines store) by `workbench.schema.MemoryModel` plus the fields `Memory.to_dict` writes. Both allow
@@ -20,7 +22,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from ..schema import ManifestModel, MemoryModel
+from ..schema import DecisionsModel, ManifestModel, MemoryModel, PlanModel
 
 VERSION = 1  # = workbench.snapshot.FORMAT_VERSION
 TIME = {"description": "ISO 8601 / RFC 3339 time (`2025-05-19T16:40:02Z`), or seconds since the epoch",
@@ -61,6 +63,35 @@ class ManifestRecord(ManifestModel):
     secrets: list[dict[str, Any]] = Field([], description="Possible secrets found in the output (path, line, kind).")
 
 
+class PlanRecord(PlanModel):
+    """`plan.json`: the operations a dream proposes, the questions it asks, and the store they make."""
+
+    model_config = ConfigDict(title="Plan")
+
+
+class DecisionsRecord(DecisionsModel):
+    """`decisions.json`: the decisions on one plan, in the order they were made (the latest per operation counts)."""
+
+    model_config = ConfigDict(title="Decisions")
+
+
+def _focus_schema() -> dict[str, Any]:
+    """The `Focus` dataclass as JSON Schema, each field described by its `metadata["help"]`."""
+    from dataclasses import fields
+
+    from pydantic import TypeAdapter
+
+    from ..focus import Focus
+
+    body = TypeAdapter(Focus).json_schema()
+    for field in fields(Focus):
+        body["properties"][field.name]["description"] = field.metadata["help"]
+        body["properties"][field.name].pop("title", None)
+    body.pop("title", None)
+    return {**body, "additionalProperties": False,  # an unknown setting is refused (`schema.validate_focus`)
+            "description": "The focus a plan was made under: the instructions and every knob."}
+
+
 def _times(node: Any) -> None:
     """Give every time field (pydantic sees `Any`) its documented shape."""
     if isinstance(node, dict):
@@ -98,7 +129,23 @@ def json_schemas() -> dict[str, dict[str, Any]]:
             MemoryRecord, "memory",
             "One memory record: an item of a store JSON's `memories` (a json snapshot, the Managed Agents "
             "export) or a line of a JSON Lines store."),
+        f"plan.v{VERSION}.schema.json": _with_focus(_schema(
+            PlanRecord, "plan",
+            "plan.json written by `workbench dream`: the engine, the focus, the input digests, every operation "
+            "with its evidence and confidence, the questions for a judge, and the output store.")),
+        f"decisions.v{VERSION}.schema.json": _schema(
+            DecisionsRecord, "decisions",
+            "decisions.json written by `workbench review` and the review widget: the plan digest the decisions "
+            "are bound to, the guardrail, and every decision and answer in order."),
     }
+
+
+def _with_focus(body: dict[str, Any]) -> dict[str, Any]:
+    focus = _focus_schema()
+    body.setdefault("$defs", {})["Focus"] = focus
+    body["properties"]["focus"] = {"anyOf": [{"$ref": "#/$defs/Focus"}, {"type": "null"}], "default": None,
+                                   "description": focus["description"]}
+    return body
 
 
 def write(folder: str | Path) -> list[Path]:

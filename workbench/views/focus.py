@@ -4,6 +4,7 @@ and what it changes in the plan; and the difference between two plans.
     report = scope_report(analysis, Focus("Prioritize coding preferences. Ignore small talk."))
     report.scopes[0].notes, report.diff.operations.added, report.scopes[1].nearest
     focus_diff(plan_a, plan_b).operations    # only in A (added), only in B (removed), reordered
+    compare_focus(analysis, focus, "Forget anything about lunch.")   # the same, from two focuses
 """
 
 from __future__ import annotations
@@ -69,9 +70,18 @@ def scope_report(analysis: Analysis, focus: Focus, *, texts: int = 3) -> ScopeRe
     return ScopeReport(lines, focus.compiled.not_understood, diff, plan)
 
 
+def compare_focus(analysis: Analysis, a: Focus, b: Focus | str) -> PlanDiff:
+    """The plans of two focuses over one analysis compared: operations and questions only in A, only
+    in B, in both. `b` as text is `a` with these instructions (its other knobs kept)."""
+    from dataclasses import replace
+
+    other = replace(a, instructions=b) if isinstance(b, str) else b
+    return plan_diff(plan_from_analysis(analysis, a), plan_from_analysis(analysis, other))
+
+
 def nearest_text(line: ScopeLine) -> str:
     """“nearest: greetings (4 notes), …” for a scope that matches nothing."""
     return ", ".join(f"{label} ({n} note{'s' if n != 1 else ''})" for label, n in line.nearest)
 
 
-__all__ = ["ScopeLine", "ScopeReport", "focus_diff", "nearest_text", "scope_report"]
+__all__ = ["ScopeLine", "ScopeReport", "compare_focus", "focus_diff", "nearest_text", "scope_report"]
