@@ -1,0 +1,87 @@
+"""Voila as `workbench app` runs it: `python -m workbench.voila_app NOTEBOOK [Voila options]`.
+
+Three things on top of plain Voila:
+
+- the page template `workbench` (`ui/jupyter/voila/templates/workbench`): Voila's lab template
+  without its links to a CDN, so the page loads nothing but from its own server (Font Awesome comes
+  with Voila's own style bundle);
+- idle kernels are culled: a page closed without saying so (a killed tab, a lost network) leaves
+  its kernel behind; once it has had no connection and no activity for a while it is shut down;
+- a cap on kernels (`CappedKernelManager.max_kernels`): a new page first evicts kernels left
+  without a connection, oldest first, and is refused only when every kernel is in use.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
+from traitlets import Integer
+
+JUPYTER_DATA = Path(__file__).resolve().parent / "ui" / "jupyter"  # holds voila/templates/workbench
+TEMPLATE = "workbench"
+CULL_IDLE_SECONDS = 600  # a kernel without a page and idle this long is shut down
+CULL_INTERVAL_SECONDS = 60
+MAX_KERNELS = 8  # each holds a Workbench: a few hundred MB
+EVICT_AFTER_SECONDS = 30  # a kernel this young may be waiting for its page to connect
+
+
+def voila_options(*, cull_idle: int = CULL_IDLE_SECONDS, cull_interval: int = CULL_INTERVAL_SECONDS,
+                  max_kernels: int = MAX_KERNELS) -> list[str]:
+    """The Voila options of `workbench app`: template, one pre-heated kernel, culling and the cap."""
+    return [f"--template={TEMPLATE}", "--preheat_kernel=True", "--pool_size=1",
+            f"--VoilaConfiguration.multi_kernel_manager_class={__name__}.CappedKernelManager",
+            f"--MappingKernelManager.cull_idle_timeout={cull_idle}",
+            f"--MappingKernelManager.cull_interval={cull_interval}",
+            "--MappingKernelManager.cull_connected=False", f"--CappedKernelManager.max_kernels={max_kernels}"]
+
+
+class CappedKernelManager(AsyncMappingKernelManager):
+    """Kernels up to `max_kernels`: past it, unconnected idle kernels go first, then new pages are refused."""
+
+    max_kernels = Integer(MAX_KERNELS, config=True, help="The most kernels running at once (0: no cap).")
+
+    async def start_kernel(self, *args, **kwargs) -> str:
+        if self.max_kernels and len(self) >= self.max_kernels:
+            for kernel_id in self._evictable():
+                await self.shutdown_kernel(kernel_id)
+                if len(self) < self.max_kernels:
+                    break
+        if self.max_kernels and len(self) >= self.max_kernels:
+            raise web.HTTPError(503, f"{len(self)} pages are open, the most this server runs at once; "
+                                     "close one and reload")
+        return await super().start_kernel(*args, **kwargs)
+
+    def _evictable(self) -> list[str]:
+        """Kernels with no page connected, idle, not waiting in Voila's pool, oldest activity first."""
+        pooled = self._pooled()
+        old = datetime.now(timezone.utc) - timedelta(seconds=EVICT_AFTER_SECONDS)
+        found = [(kernel.last_activity, kernel_id) for kernel_id, kernel in self._kernels.items()
+                 if kernel_id not in pooled and not self._kernel_connections.get(kernel_id, 0)
+                 and getattr(kernel, "execution_state", "") != "busy" and kernel.last_activity < old]
+        return [kernel_id for _, kernel_id in sorted(found)]
+
+    def _pooled(self) -> set[str]:
+        """Kernels pre-heated and waiting for a page (Voila's pools, when this is its base class)."""
+        ids = set()
+        for pool in getattr(self, "_pools", {}).values():
+            for task in pool:
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    ids.add(task.result().get("kernel_id"))
+        return ids
+
+
+def main() -> None:
+    """Run Voila with the workbench's Jupyter data folder first (its page template)."""
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(JUPYTER_DATA), os.environ.get("JUPYTER_PATH")]))
+    from voila.app import main as voila_main
+
+    sys.exit(voila_main())
+
+
+if __name__ == "__main__":
+    main()
