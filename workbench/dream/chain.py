@@ -72,7 +72,7 @@ def dream_chain(corpus: Corpus, focus: Focus, dream_window: Any) -> Plan:
         store = plan.output_store
         plans.append(plan)
     plan = _chain_plan(corpus, focus, windows, plans, lineage)
-    plan.questions = _open_questions(asked, lineage)
+    plan.questions = _open_questions(asked, lineage)[:max(len(p.questions) for p in plans)]  # one window's budget
     plan.questions_found = sum(p.questions_found for p in plans)
     plan.timings = {"windows": sum(p.timings.get("total", 0.0) for p in plans), "total": time.perf_counter() - started}
     return plan
