@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
@@ -27,7 +27,7 @@ TEMPLATE = "workbench"
 CULL_IDLE_SECONDS = 600  # a kernel without a page and idle this long is shut down
 CULL_INTERVAL_SECONDS = 60
 MAX_KERNELS = 8  # each holds a Workbench: a few hundred MB
-EVICT_AFTER_SECONDS = 30  # a kernel this young may be waiting for its page to connect
+EVICT_AFTER_SECONDS = 30  # a kernel out of the pool this briefly may be waiting for its page to connect
 
 
 def voila_options(*, cull_idle: int = CULL_IDLE_SECONDS, cull_interval: int = CULL_INTERVAL_SECONDS,
@@ -41,9 +41,18 @@ def voila_options(*, cull_idle: int = CULL_IDLE_SECONDS, cull_interval: int = CU
 
 
 class CappedKernelManager(AsyncMappingKernelManager):
-    """Kernels up to `max_kernels`: past it, unconnected idle kernels go first, then new pages are refused."""
+    """Kernels up to `max_kernels`: past it, unconnected idle kernels go first, then new pages are refused.
+
+    A pre-heated kernel handed to a page keeps the idle time it had in the pool until the page
+    connects; it is culled or evicted only once it has been out of the pool for a while, so a page
+    never loses its kernel while it loads.
+    """
 
     max_kernels = Integer(MAX_KERNELS, config=True, help="The most kernels running at once (0: no cap).")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._out_of_pool: dict[str, datetime] = {}
 
     async def start_kernel(self, *args, **kwargs) -> str:
         if self.max_kernels and len(self) >= self.max_kernels:
@@ -56,14 +65,28 @@ class CappedKernelManager(AsyncMappingKernelManager):
                                      "close one and reload")
         return await super().start_kernel(*args, **kwargs)
 
+    async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+        if kernel_id in self._pooled() or self._seconds_out_of_pool(kernel_id) < self.cull_idle_timeout:
+            return
+        await super().cull_kernel_if_idle(kernel_id)
+
+    async def shutdown_kernel(self, kernel_id: str, *args, **kwargs) -> None:
+        self._out_of_pool.pop(kernel_id, None)
+        await super().shutdown_kernel(kernel_id, *args, **kwargs)
+
     def _evictable(self) -> list[str]:
-        """Kernels with no page connected, idle, not waiting in Voila's pool, oldest activity first."""
+        """Kernels with no page connected, idle, out of Voila's pool a while, oldest activity first."""
         pooled = self._pooled()
-        old = datetime.now(timezone.utc) - timedelta(seconds=EVICT_AFTER_SECONDS)
         found = [(kernel.last_activity, kernel_id) for kernel_id, kernel in self._kernels.items()
                  if kernel_id not in pooled and not self._kernel_connections.get(kernel_id, 0)
-                 and getattr(kernel, "execution_state", "") != "busy" and kernel.last_activity < old]
+                 and getattr(kernel, "execution_state", "") != "busy"
+                 and self._seconds_out_of_pool(kernel_id) >= EVICT_AFTER_SECONDS]
         return [kernel_id for _, kernel_id in sorted(found)]
+
+    def _seconds_out_of_pool(self, kernel_id: str) -> float:
+        """Seconds since this kernel was first seen outside Voila's pool (0 the first time)."""
+        now = datetime.now(timezone.utc)
+        return (now - self._out_of_pool.setdefault(kernel_id, now)).total_seconds()
 
     def _pooled(self) -> set[str]:
         """Kernels pre-heated and waiting for a page (Voila's pools, when this is its base class)."""
