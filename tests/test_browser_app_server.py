@@ -50,16 +50,33 @@ def app(tmp_path_factory, request):
     return server
 
 
+def alive(root: psutil.Process) -> list[tuple[psutil.Process, str]]:
+    """The process and its descendants still running (a culled kernel may linger as a zombie), with their
+    command lines."""
+    found = []
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE:
+                found.append((process, " ".join(process.cmdline())))
+        except psutil.Error:  # gone meanwhile
+            continue
+    return found
+
+
 def kernels(server: Server) -> list[psutil.Process]:
     """The server's kernel processes (what Voila's kernel manager lists, seen from the system)."""
-    return [p for p in psutil.Process(server.process.pid).children(recursive=True)
-            if "ipykernel" in " ".join(p.cmdline())]
+    return [p for p, command in alive(psutil.Process(server.process.pid)) if "ipykernel" in command]
 
 
 def resident_mb(server: Server) -> float:
     """Resident memory of the server and all its children, in MB."""
-    root = psutil.Process(server.process.pid)
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 1e6
+    total = 0
+    for process, _ in alive(psutil.Process(server.process.pid)):
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return total / 1e6
 
 
 def settled(server: Server) -> tuple[int, float, float]:

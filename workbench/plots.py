@@ -143,7 +143,7 @@ class Coloring:
             high = float(np.nanmax(values)) if len(values) else 0.0
             stops = ", ".join(color for _, color in self.colorscale())
             return [{"label": f"{self.title}: 0 (new) – {high:,.0f} (old)", "color": stops, "shape": "gradient"}]
-        return [{"label": short_title(category, 40), "color": color, "count": count, "shape": "dot"}
+        return [{"label": _fitted(category, 40), "color": color, "count": count, "shape": "dot"}
                 for category, color, count in self.legend() if count][:limit]
 
 

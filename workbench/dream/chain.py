@@ -121,16 +121,17 @@ def _match(store: Store, kept: dict[tuple[str, str], deque],
            produced: dict[tuple[str, str], deque]) -> dict[str, str | int]:
     """Each note of the window's output store → its origin: a note left as it was, or what wrote it.
 
-    Notes are matched by path and text, in order; a note a result was split into (a multi-line
-    text) belongs to the result at its path that holds its text.
+    Notes are matched by path and text, in order, each kept note once; a note a result was split
+    into (a multi-line text) belongs to the result at its path that holds its text.
     """
     origin: dict[str, str | int] = {}
     for note in store.notes:
         key = (note.path, note.text.strip())
-        for found in (kept.get(key), produced.get(key)):
-            if found:
-                origin[note.id] = found.popleft() if len(found) > 1 else found[0]
-                break
+        if kept.get(key):
+            origin[note.id] = kept[key].popleft()
+        elif produced.get(key):
+            found = produced[key]
+            origin[note.id] = found.popleft() if len(found) > 1 else found[0]
         else:
             origin[note.id] = _part_of(note, produced)
     return origin

@@ -585,11 +585,12 @@ class Workbench:
 
 
 def shown_path(path: str | Path) -> str:
-    """A path as the header names it: from the project folder when inside it, else as given."""
+    """A path as the header names it: from the project folder when inside it, else its last two parts."""
+    full = Path(path).resolve()
     try:
-        return Path(path).resolve().relative_to(project_dir().resolve()).as_posix()
+        return full.relative_to(project_dir().resolve()).as_posix()
     except (ValueError, OSError):
-        return str(path)
+        return "…/" + "/".join(full.parts[-2:]) if len(full.parts) > 2 else str(path)
 
 
 def _in_project(path: str) -> Path:
