@@ -3,7 +3,9 @@
 HDBSCAN on the vectors reduced to a dozen dimensions (MiniBatchKMeans past 20,000 notes), made
 useful to read: a note the clustering left out joins the topic most of its close neighbours belong
 to, a topic holding more than `topic_limit` notes is split with k-means, topics are numbered by size
-(0 is the largest) and named by their most specific words (c-TF-IDF), written out in full.
+(0 is the largest) and named by their most specific terms (c-TF-IDF), written out in full: the
+names of people and things first, then phrases that recur in the topic, then words; never function
+words or the filler every memory is full of (`FILLER_WORDS`).
 """
 
 from __future__ import annotations
