@@ -65,3 +65,19 @@ def test_a_kernel_just_out_of_the_pool_is_not_culled_before_its_page_connects(mo
     km.cull_idle_timeout = 60
     asyncio.run(km.cull_kernel_if_idle("handed"))
     assert not shut
+
+
+def test_a_pool_refill_refused_at_the_cap_is_tried_again_once_there_is_room(monkeypatch):
+    km, _ = manager(monkeypatch, {"page": 1})
+    loop = asyncio.new_event_loop()
+    refused = loop.create_future()
+    refused.set_exception(web.HTTPError(503))
+    km._pools = {"app.ipynb": [refused]}
+    filled = []
+    km.fill_if_needed = lambda delay=None, notebook_name=None, **kwargs: filled.append(notebook_name)
+    km._refill_pools()
+    assert km._pools["app.ipynb"] == [] and filled == []  # still at the cap: nothing started
+    km.max_kernels = 2
+    km._refill_pools()
+    assert filled == ["app.ipynb"]
+    loop.close()

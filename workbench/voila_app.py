@@ -8,7 +8,8 @@ Three things on top of plain Voila:
 - idle kernels are culled: a page closed without saying so (a killed tab, a lost network) leaves
   its kernel behind; once it has had no connection and no activity for a while it is shut down;
 - a cap on kernels (`CappedKernelManager.max_kernels`): a new page first evicts kernels left
-  without a connection, oldest first, and is refused only when every kernel is in use.
+  without a connection, oldest first, and is refused only when every kernel is in use; the
+  pre-heated kernel is started again once there is room.
 """
 
 from __future__ import annotations
@@ -69,6 +70,18 @@ class CappedKernelManager(AsyncMappingKernelManager):
         if kernel_id in self._pooled() or self._seconds_out_of_pool(kernel_id) < self.cull_idle_timeout:
             return
         await super().cull_kernel_if_idle(kernel_id)
+
+    async def cull_kernels(self) -> None:
+        await super().cull_kernels()
+        self._refill_pools()
+
+    def _refill_pools(self) -> None:
+        """Pre-heat again once there is room: a refill refused at the cap leaves a failed task in Voila's
+        pool, which is dropped here, and Voila refills a pool only when a page takes a kernel from it."""
+        for name, pool in getattr(self, "_pools", {}).items():
+            pool[:] = [task for task in pool if not (task.done() and (task.cancelled() or task.exception()))]
+            if not self.max_kernels or len(self) < self.max_kernels:
+                self.fill_if_needed(delay=0, notebook_name=name)
 
     async def shutdown_kernel(self, kernel_id: str, *args, **kwargs) -> None:
         self._out_of_pool.pop(kernel_id, None)
