@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from . import DATA, ROOT, Section, child_env, judged, sample_paths
 
@@ -76,8 +77,13 @@ def _notebook(path: Path, code: str) -> Path:
     return path
 
 
+class Served(NamedTuple):
+    url: str
+    pid: int
+
+
 @contextmanager
-def _voila(notebook: Path, tmp: Path):
+def _voila(notebook: Path, tmp: Path, kernel_limits: dict[str, int] | None = None):
     """A Voila server (the command line `workbench app` runs) on `notebook`, with private Jupyter folders."""
     from workbench.launch import app_command
 
@@ -90,7 +96,8 @@ def _voila(notebook: Path, tmp: Path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     with open(tmp / "voila.log", "wb") as log:
-        process = subprocess.Popen(app_command(notebook, open_browser=False, port=port, extra=["--Voila.ip=127.0.0.1"]),
+        process = subprocess.Popen(app_command(notebook, open_browser=False, port=port, extra=["--Voila.ip=127.0.0.1"],
+                                               kernel_limits=kernel_limits),
                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 120
@@ -102,7 +109,7 @@ def _voila(notebook: Path, tmp: Path):
                     break
                 except OSError:
                     time.sleep(0.5)
-            yield url
+            yield Served(url, process.pid)
         finally:
             os.killpg(process.pid, 15)
             try:
@@ -166,7 +173,10 @@ def run(quick: bool) -> Section:
         "from the release of a lasso until the kernel's table shows the selection (the kernel sets "
         "`wb.selection`, then draws the table: an upper bound). *Tuner*: from Enter in the staleness field until "
         "the preview shows the new plan (150 ms debounce included). The 20,000-note map is an Explorer over a "
-        "synthetic analysis (no embedding), as in `tests/test_browser_map.py`."))
+        "synthetic analysis (no embedding), as in `tests/test_browser_map.py`. *Page loads*: the sample page loaded "
+        "again and again, each page closed as a killed tab is (Voila is not told); kernels and the resident memory "
+        "of the server and its kernels once the closed pages' kernels are culled (idle 20 s here, 10 minutes in "
+        "`workbench app`)."))
     missing = _missing()
     if missing:
         sec.skipped = missing
@@ -188,7 +198,7 @@ def run(quick: bool) -> Section:
         tmp = Path(tmp_name)
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         sample = _notebook(tmp / "sample.ipynb", SAMPLE_CELL.format(store=str(store), sessions=str(sessions)))
-        with _voila(sample, tmp / "sample") as url:
+        with _voila(sample, tmp / "sample") as (url, _):
             time.sleep(20 if quick else 40)  # let the pool pre-heat its kernel
             first, page = _first_map(browser, url)
             numbers["first map"] = first
@@ -199,6 +209,8 @@ def run(quick: bool) -> Section:
             cold, page = _first_map(browser, url)
             rows.append(["… the next request at once (its kernel builds the Workbench)", f"{cold:.1f} s"])
             page.close()
+
+        rows += _page_loads(browser, sample, tmp / "loads", 6 if quick else 20)
 
         from .synthetic import synthetic_corpus
 
@@ -211,7 +223,7 @@ def run(quick: bool) -> Section:
         locomo = DATA / "locomo10.json"
         if not quick and locomo.exists():
             book = _notebook(tmp / "locomo.ipynb", SAMPLE_CELL.format(store=str(locomo), sessions=str(locomo)))
-            with _voila(book, tmp / "locomo") as url:
+            with _voila(book, tmp / "locomo") as (url, _):
                 time.sleep(5)
                 first, page = _first_map(browser, url)
                 rows.append(["LoCoMo (2,541 notes, 272 sessions): page → first drawn map (analysis in the kernel)",
@@ -222,7 +234,7 @@ def run(quick: bool) -> Section:
                 page.close()
 
         big = _notebook(tmp / "map20k.ipynb", _map_20k_code())
-        with _voila(big, tmp / "map20k") as url:
+        with _voila(big, tmp / "map20k") as (url, _):
             time.sleep(15 if quick else 30)
             first, page = _first_map(browser, url)
             rows.append(["20,000 notes: page → first drawn map (pre-heated kernel)", f"{first:.1f} s"])
@@ -248,6 +260,47 @@ def run(quick: bool) -> Section:
     return sec
 
 
+def _page_loads(browser, notebook: Path, tmp: Path, loads: int) -> list[list[str]]:
+    """Load the page `loads` times, each page closed unannounced (as a killed tab); the kernels and
+    the resident memory of the server and its kernels after 2 loads and after the last, once the
+    closed pages' kernels have been culled (idle 20 s; at most 5 minutes)."""
+    import psutil
+
+    def alive(server) -> list[tuple[int, str]]:  # (resident bytes, command line); culled kernels may be zombies
+        found = []
+        for process in [server, *server.children(recursive=True)]:
+            try:
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    found.append((process.memory_info().rss, " ".join(process.cmdline())))
+            except psutil.Error:
+                continue
+        return found
+
+    def kernels(server) -> int:
+        return sum("ipykernel" in command for _, command in alive(server))
+
+    def settled(server) -> tuple[int, float]:
+        deadline = time.monotonic() + 300
+        while kernels(server) > 1 and time.monotonic() < deadline:
+            time.sleep(5)
+        return kernels(server), sum(rss for rss, _ in alive(server)) / 1e6
+
+    seen = {}
+    with _voila(notebook, tmp, {"cull_idle": 20, "cull_interval": 5}) as (url, pid):
+        server = psutil.Process(pid)
+        for load in range(1, loads + 1):
+            _, page = _first_map(browser, url)
+            page.close()  # no beforeunload: Voila is not told, the culler must notice
+            if load in (2, loads):
+                seen[load] = settled(server)
+    (k2, mb2), (kn, mbn) = seen[2], seen[loads]
+    print(f"[numbers] Voila page loads: kernels {k2} after 2, {kn} after {loads}; server + kernels "
+          f"{mb2:.0f} MB after 2, {mbn:.0f} MB after {loads}")
+    return [[f"Voila, {loads} page loads, each closed unannounced: kernels after 2 / after {loads} (idle ones culled)",
+             f"{k2} / {kn}"],
+            [f"… resident memory of the server and its kernels after 2 / after {loads}", f"{mb2:.0f} / {mbn:.0f} MB"]]
+
+
 def _tuner_page(browser, tmp: Path, corpus) -> float:
     """A Workbench on a synthetic corpus; the tuner's input → preview time (best of three after a first)."""
     import pickle
@@ -257,7 +310,7 @@ def _tuner_page(browser, tmp: Path, corpus) -> float:
     code = ("import pickle\nfrom workbench.analysis import analyze\nfrom workbench.ui import Workbench\n"
             f"corpus = pickle.loads(open({str(data)!r}, 'rb').read())\n"
             "wb = Workbench(analyze(corpus, 'tfidf'), layout=None, autosave=False)\nwb\n")
-    with _voila(_notebook(tmp / "tuner.ipynb", code), tmp / "tuner") as url:
+    with _voila(_notebook(tmp / "tuner.ipynb", code), tmp / "tuner") as (url, _):
         time.sleep(10)
         _, page = _first_map(browser, url)
         _tuner_to_preview(page)  # the first change fills the caches

@@ -103,13 +103,13 @@ def test_approve_approves_the_edited_text_the_box_shows_and_undo_takes_it_back(v
         box.blur()
         card.get_by_text("unsaved edit").wait_for(timeout=STEP_TIMEOUT)
         card.get_by_role("button", name="Approve edited text").click()
-        wait_header(page, "approved", 1)
+        wait_header(page, "edited", 1)
         card.get_by_text("after (edited)").first.wait_for(timeout=STEP_TIMEOUT)
         assert card.locator("textarea").input_value() == edited
         assert "unsaved edit" not in card.inner_text()
         screenshot(page, "review-1-edited.png")
         card.get_by_role("button", name="Undo").click()
-        wait_header(page, "approved", 0)
+        wait_header(page, "edited", 0)
         card.locator(".wb-badge", has_text=re.compile("^pending$")).wait_for(timeout=STEP_TIMEOUT)
         assert_clean(page)
 

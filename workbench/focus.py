@@ -300,4 +300,28 @@ def select_sessions(sessions: Sequence[Session], focus: Focus) -> list[Session]:
     return chosen
 
 
-__all__ = ["Focus", "Scopes", "KINDS", "MAX_INSTRUCTIONS", "compile_instructions", "matches", "select_sessions"]
+def chain_sessions(sessions: Sequence[Session], focus: Focus) -> list[list[Session]]:
+    """The sessions under the focus, oldest first, in runs of at most 100: one dream per run.
+
+    Within 100 sessions this is `select_sessions` (one run); beyond, the same filters (ids,
+    since, until) apply to every session, and the runs are read by a chain of dreams.
+    """
+    try:
+        chosen = select_sessions(sessions, focus)
+    except LimitError:
+        resolved = focus.resolved()
+        pool = sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))
+        if resolved.session_ids:
+            wanted = set(resolved.session_ids)
+            missing = wanted - {s.id for s in pool}
+            if missing:
+                raise ReaderError(f"unknown session id(s): {', '.join(sorted(missing))}", field="session_ids") from None
+            pool = [s for s in pool if s.id in wanted]
+        free = replace(resolved, session_ids=[], max_sessions=None)
+        chosen = [s for start in range(0, len(pool), MAX_SESSIONS)
+                  for s in select_sessions(pool[start:start + MAX_SESSIONS], free)]
+    return [chosen[i:i + MAX_SESSIONS] for i in range(0, len(chosen), MAX_SESSIONS)]
+
+
+__all__ = ["Focus", "Scopes", "KINDS", "MAX_INSTRUCTIONS", "compile_instructions", "matches", "select_sessions",
+           "chain_sessions"]

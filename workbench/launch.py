@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .errors import WorkbenchError
@@ -82,13 +82,17 @@ def lab_command(notebook: str | Path = LAB_NOTEBOOK, *, port: int | None = None,
 
 
 def app_command(notebook: str | Path = APP_NOTEBOOK, *, port: int | None = None, open_browser: bool = True,
-                extra: Sequence[str] = ()) -> list[str]:
+                extra: Sequence[str] = (), kernel_limits: Mapping[str, int] | None = None) -> list[str]:
     """The Voila command line: the notebook run and shown as a page, without its code.
 
     Kernels are pre-heated: Voila runs the notebook in a waiting kernel before anyone asks, so a page
-    request is answered with a Workbench that is already built (measured in the browser tests).
+    request is answered with a Workbench that is already built (measured in the browser tests). Voila
+    runs through `workbench.voila_app`: a page template that loads nothing from other hosts, idle
+    kernels of closed pages culled, and a cap on kernels (`voila_options`).
     """
-    command = [sys.executable, "-m", "voila", str(notebook), "--preheat_kernel=True", "--pool_size=1"]
+    from .voila_app import voila_options
+
+    command = [sys.executable, "-m", "workbench.voila_app", str(notebook), *voila_options(**(kernel_limits or {}))]
     if port:
         command.append(f"--port={port}")
     if not open_browser:

@@ -143,7 +143,7 @@ class Coloring:
             high = float(np.nanmax(values)) if len(values) else 0.0
             stops = ", ".join(color for _, color in self.colorscale())
             return [{"label": f"{self.title}: 0 (new) – {high:,.0f} (old)", "color": stops, "shape": "gradient"}]
-        return [{"label": short_title(category, 40), "color": color, "count": count, "shape": "dot"}
+        return [{"label": _fitted(category, 40), "color": color, "count": count, "shape": "dot"}
                 for category, color, count in self.legend() if count][:limit]
 
 
@@ -206,8 +206,9 @@ def selection_outline(n: int, positions: Iterable[int]) -> dict:
 def cluster_labels(points: pd.DataFrame, *, limit: int = 40) -> list[dict]:
     """{x, y, text} at the median position of each topic, largest topic first (at most `limit`).
 
-    Labels are whole words ("message / commit"), cut at a word boundary; the map widget leaves
-    out a label that would overlap a larger topic's.
+    Labels are whole terms ("Priya / unit tests"): the last terms are left out until the label
+    fits, a single term too long is cut at a word boundary; the map widget leaves out a label that
+    would overlap a larger topic's.
     """
     real = points[points["cluster"] >= 0]
     if real.empty:
@@ -215,8 +216,16 @@ def cluster_labels(points: pd.DataFrame, *, limit: int = 40) -> list[dict]:
     sizes = real.groupby("cluster").size().sort_values(ascending=False, kind="stable").head(limit)
     centres = real[real["cluster"].isin(sizes.index)].groupby("cluster")[["x", "y"]].median()
     labels = real.groupby("cluster")["cluster_label"].first()
-    return [dict(x=float(centres.at[k, "x"]), y=float(centres.at[k, "y"]), text=short_title(labels[k], 34),
+    return [dict(x=float(centres.at[k, "x"]), y=float(centres.at[k, "y"]), text=_fitted(labels[k], 34),
                  size=int(size)) for k, size in sizes.items()]
+
+
+def _fitted(label: str, limit: int) -> str:
+    """A topic label of at most `limit` characters: its first terms that fit ("Priya / unit tests")."""
+    terms = label.split(" / ")
+    while len(terms) > 1 and len(" / ".join(terms)) > limit:
+        terms.pop()
+    return short_title(" / ".join(terms), limit)
 
 
 def cluster_annotations(points: pd.DataFrame, *, limit: int = 40) -> list[dict]:

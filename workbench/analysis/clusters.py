@@ -3,7 +3,9 @@
 HDBSCAN on the vectors reduced to a dozen dimensions (MiniBatchKMeans past 20,000 notes), made
 useful to read: a note the clustering left out joins the topic most of its close neighbours belong
 to, a topic holding more than `topic_limit` notes is split with k-means, topics are numbered by size
-(0 is the largest) and named by their most specific words (c-TF-IDF), written out in full.
+(0 is the largest) and named by their most specific terms (c-TF-IDF), written out in full: the
+names of people and things first, then phrases that recur in the topic, then words; never function
+words or the filler every memory is full of (`FILLER_WORDS`).
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..compare import FUNCTION_WORDS
 from ..text import stem
+from ..topics import GENERIC
 from .neighbours import EXACT_LIMIT
 
 MAX_CLUSTER_SHARE = 0.3  # a topic holding more of the store than this is split
 LABEL_WORDS = 3
 _WORD = re.compile(r"[^\W\d_]{3,}(?:['’-][^\W\d_]+)*")
+_TERM = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # any word, "on-call" too; a name needs three letters
 
 
 def topics(ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray, neighbours: np.ndarray,
@@ -126,6 +131,39 @@ def _kmeans(vectors: np.ndarray, parts: int) -> np.ndarray:
 
 # --- names ------------------------------------------------------------------------------------
 
+# Words common to every kind of agent memory, that name no topic: generic verbs, adverbs, quantifiers
+# and ordinals, added to the function words (`FUNCTION_WORDS`) and the generic nouns (`topics.GENERIC`).
+FILLER_WORDS = frozenset(
+    """use used uses using user users not no yes none nothing also need needs needed make makes made get gets got
+    set sets new one two three four five first second third last next until since yet still now then later soon
+    recently currently always never often usually sometimes really already ever even only much many more most some
+    such same other another both either neither way lot lots well back like want wants wanted know knows known see
+    seen go goes going went come comes came take takes took give gives gave keep keeps kept put let lets say says
+    said tell tells told ask asks asked think thinks thought feel feels felt try tries tried find finds found help
+    helps helped work works worked working good great best better bad big small little long short old high low
+    right wrong sure able per via etc unknown current through across during without within after before between
+    against around upon while because though although whether each day days time times today week year years
+    thing things something anything everything everyone someone people person january february march april june
+    july august september october november december monday tuesday wednesday thursday friday saturday sunday
+    """.split()
+) | GENERIC
+PHRASE_JOINS = (" ", "-")  # what may stand between the two words of a phrase ("dbt build", "on-call rotation")
+_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_CONTRACTION = re.compile(r"['’](?:t|re|ll|ve|m|d)$", re.IGNORECASE)
+NAME_LIFT = 2.0  # a name shown first is held this many times more often in its cluster than in all notes
+
+
+@dataclass
+class _Terms:
+    """Per cluster: how many notes hold each word stem and each two-word phrase; and across all notes."""
+
+    words: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    phrases: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    df: Counter = field(default_factory=Counter)
+    written: Counter = field(default_factory=Counter)  # each word as written → times
+    capitalised: Counter = field(default_factory=Counter)  # stem → times written capitalised mid-sentence
+    known: dict[str, str | None] = field(default_factory=dict)  # each word as written → its stem, None: no name
+
 
 def _words(text: str) -> list[str]:
     """Words of three letters or more, as written (no numbers, code or identifiers)."""
@@ -146,36 +184,120 @@ def _most_written(seen: Mapping[str, Counter]) -> dict[str, str]:
     return {norm: min(forms.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0] for norm, forms in seen.items()}
 
 
-def cluster_names(texts: Sequence[str], labels: Sequence[int], *, words: int = LABEL_WORDS) -> dict[int, str]:
-    """c-TF-IDF: the words most specific to each cluster, written out in full ("message / commit").
+def _stem_of(word: str) -> str | None:
+    """The stem a topic may be named by, or None: a function or filler word, a contraction ("don't")."""
+    if "'" in word or "’" in word:
+        if _CONTRACTION.search(word):
+            return None
+        word = _POSSESSIVE.sub("", word)
+    lower = word.lower()
+    norm = stem(lower)
+    return None if lower in _UNNAMING or norm in _UNNAMING or len(word) < 3 else norm
 
-    Words are compared by stem and shown in the form the notes most often use; numbers, code and
-    words of one or two letters never name a topic.
-    """
-    per_cluster: dict[int, Counter] = defaultdict(Counter)
-    df: Counter = Counter()
-    seen: dict[str, Counter] = defaultdict(Counter)
-    stems: dict[str, str] = {}
+
+def _mid_sentence(text: str, start: int) -> bool:
+    """True when the word at `start` follows a word or a comma: neither a sentence's nor a heading's first."""
+    before = text[max(0, start - 8):start].rstrip()
+    return bool(before) and (before[-1].isalnum() or before[-1] in ",;")
+
+
+_UNNAMING = FUNCTION_WORDS | FILLER_WORDS
+_UNSEEN = object()
+
+
+def _count_note(terms: _Terms, text: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """The stems and the phrases (two content words side by side) of one note; counts how words are written."""
+    known, kept, pairs, before, end = terms.known, [], set(), None, 0
+    for m in _TERM.finditer(text):
+        start, word = m.start(), m.group()
+        norm = known.get(word, _UNSEEN)
+        if norm is _UNSEEN:
+            norm = known[word] = _stem_of(word)
+        if norm is None or start and text[start - 1] in "`/_.@#":
+            before, end = None, m.end()
+            continue
+        kept.append(word)
+        if word[0].isupper() and not word.isupper() and _mid_sentence(text, start):
+            terms.capitalised[norm] += 1
+        if before is not None and before != norm and text[end:start] in PHRASE_JOINS:
+            pairs.add((before, norm))
+        before, end = norm, m.end()
+    terms.written.update(kept)
+    return {known[w] for w in kept}, pairs
+
+
+def _count_terms(texts: Sequence[str], labels: Sequence[int]) -> _Terms:
+    terms = _Terms()
     for text, label in zip(texts, labels, strict=True):
-        terms = set()
-        for word in _words(text):
-            lower = word.lower()
-            if lower in FUNCTION_WORDS:
-                continue
-            norm = stems.get(lower)
-            if norm is None:
-                norm = stems[lower] = stem(lower)
-            if norm in FUNCTION_WORDS:
-                continue
-            terms.add(norm)
-            seen[norm][lower] += 1
-        df.update(terms)
+        seen, pairs = _count_note(terms, text)
+        terms.df.update(seen)
+        terms.df.update(pairs)
         if label >= 0:
-            per_cluster[int(label)].update(terms)
-    surface = _most_written(seen)
-    total = max(1, len(texts))
+            terms.words[int(label)].update(seen)
+            terms.phrases[int(label)].update(pairs)
+    return terms
+
+
+def _names_and_forms(terms: _Terms) -> tuple[set[str], dict[str, str]]:
+    """The stems that are names (only ever written capitalised, so in mid-sentence too) and how each
+    stem is shown: names and acronyms as written, other words in lower case."""
+    forms: dict[str, Counter] = defaultdict(Counter)
+    lower: set[str] = set()
+    for word, n in terms.written.items():
+        norm = terms.known[word]
+        forms[norm][_POSSESSIVE.sub("", word)] += n
+        if word[0].islower():
+            lower.add(norm)
+    names = {norm for norm in terms.capitalised if norm not in lower}
+    shown = {norm: form if norm in names or form.isupper() else form.lower()
+             for norm, form in _most_written(forms).items()}
+    return names, shown
+
+
+def cluster_names(texts: Sequence[str], labels: Sequence[int], *, words: int = LABEL_WORDS) -> dict[int, str]:
+    """Each cluster's name: names first, then phrases that recur in it, then words ("Priya / dbt build / ruff").
+
+    Terms are ranked by c-TF-IDF (how much more often the cluster's notes hold them than all notes);
+    a name is a word only ever written capitalised in mid-sentence; a phrase is two adjacent content
+    words held by two or more of the cluster's notes. Function words, filler common to all memory
+    ("use", "user", "not", "also", "second", "until" …), numbers, code and words of one or two
+    letters never name a topic. Words are compared by stem and shown as the notes mostly write them.
+    """
+    terms = _count_terms(texts, labels)
+    names_of, shown = _names_and_forms(terms)
+    total, sizes = max(1, len(texts)), Counter(int(c) for c in labels if c >= 0)
     names = {}
-    for label, counts in sorted(per_cluster.items()):
-        scored = sorted(counts, key=lambda w: (-counts[w] * np.log(1 + total / df[w]), w))
-        names[label] = " / ".join(surface.get(w, w) for w in scored[:words]) or f"topic {label}"
+    for label in sorted(terms.words):
+        picked = _pick_terms(terms, label, sizes[label], names_of, shown, total, words)
+        names[label] = " / ".join(" ".join(shown[w] for w in term) for term in picked) or f"topic {label}"
     return names
+
+
+def _pick_terms(terms: _Terms, label: int, size: int, names_of: set[str], shown: Mapping[str, str], total: int,
+                limit: int) -> list[tuple[str, ...]]:
+    """Up to `limit` terms: at most two names specific to the cluster, then its recurring phrases, then
+    its words by c-TF-IDF; no word twice."""
+    counts = terms.words[label]
+    floor = max(2, int(np.ceil(0.1 * size))) if size >= 4 else 1
+
+    def ranked(found: Counter, least: int) -> list:
+        return sorted((t for t, n in found.items() if n >= least),
+                      key=lambda t: (-found[t] * np.log(1 + total / terms.df[t]), t))
+
+    named = [(w,) for w in ranked(counts, floor)
+             if w in names_of and counts[w] / size >= NAME_LIFT * terms.df[w] / total][:2]
+    phrases = [t for t in ranked(terms.phrases[label], max(2, floor)) if _noun_phrase(t, names_of, shown)]
+    picked, used = list(named), {w for (w,) in named}
+    for term in phrases + [(w,) for w in ranked(counts, 1)]:
+        if len(picked) < limit and not set(term) & used:
+            picked.append(term)
+            used |= set(term)
+    return picked
+
+
+def _noun_phrase(phrase: tuple[str, str], names_of: set[str], shown: Mapping[str, str]) -> bool:
+    """Two words that may name a thing: no adverb ("regularly"), no name then a verb ("Priya dislikes")."""
+    first, second = phrase
+    if shown[first].endswith("ly") or shown[second].endswith("ly"):
+        return False
+    return first not in names_of or second in names_of

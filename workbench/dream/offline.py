@@ -4,7 +4,8 @@ The analysis finds candidates (`workbench.candidates`); the rules judge each one
 (`workbench.dream.rules`), deciding with high confidence only what they can verify; the planner
 turns the verdicts into operations under the focus (`workbench.dream.planner`):
 
-1. review — choose ≤ 100 sessions under the focus;
+1. review — choose ≤ 100 sessions under the focus (more: a chain of windows of ≤ 100, oldest first,
+   each window's output store the next one's input, told as one plan: `workbench.dream.chain`);
 2. consolidate — conflicts resolved so the latest value wins (a newer note, or a later user
    sentence), duplicates merged into one wording with the union of provenance;
 3. prune — notes whose own expiry date has passed (verified), passed deadlines and old one-offs
@@ -26,9 +27,11 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import Analysis, analyze, memoized
+from ..errors import LimitError
 from ..focus import Focus, select_sessions
 from ..records import Corpus, iso
 from ..scopes import match_topic, scope_labels, scope_sets
+from .chain import dream_chain
 from .check import enforce
 from .effects import Outline, ScopeEffect, outline, plan_diff, stated_effect
 from .plan import Plan, apply_operations
@@ -69,7 +72,12 @@ def dream_offline(corpus: Corpus, focus: Focus | None = None, *, analysis: Analy
     focus = focus or Focus()
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    sessions = select_sessions(corpus.sessions, focus)
+    try:
+        sessions = select_sessions(corpus.sessions, focus)
+    except LimitError:  # more than 100 sessions: a chain of windows, as the platform chains dreams
+        embedder = embedder or (analysis.embedder_id.split("-", 1)[0] if analysis is not None else None)
+        return dream_chain(corpus, focus, lambda window, window_focus: dream_offline(
+            window, window_focus, embedder=embedder, cache=cache))
     if analysis is None:
         analysis = analyze(corpus, embedder, cache=cache)
         timings["analyze"] = time.perf_counter() - start

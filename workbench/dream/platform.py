@@ -21,8 +21,8 @@ from typing import Any
 import anthropic
 
 from .. import api
-from ..errors import EngineError, LimitError, ReaderError
-from ..focus import MAX_INSTRUCTIONS, Focus, select_sessions
+from ..errors import EngineError, LimitError
+from ..focus import MAX_INSTRUCTIONS, Focus, chain_sessions, select_sessions
 from ..io.platform import plain, pull_store
 from ..records import MAX_SESSIONS, Corpus, Memory, Session, Store, iso, split_notes
 from .check import check
@@ -271,31 +271,6 @@ ENGINE = dream_platform
 
 
 # --- at fleet scale: chained dreams under a concurrency limit (workbench.fleet) ---------------
-
-
-def chain_sessions(sessions: Sequence[Session], focus: Focus) -> list[list[Session]]:
-    """The sessions under the focus, oldest first, in runs of at most 100: one dream per run.
-
-    Within 100 sessions this is `select_sessions` (one run); beyond, the same filters (ids,
-    since, until) apply to every session, and the runs are read by a chain of dreams.
-    """
-    from dataclasses import replace
-
-    try:
-        chosen = select_sessions(sessions, focus)
-    except LimitError:
-        resolved = focus.resolved()
-        pool = sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))
-        if resolved.session_ids:
-            wanted = set(resolved.session_ids)
-            missing = wanted - {s.id for s in pool}
-            if missing:
-                raise ReaderError(f"unknown session id(s): {', '.join(sorted(missing))}", field="session_ids") from None
-            pool = [s for s in pool if s.id in wanted]
-        free = replace(resolved, session_ids=[], max_sessions=None)
-        chosen = [s for start in range(0, len(pool), MAX_SESSIONS)
-                  for s in select_sessions(pool[start:start + MAX_SESSIONS], free)]
-    return [chosen[i:i + MAX_SESSIONS] for i in range(0, len(chosen), MAX_SESSIONS)]
 
 
 @dataclass

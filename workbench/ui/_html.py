@@ -23,6 +23,7 @@ CSS = """<style>
 .wb-root .widget-html-content{color:var(--wb-fg)}
 .wb-header{display:flex;align-items:center;gap:6px 18px;flex-wrap:wrap;padding:6px 2px 10px;border-bottom:1px solid var(--wb-border);margin-bottom:6px}
 .wb-title{flex:0 0 auto;font-size:17px;font-weight:650;letter-spacing:-.01em;white-space:nowrap}
+.wb-source{display:block;max-width:340px;overflow:hidden;text-overflow:ellipsis;font-size:11.5px;font-weight:400;letter-spacing:0;color:var(--wb-muted)}
 .wb-stats{display:flex;flex:1 1 480px;flex-wrap:wrap;gap:6px 4px;min-width:0}
 .wb-stat{display:inline-flex;flex:0 0 auto;flex-direction:column;align-items:flex-start;padding:1px 9px;border-left:3px solid var(--wb-border);white-space:nowrap}
 .wb-stat b{font-size:16px;font-variant-numeric:tabular-nums}.wb-stat span{font-size:10.5px;color:var(--wb-muted);text-transform:uppercase;letter-spacing:.03em}
@@ -103,9 +104,12 @@ def stats(items: Iterable[tuple[str, object, str | None]]) -> str:
     return "".join(cells)
 
 
-def header(title: str, counts: Mapping[str, object]) -> str:
+def header(title: str, counts: Mapping[str, object], source: str = "") -> str:
+    """The Workbench's title, what is open (`source`) under it, and its counts."""
     cells = stats((k, f"{v:,}" if isinstance(v, int) else v, None) for k, v in counts.items())
-    return f'<div class="wb-header"><span class="wb-title">{esc(title)}</span><div class="wb-stats">{cells}</div></div>'
+    shown = f'<span class="wb-source" title="{esc(source)}">{esc(source)}</span>' if source else ""
+    return (f'<div class="wb-header"><span class="wb-title">{esc(title)}{shown}</span>'
+            f'<div class="wb-stats">{cells}</div></div>')
 
 
 def fate_stats(counts: Mapping[str, int]) -> str:

@@ -100,8 +100,9 @@ class Workbench:
     def __init__(self, analysis: Analysis, plan: Plan | None = None, *, focus: Focus | None = None,
                  layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside,
                  title: str = "Dream Workbench", session: str | Path | None = None, autosave: bool = True,
-                 resume: bool = True, folder: str | None = None) -> None:
+                 resume: bool = True, folder: str | None = None, source: str = "") -> None:
         self.title = title
+        self.source = source  # what is open, named in the header ("sample-data/coding-assistant/store.json")
         self.problem = widget_check()
         self.autosave = autosave
         self._session_path = Path(session) if session is not None else None
@@ -133,7 +134,7 @@ class Workbench:
             bar.step(f"analysing {len(corpus.notes):,} notes and {len(corpus.sessions):,} sessions")
             analysis = analyze(corpus, embedder)
             bar.step("planning with the default focus")
-            return cls(analysis, focus=focus, layout=layout, **options)
+            return cls(analysis, focus=focus, layout=layout, **{"source": shown_path(store), **options})
         finally:
             bar.close()
 
@@ -380,11 +381,15 @@ class Workbench:
         return self
 
     def open(self, store: str | Path, sessions: str | Path | Iterable[str | Path] | None = None, *,
-             embedder: str | None = None) -> Workbench:
-        """Open another store (and sessions) in this Workbench: loaded, analysed, planned; its session resumed."""
+             embedder: str | None = None, source: str | None = None) -> Workbench:
+        """Open another store (and sessions) in this Workbench: loaded, analysed, planned; its session resumed.
+
+        `source` names it in the header (default: the store's path, from the project folder).
+        """
         corpus = load_corpus(store, sessions)
         analysis = analyze(corpus, embedder)
         self._session_path = None
+        self.source = source or shown_path(store)
         self._build(analysis, None, None, resume=True)
         return self
 
@@ -454,12 +459,12 @@ class Workbench:
         except WorkbenchError as exc:
             self.open_status.value = _html.notice(_html.esc(exc), "error")
             return
-        self._open(store, staged)
+        self._open(store, staged, f"{stores[0][0]} (uploaded)")
 
-    def _open(self, store, sessions) -> None:
+    def _open(self, store, sessions, source: str | None = None) -> None:
         self._open_ticker.start(f"opening {Path(str(store)).name}: loading, analysing, planning")
         try:
-            self.open(store, sessions)
+            self.open(store, sessions, source=source)
         except (WorkbenchError, OSError) as exc:
             self._open_ticker.stop(_html.notice(f"<b>Cannot open it:</b> {_html.esc(exc)}", "error"))
             return
@@ -541,11 +546,11 @@ class Workbench:
         a = self.analysis
         found = findings(a)
         counts = self._review.counts()
-        self.header.value = _html.header(self.title, {
+        self.header.value = _html.header(self.title, source=self.source, counts={
             "memories": len(a.corpus.memories), "notes": len(a.note_ids), "sessions": len(a.corpus.sessions),
             "duplicate groups": len(found.duplicates), "conflicts": len(found.conflicts),
             "operations": counts["operations"], "pending": counts["pending"],
-            "approved": counts["approve"] + counts["edit"],
+            "approved": counts["approve"], "edited": counts["edit"],
             **({"questions answered": f"{counts['answered']:,} of {counts['questions']:,}"} if counts["questions"] else {}),
         })
 
@@ -577,6 +582,15 @@ class Workbench:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as the header names it: from the project folder when inside it, else its last two parts."""
+    full = Path(path).resolve()
+    try:
+        return full.relative_to(project_dir().resolve()).as_posix()
+    except (ValueError, OSError):
+        return "…/" + "/".join(full.parts[-2:]) if len(full.parts) > 2 else str(path)
 
 
 def _in_project(path: str) -> Path:

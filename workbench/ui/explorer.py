@@ -86,9 +86,9 @@ class Explorer:
         names = analysis.topic_names
         unclustered = int((topics["cluster"] < 0).sum())
         self.cluster = w.Dropdown(
-            options=[(ALL, None)] + [(f"{c}: {names.get(int(c), '')} ({n})", int(c)) for c, n in sizes.items()]
+            options=[(ALL, ALL)] + [(f"{c}: {names.get(int(c), '')} ({n})", int(c)) for c, n in sizes.items()]
             + ([(f"unclustered ({unclustered})", -1)] if unclustered else []),
-            value=None, description="topic", layout=w.Layout(width="300px"), style={"description_width": "40px"})
+            value=ALL, description="topic", layout=w.Layout(width="300px"), style={"description_width": "40px"})
         self.search = w.Text(placeholder="find notes: words in text or path ⏎", continuous_update=False,
                              layout=w.Layout(width="260px"))
         self.clear = w.Button(description="clear selection", icon="times", layout=w.Layout(width="auto"))
@@ -216,7 +216,7 @@ class Explorer:
         self._recolor(change["new"])
 
     def _on_cluster(self, change) -> None:
-        if change["new"] is None:
+        if change["new"] in (ALL, None):
             self._pick(Picked((), "cluster"))
         else:
             ids = self._points.index[self._points["cluster"] == change["new"]]

@@ -316,7 +316,7 @@ class ReviewPanel:
         # -- filters
         small = {"description_width": "initial"}
         self.text = w.Text(placeholder="words in text, rationale or evidence", description="find",
-                           continuous_update=False, layout=w.Layout(width="260px"), style=small)
+                           continuous_update=False, layout=w.Layout(width="340px"), style=small)
         self.path = w.Text(placeholder="/path/ part", description="path", continuous_update=False,
                            layout=w.Layout(width="180px"), style=small)
         self.kind = w.Dropdown(options=[(ALL, ALL)] + [(k, k) for k in KINDS], value=ALL, description="kind",
