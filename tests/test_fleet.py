@@ -19,11 +19,11 @@ from workbench.errors import ReaderError, WorkbenchError
 from workbench.evaluate import Evaluator
 from workbench.fleet import (
     COLUMNS,
-    connect,
+    connect_cluster,
     folder_name,
     load_results,
     open_store,
-    read_manifest,
+    read_fleet_manifest,
     run_fleet,
 )
 from workbench.focus import Focus
@@ -39,7 +39,7 @@ FOCUS = "Prioritize coding conventions."
 @pytest.fixture(scope="module")
 def cluster():
     """One local cluster for the module: two single-thread worker processes of at most 1 GiB, one retry."""
-    with connect(workers=2, retries=1, memory_limit="1GiB") as client:
+    with connect_cluster(workers=2, retries=1, memory_limit="1GiB") as client:
         yield client
 
 
@@ -74,7 +74,7 @@ def fleet_inputs(tmp_path) -> Path:
 def test_a_jsonl_manifest_resolves_paths_against_its_folder(tmp_path):
     path = _manifest(tmp_path, [{"id": "a", "store": "a/store.json", "sessions": ["s1", "/abs/s2"]},
                                 {"id": 7, "store": "/abs/b", "store_format": "directory", "probes": "q.jsonl"}])
-    a, b = read_manifest(path)
+    a, b = read_fleet_manifest(path)
     assert (a.id, a.store, a.sessions) == ("a", str(tmp_path / "a/store.json"), (str(tmp_path / "s1"), "/abs/s2"))
     assert (b.id, b.store, b.store_format, b.probes) == ("7", "/abs/b", "directory", str(tmp_path / "q.jsonl"))
 
@@ -82,7 +82,7 @@ def test_a_jsonl_manifest_resolves_paths_against_its_folder(tmp_path):
 def test_a_csv_manifest_splits_sessions_on_bars(tmp_path):
     path = tmp_path / "fleet.csv"
     path.write_text("id,store,sessions\nu1,u1.json,s/a|s/b\nu2,u2.json,\n", encoding="utf-8")
-    u1, u2 = read_manifest(path)
+    u1, u2 = read_fleet_manifest(path)
     assert u1.sessions == (str(tmp_path / "s/a"), str(tmp_path / "s/b")) and u2.sessions == ()
     assert (u1.line, u2.line) == (2, 3)
 
@@ -94,7 +94,7 @@ def test_a_folder_of_stores_is_a_manifest(tmp_path):
     (tmp_path / "bob" / "notes.md").write_text("- a note\n")
     (tmp_path / "carol.jsonl").write_text("")
     (tmp_path / "readme.txt").write_text("not a store")
-    entries = {e.id: e for e in read_manifest(tmp_path)}
+    entries = {e.id: e for e in read_fleet_manifest(tmp_path)}
     assert set(entries) == {"alice", "bob", "carol"}
     assert entries["alice"].store.endswith("alice/store.json")
     assert entries["alice"].sessions == (str(tmp_path / "alice" / "sessions"),)
@@ -112,7 +112,7 @@ def test_a_manifest_that_cannot_be_read_is_one_error_naming_the_line(tmp_path, t
     path = tmp_path / ("m.csv" if text.startswith("id,") else "m.jsonl")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ReaderError) as caught:
-        read_manifest(path)
+        read_fleet_manifest(path)
     assert caught.value.line == line and words in str(caught.value)
 
 

@@ -21,7 +21,7 @@ from workbench.api import estimate_batch_cost, estimate_cost
 from workbench.dream.claude import prepare
 from workbench.dream.plan import Plan
 from workbench.dream.platform import chain_sessions
-from workbench.fleet import connect, run_fleet
+from workbench.fleet import connect_cluster, run_fleet
 from workbench.fleet.batches import run_message_batches, submit
 from workbench.focus import Focus
 from workbench.io import load_corpus, write_store
@@ -50,7 +50,7 @@ def world(tmp_path_factory):
     with FakeAnthropic() as api:
         os.environ.update(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=api.base_url)
         try:
-            with connect(workers=2, threads=2, retries=0) as client:
+            with connect_cluster(workers=2, threads=2, retries=0) as client:
                 yield api, client
         finally:
             for key, value in saved.items():

@@ -8,11 +8,12 @@ from builders import SAMPLE, coding_sessions, coding_store
 from workbench import Focus
 from workbench.analysis import analyze
 from workbench.candidates import Candidate
+from workbench.dream.calibration import AUTO_BAR
 from workbench.dream.check import check
 from workbench.dream.offline import plan_from_analysis
 from workbench.dream.plan import Plan
 from workbench.dream.planner import PRIORITY_FLOOR, Planner
-from workbench.dream.rules import AUTO_BAR, Verdict
+from workbench.dream.rules import Verdict
 from workbench.io import load_corpus
 from workbench.records import Corpus
 from workbench.views.focus import focus_diff, scope_report

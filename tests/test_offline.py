@@ -169,7 +169,7 @@ def test_restricting_sessions_needs_no_new_embedding(analysis):
 
 
 def test_a_confidence_is_the_measured_precision_of_the_rule_whatever_the_instructions(analysis):
-    from workbench.dream.rules import confidence
+    from workbench.dream.calibration import confidence
 
     plain = plan_from_analysis(analysis, Focus())
     about = plan_from_analysis(analysis, Focus("Prioritize logging: structlog, never print statements."))

@@ -686,9 +686,9 @@ verify_cmd.arguments = _verify_arguments
 @command("pull", "export a platform memory store and its sessions to local files")
 def pull_cmd(args: argparse.Namespace) -> int:
     """Example: workbench pull memstore_01abc --out pulled/"""
-    from .io.platform import connect, pull
+    from .io.platform import platform_client, pull
 
-    corpus = pull(connect(), args.store_id, args.out, session_ids=args.session_ids or None)
+    corpus = pull(platform_client(), args.store_id, args.out, session_ids=args.session_ids or None)
     summary = corpus.summary()
     print(f"pulled {summary['memories']} memories and {summary['sessions']} sessions → {args.out}")
     return 0
