@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from builders import SAMPLE, coding_sessions, coding_store
+from builders import coding_sessions, coding_store
 
 from workbench import Focus
 from workbench.analysis import analyze
@@ -14,7 +14,6 @@ from workbench.dream.offline import plan_from_analysis
 from workbench.dream.plan import Plan
 from workbench.dream.planner import PRIORITY_FLOOR, Planner
 from workbench.dream.rules import Verdict
-from workbench.io import load_corpus
 from workbench.records import Corpus
 from workbench.views.focus import focus_diff, scope_report
 
@@ -23,8 +22,8 @@ SMALL_TALK = "/misc/personal.md"  # the cat, the burrito lunch, the rain
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return analyze(load_corpus(SAMPLE / "coding-assistant/store.json", SAMPLE / "coding-assistant/sessions"))
+def sample(sample_analysis):
+    return sample_analysis
 
 
 @pytest.fixture(scope="module")

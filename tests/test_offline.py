@@ -102,12 +102,8 @@ def test_only_limits_the_dream_to_a_topic(analysis):
     assert plan.operations and all(t.path.startswith("/project/") for op in plan.operations for t in op.targets)
 
 
-def test_a_stricter_bar_merges_less():
-    from builders import SAMPLE
-
-    from workbench.io import load_corpus
-
-    sample = analyze(load_corpus(SAMPLE / "coding-assistant/store.json", SAMPLE / "coding-assistant/sessions"))
+def test_a_stricter_bar_merges_less(sample_analysis):
+    sample = sample_analysis
     loose = plan_from_analysis(sample, Focus(duplicate_bar=0.5))
     strict = plan_from_analysis(sample, Focus(duplicate_bar=0.99))
     stricter = plan_from_analysis(sample, Focus(duplicate_bar=1.0))
