@@ -126,6 +126,7 @@ def test_an_id_that_is_not_a_plain_file_name_gets_a_hashed_folder():
 # --- running a fleet -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_store_gets_a_row_and_a_plan_and_a_bad_store_only_its_error(cluster, fleet_inputs, tmp_path):
     out = tmp_path / "out"
     results = run_fleet(fleet_inputs, Focus(FOCUS), out=out, address=cluster.scheduler.address, progress=False)
@@ -166,6 +167,7 @@ def test_every_store_gets_a_row_and_a_plan_and_a_bad_store_only_its_error(cluste
         open_store(out, "missing")
 
 
+@pytest.mark.slow
 def test_a_rerun_skips_unchanged_stores_and_dreams_changed_ones_again(cluster, fleet_inputs, tmp_path):
     out, address = tmp_path / "out", cluster.scheduler.address
     first = run_fleet(fleet_inputs, FOCUS, out=out, address=address, progress=False).set_index("id")
@@ -190,6 +192,7 @@ def test_a_rerun_skips_unchanged_stores_and_dreams_changed_ones_again(cluster, f
     assert not refocused["skipped"].any()
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_mid_store_is_that_stores_error_and_the_others_finish(cluster, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -210,6 +213,7 @@ def test_a_worker_that_dies_mid_store_is_that_stores_error_and_the_others_finish
 # --- the command line ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_cli_runs_a_fleet_on_a_local_cluster_and_names_each_failed_store(fleet_inputs, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["fleet", str(fleet_inputs), "--focus", FOCUS, "--workers", "1", "--out", str(out),

@@ -191,6 +191,7 @@ def test_a_pull_that_meets_a_long_retry_after_fails_at_once(api, tmp_path):
     assert not (tmp_path / "pulled").exists()
 
 
+@pytest.mark.slow
 def test_a_session_id_from_the_server_cannot_write_outside_out(api, tmp_path):
     escaped = session_export("sesn_one", 2) | {"id": "../../ESCAPED"}
     api.inject("/v1/sessions/sesn_one", body=json.dumps(escaped).encode(), method="GET", times=10)

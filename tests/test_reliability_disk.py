@@ -119,6 +119,7 @@ def full_disk(request, tmp_path_factory) -> dict:
     return {"how": request.param, "seed": seed, "after": results / "after", "outcome": outcome}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS)
 def test_on_a_full_disk_each_command_fails_with_one_line(full_disk, command):
     rc, err = full_disk["outcome"][command]
@@ -157,6 +158,7 @@ def _kill_at_random(pid: int, rng: random.Random, longest: float) -> None:
     os.waitpid(pid, 0)
 
 
+@pytest.mark.slow
 def test_a_file_killed_mid_write_is_always_the_old_or_the_new_version(tmp_path):
     target = tmp_path / "plan.json"
     versions = [json.dumps({"version": v, "body": "x" * 400_000}) for v in ("old", "new")]
@@ -178,6 +180,7 @@ def exported(tmp_path_factory):
     return load_store(paths["store"]), plan, Review.load(plan, paths["decisions"]), folder
 
 
+@pytest.mark.slow
 def test_an_export_killed_at_random_moments_leaves_an_intact_snapshot_or_none(exported, tmp_path):
     store, plan, review, _ = exported
     out = tmp_path / "snap"
