@@ -110,7 +110,8 @@ def _with_size_limit(seed: Path, results: Path) -> dict:
 
 @pytest.fixture(scope="module", params=["tmpfs", "RLIMIT_FSIZE"])
 def full_disk(request, tmp_path_factory) -> dict:
-    """Every command run once on a full disk: a full tmpfs (where `unshare` allows) and a file-size limit."""
+    """Every command run once on a full disk: a full tmpfs (where `unshare` allows) and a file-size limit
+    (every real CLI command twice: the tests that read this are marked slow)."""
     if request.param == "tmpfs" and not _tmpfs_available():
         pytest.skip("no unprivileged mount namespace here; the RLIMIT_FSIZE variant covers a full disk")
     seed, results = tmp_path_factory.mktemp("seed"), tmp_path_factory.mktemp("results")
@@ -128,11 +129,13 @@ def test_on_a_full_disk_each_command_fails_with_one_line(full_disk, command):
     assert any(word in err for word in ("No space left", "too large", "File too large")), (full_disk["how"], err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["plan.json", "decisions.json", "analysis.json", "earlier", "store.json"])
 def test_on_a_full_disk_earlier_outputs_and_inputs_are_left_intact(full_disk, name):
     assert digest(full_disk["after"] / name) == digest(full_disk["seed"] / name)
 
 
+@pytest.mark.slow
 def test_on_a_full_disk_no_partial_snapshot_or_staging_is_left(full_disk):
     left = sorted(p.name for p in full_disk["after"].iterdir())
     assert left == sorted(p.name for p in full_disk["seed"].iterdir()), left
