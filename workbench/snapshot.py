@@ -6,8 +6,8 @@ their paths and the hidden sidecar: a loadable store); a one-file format (json, 
 its file with `<name>.manifest.json` beside it. The manifest records inputs, focus, engine, every
 operation with its decision (and every answered question's operation with its answer), SHA-256 of
 every output memory, usage, the evaluation (when one was made) and secrets flagged; with
-`$WORKBENCH_SIGNING_KEY` set it is
-signed (HMAC-SHA256 over its canonical JSON without the signature).
+`$WORKBENCH_SIGNING_KEY` set it is signed (HMAC-SHA256 over its canonical JSON without the
+signature).
 """
 
 from __future__ import annotations
