@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: lab app test bench bench-quick lint clean
+.PHONY: lab app test test-quick bench bench-quick lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ app: $(STAMP)  ## the Workbench as a standalone page (Voila)
 
 test: $(STAMP)  ## the whole suite: unit, formats, engines, notebooks, real browser
 	$(PY) -m pytest
+
+test-quick: $(STAMP)  ## no browser, nothing marked slow (notebooks, fleets, scale, big LoCoMo runs): a few minutes
+	$(PY) -m pytest -m "not browser and not slow"
 
 bench: $(STAMP)  ## every benchmark, full size; rewrites BENCHMARKS.md
 	$(PY) -m benchmarks

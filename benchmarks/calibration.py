@@ -31,8 +31,9 @@ from functools import cache
 from pathlib import Path
 
 from workbench.analysis import analyze
+from workbench.dream.calibration import RULES, calibration_table
 from workbench.dream.questions import is_open
-from workbench.dream.rules import RULES, calibration, judged_candidates
+from workbench.dream.rules import judged_candidates
 from workbench.focus import Focus
 from workbench.io import load_corpus, load_sessions, load_store
 from workbench.records import Corpus, Memory, Store
@@ -350,7 +351,7 @@ def write_table(total: Tally, by_source: dict[str, Tally], path: Path = TABLE) -
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, path)
-    calibration.cache_clear()
+    calibration_table.cache_clear()
 
 
 def run(quick: bool) -> Section:

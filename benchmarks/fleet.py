@@ -157,11 +157,11 @@ def _tokens(sec: Section, manifest: Path, quick: bool, work: Path) -> None:
     sys.path.insert(0, str(ROOT / "tests"))
     from fake_api import FakeAnthropic
 
-    from workbench.fleet import read_manifest
+    from workbench.fleet import read_fleet_manifest
 
     from .tokens import CACHE_MIN_TOKENS, approve
 
-    entries = read_manifest(manifest)[:TOKEN_STORES[quick]]
+    entries = read_fleet_manifest(manifest)[:TOKEN_STORES[quick]]
     rows, totals = [], {}
     for label, batches in (("one Message Batch", True), ("one call per batch of candidates", False)):
         with FakeAnthropic() as api, _env(ANTHROPIC_API_KEY="benchmark-key", ANTHROPIC_BASE_URL=api.base_url):

@@ -21,9 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from workbench.analysis import analyze
+from workbench.dream.calibration import AUTO_BAR
 from workbench.dream.offline import plan_from_analysis
 from workbench.dream.plan import Plan
-from workbench.dream.rules import AUTO_BAR
 from workbench.focus import Focus
 from workbench.io import load_corpus
 from workbench.records import Corpus

@@ -155,7 +155,7 @@ def test_verdicts_become_operations_with_the_models_rationale_and_the_analysis_e
 
 def test_a_sure_model_is_capped_below_the_auto_bar_until_its_verdicts_are_measured(corpus, analysis, api,
                                                                                   monkeypatch):
-    from workbench.dream import rules
+    from workbench.dream import calibration
     from workbench.review import AUTO_BAR, Review
 
     def sure(request: dict) -> dict:
@@ -166,13 +166,13 @@ def test_a_sure_model_is_capped_below_the_auto_bar_until_its_verdicts_are_measur
 
     api.messages_responder = sure
     plan = run(corpus, analysis, api)
-    assert plan.operations and all(op.confidence == rules.UNMEASURED_CEILING < AUTO_BAR for op in plan.operations)
+    assert plan.operations and all(op.confidence == calibration.UNMEASURED_CEILING < AUTO_BAR for op in plan.operations)
     assert all("Claude said 0.99" in op.rationale and "not measured" in op.rationale for op in plan.operations)
     assert Review(plan).auto().approved_operations() == []  # automatic review applies nothing unmeasured
 
-    table = rules.calibration()
+    table = calibration.calibration_table()
     table = {**table, "rules": {**table["rules"], "claude.duplicate": {"proposed": 98, "correct": 97}}}
-    monkeypatch.setattr(rules, "calibration", lambda: table)
+    monkeypatch.setattr(calibration, "calibration_table", lambda: table)
     merges = [op for op in run(corpus, analysis, api).operations if op.reason == "duplicate"]
     assert merges and all(op.confidence == 0.98 and "measured precision" in op.rationale for op in merges)
 

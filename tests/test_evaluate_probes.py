@@ -1,14 +1,20 @@
-"""Probes: a researcher's file (JSONL, CSV), LoCoMo QA, and probes generated from the store."""
+"""Probes: a researcher's file (JSONL, CSV), LoCoMo QA, probes generated from the store, and probes from
+the sessions (what the retention check of the review used to ask)."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from builders import SHARED_DATA
+from io_plans import delete, hand_plan
 
+from workbench.analysis import analyze
+from workbench.dream.offline import dream_offline
 from workbench.errors import ReaderError
+from workbench.evaluate import Evaluator
 from workbench.probes import (
     Probe,
     contains_answer,
@@ -17,6 +23,7 @@ from workbench.probes import (
     locomo_probes,
     normalize,
     note_probe,
+    session_probes,
 )
 from workbench.records import Corpus, Session, Turn
 
@@ -185,3 +192,61 @@ def test_an_answer_is_contained_when_all_its_words_are_there_after_normalization
 
 def test_normalization_drops_case_punctuation_articles_and_possessives():
     assert normalize("The  Porto-race, in October's cold!") == "porto race in october cold"
+
+
+# --- from the sessions ------------------------------------------------------------------------
+
+FRIDAY = "Never deploy payments on a Friday."
+HINTS = "Type hints on every public function."
+AT = datetime(2025, 6, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def asked(tiny_store):
+    """The tiny store and one session: a user question the Friday rule answers, the agent's reply, and a
+    user sentence that states the style note again."""
+    turns = (Turn("t0", "s1", "user", "Can we deploy payments on a Friday?", AT, 0),
+             Turn("t1", "s1", "agent", "No, never on a Friday.", AT, 1),
+             Turn("t2", "s1", "user", HINTS, AT, 2))
+    return analyze(Corpus(tiny_store, (Session("s1", AT, "Deploy day", turns),)), "tfidf")
+
+
+def note_id(analysis, text: str) -> str:
+    return next(n.id for n in analysis.corpus.notes if n.text == text)
+
+
+def test_session_probes_are_user_questions_and_sentences_stating_a_note_with_that_note_as_evidence(asked):
+    probes = session_probes(asked)
+    assert [(p.question, p.answers, p.evidence, p.source, p.category) for p in probes] == [
+        ("Can we deploy payments on a Friday?", (), (note_id(asked, FRIDAY),), "session", "question"),
+        (HINTS, (), (note_id(asked, HINTS),), "session", "fact")]  # the agent's reply is neither
+    assert [p.id for p in probes] == ["session:t0~0", "session:t2~0"]
+    assert session_probes(asked, limit=1) == probes[:1]
+
+
+def test_the_evaluator_names_the_delete_that_loses_a_session_question(asked):
+    store = asked.corpus.store
+    gone = delete(store, FRIDAY)
+    report = Evaluator(asked, session_probes(asked)).report(hand_plan(store, [gone]))
+    (lost,) = report.regressions
+    assert (lost.probe.id, lost.broken_by, lost.why) == ("session:t0~0", (gone.id,), "lost")
+    assert report.retrieved == (2, 1)
+    assert report.warning == f"the new store loses 1 of 2 probes; broken by {gone.id}"
+
+
+def test_the_evaluator_is_quiet_when_the_note_a_session_asks_about_survives(asked):
+    store = asked.corpus.store
+    report = Evaluator(asked, session_probes(asked)).report(hand_plan(store, [delete(store, "Runner: GitHub")]))
+    assert report.retrieved == (2, 2) and report.regressions == [] and report.warning is None
+
+
+def test_the_sample_sessions_give_probes_whose_losses_under_the_offline_plan_are_attributed(sample_analysis):
+    probes = session_probes(sample_analysis)
+    notes = sample_analysis.corpus.note_by_id
+    assert probes and {p.category for p in probes} == {"question", "fact"}
+    assert all(p.source == "session" and not p.answers and p.evidence[0] in notes for p in probes)
+    plan = dream_offline(sample_analysis.corpus, analysis=sample_analysis)
+    report = Evaluator(sample_analysis, probes).report(plan)
+    assert report.retrieved[0] == len(probes)  # each finds its note before the dream
+    assert report.retrieved[1] >= 0.8 * report.retrieved[0]
+    assert all(r.broken_by for r in report.regressions)

@@ -14,16 +14,17 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from workbench.analysis import analyze
 from workbench.dream.offline import dream_offline
 from workbench.dream.plan import Operation, Plan, Result, Target, apply_operations
 from workbench.errors import ExportError, UnknownNameError
+from workbench.evaluate import Evaluator
 from workbench.export import export_snapshot
 from workbench.focus import Focus
-from workbench.io import get_writer, load_corpus, load_store
+from workbench.io import get_writer, load_store
 from workbench.io.store_files import safe_relative, write_tree
+from workbench.probes import generate_probes, session_probes
 from workbench.records import Memory, Store
-from workbench.review import Guardrail, Review, apply, plan_digest, retention_check
+from workbench.review import Guardrail, Review, apply, plan_digest
 from workbench.secrets import find_secrets
 from workbench.snapshot import MANIFEST, changes_markdown
 from workbench.verify import replay_snapshot, verify_snapshot
@@ -40,14 +41,11 @@ def shared_cache(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample(shared_cache):
+def sample(sample_analysis):
     """(corpus, analysis, plan, review) for sample-data/coding-assistant; the review is auto at 0.8
     plus one rejection and one edit, so the manifest shows every kind of decision."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_CACHE", shared_cache)
-        corpus = load_corpus("sample-data/coding-assistant/store.json", "sample-data/coding-assistant/sessions")
-        analysis = analyze(corpus)
-        plan = dream_offline(corpus, Focus(forget=["/misc/"]), analysis=analysis)  # off-focus deletes too
+    corpus, analysis = sample_analysis.corpus, sample_analysis
+    plan = dream_offline(corpus, Focus(forget=["/misc/"]), analysis=analysis)  # off-focus deletes too
     create = next(op for op in plan.operations if op.kind == "create")
     merge = next(op for op in plan.operations if op.kind == "merge")
     review = Review(plan).reject(merge.id, who="dana").edit(create.id, create.result.text + " (confirmed)", who="dana")
@@ -486,9 +484,21 @@ def test_replaying_against_another_store_says_the_digest_differs(sample, snapsho
     assert (same, detail) == (False, "the store given is not the snapshot's input store (digest differs)")
 
 
-def test_the_manifest_carries_the_retention_report_and_its_warning(sample, tmp_path):
+def test_the_manifest_carries_the_evaluation_and_each_regression_is_a_warning(sample, tmp_path):
     corpus, analysis, plan, review = sample
-    retention = retention_check(analysis, plan, apply(corpus.store, plan, review))
-    snapshot = export_snapshot(corpus.store, plan, review, tmp_path / "snap", retention=retention)
-    assert snapshot.manifest["retention"] == retention.to_dict()
-    assert (retention.warning in snapshot.warnings) if retention.warning else snapshot.warnings == []
+    report = Evaluator(analysis, session_probes(analysis) + generate_probes(corpus.store)).report(plan, review)
+    assert report.regressions and report.warning  # the review loses some generated probes: the warning shows
+    snapshot = export_snapshot(corpus.store, plan, review, tmp_path / "snap", report=report)
+    evaluation = json.loads((tmp_path / "snap" / MANIFEST).read_text(encoding="utf-8"))["evaluation"]
+    assert evaluation["regressions"] == [r.probe.id for r in report.regressions]
+    assert evaluation["sources"] == {"generated": len(report.results) - evaluation["sources"]["session"],
+                                     "session": len(session_probes(analysis))}
+    assert report.warning in snapshot.warnings and "retention" not in snapshot.manifest
+
+
+def test_an_evaluation_of_other_decisions_is_refused(sample, tmp_path):
+    corpus, analysis, plan, review = sample
+    every = Evaluator(analysis, session_probes(analysis)).report(plan)  # every operation, not the approved ones
+    with pytest.raises(ExportError, match="made on other decisions"):
+        export_snapshot(corpus.store, plan, review, tmp_path / "snap", report=every)
+    assert not (tmp_path / "snap").exists()

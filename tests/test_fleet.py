@@ -19,11 +19,11 @@ from workbench.errors import ReaderError, WorkbenchError
 from workbench.evaluate import Evaluator
 from workbench.fleet import (
     COLUMNS,
-    connect,
+    connect_cluster,
     folder_name,
     load_results,
     open_store,
-    read_manifest,
+    read_fleet_manifest,
     run_fleet,
 )
 from workbench.focus import Focus
@@ -39,7 +39,7 @@ FOCUS = "Prioritize coding conventions."
 @pytest.fixture(scope="module")
 def cluster():
     """One local cluster for the module: two single-thread worker processes of at most 1 GiB, one retry."""
-    with connect(workers=2, retries=1, memory_limit="1GiB") as client:
+    with connect_cluster(workers=2, retries=1, memory_limit="1GiB") as client:
         yield client
 
 
@@ -74,7 +74,7 @@ def fleet_inputs(tmp_path) -> Path:
 def test_a_jsonl_manifest_resolves_paths_against_its_folder(tmp_path):
     path = _manifest(tmp_path, [{"id": "a", "store": "a/store.json", "sessions": ["s1", "/abs/s2"]},
                                 {"id": 7, "store": "/abs/b", "store_format": "directory", "probes": "q.jsonl"}])
-    a, b = read_manifest(path)
+    a, b = read_fleet_manifest(path)
     assert (a.id, a.store, a.sessions) == ("a", str(tmp_path / "a/store.json"), (str(tmp_path / "s1"), "/abs/s2"))
     assert (b.id, b.store, b.store_format, b.probes) == ("7", "/abs/b", "directory", str(tmp_path / "q.jsonl"))
 
@@ -82,7 +82,7 @@ def test_a_jsonl_manifest_resolves_paths_against_its_folder(tmp_path):
 def test_a_csv_manifest_splits_sessions_on_bars(tmp_path):
     path = tmp_path / "fleet.csv"
     path.write_text("id,store,sessions\nu1,u1.json,s/a|s/b\nu2,u2.json,\n", encoding="utf-8")
-    u1, u2 = read_manifest(path)
+    u1, u2 = read_fleet_manifest(path)
     assert u1.sessions == (str(tmp_path / "s/a"), str(tmp_path / "s/b")) and u2.sessions == ()
     assert (u1.line, u2.line) == (2, 3)
 
@@ -94,7 +94,7 @@ def test_a_folder_of_stores_is_a_manifest(tmp_path):
     (tmp_path / "bob" / "notes.md").write_text("- a note\n")
     (tmp_path / "carol.jsonl").write_text("")
     (tmp_path / "readme.txt").write_text("not a store")
-    entries = {e.id: e for e in read_manifest(tmp_path)}
+    entries = {e.id: e for e in read_fleet_manifest(tmp_path)}
     assert set(entries) == {"alice", "bob", "carol"}
     assert entries["alice"].store.endswith("alice/store.json")
     assert entries["alice"].sessions == (str(tmp_path / "alice" / "sessions"),)
@@ -112,7 +112,7 @@ def test_a_manifest_that_cannot_be_read_is_one_error_naming_the_line(tmp_path, t
     path = tmp_path / ("m.csv" if text.startswith("id,") else "m.jsonl")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ReaderError) as caught:
-        read_manifest(path)
+        read_fleet_manifest(path)
     assert caught.value.line == line and words in str(caught.value)
 
 
@@ -126,6 +126,7 @@ def test_an_id_that_is_not_a_plain_file_name_gets_a_hashed_folder():
 # --- running a fleet -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_store_gets_a_row_and_a_plan_and_a_bad_store_only_its_error(cluster, fleet_inputs, tmp_path):
     out = tmp_path / "out"
     results = run_fleet(fleet_inputs, Focus(FOCUS), out=out, address=cluster.scheduler.address, progress=False)
@@ -166,6 +167,7 @@ def test_every_store_gets_a_row_and_a_plan_and_a_bad_store_only_its_error(cluste
         open_store(out, "missing")
 
 
+@pytest.mark.slow
 def test_a_rerun_skips_unchanged_stores_and_dreams_changed_ones_again(cluster, fleet_inputs, tmp_path):
     out, address = tmp_path / "out", cluster.scheduler.address
     first = run_fleet(fleet_inputs, FOCUS, out=out, address=address, progress=False).set_index("id")
@@ -190,6 +192,7 @@ def test_a_rerun_skips_unchanged_stores_and_dreams_changed_ones_again(cluster, f
     assert not refocused["skipped"].any()
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_mid_store_is_that_stores_error_and_the_others_finish(cluster, tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
@@ -210,6 +213,7 @@ def test_a_worker_that_dies_mid_store_is_that_stores_error_and_the_others_finish
 # --- the command line ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_cli_runs_a_fleet_on_a_local_cluster_and_names_each_failed_store(fleet_inputs, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["fleet", str(fleet_inputs), "--focus", FOCUS, "--workers", "1", "--out", str(out),

@@ -21,7 +21,7 @@ from workbench.api import estimate_batch_cost, estimate_cost
 from workbench.dream.claude import prepare
 from workbench.dream.plan import Plan
 from workbench.dream.platform import chain_sessions
-from workbench.fleet import connect, run_fleet
+from workbench.fleet import connect_cluster, run_fleet
 from workbench.fleet.batches import run_message_batches, submit
 from workbench.focus import Focus
 from workbench.io import load_corpus, write_store
@@ -50,7 +50,7 @@ def world(tmp_path_factory):
     with FakeAnthropic() as api:
         os.environ.update(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=api.base_url)
         try:
-            with connect(workers=2, threads=2, retries=0) as client:
+            with connect_cluster(workers=2, threads=2, retries=0) as client:
                 yield api, client
         finally:
             for key, value in saved.items():
@@ -101,6 +101,7 @@ def _plan(out: Path, row) -> Plan:
 # --- claude: one Message Batch for the whole fleet -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_one_message_batch_carries_every_stores_requests_and_answers_come_back_by_custom_id(
         world, api, claude_fleet, tmp_path):
     api.messages_responder = judge
@@ -146,6 +147,7 @@ def test_one_message_batch_carries_every_stores_requests_and_answers_come_back_b
         if c["via"] == "message_batch")
 
 
+@pytest.mark.slow
 def test_the_same_fleet_one_call_per_batch_makes_the_same_plans_and_sends_no_message_batch(
         world, api, claude_fleet, tmp_path):
     api.messages_responder = careful_judge
@@ -162,6 +164,7 @@ def test_the_same_fleet_one_call_per_batch_makes_the_same_plans_and_sends_no_mes
         assert batched.loc[store_id, "cost_usd"] < direct.loc[store_id, "cost_usd"]
 
 
+@pytest.mark.slow
 def test_a_message_batch_that_cannot_be_created_is_each_waiting_stores_error(world, api, claude_fleet, tmp_path):
     api.messages_responder = careful_judge
     api.inject("/v1/messages/batches", 400, method="POST", message="requests: too large")
@@ -169,6 +172,7 @@ def test_a_message_batch_that_cannot_be_created_is_each_waiting_stores_error(wor
     assert set(rows["error"]) == {"create a Message Batch: HTTP 400 invalid_request_error: requests: too large"}
 
 
+@pytest.mark.slow
 def test_a_stopped_fleet_collects_the_batches_it_created_instead_of_sending_them_again(api, tmp_path):
     client = anthropic.Anthropic(api_key="test-key", base_url=api.base_url)
     api.messages_responder = careful_judge
@@ -235,6 +239,7 @@ def _platform(manifest: Path, out: Path, world, **options):
                      poll_interval=0.01, progress=False, **options).set_index("id")
 
 
+@pytest.mark.slow
 def test_platform_dreams_run_under_a_fleet_wide_limit_one_per_store_and_chain_past_100_sessions(
         world, api, platform_fleet, tmp_path):
     api.dream_polls_to_finish = 6
@@ -257,6 +262,7 @@ def test_platform_dreams_run_under_a_fleet_wide_limit_one_per_store_and_chain_pa
     assert rows.loc["memstore_long", "notes_after"] < rows.loc["memstore_long", "notes_before"]
 
 
+@pytest.mark.slow
 def test_failed_and_canceled_dreams_are_reported_with_what_each_dream_wrote(world, api, platform_fleet, tmp_path):
     originals = {"memstore_long", "memstore_x", "memstore_y"}
     api.dream_fail_with = lambda d: None if d["inputs"][0]["memory_store_id"] in originals \

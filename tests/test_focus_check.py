@@ -104,12 +104,9 @@ LEGAL = [
 
 
 @pytest.fixture(scope="module")
-def sample():
-    loaded = {}
-    for name in ("coding-assistant", "legal-research"):
-        corpus = load_corpus(SAMPLE / name / "store.json", SAMPLE / name / "sessions")
-        loaded[name] = (corpus, analyze(corpus))
-    return loaded
+def sample(sample_analysis):
+    legal = load_corpus(SAMPLE / "legal-research" / "store.json", SAMPLE / "legal-research" / "sessions")
+    return {"coding-assistant": (sample_analysis.corpus, sample_analysis), "legal-research": (legal, analyze(legal))}
 
 
 @pytest.mark.parametrize(("dataset", "text"), [("coding-assistant", t) for t in CODING]

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from builders import SAMPLE, coding_sessions, coding_store
+from builders import coding_sessions, coding_store
 
 from workbench import Focus
 from workbench.analysis import analyze
 from workbench.candidates import Candidate
+from workbench.dream.calibration import AUTO_BAR
 from workbench.dream.check import check
 from workbench.dream.offline import plan_from_analysis
 from workbench.dream.plan import Plan
 from workbench.dream.planner import PRIORITY_FLOOR, Planner
-from workbench.dream.rules import AUTO_BAR, Verdict
-from workbench.io import load_corpus
+from workbench.dream.rules import Verdict
 from workbench.records import Corpus
 from workbench.views.focus import focus_diff, scope_report
 
@@ -22,8 +22,8 @@ SMALL_TALK = "/misc/personal.md"  # the cat, the burrito lunch, the rain
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return analyze(load_corpus(SAMPLE / "coding-assistant/store.json", SAMPLE / "coding-assistant/sessions"))
+def sample(sample_analysis):
+    return sample_analysis
 
 
 @pytest.fixture(scope="module")

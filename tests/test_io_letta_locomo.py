@@ -211,6 +211,7 @@ def test_locomo_malformed_json_and_non_utf8_name_the_line(tmp_path):
         load_sessions(latin, format="locomo")
 
 
+@pytest.mark.slow
 def test_real_locomo_counts():  # its load time is measured in benchmarks/loading.py, not asserted
     path = shared("locomo10.json", "LoCoMo")
     store = load_store(path)

@@ -102,12 +102,8 @@ def test_only_limits_the_dream_to_a_topic(analysis):
     assert plan.operations and all(t.path.startswith("/project/") for op in plan.operations for t in op.targets)
 
 
-def test_a_stricter_bar_merges_less():
-    from builders import SAMPLE
-
-    from workbench.io import load_corpus
-
-    sample = analyze(load_corpus(SAMPLE / "coding-assistant/store.json", SAMPLE / "coding-assistant/sessions"))
+def test_a_stricter_bar_merges_less(sample_analysis):
+    sample = sample_analysis
     loose = plan_from_analysis(sample, Focus(duplicate_bar=0.5))
     strict = plan_from_analysis(sample, Focus(duplicate_bar=0.99))
     stricter = plan_from_analysis(sample, Focus(duplicate_bar=1.0))
@@ -169,7 +165,7 @@ def test_restricting_sessions_needs_no_new_embedding(analysis):
 
 
 def test_a_confidence_is_the_measured_precision_of_the_rule_whatever_the_instructions(analysis):
-    from workbench.dream.rules import confidence
+    from workbench.dream.calibration import confidence
 
     plain = plan_from_analysis(analysis, Focus())
     about = plan_from_analysis(analysis, Focus("Prioritize logging: structlog, never print statements."))

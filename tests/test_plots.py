@@ -188,6 +188,7 @@ def test_candidate_insights_and_session_facts_get_their_own_traces(analysis):
     assert len(notes_traces(fig)) == 1
 
 
+@pytest.mark.slow
 def test_a_50000_note_map_is_still_one_webgl_trace_without_text(tmp_path):
     n = 50_000
     ids = pd.Index([f"m{i // 10}#{i % 10}" for i in range(n)], name="id")

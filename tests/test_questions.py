@@ -197,15 +197,16 @@ SAMPLE_OUT_OF_REACH = {"mem_018oHFAnphcXrwHo2WI7sypl#0", "mem_019THYKAstOYbmyxKy
 
 
 @pytest.mark.parametrize("dataset", ["coding-assistant", "legal-research"])
-def test_every_labelled_problem_of_the_sample_data_is_an_operation_or_a_question(dataset):
+def test_every_labelled_problem_of_the_sample_data_is_an_operation_or_a_question(dataset, request):
     from pathlib import Path
 
     from workbench import dream, load_corpus
 
     data = Path(__file__).parent.parent / "sample-data"
     labels = json.loads((data / "labels.json").read_text())["datasets"][dataset]
-    corpus = load_corpus(data / dataset / "store.json", data / dataset / "sessions")
-    plan = dream(corpus, Focus(questions_per_note=1.0))  # every question found, not only the most valuable
+    analysis = request.getfixturevalue("sample_analysis") if dataset == "coding-assistant" else None
+    corpus = analysis.corpus if analysis else load_corpus(data / dataset / "store.json", data / dataset / "sessions")
+    plan = dream(corpus, Focus(questions_per_note=1.0), analysis=analysis)  # every question found, not only the most valuable
     reached = [{t.id for t in x.targets} for x in [*plan.operations, *plan.questions]]
     items = [g["notes"] for g in labels["duplicates"]] + [[c["old"]] for c in labels["conflicts"]] \
         + [[s["note"]] for s in labels["stale"]]

@@ -8,7 +8,6 @@ the dream; a write that timed out but landed is a success; a server-chosen name 
 from __future__ import annotations
 
 import json
-import time
 from types import SimpleNamespace
 
 import anthropic
@@ -113,11 +112,10 @@ def test_an_error_that_is_not_transient_is_not_retried(api, waits):
 # --- the claude engine ------------------------------------------------------------------------
 
 
+@pytest.mark.timeout(120)  # waiting the hour asked for would hang here
 def test_a_retry_after_of_an_hour_is_not_waited_for_and_the_other_batches_are_kept(corpus, analysis, api):
     api.inject("/v1/messages", 429, headers={"retry-after": "3600"})
-    started = time.monotonic()
     plan = claude(corpus, analysis, api)
-    assert time.monotonic() - started < 30
     assert plan.notes[0].startswith("batch 1 of") and "asked to wait 3600 s" in plan.notes[0]
     assert plan.operations  # the batches after the first were judged
 
@@ -185,14 +183,15 @@ def test_a_malformed_create_is_an_error(api):
         run_dream(client_for(api), STORE, ["sesn_one"], poll_interval=0, progress=False)
 
 
+@pytest.mark.timeout(120)  # waiting the hour asked for would hang here
 def test_a_pull_that_meets_a_long_retry_after_fails_at_once(api, tmp_path):
     api.inject("/v1/memory_stores/*", 429, headers={"retry-after": "3600"}, method="GET")
-    started = time.monotonic()
     with pytest.raises(EngineError, match="asked to wait 3600 s"):
         pull(client_for(api), STORE, tmp_path / "pulled")
-    assert time.monotonic() - started < 30 and not (tmp_path / "pulled").exists()
+    assert not (tmp_path / "pulled").exists()
 
 
+@pytest.mark.slow
 def test_a_session_id_from_the_server_cannot_write_outside_out(api, tmp_path):
     escaped = session_export("sesn_one", 2) | {"id": "../../ESCAPED"}
     api.inject("/v1/sessions/sesn_one", body=json.dumps(escaped).encode(), method="GET", times=10)

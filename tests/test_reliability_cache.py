@@ -46,6 +46,7 @@ def assert_consistent(root, embedder: HashEmbedder) -> int:
     return len(index)
 
 
+@pytest.mark.slow
 def test_a_cache_killed_mid_save_at_random_moments_never_tears(tmp_path):
     embedder = HashEmbedder()
     rng = random.Random(20)

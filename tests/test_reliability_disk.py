@@ -110,7 +110,8 @@ def _with_size_limit(seed: Path, results: Path) -> dict:
 
 @pytest.fixture(scope="module", params=["tmpfs", "RLIMIT_FSIZE"])
 def full_disk(request, tmp_path_factory) -> dict:
-    """Every command run once on a full disk: a full tmpfs (where `unshare` allows) and a file-size limit."""
+    """Every command run once on a full disk: a full tmpfs (where `unshare` allows) and a file-size limit
+    (every real CLI command twice: the tests that read this are marked slow)."""
     if request.param == "tmpfs" and not _tmpfs_available():
         pytest.skip("no unprivileged mount namespace here; the RLIMIT_FSIZE variant covers a full disk")
     seed, results = tmp_path_factory.mktemp("seed"), tmp_path_factory.mktemp("results")
@@ -119,6 +120,7 @@ def full_disk(request, tmp_path_factory) -> dict:
     return {"how": request.param, "seed": seed, "after": results / "after", "outcome": outcome}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", COMMANDS)
 def test_on_a_full_disk_each_command_fails_with_one_line(full_disk, command):
     rc, err = full_disk["outcome"][command]
@@ -127,11 +129,13 @@ def test_on_a_full_disk_each_command_fails_with_one_line(full_disk, command):
     assert any(word in err for word in ("No space left", "too large", "File too large")), (full_disk["how"], err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["plan.json", "decisions.json", "analysis.json", "earlier", "store.json"])
 def test_on_a_full_disk_earlier_outputs_and_inputs_are_left_intact(full_disk, name):
     assert digest(full_disk["after"] / name) == digest(full_disk["seed"] / name)
 
 
+@pytest.mark.slow
 def test_on_a_full_disk_no_partial_snapshot_or_staging_is_left(full_disk):
     left = sorted(p.name for p in full_disk["after"].iterdir())
     assert left == sorted(p.name for p in full_disk["seed"].iterdir()), left
@@ -157,6 +161,7 @@ def _kill_at_random(pid: int, rng: random.Random, longest: float) -> None:
     os.waitpid(pid, 0)
 
 
+@pytest.mark.slow
 def test_a_file_killed_mid_write_is_always_the_old_or_the_new_version(tmp_path):
     target = tmp_path / "plan.json"
     versions = [json.dumps({"version": v, "body": "x" * 400_000}) for v in ("old", "new")]
@@ -178,6 +183,7 @@ def exported(tmp_path_factory):
     return load_store(paths["store"]), plan, Review.load(plan, paths["decisions"]), folder
 
 
+@pytest.mark.slow
 def test_an_export_killed_at_random_moments_leaves_an_intact_snapshot_or_none(exported, tmp_path):
     store, plan, review, _ = exported
     out = tmp_path / "snap"

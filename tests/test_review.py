@@ -11,23 +11,18 @@ from datetime import datetime, timezone
 
 import pytest
 
-from workbench.analysis import analyze
 from workbench.dream.offline import dream_offline
 from workbench.dream.plan import Evidence, Operation, Plan, Result, Target, apply_operations
 from workbench.errors import ReaderError, WorkbenchError
 from workbench.focus import Focus
-from workbench.io import load_corpus
-from workbench.records import Corpus, Memory, Session, Store, Turn
+from workbench.records import Memory, Store
 from workbench.review import (
     Decision,
     Guardrail,
-    Probe,
     Review,
     apply,
     blast_radius,
     plan_digest,
-    probes_from,
-    retention_check,
 )
 
 T = datetime(2025, 5, 1, 9, 0, tzinfo=timezone.utc)
@@ -113,14 +108,10 @@ def texts(store: Store) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """(corpus, analysis, plan) for sample-data/coding-assistant, with a private embedding cache."""
-    with pytest.MonkeyPatch.context() as mp:  # shared by this session's review, export and CLI tests
-        mp.setenv("WORKBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "sample-cache"))
-        corpus = load_corpus("sample-data/coding-assistant/store.json", "sample-data/coding-assistant/sessions")
-        analysis = analyze(corpus)
-        plan = dream_offline(corpus, analysis=analysis)
-    return corpus, analysis, plan
+def sample(sample_analysis):
+    """(corpus, analysis, plan) for sample-data/coding-assistant (the session's analysis)."""
+    corpus = sample_analysis.corpus
+    return corpus, sample_analysis, dream_offline(corpus, analysis=sample_analysis)
 
 
 # --- manual mode --------------------------------------------------------------------------------
@@ -357,65 +348,3 @@ def test_a_rewrite_cap_names_the_rewritten_share():
 def test_the_guardrail_is_saved_with_the_decisions(sweeping_plan, tmp_path):
     Review(sweeping_plan, guardrail=Guardrail(0.7, 0.5)).save(tmp_path / "decisions.json")
     assert Review.load(sweeping_plan, tmp_path / "decisions.json").guardrail == Guardrail(0.7, 0.5)
-
-
-# --- retention check ----------------------------------------------------------------------------
-
-
-def test_retention_check_notices_that_the_only_note_answering_a_question_was_deleted(store):
-    turns = (Turn("sesn_1-t0", "sesn_1", "user", "Can we deploy payments on a Friday?", T, 0),
-             Turn("sesn_1-t1", "sesn_1", "agent", "No, never on a Friday.", T, 1))
-    analysis = analyze(Corpus(store, (Session("sesn_1", T, "Deploy day", turns),)))
-    friday = note(store, "Never deploy payments on a Friday.")
-    plan = hand_plan(store, [Operation("delete", "low_value", (friday,), None, "Looks stale.", confidence=0.9)])
-    after = apply(store, plan, Review(plan).approve_all())
-    probe = Probe("Can we deploy payments on a Friday?", friday.id, "question", "sesn_1")
-    retention = retention_check(analysis, plan, after, probes=[probe])
-    assert (retention.probes, retention.found_before, retention.found_after) == (1, 1, 0)
-    assert retention.lost == [{"query": probe.query, "note": friday.id, "text": friday.text, "source": "question"}]
-    assert retention.warning == "the new store loses recall: 0/1 probes find their note (was 1); 1 lost"
-
-
-def test_retention_check_is_quiet_when_the_answer_survives(store):
-    analysis = analyze(Corpus(store))
-    friday = note(store, "Never deploy payments on a Friday.")
-    plan = hand_plan(store, [delete_scratch(store)])
-    after = apply(store, plan, Review(plan).approve_all())
-    retention = retention_check(analysis, plan, after, probes=[Probe("Friday payments deploy", friday.id, "fact")])
-    assert (retention.found_before, retention.found_after, retention.warning) == (1, 1, None)
-
-
-def test_retention_of_the_offline_plan_on_the_sample_data_is_reported(sample):
-    corpus, analysis, plan = sample
-    probes = probes_from(analysis)
-    assert probes and {p.source for p in probes} <= {"question", "fact"}
-    assert all(p.note_id in corpus.note_by_id for p in probes)
-    after = apply(corpus.store, plan, Review(plan).approve_all())
-    report = retention_check(analysis, plan, after).to_dict()
-    assert set(report) == {"probes", "k", "found_before", "found_after", "recall_before", "recall_after",
-                           "warning", "lost"}
-    assert report["probes"] == len(probes) and report["k"] == 5
-    assert report["recall_after"] >= 0.8 * report["recall_before"]
-    assert len(report["lost"]) == report["found_before"] - report["found_after"] or report["warning"] is None
-
-
-def test_operations_that_would_overflow_a_memory_are_left_out_with_why_and_the_rest_apply():
-    from workbench.dream.plan import fit_operations
-
-    at = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    store = Store((Memory("m1", "/a.md", "- One.\n- Two.\n", at, at), Memory("m2", "/b.md", "- Three.\n", at, at)))
-    one, two = store.notes[:2]
-
-    def insight(words: str) -> Operation:
-        return Operation("create", "insight", (), Result("/insights.md", words), "seen often")
-
-    first, second = insight("x " * 30_000), insight("y " * 30_000)  # 60 kB each: together over 100 kB
-    delete = Operation("delete", "low_value", (Target(one.id, one.path, one.text),), None, "stale")
-    update = Operation("update", "conflict", (Target(two.id, two.path, two.text),), Result("/a.md", "Deux.", two.id),
-                       "newer")
-    kept, after, dropped = fit_operations(store, [first, delete, second, update], at=at)
-    assert kept == [first, delete, update]
-    ((op, why),) = dropped
-    assert op is second and why.startswith("memory /insights.md is 12") and why.endswith("the limit is 102,400")
-    assert after.digest == apply_operations(store, kept, at=at).digest
-    assert fit_operations(store, [delete, update], at=at)[2] == []

@@ -6,13 +6,13 @@ from datetime import datetime, timezone
 import pytest
 
 from workbench.analysis import analyze
-from workbench.dream.offline import judged_candidates, plan_from_analysis
-from workbench.dream.rules import (
+from workbench.dream.calibration import (
     RULES,
     SUGGESTION_FLOOR,
-    calibration,
+    calibration_table,
     confidence,
 )
+from workbench.dream.offline import judged_candidates, plan_from_analysis
 from workbench.focus import Focus
 from workbench.records import Corpus, Memory, Session, Store, Turn
 from workbench.review import AUTO_BAR, Review
@@ -35,14 +35,14 @@ def plan_of(c: Corpus):
 
 
 def test_a_confidence_is_the_smoothed_measured_precision_of_its_rule():
-    for rule, row in calibration()["rules"].items():
+    for rule, row in calibration_table()["rules"].items():
         assert rule in RULES
         assert confidence(rule) == round((row["correct"] + 1) / (row["proposed"] + 2), 3)
     assert confidence("a rule never measured") == 0.5
 
 
 def test_the_shipped_table_was_measured_by_the_calibration_benchmark():
-    table = calibration()
+    table = calibration_table()
     assert table["written_by"] == "python -m benchmarks calibration"
     assert set(table["by_source"]) >= {"coding-assistant", "legal-research"}
     for rule, row in table["rules"].items():
@@ -59,7 +59,7 @@ def test_the_sample_data_part_of_the_table_is_what_the_rules_do_now():
         tally = defaultdict(Counter)
         sample(dataset, tally)
         now = {rule: {"proposed": c["proposed"], "correct": c["correct"]} for rule, c in tally.items() if c["proposed"]}
-        assert now == calibration()["by_source"][dataset], "rerun `python -m benchmarks calibration`"
+        assert now == calibration_table()["by_source"][dataset], "rerun `python -m benchmarks calibration`"
 
 
 def test_verbatim_copies_in_one_section_are_merged_with_the_verified_rule():
@@ -107,7 +107,7 @@ def test_other_words_in_one_slot_are_never_applied_automatically_and_say_what_di
 def test_a_rule_measured_below_even_odds_proposes_nothing(monkeypatch):
     c = corpus(("/a.md", "- The staging database runs on port 5432.\n", AT),
                ("/b.md", "- The staging database runs on port 6543.\n", LATER))
-    monkeypatch.setitem(calibration()["rules"], "conflict.value", {"proposed": 10, "correct": 2})
+    monkeypatch.setitem(calibration_table()["rules"], "conflict.value", {"proposed": 10, "correct": 2})
     analysis = analyze(c, "tfidf")  # verdicts are judged once per analysis: measure first
     (candidate, verdict), = [cv for cv in judged_candidates(analysis, Focus(duplicate_bar=0.61))]
     assert verdict.confidence < SUGGESTION_FLOOR and verdict.action == "none" and verdict.withheld == "update"

@@ -2,7 +2,7 @@
 Letta agent file).
 
 A snapshot folder holds `manifest.json` (inputs, focus, engine, every operation with its
-decision, SHA-256 of every output memory, usage, retention, secrets flagged), `CHANGES.md`, and
+decision, SHA-256 of every output memory, usage, the evaluation, secrets flagged), `CHANGES.md`, and
 `memories/`: the memory files at their paths plus the hidden sidecar that keeps ids and times, so
 `load_store(snapshot / "memories")` gives back exactly the store that was exported. The layout,
 the manifest and its signature are `workbench.snapshot`; every format is a writer registered in
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import files
 from .dream.plan import Plan
@@ -29,9 +29,12 @@ from .errors import ExportError
 from .io import Writer, get_writer, writers
 from .io.claude_memory import reindex
 from .records import Store
-from .review import Guardrail, Retention, Review, apply, blast_radius
+from .review import Guardrail, Review, apply, blast_radius
 from .secrets import redact, redact_data
 from .snapshot import build_manifest, changes_markdown, is_snapshot, manifest_beside, snapshot_files
+
+if TYPE_CHECKING:
+    from .evaluate import Report
 
 FORMATS = tuple(writers())  # dir, json, mem0, zip, letta-af: every registered writer
 
@@ -71,14 +74,14 @@ def _check_target(out: Path, inputs: list[Path]) -> None:
 
 
 def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *, format: str = "dir",
-                    force: bool = False, allow_large_change: bool = False, retention: Retention | None = None,
-                    guardrail: Guardrail | None = None, keep_secrets: bool = False,
-                    inputs: list[str | Path] = (), report: Any = None) -> Snapshot:
+                    force: bool = False, allow_large_change: bool = False, guardrail: Guardrail | None = None,
+                    keep_secrets: bool = False, inputs: list[str | Path] = (), report: Report | None = None) -> Snapshot:
     """Apply the approved operations to `store` and write the result as a snapshot at `out`.
 
     `inputs` names more files the target must not replace (the plan, the decisions); the store's
-    own origin is always protected. `force` replaces only an earlier snapshot. `report` (an
-    `evaluate.Report`) goes into the manifest.
+    own origin is always protected. `force` replaces only an earlier snapshot. `report` (the
+    `workbench.evaluate.Report` of these decisions) goes into the manifest as `evaluation`, and its
+    regressions into the warnings; a report of other decisions is refused.
     """
     writer = get_writer(format)
     out = Path(out)
@@ -86,6 +89,9 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
     _check_target(out, protected)
     _check_existing(out, force)
     approved = review.approved_operations()
+    if report is not None and set(report.operations) != {op.id for op in approved}:
+        raise ExportError("the evaluation report was made on other decisions than these; "
+                          "evaluate the approved operations again (Evaluator.report(plan, review))")
     radius = blast_radius(plan, approved)
     breaches = (guardrail or review.guardrail).breaches(radius)
     if breaches and not allow_large_change:
@@ -95,7 +101,7 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
     store_out = reindex(store, apply(store, plan, review))  # an index (Claude's MEMORY.md) links what survives
     rendered = writer.render(store_out, store)  # checked; letta-af: the agent file `store` came from, curated
     store_out = rendered.store  # the store as the written files read back
-    manifest = build_manifest(store, plan, review, store_out, retention, report)  # report: evaluate.Report
+    manifest = build_manifest(store, plan, review, store_out, report)
     changes = changes_markdown(plan, review)
     if not keep_secrets:
         manifest, changes = redact_data(manifest), redact(changes)
@@ -112,8 +118,8 @@ def export_snapshot(store: Store, plan: Plan, review: Review, out: str | Path, *
             raise
         raise ExportError(f"cannot write the snapshot: {exc.strerror or exc}", source=files.quote(out)) from None
     warnings = [f"possible secret ({s['kind']}) in {s['path']} line {s['line']}" for s in manifest["secrets"]]
-    if retention is not None and retention.warning:
-        warnings.append(retention.warning)
+    if report is not None and report.warning:
+        warnings.append(report.warning)
     return Snapshot(out, format, manifest, manifest["secrets"], warnings)
 
 

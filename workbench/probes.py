@@ -3,6 +3,7 @@
     probes = load_probes("probes.jsonl", corpus)        # written by a researcher (JSONL or CSV)
     probes = locomo_probes("locomo10.json")             # LoCoMo QA, categories 1-4
     probes = generate_probes(corpus.store)              # one per note that states a value
+    probes = session_probes(analysis)                   # the sessions' questions and supporting sentences
 
 A probe has an `id`, a `question`, acceptable `answers` and `evidence`: note ids
 (`<memory id>#<n>`), memory paths (`/…`) or session turn ids; a researcher's probe needs at
@@ -17,6 +18,11 @@ a note that descends from the original one, and still found among the top k?), n
 the store answers paraphrased or multi-hop questions; LoCoMo's QA or a researcher's file
 does that. A probe whose value a conflict update replaced on purpose is reported as
 "answer changed", which is what such an update is meant to do.
+
+A session probe is what a person asked or said in a session: a user question, or a session
+sentence that states a note's fact (at the analysis's support bar), with that note as its
+evidence and no answer. Only the evidence net watches it: is the note, or one descending from it,
+still among the top k for the words people actually used?
 """
 
 from __future__ import annotations
@@ -27,10 +33,13 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ReaderError
 from .records import Corpus, Note, Store
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 LOCOMO_CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
 COLUMNS = ("id", "question")
@@ -47,8 +56,8 @@ class Probe:
     question: str
     answers: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
-    source: str = "file"  # file | locomo | generated
-    category: str | None = None
+    source: str = "file"  # file | locomo | generated | session
+    category: str | None = None  # LoCoMo's category; a session probe's "question" or "fact"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "question": self.question}
@@ -284,6 +293,40 @@ def note_probe(note: Note, names: Iterable[str] = ()) -> Probe | None:
     return Probe(f"gen:{note.id}", question, (value,), (note.id, *note.evidence), "generated")
 
 
+# --- from the sessions ----------------------------------------------------------------------
+
+SESSION_PROBES = 400  # the most session probes taken, in statement order
+QUESTION_SHARE = 0.8  # a user question needs this share of the support bar to count as asking about a note
+
+
+def session_probes(analysis: Analysis, *, limit: int | None = SESSION_PROBES) -> list[Probe]:
+    """Probes from the sessions: each session sentence that supports a note (the same fact, at the
+    analysis's support bar) and each user question close to a note, with that note as evidence
+    (the closest one) and no answer, so the evidence net watches them."""
+    mentions = analysis.mentions
+    support_bar = analysis.bars["support"]
+    statements = {s.id: s for s in analysis.statements}
+    best: dict[str, tuple[float, str]] = {}
+    asked: dict[str, tuple[float, str]] = {}
+    for row in mentions[mentions.similarity >= support_bar * QUESTION_SHARE].itertuples():
+        said = statements[row.statement]
+        if row.relation == "duplicate" and row.similarity >= support_bar:
+            chosen = best
+        elif said.role == "user" and said.text.rstrip().endswith("?"):
+            chosen = asked
+        else:
+            continue
+        if row.similarity > chosen.get(row.statement, (-1.0, ""))[0]:
+            chosen[row.statement] = (row.similarity, row.note)
+    best = {**asked, **best}  # a question that also states a note's fact keeps the note it states
+    probes = []
+    for statement_id, (_, note_id) in sorted(best.items()):
+        said = statements[statement_id]
+        kind = "question" if said.text.rstrip().endswith("?") else "fact"
+        probes.append(Probe(f"session:{statement_id}", " ".join(said.text.split()), (), (note_id,), "session", kind))
+    return probes[:limit] if limit is not None else probes
+
+
 # --- answers --------------------------------------------------------------------------------
 
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
@@ -303,5 +346,5 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     return any(set(normalize(a).split()) <= words for a in answers if normalize(a))
 
 
-__all__ = ["Probe", "load_probes", "check_evidence", "locomo_probes", "generate_probes", "note_probe",
+__all__ = ["Probe", "load_probes", "check_evidence", "locomo_probes", "generate_probes", "note_probe", "session_probes",
            "note_value", "normalize", "contains_answer", "LOCOMO_CATEGORIES"]

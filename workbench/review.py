@@ -1,8 +1,9 @@
-"""Review: decisions per operation, manual and automatic approval, guardrails, apply, retention.
+"""Review: decisions per operation, manual and automatic approval, guardrails, apply.
 
 Decisions are an append-only log (the latest decision per operation counts), so a review can be
 saved, resumed and audited. Nothing applies until approved; an operation that depends on one
-that is not approved is flagged, never applied silently.
+that is not approved is flagged, never applied silently. Whether the store still answers after
+the approved operations is `workbench.evaluate`'s to say.
 """
 
 from __future__ import annotations
@@ -12,23 +13,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
-
+from .dream.calibration import AUTO_BAR
 from .dream.plan import Operation, Plan, apply_operations
-from .dream.rules import AUTO_BAR
 from .errors import ReaderError, WorkbenchError
 from .records import Store, iso, sha256
 from .schema import VERDICTS
 from .secrets import restorer
 
-if TYPE_CHECKING:
-    from .analysis import Analysis
-
 PRIOR_WEIGHT = 20  # the most labels the calibration table counts as on a store: this store's answers can outweigh it
 DESTRUCTIVE = ("merge", "update", "delete")
-
 
 
 @dataclass(frozen=True)
@@ -211,13 +206,13 @@ class Review:
         A Beta prior with the table's mean and at most `PRIOR_WEIGHT` labels of weight, updated with this
         store's right and wrong; with no labels here it is the table's value.
         """
-        from .dream.rules import calibration, confidence
+        from .dream.calibration import calibration_table, confidence
 
         p0 = confidence(rule) if prior is None else prior
         right, labelled = self.tally().get(rule, (0, 0))
         if not labelled:
             return p0
-        row = calibration().get("rules", {}).get(rule) or {}
+        row = calibration_table().get("rules", {}).get(rule) or {}
         weight = min(PRIOR_WEIGHT, int(row.get("proposed", 0)) + 2)
         return round((p0 * weight + right) / (weight + labelled), 3)
 
@@ -408,113 +403,3 @@ def _restored(op: Operation, restore) -> Operation:
     targets = tuple(replace(t, path=restore(t.path), text=restore(t.text)) for t in op.targets)
     result = replace(op.result, path=restore(op.result.path), text=restore(op.result.text)) if op.result else None
     return replace(op, targets=targets, result=result)
-
-
-# --- retention check --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Probe:
-    """A question or stated fact from the sessions, and the note that answers it in the old store."""
-
-    query: str
-    note_id: str
-    source: str  # "question" | "fact" | "evidence"
-    session_id: str | None = None
-
-
-@dataclass
-class Retention:
-    """How many probes still find their supporting note after the change."""
-
-    probes: int
-    found_before: int
-    found_after: int
-    lost: list[dict[str, str]]
-    k: int
-
-    @property
-    def recall_before(self) -> float:
-        return round(self.found_before / self.probes, 4) if self.probes else 1.0
-
-    @property
-    def recall_after(self) -> float:
-        return round(self.found_after / self.probes, 4) if self.probes else 1.0
-
-    @property
-    def warning(self) -> str | None:
-        if self.found_after < self.found_before:
-            return (f"the new store loses recall: {self.found_after}/{self.probes} probes find their note "
-                    f"(was {self.found_before}); {len(self.lost)} lost")
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"probes": self.probes, "k": self.k, "found_before": self.found_before, "found_after": self.found_after,
-                "recall_before": self.recall_before, "recall_after": self.recall_after, "warning": self.warning,
-                "lost": self.lost}
-
-
-def probes_from(analysis: Analysis, limit: int = 400) -> list[Probe]:
-    """Probes: user questions and the session sentences that support a note, each with that note."""
-    mentions = analysis.mentions
-    support_bar = analysis.bars["support"]
-    hits = mentions[(mentions.relation == "duplicate") & (mentions.similarity >= support_bar)]
-    statements = {s.id: s for s in analysis.statements}
-    best: dict[str, tuple[float, str]] = {}
-    for row in hits.itertuples():
-        if row.similarity > best.get(row.statement, (-1.0, ""))[0]:
-            best[row.statement] = (row.similarity, row.note)
-    questions = mentions[(mentions.similarity >= support_bar * 0.8)]
-    for row in questions.itertuples():
-        s = statements[row.statement]
-        if s.role == "user" and s.text.rstrip().endswith("?") and row.statement not in best:
-            best[row.statement] = (row.similarity, row.note)
-    probes = []
-    for statement_id, (_, note_id) in sorted(best.items()):
-        s = statements[statement_id]
-        source = "question" if s.text.rstrip().endswith("?") else "fact"
-        probes.append(Probe(s.text, note_id, source, s.session_id))
-    return probes[:limit]
-
-
-def retention_check(analysis: Analysis, plan: Plan, after: Store, *, k: int = 5,
-                    probes: Sequence[Probe] | None = None) -> Retention:
-    """Run probes as retrieval queries against the old and the new store; list the ones lost."""
-    probes = list(probes if probes is not None else probes_from(analysis))
-    old_notes = list(analysis.corpus.notes)
-    new_notes = list(after.notes)
-    if not probes:
-        return Retention(0, 0, 0, [], k)
-    fate = _fates(plan, old_notes, after)
-    queries = analysis.embed([p.query for p in probes])
-    old_vectors = analysis.vectors
-    new_vectors = analysis.embed([n.text for n in new_notes]) if new_notes else np.zeros((0, queries.shape[1]))
-    row = analysis.row
-    found_before = found_after = 0
-    lost = []
-    for i, probe in enumerate(probes):
-        top_old = np.argsort(-(old_vectors @ queries[i]), kind="stable")[:k]
-        before = row[probe.note_id] in set(top_old.tolist())
-        top_new = np.argsort(-(new_vectors @ queries[i]), kind="stable")[:k] if len(new_notes) else []
-        carried = fate.get(probe.note_id, set())
-        after_hit = any(new_notes[j].text in carried for j in top_new)
-        found_before += before
-        found_after += after_hit
-        if before and not after_hit:
-            lost.append({"query": probe.query, "note": probe.note_id,
-                         "text": analysis.corpus.note_by_id[probe.note_id].text, "source": probe.source})
-    return Retention(len(probes), found_before, found_after, lost, k)
-
-
-def _fates(plan: Plan, old_notes: Sequence, after: Store) -> dict[str, set[str]]:
-    """For each old note, the texts in the new store that carry its fact."""
-    texts_after = {n.text for n in after.notes}
-    fate: dict[str, set[str]] = {n.id: ({n.text} & texts_after) for n in old_notes}
-    for op in plan.operations:
-        if op.result is None:
-            continue
-        carried = {t for t in texts_after if t == op.result.text.strip()}
-        for target in op.targets:
-            if carried:
-                fate.setdefault(target.id, set()).update(carried)
-    return fate

@@ -5,8 +5,9 @@ A tree format (dir, zip) holds `manifest.json`, `CHANGES.md` and `memories/` (th
 their paths and the hidden sidecar: a loadable store); a one-file format (json, mem0, letta-af) is
 its file with `<name>.manifest.json` beside it. The manifest records inputs, focus, engine, every
 operation with its decision (and every answered question's operation with its answer), SHA-256 of
-every output memory, usage, retention and secrets flagged; with `$WORKBENCH_SIGNING_KEY` set it is
-signed (HMAC-SHA256 over its canonical JSON without the signature).
+every output memory, usage, the evaluation (when one was made) and secrets flagged; with
+`$WORKBENCH_SIGNING_KEY` set it is signed (HMAC-SHA256 over its canonical JSON without the
+signature).
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ import zipfile
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dream.plan import Plan
 from .io import Rendered, Writer
 from .io.store_files import SIDECAR
 from .records import Store, iso, sha256
-from .review import Retention, Review, blast_radius, plan_digest
+from .review import Review, blast_radius, plan_digest
 from .secrets import find_secrets
+
+if TYPE_CHECKING:
+    from .evaluate import Report
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -43,8 +47,9 @@ __all__ = ["CHANGES", "FORMAT_VERSION", "MANIFEST", "MEMORIES", "SIGNING_KEY", "
 
 
 def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store,
-                   retention: Retention | None = None, report: Any = None) -> dict[str, Any]:
-    """Everything needed to audit and reproduce the snapshot."""
+                   report: Report | None = None) -> dict[str, Any]:
+    """Everything needed to audit and reproduce the snapshot; `report` (the evaluation of the approved
+    operations) goes in as `evaluation`."""
     current = review.current
     blocked = review.blocked()
     operations = []
@@ -78,8 +83,7 @@ def build_manifest(store_in: Store, plan: Plan, review: Review, store_out: Store
         "output": {"store_digest": store_out.digest, "memories": len(store_out.memories), "notes": len(store_out.notes),
                    "folder": MEMORIES, "files": {m.path: m.sha256 for m in store_out.memories}},
         "usage": plan.usage,
-        "retention": retention.to_dict() if retention else None,
-        **({"evaluation": report if isinstance(report, dict) else report.to_dict()} if report is not None else {}),
+        **({"evaluation": report.to_dict()} if report is not None else {}),
         "secrets": find_secrets(store_out),
     }
 

@@ -75,9 +75,9 @@ def pull(args: argparse.Namespace) -> int:
     Example:
       workbench pull memstore_01abc --out pulled/
     """
-    from ..io.platform import connect
+    from ..io.platform import platform_client
     from ..io.platform import pull as run
 
-    summary = run(connect(), args.store_id, args.out, session_ids=args.session_ids or None).summary()
+    summary = run(platform_client(), args.store_id, args.out, session_ids=args.session_ids or None).summary()
     print(f"pulled {summary['memories']} memories and {summary['sessions']} sessions → {args.out}")
     return 0

@@ -31,13 +31,14 @@ from ..errors import LimitError
 from ..focus import Focus, select_sessions
 from ..records import Corpus, iso
 from ..scopes import match_topic, scope_labels, scope_sets
+from .calibration import SUGGESTION_FLOOR
 from .chain import dream_chain
 from .check import enforce
 from .effects import Outline, ScopeEffect, outline, plan_diff, stated_effect
 from .plan import Plan, apply_operations
 from .planner import PRIORITY_FLOOR, Planner
 from .questions import ask
-from .rules import SUGGESTION_FLOOR, judged_candidates
+from .rules import judged_candidates
 
 ENGINE_VERSION = "0.2.0"
 

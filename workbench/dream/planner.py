@@ -28,8 +28,9 @@ from ..analysis import complete_link
 from ..focus import Focus, matches
 from ..records import Note
 from ..scopes import scope_sets
+from .calibration import SUGGESTION_FLOOR, confidence
 from .plan import Evidence, Operation, Result, Target
-from .rules import SUGGESTION_FLOOR, Verdict, confidence, judged_candidates
+from .rules import Verdict, judged_candidates
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -203,12 +204,12 @@ class Planner:
 
     def merges(self, judged: Sequence[Judged]) -> None:
         """Merge groups in which every two notes were judged the same fact (complete linkage)."""
-        verdict_of = {tuple(sorted(c.notes)): v for c, v in judged}
-        edges = sorted(verdict_of)
+        by_pair = {tuple(sorted(c.notes)): v for c, v in judged}
+        edges = sorted(by_pair)
         groups = complete_link(edges)
         scored = []
         for members in groups:
-            links = [verdict_of[(a, b)] for a in members for b in members if a < b and (a, b) in verdict_of]
+            links = [by_pair[(a, b)] for a in members for b in members if a < b and (a, b) in by_pair]
             weakest = min(links, key=lambda v: (v.confidence, v.rule))
             scored.append((members, links, weakest))
         for members, links, weakest in sorted(scored, key=lambda g: (-g[2].confidence, g[0])):

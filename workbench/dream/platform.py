@@ -5,7 +5,7 @@ sessions, `run_dream_chain`), and turn the difference between the input and outp
 Plan of whole-memory operations (`plan_from_stores`). Pulling a store and its sessions is
 `workbench.io.platform`; writing approved changes back is `workbench.push`.
 
-    client = connect()                                   # workbench.io.platform
+    client = platform_client()                           # workbench.io.platform
     corpus = pull(client, "memstore_...", "pulled/")     # workbench.io.platform
     plan = dream(corpus, Focus("Only coding style"), engine="platform", client=client)
     report = push(client, corpus.store.id, plan, [op.id for op in plan.operations], corpus.store)  # workbench.push

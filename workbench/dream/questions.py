@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from ..analysis import memoized
 from ..statements import clean_fact
+from .calibration import AUTO_BAR
 from .plan import Choice, Evidence, Operation, Question
-from .rules import AUTO_BAR, Verdict
+from .rules import Verdict
 
 if TYPE_CHECKING:
     from ..candidates import Candidate

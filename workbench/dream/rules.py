@@ -3,102 +3,29 @@
 The rules decide with high confidence only what they can verify — two notes with the same words
 in the same context, one slot of the same statement holding a later value, a passed expiry date —
 and leave the rest as suggestions a person can accept, with the reason they read. A verdict's
-confidence is not typed here: it is the precision measured for its rule on labelled data
-(`workbench/calibration.json`, written by `python -m benchmarks calibration`), smoothed by the rule
-of succession, (correct + 1) / (proposed + 2), so a rule never measured has 0.5.
+confidence is not typed here: it is the precision measured for its rule
+(`workbench.dream.calibration`, which also names every rule and holds the bars).
 
-    verdict = judge(candidate, analysis)   # Verdict(action="merge", rule="duplicate.same_words", ...)
+    verdict = verdict_of(candidate, analysis)   # Verdict(action="merge", rule="duplicate.same_words", ...)
+    verdict = judged(candidate, analysis)       # the same, memoized beside the analysis
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import Analysis, memoized
 from ..candidates import Candidate, find_candidates, label_of
 from ..compare import FUNCTION_WORDS, key_of, profile, relate, rewrite_slot
 from ..statements import clean_fact
+from .calibration import SUGGESTION_FLOOR, confidence
 
 if TYPE_CHECKING:
     from ..focus import Focus
 
 ACTIONS = ("merge", "update", "delete", "create", "none")
-
-# Every rule the judge can apply, with what it means (the calibration table is keyed by these names).
-RULES = {
-    # the same text counts as the same words: a verbatim copy meets the condition of each rule below
-    "duplicate.same_words": "the same words (up to case, articles, stems, number words, contractions) under the "
-                            "same headings and parent item",
-    "duplicate.same_words_elsewhere": "the same words in another document or section, opening with their subject",
-    "duplicate.same_words_other_topic": "the same words under headings of unrelated topics, naming code or names",
-    "duplicate.subset": "one note says everything the other says, and more",
-    "duplicate.paraphrase": "alike, with the same names, values and polarity, but in other words",
-    "conflict.field": "two `Key: value` lines with the same key and another value; the later one wins",
-    "conflict.negation": "the same statement negated; the later one wins",
-    "conflict.value": "the same statement with another value in one slot; the later one wins",
-    "conflict.words": "the same statement with other words in one slot; both may hold",
-    "conflict.priority": "a conflict no time can order, decided by the focus's priority weights",
-    "conflict.from_to": "the later text says the earlier one's value changed “from X to Y”",
-    "conflict.restated": "the newer note says the older one's statement again with another value (most of its "
-                         "content words, a value the older has and the newer lacks or negates)",
-    "conflict.changed": "the newer note carries a change word (“Updated”, “now”, “bumped”, “as of”) and shares a "
-                        "word with the older one, each naming a value the other lacks: it may replace it",
-    "conflict.renamed": "the later text names the earlier one's value by a new name (“Y (formerly X)”): the older "
-                        "note is dropped, or given the new name when it says more",
-    "conflict.marked_later": "a conflict between notes written at the same time, where one says it is the later "
-                             "statement (“Correction:”, “Updated”, “as of”, “formerly”); it wins",
-    "conflict.dated_later": "a conflict between notes written at the same time, ordered by the dates they name; "
-                            "the later one wins",
-    "conflict.related": "alike notes about the same subject, each naming a value the other lacks; both may hold",
-    "conflict.session_negation": "a later user sentence negates the note",
-    "conflict.session_value": "a later user sentence gives the note's slot another value",
-    "conflict.session_words": "a later user sentence puts other words in the note's slot; both may hold",
-    "conflict.session_from_to": "a later user sentence says the note's value changed “from X to Y”",
-    "conflict.session_related": "a later user sentence about the note's subject names a value the note lacks",
-    "conflict.session_field": "a later user sentence names a `Key: value` note's key with another value",
-    "prune.expired": "the note names an expiry date that has passed, and no session since supports it",
-    "prune.deadline_passed": "the note names a deadline that has passed",
-    "prune.off_focus": "the focus excludes it",
-    "prune.placeholder": "the note holds no fact: an empty value, bracketed placeholder text, or “not known yet”",
-    "prune.closed": "an item marked closed (✅, [x], struck through, DONE, Status: resolved) among open items, "
-                    "or under a heading marked closed",
-    "prune.temporary_passed": "a note that calls itself temporary and names a date long past",
-    "insight.restated": "the same words said by the user in several sessions, held by no note",
-    "insight.paraphrased": "alike statements (same names, values, polarity) in several sessions",
-    "insight.recurring_failure": "the same failure in the tool output of several sessions",
-    # readings that change nothing: measured too (a `distinct.*` verdict is right when the notes are different
-    # facts); below the automatic bar the candidate becomes a question
-    "distinct.parents_differ": "the same words under different parent items",
-    "distinct.placeholder": "a placeholder holds no fact: never merged, never a value",
-    "distinct.title": "a title is the heading of the notes under it",
-    "distinct.list_items": "items of one list opening with the same label (`Hypothesis: …`), each its own fact",
-    "distinct.subject_label": "notes that open with the names of two different subjects (`@alice: …`, `@bob: …`)",
-    "distinct.field_other_title": "an attribute line (`Status: open`) belongs to its title: never merged across titles",
-    "distinct.subjects_differ": "alike notes in documents or sections about different subjects",
-    "distinct.reordered": "the same words in another order (roles may be swapped)",
-    "distinct.subject": "the same statement about another subject",
-    "distinct.unparsed": "a note the rules cannot parse (code, a table, a link) is kept",
-    "distinct.procedure_steps": "repeated steps of one numbered procedure",
-    "distinct.parent_item": "a parent item is the context of other notes, never replaced",
-    "distinct.other_context": "the same words under other headings, not saying what they are about",
-    "distinct.different": "alike, but differing in more than the rules can read",
-    "distinct.other_label": "alike notes that each open with their own label (`**Tender acceptance rate:**`, "
-                            "`**Tender rejection rate:**`)",
-    "distinct.other_subject": "alike notes that each open with their own name or code (`ADHOC_WH …`, `BI_WH …`)",
-    "distinct.different_close": "very alike (halfway from the duplicate bar to identical), but differing in more "
-                                "than the rules can read",
-    "distinct.session": "a later sentence that does not give the note another value",
-    "distinct.holds": "nothing says the note no longer holds",
-    "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
-    "undecided.episodic": "an old dated or past-tense note that no recent session mentions",
-    "undecided.closed_record": "a record whose status line says it is closed, in a document with open records",
-    "undecided.wait": "a wait or request whose date is older than the horizon",
-}
 
 
 @dataclass(frozen=True)
@@ -114,48 +41,10 @@ class Verdict:
     text: str | None = None  # the wording of the result, when it is not the kept note's text
     path: str | None = None  # create: the document to file it in
     judge: str = "rules"
-    withheld: str = ""
-    rewrite: bool = False  # update: rewrite `keep` to `text` and leave the other note as it is  # the action a rule would take but does not propose (measured below the floor)
+    withheld: str = ""  # the action a rule would take but does not propose (measured below the floor)
+    rewrite: bool = False  # update: rewrite `keep` to `text` and leave the other note as it is
 
 
-@lru_cache(maxsize=1)
-def calibration() -> dict[str, Any]:
-    """The shipped calibration table (`workbench/calibration.json`), or an empty one."""
-    try:
-        text = resources.files("workbench").joinpath("calibration.json").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {"rules": {}}
-    return json.loads(text)
-
-
-def confidence(rule: str) -> float:
-    """The measured precision of a rule, smoothed: (correct + 1) / (proposed + 2); 0.5 when never measured."""
-    score = measured(rule)
-    return 0.5 if score is None else score
-
-
-def measured(rule: str) -> float | None:
-    """(correct + 1) / (proposed + 2) of a rule or judge in the calibration table; None when it has no row."""
-    row = calibration().get("rules", {}).get(rule)
-    if not row:
-        return None
-    return round((row["correct"] + 1) / (row["proposed"] + 2), 3)
-
-
-# Automatic approval applies only verdicts whose measured precision is at least this; a `distinct` reading
-# measured below it leaves its candidate to a judge (a question).
-AUTO_BAR = 0.97
-
-# A judge whose verdicts were never measured (Claude, until a calibration run with a key adds rows
-# `claude.<kind>`) keeps its own confidence for ordering, but never above this: below the automatic
-# bar, so only a person accepts what nobody has measured.
-UNMEASURED_CEILING = 0.9
-
-
-# A rule measured to be wrong more often than right proposes nothing: its candidates go to a judge
-# (Claude); every other rule's verdict is in the plan, and below the automatic-approval bar it is a
-# suggestion a person accepts or not in the review.
-SUGGESTION_FLOOR = 0.5
 def _verdict(candidate: Candidate, action: str, rule: str, reason: str, **extra: Any) -> Verdict:
     score = confidence(rule)
     if score < SUGGESTION_FLOOR:
@@ -176,7 +65,7 @@ def judged(candidate: Candidate, analysis: Analysis) -> Verdict:
     alone)."""
     verdicts = memoized(analysis, "verdicts", dict)
     if candidate.id not in verdicts:
-        verdicts[candidate.id] = judge(candidate, analysis)
+        verdicts[candidate.id] = verdict_of(candidate, analysis)
     return verdicts[candidate.id]
 
 
@@ -185,7 +74,7 @@ def judged_candidates(analysis: Analysis, focus: Focus) -> list[tuple[Candidate,
     return [(candidate, judged(candidate, analysis)) for candidate in find_candidates(analysis, focus)]
 
 
-def judge(candidate: Candidate, analysis: Analysis) -> Verdict:
+def verdict_of(candidate: Candidate, analysis: Analysis) -> Verdict:
     """The rules' verdict on one candidate."""
     return {"pair": _pair, "session": _session, "note": _note, "insight": _insight}[candidate.kind](candidate, analysis)
 

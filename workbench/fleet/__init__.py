@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .manifest import Entry, read_manifest
-from .runner import COLUMNS, RESULTS, connect, folder_name, load_results, run_fleet
+from .manifest import Entry, read_fleet_manifest
+from .runner import COLUMNS, RESULTS, connect_cluster, folder_name, load_results, run_fleet
 
 
 @dataclass
@@ -139,5 +139,5 @@ def sample_fleet(sample: str | Path, out: str | Path, stores: int = 6, *, seed: 
     return write_text(out / "manifest.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
 
 
-__all__ = ["run_fleet", "read_manifest", "load_results", "open_store", "summary", "plot", "sample_fleet",
-           "connect", "folder_name", "Entry", "StoreResult", "COLUMNS", "RESULTS"]
+__all__ = ["run_fleet", "read_fleet_manifest", "load_results", "open_store", "summary", "plot", "sample_fleet",
+           "connect_cluster", "folder_name", "Entry", "StoreResult", "COLUMNS", "RESULTS"]

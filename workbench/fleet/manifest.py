@@ -54,7 +54,7 @@ class Entry:
                 "store_id": self.store_id, "probes": self.probes}
 
 
-def read_manifest(path: str | Path) -> list[Entry]:
+def read_fleet_manifest(path: str | Path) -> list[Entry]:
     """The entries of a JSONL or CSV manifest, or of a folder of stores (see the module docstring)."""
     path = Path(path)
     if not path.exists():
@@ -164,4 +164,4 @@ def _folder(folder: Path) -> list[Entry]:
     return entries
 
 
-__all__ = ["Entry", "read_manifest", "COLUMNS", "LIST_SEPARATOR"]
+__all__ = ["Entry", "read_fleet_manifest", "COLUMNS", "LIST_SEPARATOR"]

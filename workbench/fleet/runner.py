@@ -22,7 +22,7 @@ from ..errors import ReaderError, WorkbenchError
 from ..files import checked_write as write_bytes
 from ..files import checked_write as write_text
 from ..files import quote, remove
-from .manifest import Entry, read_manifest
+from .manifest import Entry, read_fleet_manifest
 from .task import (
     KINDS,
     PROBES,
@@ -172,8 +172,8 @@ def _dask() -> Any:
 
 
 @contextmanager
-def connect(address: str | None = None, *, workers: int | None = None, threads: int = 1,
-            memory_limit: str | None = DEFAULT_MEMORY, retries: int = 1) -> Iterator[Any]:
+def connect_cluster(address: str | None = None, *, workers: int | None = None, threads: int = 1,
+                    memory_limit: str | None = DEFAULT_MEMORY, retries: int = 1) -> Iterator[Any]:
     """A Dask client: on the scheduler at `address`, or on a local cluster of `workers` processes
     with `threads` each, every one restarted by its nanny above `memory_limit` (a store it was
     running is tried on another worker `retries` times, then reported as failed)."""
@@ -289,7 +289,7 @@ def run_fleet(manifest: str | Path | Sequence[Entry], focus: Any = None, *, engi
                           field="probes")
     if concurrency < 1:
         raise ReaderError("concurrency must be at least 1", field="concurrency")
-    entries = list(manifest) if not isinstance(manifest, (str, Path)) else read_manifest(manifest)
+    entries = list(manifest) if not isinstance(manifest, (str, Path)) else read_fleet_manifest(manifest)
     focus = focus if isinstance(focus, Focus) else Focus(focus or "")
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -311,7 +311,7 @@ def run_fleet(manifest: str | Path | Sequence[Entry], focus: Any = None, *, engi
 
     waits = "slot" in (engine_options(engine) or ())  # an engine that waits on remote work (platform dreams)
     threads = concurrency if waits else 1
-    with connect(address, workers=workers, threads=threads, memory_limit=memory_limit, retries=retries) as client:
+    with connect_cluster(address, workers=workers, threads=threads, memory_limit=memory_limit, retries=retries) as client:
         if engine == "claude" and message_batches:
             _claude_fleet(client, entries, config, previous, out, keep, progress, poll_interval, rows)
         else:
@@ -415,4 +415,4 @@ def _claude_fleet(client: Any, entries: Sequence[Entry], config: Config, previou
         _gather(client, jobs, second, bar)
 
 
-__all__ = ["run_fleet", "connect", "load_results", "frame", "folder_name", "COLUMNS", "RESULTS", "STORES"]
+__all__ = ["run_fleet", "connect_cluster", "load_results", "frame", "folder_name", "COLUMNS", "RESULTS", "STORES"]

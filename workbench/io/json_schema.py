@@ -3,7 +3,7 @@
 `plan.json` is described by `workbench.schema.PlanModel`, its `focus` by the `Focus` dataclass itself
 (with each field's help as its description); `decisions.json` by `workbench.schema.DecisionsModel`;
 `manifest.json` is described by `workbench.schema.ManifestModel` (what `verify` validates) plus the
-sections it records for people (review, change, usage, retention, evaluation, secrets); a memory
+sections it records for people (review, change, usage, evaluation, secrets); a memory
 record (an item of a store JSON's `memories`, or a line of a JSON Lines store) by `workbench.schema.MemoryModel` plus the fields `Memory.to_dict` writes. Both allow
 fields they do not name, so a newer writer's additions do not break an older reader. The files in
 `docs/schemas/` are these, written by::
@@ -58,8 +58,10 @@ class ManifestRecord(ManifestModel):
     review: dict[str, Any] = Field({}, description="Decision counts and the review log.")
     change: dict[str, Any] = Field({}, description="Blast radius: notes deleted and rewritten, and their shares.")
     usage: dict[str, Any] = Field({}, description="Tokens and cost of the engine that made the plan.")
-    retention: dict[str, Any] | None = Field(None, description="Probe answers kept and lost, when checked.")
-    evaluation: dict[str, Any] | None = Field(None, description="The evaluation report, when one was made.")
+    evaluation: dict[str, Any] | None = Field(None, description=(
+        "The evaluation of the approved operations (`workbench.evaluate.Report.to_dict`), when one was made: "
+        "probes answered and retrieved before and after, regressions of either net and the operations that "
+        "break them, tokens, every probe."))
     secrets: list[dict[str, Any]] = Field([], description="Possible secrets found in the output (path, line, kind).")
 
 

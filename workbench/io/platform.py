@@ -4,7 +4,7 @@
 (`store.json`, `sessions/<id>.json`) that the `managed-agents-store` and `managed-agents-session`
 readers read back, and returns the corpus those files hold. What `workbench pull` runs.
 
-    client = connect()
+    client = platform_client()
     corpus = pull(client, "memstore_...", "pulled/")
 """
 
@@ -22,7 +22,7 @@ from .sessions_platform import events_to_turns
 from .store_json import store_json
 
 
-def connect(max_retries: int = 2, timeout: float | None = None) -> Any:
+def platform_client(max_retries: int = 2, timeout: float | None = None) -> Any:
     """An `anthropic.Anthropic` from the SDK's configuration; `EngineError` when no key is set."""
     return api.make_client(None, engine="platform", max_retries=max_retries, timeout=timeout)
 
@@ -130,5 +130,5 @@ def pull(client: Any, store_id: str, out_dir: str | Path, session_ids: Iterable[
     return Corpus(store, tuple(sorted(sessions, key=lambda s: (s.started_at is None, s.started_at or 0, s.id))))
 
 
-__all__ = ["connect", "list_stores", "list_sessions", "pull_store", "pull_sessions", "pull", "session_from_export",
+__all__ = ["platform_client", "list_stores", "list_sessions", "pull_store", "pull_sessions", "pull", "session_from_export",
            "plain"]

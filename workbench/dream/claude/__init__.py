@@ -13,7 +13,7 @@ rules would change, and conflicts the rules cannot order — in batches of at mo
   `judge_answer` and `finish`).
 """
 
-from .answers import Answer, Malformed, ModelVerdict, as_verdict, validate
+from .answers import Malformed, ModelVerdict, ToolInput, as_verdict, validate
 from .batches import finish, judge_answer
 from .engine import ENGINE, ENGINE_VERSION, Outcome, Prepared, dream_claude, judge_batch, prepare
 from .prompt import (
@@ -22,12 +22,12 @@ from .prompt import (
            TOOL,
            TOOL_NAME,
            Prompt,
-           find_candidates,
+           prompts_for,
            request,
            retry_request,
            system_blocks,
 )
 
 __all__ = ["ENGINE", "ENGINE_VERSION", "dream_claude", "prepare", "judge_answer", "finish", "Prepared", "Outcome",
-           "judge_batch", "find_candidates", "Prompt", "SYSTEM", "TOOL", "TOOL_NAME", "ACTION", "system_blocks",
-           "request", "retry_request", "ModelVerdict", "Answer", "Malformed", "validate", "as_verdict"]
+           "judge_batch", "prompts_for", "Prompt", "SYSTEM", "TOOL", "TOOL_NAME", "ACTION", "system_blocks",
+           "request", "retry_request", "ModelVerdict", "ToolInput", "Malformed", "validate", "as_verdict"]

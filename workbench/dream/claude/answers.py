@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ...errors import ReaderError
 from ...records import check_path
-from .. import rules
+from .. import calibration
 from ..rules import Verdict
 from .prompt import ACTION, TOOL_NAME, Prompt
 
@@ -36,7 +36,7 @@ class ModelVerdict(BaseModel):
         return " ".join(value.split()) if value is not None else None
 
 
-class Answer(BaseModel):
+class ToolInput(BaseModel):
     """The whole tool input."""
 
     verdicts: list[ModelVerdict]
@@ -59,7 +59,7 @@ def validate(message: Any, batch: Sequence[Prompt]) -> dict[str, ModelVerdict]:
     try:
         if message.stop_reason == "max_tokens":
             raise ValueError("the answer was cut off at max_tokens")
-        answer = Answer.model_validate(use.input)
+        answer = ToolInput.model_validate(use.input)
         by_id = {c.id: c for c in batch}
         verdicts: dict[str, ModelVerdict] = {}
         for v in answer.verdicts:
@@ -113,7 +113,7 @@ def as_verdict(p: Prompt, v: ModelVerdict) -> Verdict:
 def _ceiling(kind: str) -> tuple[float, str]:
     """The most a Claude verdict of this kind may claim, and why: its measured precision, or below the
     automatic bar while unmeasured (a calibration run with a key adds rows `claude.<kind>`)."""
-    score = rules.measured(f"claude.{kind}")
+    score = calibration.measured(f"claude.{kind}")
     if score is None:
-        return rules.UNMEASURED_CEILING, "Claude's verdicts are not measured yet"
+        return calibration.UNMEASURED_CEILING, "Claude's verdicts are not measured yet"
     return score, f"the measured precision of Claude's {kind} verdicts"

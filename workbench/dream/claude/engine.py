@@ -32,8 +32,8 @@ from .answers import Malformed, ModelVerdict, as_verdict, validate
 from .prompt import (
     TOOL,
     Prompt,
-    find_candidates,
     offline_questions,
+    prompts_for,
     request,
     retry_request,
     system_blocks,
@@ -131,7 +131,7 @@ def prepare(corpus: Corpus, focus: Focus | None = None, *, analysis: Analysis | 
         analysis = analyze(corpus, embedder, cache=cache)
     view = analysis.restricted({s.id for s in sessions})
     resolved = focus.resolved()  # the knobs with what the instructions compiled to
-    candidates = find_candidates(view, resolved)
+    candidates = prompts_for(view, resolved)
     batches = [candidates[i:i + batch_size] for i in range(0, len(candidates), batch_size)]
     system = system_blocks(focus)
     requests = [request(b, i + 1, len(batches), system, model, max_tokens) for i, b in enumerate(batches)]

@@ -1,7 +1,7 @@
 """What Claude reads: the system prompt, the candidates as prompts, the forced tool, the requests.
 
 The analysis finds the candidates (`workbench.candidates`) and the rules give their reading of
-each (`workbench.dream.rules`); `find_candidates` keeps what the model must judge — every
+each (`workbench.dream.rules`); `prompts_for` keeps what the model must judge — every
 candidate the rules would change, and conflicts the rules cannot order — within the focus.
 """
 
@@ -167,7 +167,7 @@ def _prompt(n: int, kind: str, candidate: Candidate, verdict: Verdict, analysis:
 QUESTION_KIND = {"duplicate": "duplicate", "conflict": "conflict", "stale": "prune", "insight": "insight"}
 
 
-def find_candidates(analysis: Analysis, focus: Focus) -> list[Prompt]:
+def prompts_for(analysis: Analysis, focus: Focus) -> list[Prompt]:
     """What the model must judge: every candidate the rules would act on, conflicts they cannot order,
     and the questions the offline plan would put to a person — within the focus scopes and kinds."""
     planner = Planner(analysis, focus)
