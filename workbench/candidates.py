@@ -104,6 +104,14 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     return out
 
 
+def pair_similarities(analysis: Analysis) -> np.ndarray:
+    """The similarities of the pair candidates down to the analysis's floor (what the tuner's bars cut; memoized
+    with the candidates a plan at that floor reuses)."""
+    floor = analysis.bars.get("floor", min(analysis.bars["duplicate"], analysis.bars["conflict"]))
+    pairs = memoized(analysis, ("candidates:pairs", floor), lambda: pair_candidates(analysis, floor))
+    return np.array([c.similarity for c in pairs], dtype=float)
+
+
 def label_of(text: str) -> str:
     """The label a note opens with: the key of `Key: value`, or `**Label:**`, or a name before a colon
     (`@handle: …`); "" when it has none."""
