@@ -509,13 +509,19 @@ class Histogram:
                 for a, b, n in zip(self.edges[:-1], self.edges[1:], self.counts) if n]
         line = (f'<line x1="{x(self.bar):.1f}" x2="{x(self.bar):.1f}" y1="0" y2="{plot}" stroke="{OUTLINE}" '
                 f'stroke-width="1.5"/>')
-        labels = (f'<text x="1" y="{height - 1}" font-size="9" fill="#57606a">{low:.2f}</text>'
-                  f'<text x="{x(self.bar):.1f}" y="{height - 1}" font-size="9" text-anchor="middle">{self.bar:.2f}</text>'
-                  f'<text x="{width - 1}" y="{height - 1}" font-size="9" fill="#57606a" text-anchor="end">{high:.2f}</text>')
         total = int(self.counts.sum())
         return (f'<svg class="wb-histogram" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
                 f'role="img"><title>{self.above:,} of {total:,} candidate pairs at or above {self.bar:.2f}</title>'
-                f'{"".join(cols)}{line}{labels}</svg>')
+                f'{"".join(cols)}{line}{self._labels(x(self.bar), width, height)}</svg>')
+
+    def _labels(self, at: float, width: int, height: int) -> str:
+        """The axis's ends and the bar under its line (an end the bar's label would cover is left out)."""
+        at = min(max(at, 12), width - 12)
+        ends = [(1, "start", float(self.edges[0])), (width - 1, "end", float(self.edges[-1]))]
+        text = lambda x, anchor, value, fill: (f'<text x="{x:.1f}" y="{height - 1}" font-size="9" fill="{fill}" '  # noqa: E731
+                                               f'text-anchor="{anchor}">{value:.2f}</text>')
+        return "".join(text(x, anchor, value, "#57606a") for x, anchor, value in ends if abs(x - at) > 34) + \
+            text(at, "middle", self.bar, "#1f2328")
 
 
 def similarity_histogram(similarities: Sequence[float] | np.ndarray, bar: float, *, low: float = 0.0,

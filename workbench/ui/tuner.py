@@ -149,7 +149,7 @@ class FocusTuner:
 
         label = lambda text: w.HTML(f'<b class="wb-small">{text}</b>')  # noqa: E731
         compiled = w.VBox([label("Compiled scopes (✕ removes one, “show” finds its notes)"), self.scope_list,
-                           self.unclear, self.restore_button, self.effect, self.matched],
+                           self.unclear, self.restore_button, self.effect],
                           layout=w.Layout(flex="1 1 360px", min_width="260px", padding="0 0 0 12px"))
         text = w.VBox([label("Instructions"), self.instructions, self.instructions_count],
                       layout=w.Layout(flex="1 1 420px", min_width="300px"))
@@ -168,7 +168,7 @@ class FocusTuner:
         lower.set_title(0, "Changes")
         lower.set_title(1, "A / B")
         self.lower = lower
-        self.widget = w.VBox([w.HTML(_html.CSS), instructions,
+        self.widget = w.VBox([w.HTML(_html.CSS), instructions, self.matched,
                               w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
@@ -498,10 +498,13 @@ def _scope_html(scope: Scope, line: ScopeLine | None, pending: bool) -> str:
 
 
 def _effect_html(report: ScopeReport | None) -> str:
-    """The whole plan against the same analysis planned with no focus, with the ids that changed."""
+    """The whole plan against the same analysis planned with no focus, with the ids that changed (nothing
+    when there is no scope and nothing changed: no focus to compare)."""
     if report is None:
         return ""
     ops, questions = report.diff.operations, report.diff.questions
+    if not report.scopes and not ops and not questions:
+        return ""
     ids = "".join(f'<div><b>{what} {name}</b>: {_html.esc(", ".join(getattr(change, name)))}</div>'
                   for what, change in (("operations", ops), ("questions", questions))
                   for name in ("added", "removed", "reordered") if getattr(change, name))
