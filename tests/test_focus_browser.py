@@ -43,7 +43,7 @@ def test_the_tuner_shows_compiled_scopes_and_removes_one_with_a_click(lab, page)
         to_top(tuner)
         screenshot(page, "focus-1-compiled.png")
 
-        scopes.filter(has_text="exclude: small talk").first.locator("button").click()
+        scopes.filter(has_text="exclude: small talk").first.locator("button").first.click()  # ✕ (then "show")
         tuner.get_by_text("removed: exclude: small talk").wait_for(timeout=STEP_TIMEOUT)
         assert scopes.filter(has_text="exclude: small talk").count() == 0
         assert scopes.filter(has_text="protect: /team/").count() >= 1
