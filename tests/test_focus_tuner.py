@@ -165,6 +165,7 @@ def test_the_horizon_shows_how_many_notes_are_older_than_it(sample):
         tuner.horizon_days.value = days
         older = sum((as_of - n.updated_at).total_seconds() / 86400 > days for n in sample.corpus.notes)
         assert f"<b>{older}</b> of {len(sample.note_ids)} notes are older than {days} days" in tuner.horizon_info.value
+    assert tuner.wait()  # the re-plan the slider started
 
 
 # --- A / B -------------------------------------------------------------------------------------------

@@ -507,7 +507,7 @@ class Histogram:
         cols = [f'<rect x="{x(a):.1f}" y="{plot - plot * n / top:.1f}" width="{max(x(b) - x(a) - 1, 1):.1f}" '
                 f'height="{plot * n / top:.1f}" fill="{color if a >= self.bar - 1e-9 else "#c4c9d0"}"/>'
                 for a, b, n in zip(self.edges[:-1], self.edges[1:], self.counts) if n]
-        line = (f'<line x1="{x(self.bar):.1f}" x2="{x(self.bar):.1f}" y1="0" y2="{plot}" stroke="{OUTLINE}" '
+        line = (f'<line x1="{x(self.bar):.1f}" x2="{x(self.bar):.1f}" y1="0" y2="{plot}" stroke="currentColor" '
                 f'stroke-width="1.5"/>')
         total = int(self.counts.sum())
         return (f'<svg class="wb-histogram" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -521,7 +521,7 @@ class Histogram:
         text = lambda x, anchor, value, fill: (f'<text x="{x:.1f}" y="{height - 1}" font-size="9" fill="{fill}" '  # noqa: E731
                                                f'text-anchor="{anchor}">{value:.2f}</text>')
         return "".join(text(x, anchor, value, "#57606a") for x, anchor, value in ends if abs(x - at) > 34) + \
-            text(at, "middle", self.bar, "#1f2328")
+            text(at, "middle", self.bar, "currentColor")
 
 
 def similarity_histogram(similarities: Sequence[float] | np.ndarray, bar: float, *, low: float = 0.0,

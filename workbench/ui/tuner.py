@@ -334,13 +334,12 @@ class FocusTuner:
             plan = dream_offline(self.analysis.corpus, focus, analysis=self.analysis)
             view = session_view(self.analysis, focus)
             report = scope_report(view, focus, plan=plan)
-            bars = {name: bar_change(view, focus, plan, name) for name in ("duplicate", "conflict")}
         except Exception as exc:  # shown, never lost on the timer thread
             self.error = str(exc)
             self._ticker.stop(_html.notice(f"<b>Cannot plan with these settings:</b> {_html.esc(exc)}", "error"))
             return
         self.error = None
-        self._plan, self._report, self._bar_changes = plan, report, bars
+        self._plan, self._report = plan, report
         elapsed = time.perf_counter() - start
         self.last_seconds = elapsed
         self.replans += 1
@@ -348,6 +347,13 @@ class FocusTuner:
         self._render(focus, plan, elapsed)
         if self.on_plan is not None:
             self.on_plan(plan)
+        self._explain_bars(view, focus, plan)
+
+    def _explain_bars(self, view: Analysis, focus: Focus, plan: Plan) -> None:
+        """What each bar adds or removes against its default: after the preview is shown, since a bar away
+        from its default costs a plan of its own."""
+        self._bar_changes = {name: bar_change(view, focus, plan, name) for name in ("duplicate", "conflict")}
+        self._show_knobs()
 
     def _render(self, focus: Focus, plan: Plan, elapsed: float) -> None:
         summary = plan.summary()
