@@ -7,7 +7,9 @@ matches / labelled matches, recall = labelled-positive matches / labelled positi
 no note of the store as loaded are left out and counted). Each embedder family's similarity bar
 (`workbench.scopes.TOPIC_BARS`) is the bar with the highest F1 among those with precision ≥ 0.9; the curve
 shows every bar. A keystroke: compile the text, match every scope, plan, and diff against the plan without
-focus (`workbench.views.focus.scope_report`) on a 1,000-note synthetic corpus with its analysis done.
+focus (`workbench.views.focus.scope_report`) on a 1,000-note synthetic corpus with its analysis done; and the
+same keystroke in the Focus tuner, widgets included (the scopes' rows, the plan against no focus, the bars'
+histograms; with a bar away from its default, that bar's own plan too, drawn after the preview).
 """
 
 from __future__ import annotations
