@@ -535,7 +535,7 @@ def _bar_html(histogram: plots.Histogram, color: str, change: Change | None, def
 
 
 def _ab_html(diff: PlanDiff | None, plan_a: Plan, plan_b: Plan) -> str:
-    """Operations and questions only in A, only in B, and in both, the former listed."""
+    """How many operations and questions are only in A, only in B and in both; those only in one listed."""
     if diff is None:
         return ""
     counts = "".join(f'<div class="wb-small"><b>{what}</b>: {len(change.added):,} only in A, '
