@@ -12,7 +12,7 @@ from builders import ROOT
 
 from workbench.cli import COMMANDS, build_parser, main
 from workbench.cli.options import default_of, flag_of, focus_of, guardrail_of
-from workbench.dream.rules import AUTO_BAR
+from workbench.dream.calibration import AUTO_BAR
 from workbench.focus import Focus
 from workbench.review import Guardrail
 

@@ -69,10 +69,9 @@ class Candidate:
 
 def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
-    pairs = analysis.pairs
-    if pairs.empty:
+    hits = _pair_rows(analysis, floor)
+    if hits.empty:
         return []
-    hits = pairs[((pairs.similarity >= floor) | pairs.structural) & pairs.kind.isin(PAIR_KINDS)]
     notes = analysis.corpus.note_by_id
     out = []
     for row in hits.itertuples():
@@ -102,6 +101,23 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
     return out
+
+
+def _pair_rows(analysis: Analysis, floor: float) -> pd.DataFrame:
+    """The rows of `analysis.pairs` that are pair candidates at `floor`."""
+    pairs = analysis.pairs
+    if pairs.empty:
+        return pairs
+    return pairs[((pairs.similarity >= floor) | pairs.structural) & pairs.kind.isin(PAIR_KINDS)]
+
+
+def pair_similarities(analysis: Analysis) -> np.ndarray:
+    """The similarities of the pair candidates down to the analysis's floor: what the tuner's bars cut
+    (memoized per analysis)."""
+    floor = analysis.bars.get("floor", min(analysis.bars["duplicate"], analysis.bars["conflict"]))
+    return memoized(analysis, ("candidates:similarities", floor),
+                    lambda: _pair_rows(analysis, floor)["similarity"].to_numpy(dtype=float) if len(analysis.pairs)
+                    else np.zeros(0))
 
 
 def label_of(text: str) -> str:

@@ -21,7 +21,7 @@ from .options import guardrail_of, guardrail_options
 
 
 def _auto_bar(parser: argparse.ArgumentParser) -> None:
-    from ..dream.rules import AUTO_BAR
+    from ..dream.calibration import AUTO_BAR
     from ..focus import KINDS
 
     parser.add_argument("--min-confidence", type=float, default=AUTO_BAR,

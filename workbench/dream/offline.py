@@ -88,6 +88,11 @@ def dream_offline(corpus: Corpus, focus: Focus | None = None, *, analysis: Analy
     return plan
 
 
+def session_view(analysis: Analysis, focus: Focus) -> Analysis:
+    """The analysis as if only the sessions the focus chooses had been given (one view per set)."""
+    return analysis.restricted({s.id for s in select_sessions(analysis.corpus.sessions, focus)})
+
+
 def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
     """Candidates, the rules' verdicts and the planner over a finished analysis: fast enough to re-run on
     every focus change."""

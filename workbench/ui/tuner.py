@@ -6,11 +6,20 @@ analysis=...)` call, which restricts the analysis to the chosen sessions and run
 
 Beside the text box, the scopes the instructions compile to are listed with the words each came
 from, each with a ✕ that removes it (the removal is kept in `Focus.removed_scopes`, so editing the
-text does not bring it back), followed by what was not understood and any contradictions.
+text does not bring it back), the notes it matches (or, matching none, the map's nearest topics) and
+what it added, removed or reordered against no focus (`workbench.views.focus.scope_report`); then
+what was not understood, contradictions, and the whole plan against no focus. A scope's "show"
+button selects its notes on the map and lists them under the scopes (`tuner.selection`).
+
+Beside each bar, the candidate pairs' similarities as a small histogram with the bar on it and the
+operations the bar adds or removes against its default; under the horizon, the notes older than it.
+Pinning A compares two focuses: the notes whose fate differs, and the operations and questions only
+in A, only in B and in both (`focus_diff`).
 
     tuner = FocusTuner(analysis)
     tuner.duplicate_bar.value = 0.9
     tuner.refresh().plan.summary()
+    tuner.report.diff.operations; tuner.select_scope("exclude: small talk"); tuner.selection
 """
 
 from __future__ import annotations
@@ -25,18 +34,31 @@ import pandas as pd
 
 from .. import plots, views
 from ..analysis import Analysis
-from ..dream.offline import dream_offline
+from ..candidates import pair_similarities
+from ..dream.effects import Change, PlanDiff
+from ..dream.offline import dream_offline, session_view
 from ..dream.plan import Plan
 from ..focus import KINDS, MAX_INSTRUCTIONS, Focus
 from ..instructions import Scope
 from ..records import MAX_SESSIONS
-from ..topics import matches
+from ..views.focus import (
+    ScopeLine,
+    ScopeReport,
+    bar_change,
+    change_text,
+    diff_text,
+    focus_diff,
+    notes_past_horizon,
+    reach_text,
+    scope_report,
+)
 from . import _html
 from ._debounce import Debouncer
 from ._map import MapWidget
 from ._payloads import FocusForm
 from ._progress import Ticker
 
+TOPICAL = ("protect", "include", "exclude", "weight")  # the scope kinds that match notes
 EXAMPLE = ("e.g. Prioritize coding style and client preferences. Never touch /people/. "
            "Ignore one-off debugging notes.")
 
@@ -56,6 +78,11 @@ class FocusTuner:
         self.replans = 0  # plans made so far (the status carries the count, for the browser to see a new one)
         self._base = focus or Focus()
         self._plan: Plan | None = None
+        self._report: ScopeReport | None = None
+        self._bar_changes: dict[str, Change] = {}
+        self._selection: tuple[str, ...] = ()
+        self._selected_scope: str | None = None
+        self._similarities = pair_similarities(analysis)
         self._a: tuple[Focus, Plan] | None = None
         self._holding = False
         self._debounce = Debouncer(self._update, wait, leading=True)
@@ -73,6 +100,8 @@ class FocusTuner:
             width="auto", display="none"))
         self.restore_button.on_click(lambda _: self.restore_scopes())
         self._scope_rows: dict[tuple[str, str, str], w.HBox] = {}
+        self.effect = w.HTML()  # the whole plan against no focus
+        self.matched = w.HTML()  # the notes of the scope shown
         self.instructions_count = w.HTML()
         self.include = w.Text(value=form.include, placeholder="topics or /paths/, comma-separated", layout=wide,
                               continuous_update=False)
@@ -87,6 +116,7 @@ class FocusTuner:
                                           description="conflict bar", readout_format=".2f", **slider)
         self.horizon_days = w.IntSlider(value=form.horizon_days, min=0, max=730, step=5,
                                         description="staleness (days)", **slider)
+        self.duplicate_info, self.conflict_info, self.horizon_info = w.HTML(), w.HTML(), w.HTML()
         self.min_sessions = w.IntSlider(value=form.min_sessions, min=1, max=max(2, min(10, n_sessions or 2)),
                                         description="min sessions", **slider)
         most = min(MAX_SESSIONS, max(1, n_sessions))
@@ -118,15 +148,16 @@ class FocusTuner:
             control.observe(self._changed, "value")
 
         label = lambda text: w.HTML(f'<b class="wb-small">{text}</b>')  # noqa: E731
-        compiled = w.VBox([label("Compiled scopes (✕ removes one)"), self.scope_list, self.unclear, self.restore_button],
+        compiled = w.VBox([label("Compiled scopes (✕ removes one, “show” finds its notes)"), self.scope_list,
+                           self.unclear, self.restore_button, self.effect],
                           layout=w.Layout(flex="1 1 360px", min_width="260px", padding="0 0 0 12px"))
         text = w.VBox([label("Instructions"), self.instructions, self.instructions_count],
                       layout=w.Layout(flex="1 1 420px", min_width="300px"))
         instructions = w.HBox([text, compiled], layout=w.Layout(flex_flow="row wrap", width="100%"))
         controls = w.VBox([
             label("Include only"), self.include, label("Exclude"), self.exclude, label("Protect (never change)"),
-            self.protect, label("Bars and horizon"), self.duplicate_bar, self.conflict_bar, self.horizon_days,
-            self.min_sessions, *([] if self._all_sessions else [self.max_sessions]),
+            self.protect, label("Bars and horizon"), self.duplicate_bar, self.duplicate_info, self.conflict_bar,
+            self.conflict_info, self.horizon_days, self.horizon_info, self.min_sessions, *([] if self._all_sessions else [self.max_sessions]),
             label("Operation kinds"), w.HBox(list(self.kinds.values())),
             label("Scopes in force"), self.scopes,
         ], layout=w.Layout(flex="0 0 360px", width="360px", padding="0 12px 0 0"))
@@ -137,7 +168,7 @@ class FocusTuner:
         lower.set_title(0, "Changes")
         lower.set_title(1, "A / B")
         self.lower = lower
-        self.widget = w.VBox([w.HTML(_html.CSS), instructions,
+        self.widget = w.VBox([w.HTML(_html.CSS), instructions, self.matched,
                               w.HBox([controls, preview], layout=w.Layout(flex_flow="row wrap")), lower],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
@@ -168,8 +199,30 @@ class FocusTuner:
         return self._plan
 
     @property
+    def report(self) -> ScopeReport | None:
+        """Per scope, the notes it matches and what it changed; the plan against no focus (with the plan)."""
+        return self._report
+
+    @property
+    def selection(self) -> tuple[str, ...]:
+        """The ids of the notes of the scope shown (selected on the map and listed under the scopes)."""
+        return self._selection
+
+    @property
+    def bar_changes(self) -> dict[str, Change]:
+        """Per bar ("duplicate", "conflict"): the operations it adds or removes against its default."""
+        return dict(self._bar_changes)
+
+    @property
     def plan_a(self) -> Plan | None:
         return self._a[1] if self._a else None
+
+    @property
+    def ab_diff(self) -> PlanDiff | None:
+        """Operations and questions only in A (`added`), only in B (`removed`), and in both."""
+        if self._a is None or self._plan is None:
+            return None
+        return focus_diff(self._a[1], self._plan)
 
     @property
     def differences(self) -> pd.DataFrame:
@@ -181,6 +234,7 @@ class FocusTuner:
     def set_layout(self, name: str, coords: pd.DataFrame) -> FocusTuner:
         """Draw the preview on this layout (the Workbench passes the Explorer's, so both maps match)."""
         self._points = views.map_points(self.analysis, coords)
+        self._position = {note_id: k for k, note_id in enumerate(self._points.index)}
         hover = None if self.map.hover else [f"{i}\n{t}" for i, t in zip(self._points.index, self._points["title"])]
         self.map.set_points(self._points[["x", "y"]].to_numpy(), hover=hover, layout=name)
         self.layout_name = name
@@ -218,6 +272,15 @@ class FocusTuner:
         self.refresh()
         return self
 
+    def select_scope(self, label: str | None) -> FocusTuner:
+        """Select the notes a scope matches on the map and list them under the scopes (None clears)."""
+        line = self._lines().get(label or "")
+        self._selected_scope = label if line is not None else None
+        self._selection = tuple(line.effect.notes) if line is not None else ()
+        self.map.set_selected([self._position[i] for i in self._selection if i in self._position])
+        self.matched.value = self._matched_html(line)
+        return self
+
     def clear_a(self) -> FocusTuner:
         self._a = None
         self.clear_button.disabled = True
@@ -241,6 +304,8 @@ class FocusTuner:
         self.instructions_count.value = self._count_html()
         if change.get("owner") is self.instructions:
             self._show_compiled()
+        if change.get("owner") in (self.duplicate_bar, self.conflict_bar, self.horizon_days):
+            self._show_knobs()
         if not self._holding:
             expected = f"the last took {self.last_seconds:.2f} s" if self.last_seconds is not None else \
                 "the first re-plan also fills the caches"
@@ -267,12 +332,14 @@ class FocusTuner:
         try:
             focus = self.focus
             plan = dream_offline(self.analysis.corpus, focus, analysis=self.analysis)
+            view = session_view(self.analysis, focus)
+            report = scope_report(view, focus, plan=plan)
         except Exception as exc:  # shown, never lost on the timer thread
             self.error = str(exc)
             self._ticker.stop(_html.notice(f"<b>Cannot plan with these settings:</b> {_html.esc(exc)}", "error"))
             return
         self.error = None
-        self._plan = plan
+        self._plan, self._report = plan, report
         elapsed = time.perf_counter() - start
         self.last_seconds = elapsed
         self.replans += 1
@@ -280,6 +347,13 @@ class FocusTuner:
         self._render(focus, plan, elapsed)
         if self.on_plan is not None:
             self.on_plan(plan)
+        self._explain_bars(view, focus, plan)
+
+    def _explain_bars(self, view: Analysis, focus: Focus, plan: Plan) -> None:
+        """What each bar adds or removes against its default: after the preview is shown, since a bar away
+        from its default costs a plan of its own."""
+        self._bar_changes = {name: bar_change(view, focus, plan, name) for name in ("duplicate", "conflict")}
+        self._show_knobs()
 
     def _render(self, focus: Focus, plan: Plan, elapsed: float) -> None:
         summary = plan.summary()
@@ -291,6 +365,9 @@ class FocusTuner:
         self.counts.value = f'<div style="display:flex;gap:4px;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
         self.scopes.value = _html.scopes(focus.describe())
         self._show_compiled(focus)
+        self._show_knobs()
+        self.effect.value = _effect_html(self._report)
+        self.select_scope(self._selected_scope)
         self.changes.value = _html.changes(plan, limit=150)
         self.instructions_count.value = self._count_html()
         coloring = plots.point_colors(self.analysis, "fate", plan, self._points)
@@ -318,6 +395,7 @@ class FocusTuner:
                    if len(diff) else '<div class="wb-muted">A and B give every note the same fate.</div>')
         self.ab.value = (f'<div style="display:flex;gap:16px;flex-wrap:wrap">{column("A (pinned)", focus_a, plan_a)}'
                          f'{column("B (current)", focus_b, plan_b)}</div>'
+                         f'{_ab_html(self.ab_diff, plan_a, plan_b) if plan_b is not None else ""}'
                          f'<div class="wb-small" style="margin-top:6px"><b>{len(diff):,}</b> notes change fate</div>{listing}')
 
     def _show_compiled(self, focus: Focus | None = None) -> None:
@@ -327,32 +405,60 @@ class FocusTuner:
         except Exception as exc:  # noqa: BLE001 - a bad setting is shown by the plan status
             self.unclear.value = _html.notice(_html.esc(exc), "error")
             return
-        rows = [self._scope_row(scope) for scope in focus.active_scopes]
+        pending = self._report is None or self._report.plan.focus != focus  # re-planning: counts follow
+        rows = [self._scope_row(scope, pending) for scope in focus.active_scopes]
         self.scope_list.children = rows or [w.HTML('<span class="wb-muted wb-small">no scopes from the text</span>')]
         self.unclear.value = _unclear_html(focus)
         self.restore_button.layout.display = "" if focus.removed_scopes else "none"
 
-    def _scope_row(self, scope: Scope) -> w.HBox:
+    def _scope_row(self, scope: Scope, pending: bool = False) -> w.HBox:
+        """A scope's row: ✕, its label, reach and words, what it changed, and "show" (kept per scope)."""
         key = (scope.label, scope.source, scope.note)
         if key not in self._scope_rows:
-            button = w.Button(icon="times", tooltip=f"remove “{scope.label}”", layout=w.Layout(width="28px", height="24px"))
-            button.on_click(lambda _, label=scope.label: self.remove_scope(label))
-            note = f'<div class="wb-muted">{_html.esc(scope.note)}</div>' if scope.note else ""
-            text = w.HTML(f'<div class="wb-small"><b>{_html.esc(scope.label)}</b>{self._reach(scope)} '
-                          f'<span class="wb-muted">← “{_html.esc(scope.source)}”</span>{note}</div>')
-            row = w.HBox([button, text], layout=w.Layout(align_items="flex-start"))
+            remove = w.Button(icon="times", tooltip=f"remove “{scope.label}”", layout=w.Layout(width="28px", height="24px"))
+            remove.on_click(lambda _, label=scope.label: self.remove_scope(label))
+            show = w.Button(description="show", icon="crosshairs", tooltip="select its notes on the map and list them",
+                            layout=w.Layout(width="auto", height="24px", display="none"))
+            show.on_click(lambda _, label=scope.label: self.select_scope(label))
+            row = w.HBox([remove, w.HTML(layout=w.Layout(flex="1 1 auto")), show],
+                         layout=w.Layout(align_items="flex-start"))
             row.add_class("wb-scope")
             self._scope_rows[key] = row
-        return self._scope_rows[key]
+        row = self._scope_rows[key]
+        self._fill_row(row, scope, self._lines().get(scope.label), pending)
+        return row
 
-    def _reach(self, scope: Scope) -> str:
-        """How many notes a topic or path scope covers: a scope that covers none is flagged."""
-        if scope.kind not in ("protect", "include", "exclude", "weight"):
+    def _fill_row(self, row: w.HBox, scope: Scope, line: ScopeLine | None, pending: bool) -> None:
+        """The row's text and "show" button from the scope's line of the report (… until it is planned)."""
+        text, show = row.children[1], row.children[2]
+        text.value = _scope_html(scope, line, pending and scope.kind in TOPICAL)
+        show.layout.display = "" if line is not None and line.effect.notes else "none"
+        if line is not None:
+            show.description = f"show {len(line.effect.notes):,}"
+
+    def _lines(self) -> dict[str, ScopeLine]:
+        return {line.effect.label: line for line in self._report.scopes} if self._report is not None else {}
+
+    def _matched_html(self, line: ScopeLine | None) -> str:
+        """The notes of the scope shown, as a table (path, text, fate under the plan)."""
+        if line is None:
             return ""
-        n = sum(matches(scope.target, note) for note in self.analysis.corpus.notes)
-        if n == 0:
-            return ' <span style="color:#9a6700" title="no note falls under this scope">· no note</span>'
-        return f' <span class="wb-muted">· {n:,} note{"s" if n != 1 else ""}</span>'
+        frame = views.notes_table(self.analysis, line.effect.notes, self._plan)
+        frame = frame[[c for c in ("path", "text", "fate") if c in frame.columns]]
+        return (f'<div class="wb-small wb-matched" style="margin-top:6px"><b>{len(frame):,}</b> notes under '
+                f'“{_html.esc(line.effect.label)}” (selected on the map)</div>'
+                f'{_html.table(frame, max_rows=100, text_limit=160)}')
+
+    def _show_knobs(self) -> None:
+        """The bars' histograms and what each changes; the notes older than the horizon."""
+        floor = self.duplicate_bar.min
+        for name, slider, info, color in (("duplicate", self.duplicate_bar, self.duplicate_info, "#1f77b4"),
+                                          ("conflict", self.conflict_bar, self.conflict_info, "#d62728")):
+            histogram = plots.similarity_histogram(self._similarities, slider.value, low=floor)
+            info.value = _bar_html(histogram, color, self._bar_changes.get(name), self.defaults.get(name))
+        days = self.horizon_days.value
+        self.horizon_info.value = (f'<div class="wb-small wb-muted wb-horizon"><b>{notes_past_horizon(self.analysis, days):,}'
+                                   f'</b> of {len(self.analysis.note_ids):,} notes are older than {days:,} days</div>')
 
     def _count_html(self) -> str:
         n = len(self.instructions.value)
@@ -377,3 +483,80 @@ def _knobs(focus: Focus) -> str:
     bars = ", ".join(f"{name} bar {getattr(focus, name + '_bar'):.2f}" for name in ("duplicate", "conflict")
                      if getattr(focus, name + "_bar") is not None) or "default bars"
     return f"{bars}; horizon {focus.horizon_days} d; min sessions {focus.min_sessions}; kinds {', '.join(focus.kinds)}"
+
+
+def _scope_html(scope: Scope, line: ScopeLine | None, pending: bool) -> str:
+    """A scope's label, the notes it matches (or the nearest topics), its words, and what it changed."""
+    if line is not None and not line.effect.notes:
+        reach = f' <span class="wb-nomatch" style="color:#9a6700">· {_html.esc(reach_text(line))}</span>'
+    elif line is not None:
+        reach = f' <span class="wb-muted wb-reach">· {reach_text(line)}</span>'
+    else:
+        reach = ' <span class="wb-muted">· …</span>' if pending else ""
+    note = f'<div class="wb-muted">{_html.esc(scope.note)}</div>' if scope.note else ""
+    changed = ""
+    if line is not None:
+        e = line.effect
+        changed = (f'<div class="wb-muted wb-scope-diff" title="added, removed, reordered against no focus">'
+                   f'{_html.esc(diff_text(e.operations, e.questions))}</div>')
+    return (f'<div class="wb-small"><b>{_html.esc(scope.label)}</b>{reach} '
+            f'<span class="wb-muted">← “{_html.esc(scope.source)}”</span>{note}{changed}</div>')
+
+
+def _effect_html(report: ScopeReport | None) -> str:
+    """The whole plan against the same analysis planned with no focus, with the ids that changed (nothing
+    when there is no scope and nothing changed: no focus to compare)."""
+    if report is None:
+        return ""
+    ops, questions = report.diff.operations, report.diff.questions
+    if not report.scopes and not ops and not questions:
+        return ""
+    ids = "".join(f'<div><b>{what} {name}</b>: {_html.esc(", ".join(getattr(change, name)))}</div>'
+                  for what, change in (("operations", ops), ("questions", questions))
+                  for name in ("added", "removed", "reordered") if getattr(change, name))
+    details = (f'<details class="wb-details"><summary class="wb-muted">which</summary>{ids}</details>'
+               if ids else "")
+    return (f'<div class="wb-small wb-focus-diff" style="margin-top:6px"><b>Against no focus</b>: '
+            f'{_html.esc(diff_text(ops, questions))}{details}</div>')
+
+
+def _bar_html(histogram: plots.Histogram, color: str, change: Change | None, default: float | None) -> str:
+    """A bar's histogram, the candidate pairs at or above it, and the operations it adds or removes."""
+    total = int(histogram.counts.sum())
+    if default is None or round(histogram.bar, 3) == round(default, 3):
+        moved = " · the default bar"
+    elif change is None:
+        moved = ""
+    else:
+        moved = f" · operations {change_text(change)} against the default {default:.2f}"
+    return (f'<div class="wb-bar-info" style="margin:0 0 6px 124px">{histogram.svg(width=220, color=color)}'
+            f'<div class="wb-small wb-muted"><b>{histogram.above:,}</b> of {total:,} candidate pairs at or above the '
+            f'bar{moved}</div></div>')
+
+
+def _ab_html(diff: PlanDiff | None, plan_a: Plan, plan_b: Plan) -> str:
+    """How many operations and questions are only in A, only in B and in both; those only in one listed."""
+    if diff is None:
+        return ""
+    counts = "".join(f'<div class="wb-small"><b>{what}</b>: {len(change.added):,} only in A, '
+                     f'{len(change.removed):,} only in B, {len(both):,} in both</div>'
+                     for what, change, both in (("operations", diff.operations, diff.operations_in_both),
+                                                ("questions", diff.questions, diff.questions_in_both)))
+    lists = [_only_html(f"only in {side}", plan, ids_ops, ids_questions)
+             for side, plan, ids_ops, ids_questions in (("A", plan_a, diff.operations.added, diff.questions.added),
+                                                        ("B", plan_b, diff.operations.removed, diff.questions.removed))]
+    return f'<div class="wb-ab-diff" style="margin-top:8px">{counts}{"".join(lists)}</div>'
+
+
+def _only_html(title: str, plan: Plan, op_ids: tuple[str, ...], question_ids: tuple[str, ...], limit: int = 40) -> str:
+    if not op_ids and not question_ids:
+        return ""
+    ops, questions = set(op_ids), set(question_ids)
+    items = [f"<li>{_html.esc(op.kind)} <b>{_html.esc(op.reason)}</b> {_html.clip(op.rationale, 120)}</li>"
+             for op in plan.operations if op.id in ops]
+    items += [f"<li>question ({_html.esc(q.kind)}) {_html.clip(q.reading, 120)}</li>"
+              for q in plan.questions if q.id in questions]
+    more = f"<li class='wb-muted'>… and {len(items) - limit:,} more</li>" if len(items) > limit else ""
+    return (f'<details class="wb-details" open><summary class="wb-small"><b>{_html.esc(title)}</b> '
+            f'({len(items):,})</summary><ul style="padding-left:18px;margin:0">{"".join(items[:limit])}{more}</ul>'
+            f'</details>')
