@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = ("calibration", "speed", "scale", "quality", "embedders", "locomo", "evaluation", "tokens", "loading", "focus",
+NAMES = ("calibration", "speed", "scale", "quality", "recall", "embedders", "locomo", "evaluation", "tokens", "loading", "focus",
          "fleet", "browser")
 
 

@@ -55,11 +55,24 @@ class Score:
     wrong_auto: list[str] = field(default_factory=list)
     auto: int = 0
     missed: list[str] = field(default_factory=list)
+    marks: Counter = field(default_factory=Counter)  # C / H / W of the operations a blind judge marked
+    judged_wrong: list[str] = field(default_factory=list)
+    judged_wrong_auto: list[str] = field(default_factory=list)
+    unjudged: int = 0  # operations the judge never saw (the plan changed since)
 
     @property
     def recall(self) -> float:
         items = sum(self.total.values())
         return (sum(self.found.values()) + sum(self.asked.values())) / items if items else 1.0
+
+
+def read_marks(store: str) -> dict[str, str]:
+    """Operation id → C / H / W, as a separate judge marked the operations (`benchmarks/labels/ops/`)."""
+    path = LABELS / "ops" / f"{store}.jsonl"
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {row["operation"]: row["mark"] for row in rows}
 
 
 def read_items(store: str) -> list[dict]:
@@ -93,6 +106,17 @@ def score(store: str, corpus: Corpus, plan: Plan, items: list[dict]) -> Score:
         else:
             out.missed.append(item["id"])
     out.auto = sum(op.confidence >= AUTO_BAR for op in plan.operations)
+    marks = read_marks(store)
+    for op in plan.operations:
+        mark = marks.get(op.id)
+        if mark is None:
+            out.unjudged += 1
+            continue
+        out.marks[mark] += 1
+        if mark == "W":
+            out.judged_wrong.append(op.id)
+            if op.confidence >= AUTO_BAR:
+                out.judged_wrong_auto.append(op.id)
     out.wrong = sorted(set(out.wrong))
     out.wrong_auto = sorted(set(out.wrong_auto))
     return out
@@ -150,17 +174,19 @@ def run(quick: bool) -> Section:
         sec.skipped = f"public data not found at {DATA}"
         return sec
     rows, scores = [], []
-    for store in (("void", "lettabot") if quick else tuple(STORES)):
+    for store in (("void", "lettabot") if quick else (*STORES, *CALIBRATION)):
         corpus, plan = dream_store(store)
         s = score(store, corpus, plan, read_items(store))
         scores.append(s)
         items = sum(s.total.values())
+        judged = sum(s.marks.values())
         rows.append([store, s.notes, s.operations, s.auto, f"{s.questions} of {s.questions_found}",
                      items, sum(s.found.values()), sum(s.asked.values()), pct(s.recall),
-                     len(s.wrong), len(s.wrong_auto)])
+                     len(s.wrong), f"{s.marks['C']}/{s.marks['H']}/{s.marks['W']}" if judged else "–",
+                     s.unjudged, len(s.judged_wrong_auto)])
     sec.table(["store", "notes", "operations", "pass the auto bar", "questions (of found)", "labelled items",
                "found by operations", "found by questions", "found", "operations over a forbidden pair",
-               "of which pass the auto bar"], rows)
+               "judged C/H/W", "not judged", "W that pass the auto bar"], rows)
     kinds = sorted({k for s in scores for k in s.total})
     sec.table(["store", *[f"{k}: found/total" for k in kinds]],
               [[s.store, *[f"{s.found[k] + s.asked[k]}/{s.total[k]}" for k in kinds]] for s in scores])
@@ -183,4 +209,5 @@ if __name__ == "__main__":
         corpus, plan = dream_store(store)
         s = score(store, corpus, plan, read_items(store))
         print(store, f"recall {s.recall:.2f}", dict(s.found), dict(s.asked), dict(s.total), "wrong", s.wrong,
+              "judged", dict(s.marks), "W", s.judged_wrong, "unjudged", s.unjudged,
               "missed", s.missed, f"ops {s.operations} questions {s.questions}/{s.questions_found}")

@@ -81,7 +81,7 @@ TITLES = [
     ),
     pytest.param(
         "**Setup:**\n\n- uv sync\n\n**Folder layout:**\n\n```\nsrc/\n```\n",
-        [("bullet", "Setup", "uv sync"), ("paragraph", "", "**Folder layout:**"), ("code", "", "```\nsrc/\n```")],
+        [("bullet", "Setup", "uv sync"), ("lead", "", "**Folder layout:**"), ("code", "", "```\nsrc/\n```")],
         id="a bold label over a code block stays a note but ends the title before it",
     ),
     pytest.param(
@@ -92,7 +92,7 @@ TITLES = [
     pytest.param(
         "**Status:** Proposed\n\n**Owner** and **reviewer** agree.\n\nsome of my favourites:\n\n- Loom art\n",
         [("paragraph", "", "**Status:** Proposed"), ("paragraph", "", "**Owner** and **reviewer** agree."),
-         ("paragraph", "", "some of my favourites:"), ("bullet", "", "Loom art")],
+         ("lead", "", "some of my favourites:"), ("bullet", "", "Loom art")],
         id="partly bold lines and lower-case lead-in sentences are no titles",
     ),
     pytest.param(

@@ -88,6 +88,7 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "title": "title" in (older.kind, newer.kind),
                    "attributes": _attribute(analysis, older) and _attribute(analysis, newer),
                    "subjects": _subjects(older, newer, analysis),
+                   "one_record": _one_record(analysis, older, newer),
                    "list_key": _list_key(analysis, older) or _list_key(analysis, newer),
                    "standalone": _standalone(analysis, older) and _standalone(analysis, newer),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
@@ -136,22 +137,47 @@ _NAMED_LABEL = re.compile(r"^\s*([@#]?[\w.\-/]+[\w])\s*:\s+\S")
 
 
 def _record_labels(analysis: Analysis) -> frozenset[tuple[str, str]]:
-    """(document, label) of labels that open notes in two sections or more of one document: the keys of its
-    records (`Status`, `Description`, `Reporter` under each issue), whose lines belong to their own title."""
+    """(document, label) of labels that open notes in two sections or more of one document, in three documents
+    or more, or in two documents of one shape (sharing another label): the keys of records (`Status`,
+    `Description`, `Reporter` under each issue, `Plan:` in each customer's file, `**Why:**` under each rule),
+    whose lines belong to their own title or document."""
     def compute() -> frozenset[tuple[str, str]]:
         places: dict[tuple[str, str], set[str]] = {}
+        documents: dict[str, set[str]] = {}
+        labels: dict[str, set[str]] = {}
         for n in analysis.corpus.notes:
             label = label_of(n.text).casefold()
             if label:
                 places.setdefault((n.memory_id, label), set()).add(n.section)
-        return frozenset(key for key, sections in places.items() if len(sections) >= 2)
+                documents.setdefault(label, set()).add(n.memory_id)
+                labels.setdefault(n.memory_id, set()).add(label)
+
+        def template(label: str) -> bool:  # documents of one shape: they share another label too
+            docs = sorted(documents[label])
+            return any(len(labels[a] & labels[b]) >= 2 for i, a in enumerate(docs) for b in docs[i + 1:])
+        return frozenset(key for key, sections in places.items()
+                         if len(sections) >= 2 or len(documents[key[1]]) >= 3 or template(key[1]))
     return memoized(analysis, "record_labels", compute)
 
 
 def _attribute(analysis: Analysis, note: Note) -> bool:
-    """An attribute line of a record: a label its document uses under two titles or more (`Status: open`)."""
+    """An attribute line of a record: a label its document uses under two titles or more, or that three
+    documents use (`Status: open`, `Plan: Pro`)."""
     label = label_of(note.text).casefold()
     return bool(label) and (note.memory_id, label) in _record_labels(analysis)
+
+
+def _one_record(analysis: Analysis, a: Note, b: Note) -> bool:
+    """Two documents of one shape hold one record (two versions of one entity) when every other label they
+    share carries the same value in both: `First name: Chad` and `First name: Sarah` beside the same
+    `Occupation: …` are one person's name, not two customers' plans."""
+    if a.memory_id == b.memory_id:
+        return False
+    mine = label_of(a.text).casefold()
+    values = [{label_of(n.text).casefold(): " ".join(n.text.split()) for n in _document(analysis, m)
+               if label_of(n.text) and label_of(n.text).casefold() != mine} for m in (a.memory_id, b.memory_id)]
+    shared = values[0].keys() & values[1].keys()
+    return bool(shared) and all(values[0][k] == values[1][k] for k in shared)
 
 
 def _list_key(analysis: Analysis, note: Note) -> bool:
@@ -337,9 +363,10 @@ _TEMPORARY = re.compile(r"\b(?:temporar(?:y|ily)|for\s+now|for\s+the\s+time\s+be
 
 
 def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
-    """A closed item (✅, [x], ~~struck~~, DONE, "Status: resolved") left in a list of open items — under an
-    open-items heading ("Known issues", "TODO", "Follow-ups"), or in a document whose other items are marked
-    open — or a note of such a record (its section's status line), or under a heading marked closed."""
+    """A closed item (✅, [x], ~~struck~~, DONE) left in a list of open items — under an open-items heading
+    ("Known issues", "TODO", "Follow-ups"), or beside items marked open ("why": "closed"); or a closed record —
+    a note under a heading marked closed ("(DEPRECATED)"), or of a section whose status line says closed while
+    open records sit beside it ("why": "closed_record", a question: history to keep, or clutter)."""
     memory = analysis.corpus.store.by_id.get(note.memory_id)
     raw = (lambda n: memory.content[n.start:n.end] if memory is not None else "")  # noqa: E731
     document = _document(analysis, note.memory_id)
@@ -349,18 +376,18 @@ def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
         marker = next((m for n in document if n.section == note.section and n.id != note.id
                        for m in [closed_marker(n.text)] if m.startswith("status:")), "")
         where = f"the status line of its section “{note.section}”"
-    if marker:  # a closed record (its own status line) is history; a closed item in an open list is clutter
+    if marker:  # a closed item in an open list is clutter; a closed record is history, or clutter: a judge says
         headings = [*note.section.split(" / "), *note.parents]
         siblings = [n for n in document if n.section == note.section and n.parent == note.parent and n.id != note.id]
-        if any(open_heading(h) for h in headings if h) or (
-                where == "the item itself" and any(open_marker(n.text, raw(n)) for n in siblings)):
+        open_list = any(open_heading(h) for h in headings if h) or any(open_marker(n.text, raw(n)) for n in siblings)
+        if where == "the item itself" and open_list and not marker.startswith("status:"):
             return {"why": "closed", "marker": marker, "where": f"{where}, among open items"}
-        if where != "the item itself" and any(open_marker(n.text) for n in document if n.section != note.section):
+        if open_list or any(open_marker(n.text) for n in document if n.section != note.section):
             return {"why": "closed_record", "marker": marker, "where": where}
     for context in (note.section.split(" / ")[-1] if note.section else "", *note.parents):
         marker = closed_marker(context) if context else ""
         if marker:
-            return {"why": "closed", "marker": marker, "where": f"its heading “{context}”"}
+            return {"why": "closed_record", "marker": marker, "where": f"its heading “{context}”"}
     return {}
 
 

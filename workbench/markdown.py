@@ -26,6 +26,8 @@ _BOLD_LABEL = re.compile(r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,80}?)\s*(?::\s*(?:
 _PREFIX = re.compile(r"^\s*(?:>\s?)*\s*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?")
 _CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
 _WHOLE = {"fence": "code", "code_block": "code", "table_open": "table", "html_block": "html"}
+# What a paragraph ending in a colon may lead into: it is then the lead-in of that block, never a fact alone.
+_LED = ("bullet_list_open", "ordered_list_open", "fence", "code_block", "blockquote_open", "table_open")
 _UNDER_TITLE = ("bullet_list_open", "ordered_list_open", "paragraph_open")  # what may follow a title
 _EMPHASIS = {"strong_open": "strong_close", "em_open": "em_close"}
 BOLD, LABELLED = 1, 2  # ranks of titles: a bold title holds the label titles under it
@@ -199,7 +201,8 @@ class _Split:
         title = title_of(inline)
         if title is not None and len(pieces) == 1:
             self.close(self.depth, title[0])  # even one with nothing under it ends the titles it is level with
-            note = self.add(kind, first, last, _join(pieces), self.parents())
+            led = after in _LED and after not in _UNDER_TITLE  # a bold title over a code block or a table
+            note = self.add("lead" if led else kind, first, last, _join(pieces), self.parents())
             if after in _UNDER_TITLE:
                 self.open(title, note)
         elif title is not None and len(pieces) > 1 and all(KEY_VALUE.match(p) for p in pieces[1:]):
@@ -210,6 +213,8 @@ class _Split:
         elif len(pieces) > 1 and all(KEY_VALUE.match(p) for p in pieces):
             for offset, piece in enumerate(pieces):
                 self.add("field", first + offset, first + offset, piece.strip(), self.parents())
+        elif after in _LED and inline.content.rstrip().rstrip("*_").rstrip().endswith(":"):
+            self.add("lead", first, last, _join(pieces), self.parents())  # "Suggested layout:" over a list or code
         else:
             self.add("field" if KEY_VALUE.match(inline.content) and len(pieces) == 1 else kind, first, last,
                      _join(pieces), self.parents())

@@ -191,7 +191,8 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
         corpus=corpus, embedder_id=embedder.id, bars=bars, note_ids=note_ids, vectors=vectors,
         statements=statements, statement_vectors=statement_vectors, neighbours=index, neighbour_similarity=sims,
         pairs=pairs, mentions=mentions, profiles=profiles, contexts=contexts,
-        parent_ids=frozenset(n.parent for n in notes if n.parent), clusters=clusters, coords=coords,
+        parent_ids=frozenset(n.parent for n in notes if n.parent) | {n.id for n in notes if n.kind == "lead"},
+        clusters=clusters, coords=coords,
         embedder=embedder, timings=clock.times)
 
 

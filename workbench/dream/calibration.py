@@ -66,7 +66,8 @@ RULES = {
     "distinct.title": "a title is the heading of the notes under it",
     "distinct.list_items": "items of one list opening with the same label (`Hypothesis: …`), each its own fact",
     "distinct.subject_label": "notes that open with the names of two different subjects (`@alice: …`, `@bob: …`)",
-    "distinct.field_other_title": "an attribute line (`Status: open`) belongs to its title: never merged across titles",
+    "distinct.field_other_title": "an attribute line (`Status: open`, `**Why:** …`) belongs to its record: never "
+                                  "merged, and never made another record's value",
     "distinct.subjects_differ": "alike notes in documents or sections about different subjects",
     "distinct.reordered": "the same words in another order (roles may be swapped)",
     "distinct.subject": "the same statement about another subject",
@@ -78,6 +79,8 @@ RULES = {
     "distinct.other_label": "alike notes that each open with their own label (`**Tender acceptance rate:**`, "
                             "`**Tender rejection rate:**`)",
     "distinct.other_subject": "alike notes that each open with their own name or code (`ADHOC_WH …`, `BI_WH …`)",
+    "distinct.different_named": "alike notes that name the same code or names, differing in more than the rules "
+                                "can read",
     "distinct.different_close": "very alike (halfway from the duplicate bar to identical), but differing in more "
                                 "than the rules can read",
     "distinct.session": "a later sentence that does not give the note another value",

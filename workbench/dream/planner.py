@@ -30,7 +30,7 @@ from ..records import Note
 from ..scopes import scope_sets
 from .calibration import SUGGESTION_FLOOR, confidence
 from .plan import Evidence, Operation, Result, Target
-from .rules import Verdict, judged_candidates
+from .rules import Verdict, judged_candidates, keeper
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
@@ -219,7 +219,7 @@ class Planner:
         members = [m for m in members if m not in self.used and self.eligible(m)]
         if len(members) < 2:
             return
-        keep = _keep(members, links, self.notes, self.analysis.parent_ids)
+        keep = _keep(members, links, self.analysis)
         others = [m for m in members if m != keep]
         if any(m in self.analysis.parent_ids for m in others):
             self.remarks.append(f"merge of {', '.join(members)} left alone: it would remove a parent item")
@@ -341,13 +341,15 @@ class Planner:
         return path
 
 
-def _keep(members: Iterable[str], links: Sequence[Verdict], notes: dict[str, Note], parents: frozenset[str]) -> str:
-    """The note a merge keeps: the one most verdicts chose, a parent item first, then the latest."""
+def _keep(members: Iterable[str], links: Sequence[Verdict], analysis: Analysis) -> str:
+    """The note a merge keeps: a parent item first, then the one most verdicts chose, then the rules' keeper."""
     votes: dict[str, int] = {}
     for v in links:
         if v.keep:
             votes[v.keep] = votes.get(v.keep, 0) + 1
-    return max(members, key=lambda m: (m in parents, votes.get(m, 0), notes[m].updated_at, m))
+    members = list(members)
+    best = keeper(analysis, members)
+    return max(members, key=lambda m: (m in analysis.parent_ids, votes.get(m, 0), m == best, m))
 
 
 def _one_per_session(quotes: Sequence[tuple[str, str, str]], limit: int = 6) -> list[tuple[str, str, str]]:

@@ -13,8 +13,11 @@ confidence is not typed here: it is the precision measured for its rule
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..analysis import Analysis, memoized
 from ..candidates import Candidate, find_candidates, label_of
@@ -93,9 +96,11 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
     if s.get("subjects"):
         return _none(c, "distinct.subject_label", "each opens with the name of another subject "
                                                   f"(“{label_of(older.text)}” ↔ “{label_of(newer.text)}”)")
-    if s.get("attributes") and not s["same_context"]:
-        return _none(c, "distinct.field_other_title", "an attribute line belongs to its title: under another title "
-                                                      "it is another fact")
+    if s.get("attributes") and (kind in ("verbatim", "same_words", "subset")
+                                or not (s["same_context"] and s["same_document"] or s.get("one_record"))):
+        return _none(c, "distinct.field_other_title", "an attribute line belongs to its record: the same line in "
+                                                      "another record (another title, rule or document) is another "
+                                                      "fact")
     if s["parents_differ"]:
         return _none(c, "distinct.parents_differ", "under different parent items: the same words mean different facts")
     if s["subjects_differ"]:
@@ -143,9 +148,34 @@ def _duplicate(c: Candidate, analysis: Analysis, kind: str) -> Verdict:
 
 
 def _kept(c: Candidate, analysis: Analysis) -> str:
-    """The note kept by a merge: a parent item if one is, else the most recent, else the first."""
+    return keeper(analysis, c.notes)
+
+
+def keeper(analysis: Analysis, ids: Sequence[str]) -> str:
+    """The copy a merge keeps: a parent item if one is; else the copy in an index that is always loaded
+    (`MEMORY.md`); else the copy that fits its document best (closest to the mean of that document's notes:
+    the fact belongs there, not in a scratchpad); else the most recent, else the first."""
     notes = analysis.corpus.note_by_id
-    return max(c.notes, key=lambda i: (i in analysis.parent_ids, notes[i].updated_at, i))
+    memories = analysis.corpus.store.by_id
+    return max(ids, key=lambda i: (i in analysis.parent_ids, bool(memories[notes[i].memory_id].meta.get("index")),
+                                   round(_fit(analysis, i), 3), notes[i].updated_at, i))
+
+
+def _fit(analysis: Analysis, note_id: str) -> float:
+    """How close a note is to the mean of its document's other notes (1 for a document of one note)."""
+    def compute() -> dict[str, float]:
+        rows: dict[str, list[int]] = {}
+        for i, note in enumerate(analysis.corpus.notes):
+            rows.setdefault(note.memory_id, []).append(i)
+        out = {}
+        for members in rows.values():
+            total = analysis.vectors[members].sum(axis=0)
+            for i in members:
+                rest = total - analysis.vectors[i]
+                norm = float(np.linalg.norm(rest))
+                out[analysis.note_ids[i]] = float(analysis.vectors[i] @ rest / norm) if len(members) > 1 and norm else 1.0
+        return out
+    return memoized(analysis, "document_fit", compute).get(note_id, 0.0)
 
 
 def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
@@ -200,7 +230,8 @@ def _different(c: Candidate, analysis: Analysis) -> str:
     """Which `distinct` reading of two alike notes that differ in more than the rules can read, each measured
     apart so a question's prior says how often such pairs are one fact after all: `distinct.other_label` (each
     opens with its own label), `distinct.other_subject` (each opens with its own name or code),
-    `distinct.different_close` (as alike as halfway from the duplicate bar to identical), `distinct.different`."""
+    `distinct.different_close` (as alike as halfway from the duplicate bar to identical), `distinct.different_named`
+    (less alike, but naming the same code or names), `distinct.different`."""
     notes = analysis.corpus.note_by_id
     a, b = (notes[i] for i in c.notes)
     la, lb = label_of(a.text).casefold(), label_of(b.text).casefold()
@@ -210,7 +241,10 @@ def _different(c: Candidate, analysis: Analysis) -> str:
     if sa and sb and sa != sb:
         return "distinct.other_subject"
     close = (1 + analysis.bars.get("duplicate", 0.6)) / 2
-    return "distinct.different_close" if c.similarity >= close else "distinct.different"
+    if c.similarity >= close:
+        return "distinct.different_close"
+    pa, pb = (analysis.profiles[i] for i in c.notes)
+    return "distinct.different_named" if pa.names & pb.names else "distinct.different"
 
 
 def _opening_name(p) -> str:
