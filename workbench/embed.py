@@ -412,14 +412,17 @@ class EmbeddingCache:
         self._loaded[embedder_id] = (index, vectors)
         return index, vectors
 
-    def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for `texts`, embedding only those the cache has not seen."""
+    def embed(self, embedder: Embedder, texts: Sequence[str],
+              tick: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors for `texts`, embedding only those the cache has not seen; `tick(n)` counts texts done."""
         keys = [sha256(t) for t in texts]
         index, vectors = self._load(embedder.id)
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in index}.items())
         self.misses = len(missing)
+        if tick is not None:
+            tick(len(texts) - len(missing))
         if missing:
-            new = _embed_with_progress(embedder, [t for _, t in missing]).astype(np.float32)
+            new = embed_in_batches(embedder, [t for _, t in missing], tick).astype(np.float32)
             index, vectors = self._save(embedder.id, [k for k, _ in missing], new)
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
@@ -440,15 +443,18 @@ def _merged(index: dict[str, int], vectors: np.ndarray, keys: list[str],
     return index, np.vstack([vectors, np.array([row for _, row in fresh], dtype=np.float32)])
 
 
-def _embed_with_progress(embedder: Embedder, texts: list[str], batch: int = 2048) -> np.ndarray:
-    """Embed in batches, with a progress bar when there is enough work to take more than a moment."""
-    if len(texts) <= batch:
-        return embedder.embed(texts)
-    from tqdm.auto import tqdm
-
-    parts = [embedder.embed(texts[i:i + batch])
-             for i in tqdm(range(0, len(texts), batch), desc=f"embedding ({embedder.id.split('-')[0]})",
-                           unit="batch", leave=False)]
+def embed_in_batches(embedder: Embedder, texts: list[str], tick: Callable[[int], None] | None = None,
+                     batch: int = 512) -> np.ndarray:
+    """Embed in batches of `batch` texts, `tick(n)` after each (what a progress bar counts)."""
+    if len(texts) <= batch or tick is None:
+        vectors = embedder.embed(texts)
+        if tick is not None:
+            tick(len(texts))
+        return vectors
+    parts = []
+    for start in range(0, len(texts), batch):
+        parts.append(embedder.embed(texts[start:start + batch]))
+        tick(len(parts[-1]))
     return np.vstack(parts)
 
 
