@@ -96,8 +96,11 @@ class Analysis:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed new texts (a focus instruction, a query) in the same space as the notes."""
+        from threadpoolctl import threadpool_limits
+
         embedder = self.embedder or memoized(self, "embedder", lambda: get_embedder(self.embedder_id.split("-", 1)[0]))
-        return embedder.embed(list(texts))
+        with threadpool_limits(limits=1 if len(self.note_ids) < EXACT_LIMIT else None):  # as `analyze`: see there
+            return embedder.embed(list(texts))
 
     def restricted(self, session_ids: set[str] | frozenset[str]) -> Analysis:
         """The analysis as if only these sessions had been given (no re-embedding; one view per set)."""
