@@ -72,3 +72,11 @@ def import_cached(name: str) -> ModuleType:
             for module in CACHED_MODULES:
                 importlib.import_module(module)
     return importlib.import_module(name)
+
+
+def umap_compiled() -> bool:
+    """True when numba's cache already holds UMAP's compiled code (a layout starts without the JIT)."""
+    from pathlib import Path
+
+    root = Path(numba_cache_dir())
+    return root.is_dir() and any(root.glob("umap_*/layouts.*.nbi"))

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import plots, views
 from ..analysis import Analysis, layout_umap_aside
+from ..analysis.jit import umap_compiled
 from ..dream.plan import Plan
 from . import _html
 from ._map import MapWidget
@@ -98,7 +99,7 @@ class Explorer:
             tooltip="every duplicate and conflict link; off: only the links of the selected notes")
         self.show_insights = w.Checkbox(value=True, description="insights", indent=False,
                                         layout=w.Layout(width="auto"), tooltip="candidate insights (stars)")
-        self.layout_choice = w.ToggleButtons(options=["PCA", "UMAP"], value="PCA", disabled=True,
+        self.layout_choice = w.ToggleButtons(options=["PCA", "UMAP"], value="PCA", disabled=layout is None,
                                              style={"button_width": "60px"}, tooltips=["fast linear layout",
                                                                                      "neighbourhood-preserving layout"])
         self.status = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 0 0 8px"))
@@ -133,6 +134,8 @@ class Explorer:
 
         self.layout_thread: threading.Thread | None = None
         self._layout = layout if layout is not None and len(self._ids) >= 5 else None
+        self._pca_chosen = False  # the person picked PCA: a UMAP layout that arrives later does not replace it
+        self.layout_choice.disabled = self._layout is None
         if self._layout is None:
             self.status.value = _status("PCA layout")
         elif wait_for_front_end if wait_for_front_end is not None else _in_kernel():
@@ -149,8 +152,8 @@ class Explorer:
         with self._lock:
             if self._layout is None or self.layout_thread is not None:
                 return self
-            self._ticker.start(f"PCA layout · computing the UMAP layout of {len(self._ids):,} notes",
-                               "the first one in a session also compiles UMAP: ~20–40 s")
+            self._ticker.start(f"{self.layout_name} layout · computing the UMAP layout of {len(self._ids):,} notes",
+                               "" if umap_compiled() else "the first one on this machine also compiles UMAP: ~1 min")
             self.layout_thread = threading.Thread(target=self._compute_layout, args=(self._layout,), daemon=True,
                                                   name="workbench-umap")
             self.layout_thread.start()
@@ -226,7 +229,25 @@ class Explorer:
         self._pick(Picked(tuple(views.search_notes(self.analysis, change["new"])), "search"))
 
     def _on_layout_choice(self, change) -> None:
-        self._show_layout(change["new"])
+        """PCA at any time; UMAP once computed (until then it says so and starts it, if it waits)."""
+        name = change["new"]
+        if self._choosing:
+            return
+        self._pca_chosen = name == "PCA"
+        if name in self.layouts:
+            self._show_layout(name)
+        elif self._layout is not None:
+            self.start_layout()
+            self._ticker.text = f"{self.layout_name} layout · UMAP computing… (the map switches when it is ready)"
+
+    _choosing = False  # the code, not a person, sets the toggle
+
+    def _choose(self, name: str) -> None:
+        self._choosing = True
+        try:
+            self.layout_choice.value = name
+        finally:
+            self._choosing = False
 
     # -- drawing ----------------------------------------------------------------------------
     def _draw_points(self, name: str) -> None:
@@ -316,8 +337,9 @@ class Explorer:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.layouts["UMAP"] = layout(self.analysis)
-            self.layout_choice.disabled = False
-            self.layout_choice.value = "UMAP"  # its observer draws the new layout
+            if self.layout_choice.value == "UMAP" or not self._pca_chosen:
+                self._choose("UMAP")
+                self._show_layout("UMAP")
         except Exception as exc:  # the PCA map stays; say why
             self._ticker.stop(f'<span class="wb-small" style="color:#cf222e">UMAP layout failed '
                               f"({_html.esc(exc)}); keeping PCA</span>")
