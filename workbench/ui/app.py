@@ -15,6 +15,7 @@ say) is said in the notice and kept beside as `<name>.damaged-<time>`, never ove
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ import ipywidgets as w
 import pandas as pd
 
 from .. import plots
-from ..analysis import Analysis, analyze, layout_umap_aside
+from ..analysis import Analysis, layout_umap_aside, load_or_analyze
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
 from ..files import move_aside
@@ -31,6 +32,7 @@ from ..findings import findings
 from ..focus import Focus
 from ..io import load_corpus
 from ..launch import project_dir, widget_check
+from ..progress import ANALYSIS_STAGES, Progress
 from ..records import MAX_SESSIONS, Corpus
 from ..review import Review, plan_digest
 from ..session import (
@@ -43,9 +45,9 @@ from ..session import (
     stage_uploads,
 )
 from . import _html, _static
-from ._progress import Ticker
+from ._progress import StepBar, Ticker
 from .conflicts import ConflictTimeline
-from .explorer import Explorer
+from .explorer import Explorer, _in_kernel
 from .review import ReviewPanel
 from .tuner import FocusTuner
 
@@ -57,41 +59,7 @@ def _default_focus(corpus: Corpus) -> Focus:
     return Focus(max_sessions=MAX_SESSIONS) if len(corpus.sessions) > MAX_SESSIONS else Focus()
 
 
-class _Progress:
-    """An IntProgress shown while the notebook cell runs (nothing outside IPython).
-
-    It is displayed with a display id and, when done, that display is replaced by an empty
-    output: the saved notebook (or Voila's page) then holds no reference to a widget that no
-    longer exists, so nothing says "Error displaying widget: model not found".
-    """
-
-    def __init__(self, steps: int, enabled: bool = True) -> None:
-        self.bar = w.IntProgress(value=0, min=0, max=steps, description="starting",
-                                 style={"description_width": "initial"}, layout=w.Layout(width="480px"))
-        self.handle = None
-        if enabled:
-            try:
-                from IPython import get_ipython
-                from IPython.display import display
-            except ImportError:  # pragma: no cover
-                return
-            if get_ipython() is not None:
-                self.handle = display(self.bar, display_id=True)
-
-    @property
-    def shown(self) -> bool:
-        return self.handle is not None
-
-    def step(self, text: str) -> None:
-        self.bar.description = text
-        self.bar.value = min(self.bar.max, self.bar.value + 1)
-
-    def close(self) -> None:
-        """Clear the bar's display (then drop the model, which nothing shows any more)."""
-        if self.handle is not None:
-            self.handle.update({"text/plain": ""}, raw=True)
-            self.handle = None
-        self.bar.close()
+_Progress = StepBar  # the name the tests knew
 
 
 class Workbench:
@@ -127,12 +95,13 @@ class Workbench:
                    layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside,
                    progress: bool = True, **options) -> Workbench:
         """Load, analyse (the first map is PCA, drawn at once) and plan with the default focus."""
-        bar = _Progress(3, progress)
+        bar = StepBar(3, progress)
         try:
             bar.step("loading the store and sessions")
             corpus = load_corpus(store, sessions)
             bar.step(f"analysing {len(corpus.notes):,} notes and {len(corpus.sessions):,} sessions")
-            analysis = analyze(corpus, embedder)
+            analysis = load_or_analyze(corpus, embedder, progress=Progress("analysis", ANALYSIS_STAGES,
+                                                                            on_update=bar.show))
             bar.step("planning with the default focus")
             return cls(analysis, focus=focus, layout=layout, **{"source": shown_path(store), **options})
         finally:
@@ -381,13 +350,15 @@ class Workbench:
         return self
 
     def open(self, store: str | Path, sessions: str | Path | Iterable[str | Path] | None = None, *,
-             embedder: str | None = None, source: str | None = None) -> Workbench:
-        """Open another store (and sessions) in this Workbench: loaded, analysed, planned; its session resumed.
+             embedder: str | None = None, source: str | None = None,
+             progress: Progress | None = None) -> Workbench:
+        """Open another store (and sessions) in this Workbench: loaded, analysed (or read from the analysis
+        cache), planned; its session resumed.
 
         `source` names it in the header (default: the store's path, from the project folder).
         """
         corpus = load_corpus(store, sessions)
-        analysis = analyze(corpus, embedder)
+        analysis = load_or_analyze(corpus, embedder, progress=progress or False)
         self._session_path = None
         self.source = source or shown_path(store)
         self._build(analysis, None, None, resume=True)
@@ -462,9 +433,19 @@ class Workbench:
         self._open(store, staged, f"{stores[0][0]} (uploaded)")
 
     def _open(self, store, sessions, source: str | None = None) -> None:
+        """Open from the Open tab: in a kernel on a thread of its own, so the map in view keeps answering."""
         self._open_ticker.start(f"opening {Path(str(store)).name}: loading, analysing, planning")
+        if _in_kernel():
+            threading.Thread(target=self._open_now, args=(store, sessions, source), daemon=True,
+                             name="workbench-open").start()
+        else:
+            self._open_now(store, sessions, source)
+
+    def _open_now(self, store, sessions, source: str | None = None) -> None:
+        ticker = self._open_ticker
+        progress = Progress("analysis", ANALYSIS_STAGES, on_update=lambda p: setattr(ticker, "text", p.text))
         try:
-            self.open(store, sessions, source=source)
+            self.open(store, sessions, source=source, progress=progress)
         except (WorkbenchError, OSError) as exc:
             self._open_ticker.stop(_html.notice(f"<b>Cannot open it:</b> {_html.esc(exc)}", "error"))
             return
