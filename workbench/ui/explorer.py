@@ -36,6 +36,7 @@ ALL_LINKS_LIMIT = 3_000  # links: "show all links" is on by default up to this m
 MAX_LINKS = 20_000  # links drawn at most when all are shown
 SELECTED_LINKS = 300  # links drawn for a selection
 FACTS_LIMIT = 5_000  # session facts placed on the map
+TABLE_ROWS = 200  # selected notes listed in the table (`selection` has them all)
 
 
 def _in_kernel() -> bool:
@@ -202,6 +203,8 @@ class Explorer:
         """The front end drew the map: start the layout after a moment (the page may still be loading)."""
         if change["new"] and self.layout_thread is None:
             self.map.unobserve(self._on_drawn, "rendered")
+            threading.Thread(target=views.warm_selection, args=(self.analysis,), daemon=True,
+                             name="workbench-warm").start()
             timer = threading.Timer(SETTLE, self.start_layout)
             timer.daemon = True
             timer.start()
@@ -319,7 +322,9 @@ class Explorer:
             self._legend()
 
     def _render_selection(self) -> None:
-        frame = self.selection
+        """The cards of the first selected notes and the table of the first `TABLE_ROWS` (what is shown)."""
+        selected = self._selected
+        frame = views.notes_table(self.analysis, selected[:TABLE_ROWS], self._plan)
         fates = frame["fate"].to_dict() if "fate" in frame else None
         self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20])), fates)
         if frame.empty:
@@ -327,8 +332,8 @@ class Explorer:
                                 "click a point, pick a topic or search.</div>")
             return
         shown = frame.assign(age_days=frame["age_days"].round(0))
-        self.table.value = (f'<div class="wb-small"><b>{len(frame):,}</b> selected</div>'
-                            + _html.table(shown, max_rows=200))
+        self.table.value = (f'<div class="wb-small"><b>{len(selected):,}</b> selected</div>'
+                            + _html.table(shown, max_rows=TABLE_ROWS, total=len(selected)))
 
     # -- the background layout --------------------------------------------------------------
     def _compute_layout(self, layout: Callable[[Analysis], pd.DataFrame]) -> None:
