@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..analysis import Analysis, memoized
@@ -92,16 +93,22 @@ def _sessions_by_note(analysis: Analysis) -> dict[str, list[str]]:
     return memoized(analysis, "note_sessions", compute)
 
 
-def _mentions_by_note(analysis: Analysis, most: int) -> dict[str, list[dict]]:
-    """Note id → its closest session sentences (at most `most`), most similar first, as plain records."""
-    def compute() -> dict[str, list[dict]]:
-        near = analysis.mentions.sort_values(["note", "similarity"], ascending=[True, False])
-        by_note: dict[str, list[dict]] = defaultdict(list)  # plain records: pandas per group costs ms per note
-        for r in near.to_dict("records"):
-            if len(by_note[r["note"]]) < most:
-                by_note[r["note"]].append(r)
-        return dict(by_note)
-    return memoized(analysis, ("note_mentions", most), compute)
+def _mentions_by_note(analysis: Analysis, note_id: str, most: int) -> list[dict]:
+    """A note's closest session sentences (at most `most`), most similar first, as plain records."""
+    near, rows = memoized(analysis, "note_mentions", lambda: _mention_rows(analysis.mentions))
+    start, stop = rows.get(note_id, (0, 0))
+    return near.iloc[start:min(stop, start + most)].to_dict("records")
+
+
+def _mention_rows(mentions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[int, int]]]:
+    """The mentions sorted by note, then most similar first; and each note's (first row, end row) in it."""
+    near = mentions.sort_values(["note", "similarity"], ascending=[True, False], ignore_index=True)
+    notes = near["note"].to_numpy()
+    if not len(notes):
+        return near, {}
+    starts = np.flatnonzero(np.r_[True, notes[1:] != notes[:-1]])
+    stops = np.r_[starts[1:], len(notes)]
+    return near, {str(notes[a]): (int(a), int(b)) for a, b in zip(starts, stops, strict=True)}
 
 
 def _conflicts_of(analysis: Analysis) -> dict[str, list]:
@@ -118,7 +125,7 @@ def _conflicts_of(analysis: Analysis) -> dict[str, list]:
 
 def warm_selection(analysis: Analysis) -> None:
     """Compute what a selection looks up (the first lasso then costs no more than the next)."""
-    _twins(analysis), _rivals(analysis), _sessions_by_note(analysis), _mentions_by_note(analysis, 5)
+    _twins(analysis), _rivals(analysis), _sessions_by_note(analysis), _mentions_by_note(analysis, "", 0)
     _conflicts_of(analysis), supporting_sessions(analysis)
 
 
@@ -169,12 +176,13 @@ class NoteContext:
 
 def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 5) -> list[NoteContext]:
     """Duplicates, conflicts and mentioning sessions of each note in `ids`."""
+    if not ids:
+        return []
     corpus = analysis.corpus
     notes = corpus.note_by_id
-    statements = {s.id: s for s in analysis.statements}
+    statements = analysis.statement_by_id
     titles = {s.id: s.title for s in corpus.sessions}
     text_of = lambda i: notes[i].text if i in notes else statements[i].text if i in statements else i  # noqa: E731
-    by_note = _mentions_by_note(analysis, max_mentions)
     duplicates_of, conflicts_of = _twins(analysis), _conflicts_of(analysis)
     out = []
     for i in ids:
@@ -187,7 +195,7 @@ def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 
             Mention(r["session"], titles.get(r["session"], r["session"]), statements[r["statement"]].turn_id,
                     statements[r["statement"]].text, r["relation"], float(r["similarity"]),
                     *_turn_place(corpus, r["session"], statements[r["statement"]].turn_id))
-            for r in by_note.get(i, ()))
+            for r in _mentions_by_note(analysis, i, max_mentions))
         out.append(NoteContext(i, notes[i].path, notes[i].text, dups, rivals, mentions))
     return out
 
