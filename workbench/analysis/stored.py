@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +47,39 @@ def code_digest() -> str:
 def analyses_dir() -> Path:
     """Where analyses are kept: `<cache>/analyses`."""
     return cache_dir() / "analyses"
+
+
+class PackedProfiles(Mapping):
+    """Profiles kept pickled one by one and unpickled when first read: a stored analysis opens without
+    rebuilding every profile (most views and plans read a few thousand of them)."""
+
+    def __init__(self, packed: dict[str, bytes]) -> None:
+        self._packed = packed
+        self._open: dict[str, Any] = {}
+
+    @classmethod
+    def pack(cls, profiles: Mapping[str, Any]) -> PackedProfiles:
+        if isinstance(profiles, PackedProfiles):
+            return profiles
+        return cls({key: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL) for key, value in profiles.items()})
+
+    def __getitem__(self, key: str) -> Any:
+        found = self._open.get(key)
+        if found is None:
+            found = self._open[key] = pickle.loads(self._packed[key])
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._packed
+
+    def __iter__(self):
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def __reduce__(self):
+        return PackedProfiles, (self._packed,)
 
 
 def analysis_key(corpus: Corpus, embedder_id: str, *, k: int = 15, bars: dict[str, float] | None = None) -> str:
@@ -123,7 +157,7 @@ def write_analysis(path: Path, analysis: Analysis, key: str) -> None:
     """Keep `analysis` at `path` (atomically, without its corpus); a failure to write is only logged."""
     from ..files import write_bytes
 
-    bare = replace(analysis, corpus=_EMPTY)
+    bare = replace(analysis, corpus=_EMPTY, profiles=PackedProfiles.pack(analysis.profiles))
     data = pickle.dumps({"format": FORMAT, "version": __version__, "key": key, "analysis": bare},
                         protocol=pickle.HIGHEST_PROTOCOL)
     try:

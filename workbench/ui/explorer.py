@@ -59,7 +59,7 @@ class Explorer:
     def __init__(self, analysis: Analysis, *, plan: Plan | None = None, color_by: str = "cluster",
                  layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside, max_links: int = SELECTED_LINKS,
                  height: int = 560, wait_for_front_end: bool | None = None, show_all_links: bool | None = None,
-                 on_layout: Callable[[str, pd.DataFrame], None] | None = None) -> None:
+                 on_layout: Callable[[str, pd.DataFrame], None] | None = None, links_later: bool = False) -> None:
         self.analysis = analysis
         self.max_links = max_links
         self.on_layout = on_layout
@@ -72,7 +72,8 @@ class Explorer:
         self._points = views.map_points(analysis)
         self._ids = list(self._points.index)
         self._position = {note_id: i for i, note_id in enumerate(self._ids)}
-        self.total_links = views.link_count(analysis)
+        self.total_links = 0 if links_later else views.link_count(analysis)
+        self._show_all_links = show_all_links
         self.picks: list[Picked] = []  # the last 50 selections made on the map, in order (what reached the kernel)
 
         # -- the map
@@ -129,8 +130,11 @@ class Explorer:
 
         self._draw_points("PCA")
         self._recolor(color_by)
-        self._draw_extras()
-        self._draw_links()
+        if links_later:  # `draw_links` later: duplicates, conflicts and insights take seconds on a big store
+            self.show_links.description = "all links (…)"
+        else:
+            self._draw_extras()
+            self._draw_links()
         self._render_selection()
 
         self.layout_thread: threading.Thread | None = None
@@ -158,6 +162,23 @@ class Explorer:
             self.layout_thread = threading.Thread(target=self._compute_layout, args=(self._layout,), daemon=True,
                                                   name="workbench-umap")
             self.layout_thread.start()
+        return self
+
+    def draw_links(self) -> Explorer:
+        """Count and draw the duplicate and conflict links and the insights (of an Explorer made with
+        `links_later`: the map was drawn first); a selection shown without them is shown again."""
+        total = views.link_count(self.analysis)
+        if self._incomplete and views.selection_ready(self.analysis):
+            self._render_selection()
+        with self._lock:
+            self.total_links = total
+            self.show_links.description = f"all links ({total:,})"
+            self._draw_extras()
+            every = total <= ALL_LINKS_LIMIT if self._show_all_links is None else self._show_all_links
+            if every != self.show_links.value:
+                self.show_links.value = every  # its observer draws the links
+            else:
+                self._draw_links()
         return self
 
     # -- public state ---------------------------------------------------------------------------
@@ -289,6 +310,7 @@ class Explorer:
         self.map.legend = items
 
     _link_counts: dict[str, tuple[int, int]] = {}
+    _incomplete = False  # the selection was shown before its duplicates, conflicts and sessions were found
     _extra: pd.DataFrame = pd.DataFrame(columns=["x", "y", "kind", "title"])
     _extra_position: dict[str, int] = {}
     _coloring_title = ""
@@ -324,15 +346,19 @@ class Explorer:
     def _render_selection(self) -> None:
         """The cards of the first selected notes and the table of the first `TABLE_ROWS` (what is shown)."""
         selected = self._selected
-        frame = views.notes_table(self.analysis, selected[:TABLE_ROWS], self._plan)
+        ready = views.selection_ready(self.analysis)  # else shown at once without them, again when ready
+        frame = views.notes_table(self.analysis, selected[:TABLE_ROWS], self._plan, complete=False)
         fates = frame["fate"].to_dict() if "fate" in frame else None
-        self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20])), fates)
+        self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20]),
+                                                                 complete=False), fates)
+        self._incomplete = not ready
         if frame.empty:
             self.table.value = ('<div class="wb-muted wb-small">No selection: drag a lasso or a box on the map, '
                                 "click a point, pick a topic or search.</div>")
             return
         shown = frame.assign(age_days=frame["age_days"].round(0))
-        self.table.value = (f'<div class="wb-small"><b>{len(selected):,}</b> selected</div>'
+        pending = "" if ready else ' <span class="wb-muted">· duplicates, conflicts and sessions being found…</span>'
+        self.table.value = (f'<div class="wb-small"><b>{len(selected):,}</b> selected{pending}</div>'
                             + _html.table(shown, max_rows=TABLE_ROWS, total=len(selected)))
 
     # -- the background layout --------------------------------------------------------------

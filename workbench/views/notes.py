@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..analysis import Analysis, memoized
+from ..analysis import Analysis, computed, memoized
 from ..candidates import supporting_sessions
 from ..findings import findings
 from .titles import _when
@@ -34,8 +34,20 @@ def ages(analysis: Analysis, ids: Iterable[str]) -> list[float]:
     return [round((as_of - notes[i].updated_at).total_seconds() / 86400, 1) for i in ids]
 
 
-def notes_table(analysis: Analysis, ids: Iterable[str], plan: Plan | None = None) -> pd.DataFrame:
-    """Full notes for `ids` (in map order): path, text, cluster, age, support, duplicates, conflicts, sessions, fate."""
+LOOKUPS = ("note_twins", "note_rivals", "note_sessions", "note_mentions", "note_conflicts", "supporting_sessions")
+
+
+def selection_ready(analysis: Analysis) -> bool:
+    """True when what a selection's table looks up is computed (`warm_selection`): a table is then quick."""
+    return all(computed(analysis, key) for key in LOOKUPS)
+
+
+def notes_table(analysis: Analysis, ids: Iterable[str], plan: Plan | None = None, *,
+                complete: bool = True) -> pd.DataFrame:
+    """Full notes for `ids` (in map order): path, text, cluster, age, support, duplicates, conflicts, sessions, fate.
+
+    `complete=False` while the lookups are not computed yet: support, duplicates, conflicts and sessions
+    are left empty rather than waited for (the app's table while the builder computes them)."""
     wanted = [i for i in dict.fromkeys(ids) if i in analysis.corpus.note_by_id]
     columns = ["path", "text", "cluster", "age_days", "support_sessions", "duplicates", "conflicts", "sessions"]
     if plan is not None:
@@ -43,10 +55,12 @@ def notes_table(analysis: Analysis, ids: Iterable[str], plan: Plan | None = None
     if not wanted:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="id"))
     notes = analysis.corpus.note_by_id
-    twins, rivals, sessions = _twins(analysis), _rivals(analysis), _sessions_by_note(analysis)
+    looked_up = complete or selection_ready(analysis)
+    twins, rivals, sessions = (_twins(analysis), _rivals(analysis), _sessions_by_note(analysis)) if looked_up \
+        else ({}, {}, {})
     label = analysis.clusters["label"].reindex(wanted).fillna("unclustered").tolist()
     age = ages(analysis, wanted)
-    supported = supporting_sessions(analysis)
+    supported = supporting_sessions(analysis) if looked_up else {}
     support = [len(supported.get(i, ())) for i in wanted]
     fates = plan.fates() if plan is not None else {}
     rows = []
@@ -174,10 +188,15 @@ class NoteContext:
     mentions: tuple[Mention, ...]
 
 
-def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 5) -> list[NoteContext]:
-    """Duplicates, conflicts and mentioning sessions of each note in `ids`."""
+def note_context(analysis: Analysis, ids: Sequence[str], *, max_mentions: int = 5,
+                 complete: bool = True) -> list[NoteContext]:
+    """Duplicates, conflicts and mentioning sessions of each note in `ids` (none while the lookups are not
+    computed, with `complete=False`)."""
     if not ids:
         return []
+    if not (complete or selection_ready(analysis)):
+        notes = analysis.corpus.note_by_id
+        return [NoteContext(i, notes[i].path, notes[i].text, (), (), ()) for i in ids if i in notes]
     corpus = analysis.corpus
     notes = corpus.note_by_id
     statements = analysis.statement_by_id
