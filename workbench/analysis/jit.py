@@ -10,6 +10,7 @@ cannot cache (a closure, no source file) is compiled as before.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 import threading
@@ -32,15 +33,18 @@ def numba_cache_dir() -> str:
 
 
 def _caching(njit: Callable[..., Any]) -> Callable[..., Any]:
-    """`numba.njit` with `cache=True` by default (falls back to no cache where numba cannot locate a source)."""
+    """`numba.njit` with `cache=True` by default (as before where numba cannot locate a function's source)."""
+
+    def compile_cached(make: Callable[[dict[str, Any]], Any], options: dict[str, Any]) -> Any:
+        try:
+            return make({"cache": True, **options})
+        except RuntimeError:  # "cannot cache function …: no locator available"
+            return make({**options, "cache": False})
 
     def njit_cached(*args: Any, **options: Any) -> Any:
-        options.setdefault("cache", True)
-        try:
-            return njit(*args, **options)
-        except RuntimeError:  # "cannot cache function …: no locator available"
-            options["cache"] = False
-            return njit(*args, **options)
+        if args and inspect.isfunction(args[0]):  # @numba.njit
+            return compile_cached(lambda o: njit(*args, **o), options)
+        return lambda fn: compile_cached(lambda o: njit(*args, **o)(fn), options)  # @numba.njit(...)
 
     return njit_cached
 
