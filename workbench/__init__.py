@@ -31,7 +31,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
     "Analysis", "Corpus", "Focus", "Memory", "Note", "Operation", "Plan", "Review", "Session", "Store", "Turn",

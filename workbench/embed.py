@@ -104,6 +104,52 @@ class TfidfEmbedder:
         return self
 
     def _fit_now(self) -> None:
+        """Fit the vocabulary and the SVD, or read the fit an earlier process kept for this id."""
+        if not self._read_fit():
+            self._fit_vectorizers()
+            self._keep_fit()
+
+    def _fit_file(self) -> Path:
+        from .files import safe_name
+
+        return cache_dir() / "embedders" / safe_name(re.sub(r"[^\w.\-]", "_", self.id)[:200] + ".fit", what="id")
+
+    def _read_fit(self) -> bool:
+        """Take the fit kept for this id (False when there is none, or it does not read back whole)."""
+        import pickle
+
+        try:
+            kept = pickle.loads(self._fit_file().read_bytes())
+        except Exception:  # noqa: BLE001  (absent, torn or foreign: fit again)
+            return False
+        if not (isinstance(kept, dict) and kept.get("id") == self.id and isinstance(kept.get("basis"), np.ndarray)):
+            return False
+        self._word, self._char, self._basis = kept["word"], kept["char"], kept["basis"]
+        return True
+
+    def _keep_fit(self, keep: int = 4) -> None:
+        """Keep the fit on disk (atomically; the `keep` latest fits), so new texts are embedded without refitting."""
+        import pickle
+
+        from .files import write_bytes
+
+        for vectorizer in (self._word, self._char):
+            vectorizer.__dict__.pop("stop_words_", None)  # older scikit-learn: the cut terms, not needed to transform
+        data = pickle.dumps({"id": self.id, "word": self._word, "char": self._char, "basis": self._basis},
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        path = self._fit_file()
+        try:
+            write_bytes(path, data)
+            for old in sorted(path.parent.glob("*.fit"), key=lambda p: p.stat().st_mtime, reverse=True)[keep:]:
+                old.unlink(missing_ok=True)
+        except OSError as exc:
+            log.info("tfidf fit not kept (%s)", exc.strerror or exc)
+
+    def __getstate__(self) -> dict:
+        """Pickled without the fit (tens of MB): it is read back from the cache folder, or fitted, when needed."""
+        return {**self.__dict__, "_word": None, "_char": None, "_basis": None}
+
+    def _fit_vectorizers(self) -> None:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -412,14 +458,17 @@ class EmbeddingCache:
         self._loaded[embedder_id] = (index, vectors)
         return index, vectors
 
-    def embed(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for `texts`, embedding only those the cache has not seen."""
+    def embed(self, embedder: Embedder, texts: Sequence[str],
+              tick: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors for `texts`, embedding only those the cache has not seen; `tick(n)` counts texts done."""
         keys = [sha256(t) for t in texts]
         index, vectors = self._load(embedder.id)
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in index}.items())
         self.misses = len(missing)
+        if tick is not None:
+            tick(len(texts) - len(missing))
         if missing:
-            new = _embed_with_progress(embedder, [t for _, t in missing]).astype(np.float32)
+            new = embed_in_batches(embedder, [t for _, t in missing], tick).astype(np.float32)
             index, vectors = self._save(embedder.id, [k for k, _ in missing], new)
         if not texts:
             return np.zeros((0, embedder.dim), dtype=np.float32)
@@ -440,15 +489,18 @@ def _merged(index: dict[str, int], vectors: np.ndarray, keys: list[str],
     return index, np.vstack([vectors, np.array([row for _, row in fresh], dtype=np.float32)])
 
 
-def _embed_with_progress(embedder: Embedder, texts: list[str], batch: int = 2048) -> np.ndarray:
-    """Embed in batches, with a progress bar when there is enough work to take more than a moment."""
-    if len(texts) <= batch:
-        return embedder.embed(texts)
-    from tqdm.auto import tqdm
-
-    parts = [embedder.embed(texts[i:i + batch])
-             for i in tqdm(range(0, len(texts), batch), desc=f"embedding ({embedder.id.split('-')[0]})",
-                           unit="batch", leave=False)]
+def embed_in_batches(embedder: Embedder, texts: list[str], tick: Callable[[int], None] | None = None,
+                     batch: int = 512) -> np.ndarray:
+    """Embed in batches of `batch` texts, `tick(n)` after each (what a progress bar counts)."""
+    if len(texts) <= batch or tick is None:
+        vectors = embedder.embed(texts)
+        if tick is not None:
+            tick(len(texts))
+        return vectors
+    parts = []
+    for start in range(0, len(texts), batch):
+        parts.append(embedder.embed(texts[start:start + batch]))
+        tick(len(parts[-1]))
     return np.vstack(parts)
 
 

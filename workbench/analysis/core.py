@@ -23,7 +23,8 @@ from ..compare import Profile, proper_nouns
 from ..compare import profile as make_profile
 from ..context import Context, context_of
 from ..embed import Embedder, EmbeddingCache, get_embedder
-from ..records import Corpus
+from ..progress import ANALYSIS_STAGES, Progress, report, tqdm_sink
+from ..records import Corpus, Note, Session
 from ..statements import Statement, extract_statements, statement_kinds
 from .clusters import topics
 from .memo import memoized
@@ -95,8 +96,11 @@ class Analysis:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed new texts (a focus instruction, a query) in the same space as the notes."""
+        from threadpoolctl import threadpool_limits
+
         embedder = self.embedder or memoized(self, "embedder", lambda: get_embedder(self.embedder_id.split("-", 1)[0]))
-        return embedder.embed(list(texts))
+        with threadpool_limits(limits=1 if len(self.note_ids) < EXACT_LIMIT else None):  # as `analyze`: see there
+            return embedder.embed(list(texts))
 
     def restricted(self, session_ids: set[str] | frozenset[str]) -> Analysis:
         """The analysis as if only these sessions had been given (no re-embedding; one view per set)."""
@@ -138,49 +142,82 @@ class _Clock:
 
 
 def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 15,
-            cache: EmbeddingCache | None = None, bars: dict[str, float] | None = None) -> Analysis:
+            cache: EmbeddingCache | None = None, bars: dict[str, float] | None = None,
+            progress: Progress | bool = False) -> Analysis:
     """Embed and relate a corpus: the input every engine and view works from.
+
+    `progress`: a `Progress` over `ANALYSIS_STAGES` to report to, or True for tqdm bars (stages of
+    more than a second). `load_or_analyze` keeps the result on disk, keyed by the corpus's content.
 
     Below 20,000 notes the maths runs on one thread: small matrices gain nothing from more, and on
     a shared 2-core machine two BLAS pools plus OpenMP thrash (measured: 42.7 s against 5.5 s).
     """
     from threadpoolctl import threadpool_limits
 
+    if progress is True:
+        progress = Progress("analysis", ANALYSIS_STAGES, on_update=tqdm_sink())
     with threadpool_limits(limits=1 if len(corpus.notes) < EXACT_LIMIT else None):
-        return _analyze(corpus, embedder, k=k, cache=cache, bars=bars)
+        analysis = _analyze(corpus, embedder, k=k, cache=cache, bars=bars, progress=progress or None)
+    if progress:
+        progress.finish()
+    return analysis
+
+
+def _statements(sessions: Sequence[Session], progress: Progress | None, chunk: int = 20) -> list[Statement]:
+    tick = report(progress, "statements", len(sessions), "sessions")
+    out: list[Statement] = []
+    for start in range(0, len(sessions), chunk):
+        out += extract_statements(sessions[start:start + chunk])
+        tick(len(sessions[start:start + chunk]))
+    return out
+
+
+def _embed(embedder: Embedder, cache: EmbeddingCache, note_texts: list[str], statement_texts: list[str],
+           progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    tick = report(progress, "embedding", len(note_texts) + len(statement_texts), "texts")
+    if embedder.id.endswith("unfitted"):
+        embedder.fit(note_texts + statement_texts)
+    return cache.embed(embedder, note_texts, tick), cache.embed(embedder, statement_texts, tick)
+
+
+def _profiles(notes: Sequence[Note], statements: Sequence[Statement], progress: Progress | None
+              ) -> tuple[dict[str, Profile], list[Statement], dict[str, Context]]:
+    tick = report(progress, "profiles", len(notes) + len(statements), "texts")
+    names = proper_nouns([n.text for n in notes] + [s.text for s in statements if s.role == "user"])
+    profiles: dict[str, Profile] = {}
+    for item in [*notes, *statements]:
+        profiles[item.id] = make_profile(item.text, names)
+        if len(profiles) % 500 == 0:
+            tick(500)
+    statements = statement_kinds(statements, profiles)
+    return profiles, statements, {n.id: context_of(n, names) for n in notes}
 
 
 def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: EmbeddingCache | None,
-             bars: dict[str, float] | None) -> Analysis:
+             bars: dict[str, float] | None, progress: Progress | None) -> Analysis:
     clock = _Clock()
     if not isinstance(embedder, Embedder):
         embedder = get_embedder(embedder)
     notes = list(corpus.notes)
-    statements = extract_statements(corpus.sessions)
+    statements = _statements(corpus.sessions, progress)
     note_texts = [n.text for n in notes]
-    statement_texts = [s.text for s in statements]
-    if embedder.id.endswith("unfitted"):
-        embedder.fit(note_texts + statement_texts)
-    cache = cache or EmbeddingCache()
     clock.lap("statements")
-    vectors = cache.embed(embedder, note_texts)
-    statement_vectors = cache.embed(embedder, statement_texts)
+    vectors, statement_vectors = _embed(embedder, cache or EmbeddingCache(), note_texts,
+                                        [s.text for s in statements], progress)
     clock.lap("embed")
     bars = {**default_bars(embedder.id), **(bars or {})}
-    names = proper_nouns(note_texts + [s.text for s in statements if s.role == "user"])
-    profiles = {n.id: make_profile(n.text, names) for n in notes}
-    profiles.update({s.id: make_profile(s.text, names) for s in statements})
-    statements = statement_kinds(statements, profiles)
-    contexts = {n.id: context_of(n, names) for n in notes}
+    profiles, statements, contexts = _profiles(notes, statements, progress)
     clock.lap("profiles")
+    tick = report(progress, "pairs", len(notes) + len(statements), "texts")
     index, sims = nearest(vectors, k if len(notes) <= EXACT_LIMIT else min(k, 10))
     clock.lap("neighbours")
     forced = [(i, j, float(vectors[i] @ vectors[j])) for i, j in [*same_key_pairs(notes), *from_to_pairs(notes, profiles)]]
     pairs = note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]), forced,
-                       duplicate_bar=bars["duplicate"])
+                       duplicate_bar=bars["duplicate"], tick=tick)
     clock.lap("pairs")
-    mentions = relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"])
+    mentions = relate_statements(notes, vectors, statements, statement_vectors, profiles, bars["floor"], tick=tick)
     clock.lap("mentions")
+    report(progress, "topics", None)
     note_ids = [n.id for n in notes]
     clusters = topics(note_ids, note_texts, vectors, index, sims, bars["floor"])
     clock.lap("clusters")

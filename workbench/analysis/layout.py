@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -14,6 +13,7 @@ from ..embed import cache_dir
 from ..files import write_bytes
 from ..records import sha256
 from .core import Analysis
+from .jit import import_cached, numba_cache_dir
 
 
 def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int = 0,
@@ -39,7 +39,7 @@ def layout_umap(analysis: Analysis, *, n_neighbors: int = 15, random_state: int 
             xy = None
         if xy is not None and xy.shape == (n, 2) and np.isfinite(xy).all():
             return pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1]}, index=index)
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir() / "numba"))  # a child process inherits it
+    numba_cache_dir()  # a child process inherits it
     k = min(n_neighbors, analysis.neighbours.shape[1] + 1)
     knn_index = np.column_stack([np.arange(n), analysis.neighbours[:, : k - 1]])
     knn_dist = np.column_stack([np.zeros(n), 1.0 - analysis.neighbour_similarity[:, : k - 1]]).clip(0)
@@ -66,8 +66,7 @@ def layout_umap_aside(analysis: Analysis) -> pd.DataFrame:
 
 def _umap_xy(vectors: np.ndarray, knn_index: np.ndarray, knn_dist: np.ndarray, k: int,
              random_state: int) -> np.ndarray:
-    import umap
-
+    umap = import_cached("umap")
     reducer = umap.UMAP(n_neighbors=k, metric="cosine", random_state=random_state,
                         precomputed_knn=(knn_index, knn_dist, None), n_jobs=1, init="pca")
     return reducer.fit_transform(vectors)

@@ -15,21 +15,49 @@ from weakref import WeakKeyDictionary
 
 T = TypeVar("T")
 _TABLES: WeakKeyDictionary[Any, dict[Hashable, Any]] = WeakKeyDictionary()
+_LOCKS: WeakKeyDictionary[Any, dict[Hashable, threading.RLock]] = WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
 def memoized(owner: Any, key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()` once per (owner, key); `owner` must be hashable by identity and weakly referable."""
+    """`compute()` once per (owner, key); `owner` must be hashable by identity and weakly referable.
+
+    Two threads asking for the same key at once compute it once: the second waits for the first
+    (a view and the builder thread of the app ask for the same findings).
+    """
+    table = _table(owner)
+    if key in table:
+        return table[key]
+    with _key_lock(owner, key):
+        if key not in table:
+            table[key] = compute()
+    return table[key]
+
+
+def computed(owner: Any, key: Hashable) -> bool:
+    """True when `memoized(owner, key, …)` would return at once (its value is there)."""
+    table = _TABLES.get(owner)
+    return table is not None and key in table
+
+
+def _table(owner: Any) -> dict[Hashable, Any]:
     with _LOCK:
         table = _TABLES.get(owner)
         if table is None:
             table = _TABLES[owner] = {}
-    if key not in table:
-        table[key] = compute()
-    return table[key]
+        return table
+
+
+def _key_lock(owner: Any, key: Hashable) -> threading.RLock:
+    with _LOCK:
+        locks = _LOCKS.get(owner)
+        if locks is None:
+            locks = _LOCKS[owner] = {}
+        return locks.setdefault(key, threading.RLock())
 
 
 def forget(owner: Any) -> None:
     """Drop everything derived from `owner` (tests, and a benchmark that times a cold re-plan)."""
     with _LOCK:
         _TABLES.pop(owner, None)
+        _LOCKS.pop(owner, None)

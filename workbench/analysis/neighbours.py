@@ -64,7 +64,9 @@ def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    from pynndescent import NNDescent
+    from .jit import import_cached
+
+    NNDescent = import_cached("pynndescent").NNDescent
 
     n_trees = min(16, 4 + int(round(len(vectors) ** 0.5 / 40)))
     graph = NNDescent(vectors, metric="dot", n_neighbors=k + 1, random_state=0, low_memory=True, n_trees=n_trees,

@@ -8,7 +8,7 @@ bar-independent: they are computed once per analysis, down to its floor similari
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import numpy as np
@@ -84,7 +84,8 @@ def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: in
 
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
                index: np.ndarray, sims: np.ndarray, floor: float,
-               forced: Sequence[tuple[int, int, float]] = (), duplicate_bar: float = 0.0) -> pd.DataFrame:
+               forced: Sequence[tuple[int, int, float]] = (), duplicate_bar: float = 0.0,
+               tick: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Neighbouring pairs at or above `floor`, older note first, with how they differ and where they sit.
 
     Below `duplicate_bar` a pair can only be a conflict, so it is aligned only when its polarity or
@@ -92,38 +93,60 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
 
     `relation` is the coarse reading (duplicate, conflict, distinct, related); `kind` the exact
     difference (`workbench.compare.relate`); the context columns say whether both notes share a
-    document, section and parent item, or name different subjects in their context.
+    document, section and parent item, or name different subjects in their context. `tick(n)`
+    counts the notes done (a progress bar's count).
     """
+    keyed = {(min(i, j), max(i, j)) for i, j, _ in forced}
     seen: set[tuple[int, int]] = set()
     rows = []
-    neighbours = ((i, j, sim) for i, (row_index, row_sims) in enumerate(zip(index, sims))
-                  for j, sim in zip(row_index, row_sims) if sim >= floor)
-    keyed = {(min(i, j), max(i, j)) for i, j, _ in forced}
-    for i, j, sim in [*neighbours, *forced]:
-        key = (min(i, int(j)), max(i, int(j)))
+    for i, j, sim in _candidates(index, sims, floor, forced, tick):
+        key = (min(i, j), max(i, j))
         if key in seen:
             continue
         seen.add(key)
-        old, new = _older_first(notes[key[0]], notes[key[1]])
-        pa, pb = profiles[old.id], profiles[new.id]
-        if sim < duplicate_bar and key not in keyed and pa.negated == pb.negated \
-                and not (pa.values - pb.values and pb.values - pa.values):
-            continue  # no duplicate at this similarity, and nothing that could make a conflict
-        relation = relate(pa, pb)
-        kind, detail, aligned = relation.kind, relation.detail, relation.aligned
-        if kind not in ("verbatim", "same_words"):
-            kind, detail, aligned = _without_labels(old.text, new.text, relation)
-        if kind == "different" and detail == "little in common" and key not in keyed:
-            continue  # too little in common to be a candidate of any kind
-        where = context_signals(contexts[old.id], contexts[new.id])
-        rows.append((old.id, new.id, round(float(sim), 4), COARSE.get(kind, "related"), kind,
-                     detail, round(aligned, 3), new.updated_at - old.updated_at > SAME_TIME,
-                     where["same_context"], where["parents_differ"], where["subjects_differ"], where["parallel"],
-                     key in keyed))
+        row = _pair_row(notes[key[0]], notes[key[1]], profiles, contexts, sim, key in keyed, duplicate_bar)
+        if row is not None:
+            rows.append(row)
     columns = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",
                "parents_differ", "subjects_differ", "parallel", "structural"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
+
+
+def _candidates(index: np.ndarray, sims: np.ndarray, floor: float, forced: Sequence[tuple[int, int, float]],
+                tick: Callable[[int], None] | None, every: int = 256):
+    """(i, j, similarity): each row's neighbours at or above `floor`, then the forced pairs; `tick` every
+    `every` rows."""
+    for i, (row_index, row_sims) in enumerate(zip(index, sims)):
+        for j, sim in zip(row_index, row_sims):
+            if sim >= floor:  # numpy scalars, compared as before (float32 against the bar)
+                yield i, int(j), sim
+        if tick is not None and (i + 1) % every == 0:
+            tick(every)
+    if tick is not None:
+        tick(len(index) % every)
+    yield from ((i, int(j), sim) for i, j, sim in forced)
+
+
+def _pair_row(a: Note, b: Note, profiles: dict[str, Profile], contexts: dict[str, Context], sim: float,
+              structural: bool, duplicate_bar: float) -> tuple | None:
+    """One row of `note_pairs`, or None for a pair that cannot become a candidate."""
+    old, new = _older_first(a, b)
+    pa, pb = profiles[old.id], profiles[new.id]
+    if sim < duplicate_bar and not structural and pa.negated == pb.negated \
+            and not (pa.values - pb.values and pb.values - pa.values):
+        return None  # no duplicate at this similarity, and nothing that could make a conflict
+    relation = relate(pa, pb)
+    kind, detail, aligned = relation.kind, relation.detail, relation.aligned
+    if kind not in ("verbatim", "same_words"):
+        kind, detail, aligned = _without_labels(old.text, new.text, relation)
+    if kind == "different" and detail == "little in common" and not structural:
+        return None  # too little in common to be a candidate of any kind
+    where = context_signals(contexts[old.id], contexts[new.id])
+    return (old.id, new.id, round(float(sim), 4), COARSE.get(kind, "related"), kind,
+            detail, round(aligned, 3), new.updated_at - old.updated_at > SAME_TIME,
+            where["same_context"], where["parents_differ"], where["subjects_differ"], where["parallel"],
+            structural)
 
 
 def _without_labels(a: str, b: str, relation) -> tuple[str, str, float]:
@@ -141,9 +164,9 @@ def _without_labels(a: str, b: str, relation) -> tuple[str, str, float]:
 
 def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Sequence[Statement],
                       statement_vectors: np.ndarray, profiles: dict[str, Profile], floor: float,
-                      k: int = 3) -> pd.DataFrame:
+                      k: int = 3, tick: Callable[[int], None] | None = None) -> pd.DataFrame:
     """For each sentence of the sessions, the notes it is close to (and the `Key: value` notes whose key
-    it names) and how it relates to them."""
+    it names) and how it relates to them; `tick(n)` counts the sentences done."""
     index, sims = top_matches(statement_vectors, vectors, k)
     close = [(s_row, int(j), float(sim)) for s_row in range(len(statements))
              for j, sim in zip(index[s_row], sims[s_row]) if sim >= floor]
@@ -151,8 +174,11 @@ def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Se
     named = [(a, b, float(statement_vectors[a] @ vectors[b])) for a, b in key_mentions(notes, statements, profiles)
              if (a, b) not in seen]
     keyed = {(a, b) for a, b, _ in named}
-    rows = []
+    rows, counted = [], 0
     for s_row, j, sim in sorted(close + named):
+        if tick is not None and s_row - counted >= 256:
+            tick(s_row - counted)
+            counted = s_row
         statement, note = statements[s_row], notes[j]
         relation = relate(profiles[note.id], profiles[statement.id], trim=True)
         later = statement.at is not None and statement.at > note.updated_at
@@ -160,6 +186,8 @@ def relate_statements(notes: Sequence[Note], vectors: np.ndarray, statements: Se
                      COARSE.get(relation.kind, "related"), relation.kind, relation.detail, later,
                      statement.role == "user", statement.kind == "statement",
                      declarative(statement.text, profiles[statement.id]), (s_row, j) in keyed, statement.at))
+    if tick is not None:
+        tick(len(statements) - counted)
     columns = ["statement", "note", "session", "similarity", "relation", "kind", "detail", "later", "user", "fact",
                "declarative", "names_key", "at"]
     return pd.DataFrame(rows, columns=columns)

@@ -94,6 +94,17 @@ def corpus(args: argparse.Namespace):
                        sessions_format=args.sessions_format, default_time=args.default_time)
 
 
+def analysis_of(args: argparse.Namespace, read=None, embedder: str | None = None):
+    """The analysis of the command's store (from the analysis cache when the content was analysed before),
+    with a progress bar on stderr for each stage longer than a second (none with `--quiet`)."""
+    from ..analysis import load_or_analyze
+    from ..progress import ANALYSIS_STAGES, Progress, tqdm_sink
+
+    progress = Progress("analysis", ANALYSIS_STAGES, on_update=tqdm_sink(quiet=getattr(args, "quiet", False)))
+    return load_or_analyze(read if read is not None else corpus(args), embedder or getattr(args, "embedder", None),
+                           progress=progress)
+
+
 def load_store(args: argparse.Namespace):
     from ..io import load_store as load
 

@@ -9,6 +9,7 @@ from collections import Counter
 from ..errors import WorkbenchError
 from .base import (
     EMBEDDERS,
+    analysis_of,
     as_json,
     clip,
     command,
@@ -50,10 +51,9 @@ def focus(args: argparse.Namespace) -> int:
     if args.store is None:
         print_json(focus_json(chosen)) if args.json else print_focus(chosen)
         return 0
-    from ..analysis import analyze
     from ..views.focus import compare_focus, scope_report
 
-    analysis = analyze(corpus(args), args.embedder)
+    analysis = analysis_of(args)
     if args.compare is not None:
         diff = compare_focus(analysis, chosen, args.compare)
         print_json(diff.to_dict()) if args.json else print_comparison(diff, chosen.instructions, args.compare)
@@ -78,13 +78,17 @@ def dream(args: argparse.Namespace) -> int:
     """
     from ..dream import dream as run
     from ..dream import engine_options
+    from ..records import MAX_SESSIONS
 
     if not args.dry_run:
         refuse_inputs(args.out, inputs(args))
     given = {"embedder": args.embedder, "model": args.model, "dry_run": args.dry_run or None, "store_id": args.store_id}
     takes = engine_options(args.engine)
     options = {k: v for k, v in given.items() if v is not None and (takes is None or k in takes)}
-    plan = run(corpus(args), focus_of(args), engine=args.engine, **options)
+    read = corpus(args)
+    if args.engine == "offline" and takes is not None and "analysis" in takes and len(read.sessions) <= MAX_SESSIONS:
+        options["analysis"] = analysis_of(args, read)  # kept by content: the same store is not analysed twice
+    plan = run(read, focus_of(args), engine=args.engine, **options)
     if args.dry_run:
         print(f"dry run: nothing was sent. {plan.notes[0] if plan.notes else ''}")
         print_json(plan.usage)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 
 from ..errors import EngineError
-from .base import EMBEDDERS, command, corpus, flag, inputs, load_plan, refuse_inputs, store
+from .base import (
+    EMBEDDERS,
+    analysis_of,
+    command,
+    corpus,
+    flag,
+    inputs,
+    load_plan,
+    refuse_inputs,
+    store,
+)
 
 DEFAULT_JUDGE_MODEL = "claude-haiku-4-5"  # answering and labelling short questions needs no larger model
 
@@ -29,7 +39,6 @@ def evaluate(args: argparse.Namespace) -> int:
       workbench eval sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions \\
         --plan plan.json --out report.json
     """
-    from ..analysis import analyze
     from ..evaluate import Evaluator
     from ..files import checked_write
     from ..probes import load_probes
@@ -43,7 +52,7 @@ def evaluate(args: argparse.Namespace) -> int:
     decided = Review.load(plan, args.decisions) if args.decisions else None
     probes = load_probes(args.probes, read) if args.probes else None
     embedder = args.embedder or str(plan.inputs.get("embedder") or "tfidf").split("-", 1)[0]
-    evaluator = Evaluator(analyze(read, embedder), probes, k=args.k)
+    evaluator = Evaluator(analysis_of(args, read, embedder), probes, k=args.k)
     if args.judge:
         evaluator = _with_judge(evaluator, plan, decided, args)
     report = evaluator.report(plan, decided)

@@ -6,6 +6,7 @@ import argparse
 
 from .base import (
     EMBEDDERS,
+    analysis_of,
     as_json,
     command,
     corpus,
@@ -50,11 +51,10 @@ def analyze(args: argparse.Namespace) -> int:
       workbench analyze sample-data/coding-assistant/store.json --sessions sample-data/coding-assistant/sessions \\
         --out analysis.json
     """
-    from ..analysis import analyze as run
     from ..findings import findings
 
     refuse_inputs(args.out, inputs(args))
-    analysis = run(corpus(args), args.embedder)
+    analysis = analysis_of(args)
     found = findings(analysis).to_dict()
     data = {**analysis.to_dict(), **found}
     data["counts"] = {**analysis.to_dict()["counts"], **found["counts"]}

@@ -130,11 +130,12 @@ def legend(coloring: Coloring, limit: int = 30) -> str:
 
 
 def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[str] = ("text",),
-          index_label: str = "id", text_limit: int = 280) -> str:
+          index_label: str = "id", text_limit: int = 280, total: int | None = None) -> str:
     """An escaped, scrollable HTML table; list cells shown as counts, their items on hover.
 
     Text columns get room (a minimum width) and wrap; a text longer than `text_limit` is cut at
-    a word boundary, with a "(more)" toggle that shows the whole text.
+    a word boundary, with a "(more)" toggle that shows the whole text. `total`: the rows there are
+    when `frame` holds only the first of them.
     """
     if frame.empty:
         return '<div class="wb-muted wb-small">Nothing to show.</div>'
@@ -142,17 +143,19 @@ def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[st
     head = "".join(f"<th>{esc(c).replace('_', '_<wbr>')}</th>" for c in [index_label, *frame.columns])
     css = {c: "c-" + "".join(ch if ch.isalnum() else "-" for ch in str(c)) for c in frame.columns}
     rows = []
-    for key, row in frame.head(max_rows).iterrows():
+    head_rows = frame.head(max_rows)
+    for key, values in zip(head_rows.index, head_rows.values, strict=True):  # the values `iterrows` gives
         cells = [f'<td class="c-index"><code>{esc(key)}</code></td>']
-        for column, value in row.items():
+        for column, value in zip(frame.columns, values, strict=True):
             if column in text_columns and isinstance(value, str):
                 cells.append(_text_cell(value, text_limit))
             else:
                 num = " num" if isinstance(value, numbers.Number) and not isinstance(value, bool) else ""
                 cells.append(f'<td class="{css[column]}{num}">{_cell(value)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
-    more = (f'<div class="wb-muted wb-small">… and {len(frame) - max_rows:,} more rows</div>'
-            if len(frame) > max_rows else "")
+    total = max(total or 0, len(frame))
+    more = (f'<div class="wb-muted wb-small">… and {total - min(max_rows, len(frame)):,} more rows</div>'
+            if total > max_rows else "")
     return f'<div class="wb-scroll"><table class="wb-table"><tr>{head}</tr>{"".join(rows)}</table></div>{more}'
 
 

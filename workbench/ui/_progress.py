@@ -1,4 +1,9 @@
-"""Work that takes a while, shown as it runs: an animated bar, what is being done, seconds so far."""
+"""Work that takes a while, shown as it runs: the app's one owner of progress widgets.
+
+`StepBar`: the bar a notebook cell shows while it loads, analyses and plans (numbered steps; a step
+that reports a `workbench.progress.Progress` moves the bar with its stages, counts and estimate).
+`Ticker`: an animated line of what is being done and the seconds so far, for work with no count.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,56 @@ import time
 
 import ipywidgets as w
 
+from ..progress import Progress
 from . import _html
+
+
+class StepBar:
+    """An IntProgress shown while the notebook cell runs (nothing outside IPython).
+
+    It is displayed with a display id and, when done, that display is replaced by an empty
+    output: the saved notebook (or Voila's page) then holds no reference to a widget that no
+    longer exists, so nothing says "Error displaying widget: model not found".
+    """
+
+    SCALE = 1000  # bar units per step
+
+    def __init__(self, steps: int, enabled: bool = True) -> None:
+        self.steps = steps
+        self.done = 0
+        self.bar = w.IntProgress(value=0, min=0, max=steps * self.SCALE, description="starting",
+                                 style={"description_width": "initial"}, layout=w.Layout(width="640px"))
+        self.handle = None
+        if enabled:
+            try:
+                from IPython import get_ipython
+                from IPython.display import display
+            except ImportError:  # pragma: no cover
+                return
+            if get_ipython() is not None:
+                self.handle = display(self.bar, display_id=True)
+
+    @property
+    def shown(self) -> bool:
+        return self.handle is not None
+
+    def step(self, text: str) -> None:
+        """Start the next step (`text` says what it does)."""
+        self.done += 1
+        self.bar.description = f"{self.done}/{self.steps} · {text}" if self.steps > 1 else text
+        self.bar.value = min(self.bar.max, (self.done - 1) * self.SCALE)
+
+    def show(self, progress: Progress) -> None:
+        """Within the current step: a `Progress`'s stage, count and estimate (its `on_update` sink)."""
+        self.bar.description = progress.text
+        self.bar.value = min(self.bar.max, int((max(0, self.done - 1) + progress.fraction) * self.SCALE))
+
+    def close(self) -> None:
+        """Clear the bar's display (then drop the model, which nothing shows any more)."""
+        if self.handle is not None:
+            self.handle.update({"text/plain": ""}, raw=True)
+            self.handle = None
+        self.bar.close()
 
 
 class Ticker:

@@ -15,6 +15,7 @@ say) is said in the notice and kept beside as `<name>.damaged-<time>`, never ove
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +23,8 @@ from pathlib import Path
 import ipywidgets as w
 import pandas as pd
 
-from .. import plots
-from ..analysis import Analysis, analyze, layout_umap_aside
+from .. import plots, views
+from ..analysis import Analysis, layout_umap_aside, load_or_analyze
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
 from ..files import move_aside
@@ -31,6 +32,7 @@ from ..findings import findings
 from ..focus import Focus
 from ..io import load_corpus
 from ..launch import project_dir, widget_check
+from ..progress import ANALYSIS_STAGES, Progress
 from ..records import MAX_SESSIONS, Corpus
 from ..review import Review, plan_digest
 from ..session import (
@@ -43,13 +45,15 @@ from ..session import (
     stage_uploads,
 )
 from . import _html, _static
-from ._progress import Ticker
+from ._progress import StepBar, Ticker
 from .conflicts import ConflictTimeline
-from .explorer import Explorer
+from .explorer import Explorer, _in_kernel
 from .review import ReviewPanel
 from .tuner import FocusTuner
 
 TABS = ("Explore", "Tune focus", "Review", "Conflicts", "Export", "Open & save")
+LATE = frozenset({"tuner", "review_panel", "conflicts", "timeline", "heatmap", "sankey", "_review"})  # built after the map
+BUILD_WAIT = 600.0  # s: the most a caller waits for the plan
 
 
 def _default_focus(corpus: Corpus) -> Focus:
@@ -57,41 +61,7 @@ def _default_focus(corpus: Corpus) -> Focus:
     return Focus(max_sessions=MAX_SESSIONS) if len(corpus.sessions) > MAX_SESSIONS else Focus()
 
 
-class _Progress:
-    """An IntProgress shown while the notebook cell runs (nothing outside IPython).
-
-    It is displayed with a display id and, when done, that display is replaced by an empty
-    output: the saved notebook (or Voila's page) then holds no reference to a widget that no
-    longer exists, so nothing says "Error displaying widget: model not found".
-    """
-
-    def __init__(self, steps: int, enabled: bool = True) -> None:
-        self.bar = w.IntProgress(value=0, min=0, max=steps, description="starting",
-                                 style={"description_width": "initial"}, layout=w.Layout(width="480px"))
-        self.handle = None
-        if enabled:
-            try:
-                from IPython import get_ipython
-                from IPython.display import display
-            except ImportError:  # pragma: no cover
-                return
-            if get_ipython() is not None:
-                self.handle = display(self.bar, display_id=True)
-
-    @property
-    def shown(self) -> bool:
-        return self.handle is not None
-
-    def step(self, text: str) -> None:
-        self.bar.description = text
-        self.bar.value = min(self.bar.max, self.bar.value + 1)
-
-    def close(self) -> None:
-        """Clear the bar's display (then drop the model, which nothing shows any more)."""
-        if self.handle is not None:
-            self.handle.update({"text/plain": ""}, raw=True)
-            self.handle = None
-        self.bar.close()
+_Progress = StepBar  # the name the tests knew
 
 
 class Workbench:
@@ -100,8 +70,10 @@ class Workbench:
     def __init__(self, analysis: Analysis, plan: Plan | None = None, *, focus: Focus | None = None,
                  layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside,
                  title: str = "Dream Workbench", session: str | Path | None = None, autosave: bool = True,
-                 resume: bool = True, folder: str | None = None, source: str = "") -> None:
+                 resume: bool = True, folder: str | None = None, source: str = "",
+                 background: bool | None = None) -> None:
         self.title = title
+        self._background = _in_kernel() if background is None else background  # map first, then the rest
         self.source = source  # what is open, named in the header ("sample-data/coding-assistant/store.json")
         self.problem = widget_check()
         self.autosave = autosave
@@ -113,6 +85,7 @@ class Workbench:
         self.banner = w.HTML(_html.notice(f"<b>Widgets may not work here.</b> {_html.esc(self.problem)}", "error")
                              if self.problem else "")
         self.notice = w.HTML()
+        self._planning = Ticker(self.notice, delay=0.0)
         self.tabs = w.Tab()
         self.widget = w.VBox([w.HTML(_html.CSS), self.banner, self.header, self.notice, self.tabs],
                              layout=w.Layout(width="100%"))
@@ -127,12 +100,13 @@ class Workbench:
                    layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside,
                    progress: bool = True, **options) -> Workbench:
         """Load, analyse (the first map is PCA, drawn at once) and plan with the default focus."""
-        bar = _Progress(3, progress)
+        bar = StepBar(3, progress)
         try:
             bar.step("loading the store and sessions")
             corpus = load_corpus(store, sessions)
             bar.step(f"analysing {len(corpus.notes):,} notes and {len(corpus.sessions):,} sessions")
-            analysis = analyze(corpus, embedder)
+            analysis = load_or_analyze(corpus, embedder, progress=Progress("analysis", ANALYSIS_STAGES,
+                                                                            on_update=bar.show))
             bar.step("planning with the default focus")
             return cls(analysis, focus=focus, layout=layout, **{"source": shown_path(store), **options})
         finally:
@@ -140,8 +114,64 @@ class Workbench:
 
     # -- building (again when another store is opened) ------------------------------------------
     def _build(self, analysis: Analysis, plan: Plan | None, focus: Focus | None, *, resume: bool) -> None:
+        """The tabs of `analysis`. In the background (a kernel), the map first; the plan, the review and the
+        other tabs on a thread of their own (what needs them waits for them: see `__getattr__`)."""
         self.analysis = analysis
         self.store_digest = analysis.corpus.store.digest
+        for name in LATE:  # another store: its own plan and panels, not the last one's
+            self.__dict__.pop(name, None)
+        self.explorer = None
+        if not self._background:
+            self._build_rest(analysis, plan, focus, resume=resume)
+            return
+        self._ready = threading.Event()
+        self.explorer = Explorer(analysis, layout=self._layout_fn, on_layout=self._on_layout, links_later=True)
+        self._explore_box = w.VBox([self.explorer.widget])
+        waiting = w.HTML(_html.notice("Planning with the default focus… this tab fills in when the plan is ready.",
+                                      "info"))
+        self.tabs.children = [self._explore_box, *[w.VBox([waiting]) for _ in TABS[1:-1]], self.open_tab]
+        for i, name in enumerate(TABS):
+            self.tabs.set_title(i, name)
+        self._render_header()
+        self._planning.start(f"{len(analysis.note_ids):,} notes drawn · planning with the default focus")
+        self._builder = threading.Thread(target=self._build_later, args=(analysis, plan, focus, resume),
+                                         daemon=True, name="workbench-build")
+        self._builder.start()
+
+    def _build_later(self, analysis: Analysis, plan: Plan | None, focus: Focus | None, resume: bool) -> None:
+        try:
+            views.warm_selection(analysis)  # duplicates and conflicts first: what a selection's table shows
+            self.explorer.draw_links()
+            self._build_rest(analysis, plan, focus, resume=resume)
+            self._planning.stop()
+        except Exception as exc:  # noqa: BLE001  (the map stays; say what failed)
+            self._planning.stop(_html.notice(f"<b>Could not plan this store:</b> {_html.esc(exc)}", "error"))
+        finally:
+            self._ready.set()
+        if self.tabs.selected_index not in (None, 0):
+            self._on_tab({"new": self.tabs.selected_index})
+
+    @property
+    def _built(self) -> bool:
+        ready = self.__dict__.get("_ready")
+        return ready is None or ready.is_set()
+
+    def wait(self, timeout: float | None = None) -> Workbench:
+        """Wait until the plan and every tab are built (at once outside a kernel, where all is built first)."""
+        ready = self.__dict__.get("_ready")
+        if ready is not None and threading.current_thread() is not self.__dict__.get("_builder"):
+            ready.wait(timeout)
+        return self
+
+    def __getattr__(self, name: str):
+        """A part built after the map (the tuner, the panels, the review) waits for the builder thread."""
+        if name in LATE and "_ready" in self.__dict__:
+            self.wait(BUILD_WAIT)
+            if name in self.__dict__:
+                return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _build_rest(self, analysis: Analysis, plan: Plan | None, focus: Focus | None, *, resume: bool) -> None:
         stamp = self._stamp()  # before reading: a save while this builds is caught when the page is shown
         self._damaged, self._autosave_paused = "", ""
         session = self._saved_session() if resume and plan is None else None
@@ -155,7 +185,12 @@ class Workbench:
         if session is not None:
             resumed = session.restore(plan)
             self._review = resumed.review
-        self.explorer = Explorer(analysis, plan=plan, layout=self._layout_fn, on_layout=self._on_layout)
+        if self.explorer is None:
+            self.explorer = Explorer(analysis, plan=plan, layout=self._layout_fn, on_layout=self._on_layout)
+        else:
+            self.explorer.plan = plan
+            if self.explorer.layout_name != "PCA":
+                self.tuner.set_layout(self.explorer.layout_name, self.explorer.coords)
         self.review_panel = ReviewPanel(self._review, analysis=analysis, on_change=self._on_decisions,
                                         folder=self._folder, lazy=True)
         self.review_panel._export_visible = False  # the Export tab shows it (refreshed when opened)
@@ -176,8 +211,10 @@ class Workbench:
         context.observe(self._on_context, "selected_index")
         export = w.VBox([self.review_panel.summary, box.preview, box.sankey,
                          w.HTML("<b>Write the approved result</b>"), box.widget])
-        self.tabs.children = [w.VBox([self.explorer.widget, context]), self.tuner.widget, self.review_panel.widget,
-                              self.conflicts.widget, export, self.open_tab]
+        explore = self.__dict__.get("_explore_box") or w.VBox()
+        explore.children = (self.explorer.widget, context)  # the same box: the map drawn first stays as it is
+        self.tabs.children = [explore, self.tuner.widget, self.review_panel.widget, self.conflicts.widget, export,
+                              self.open_tab]
         for i, name in enumerate(TABS):
             self.tabs.set_title(i, name)
         if session is not None and session.selection:
@@ -189,6 +226,8 @@ class Workbench:
         self._autosave_stamp = stamp
         self._resume_allowed = resume
         self.explorer.map.observe(self._on_shown, "rendered")
+        if self._background and self.explorer.map.rendered:  # drawn before the plan was ready
+            self._on_shown(None)
         self._render_header()
         self._render_drift()
         self._render_session_status()
@@ -381,13 +420,15 @@ class Workbench:
         return self
 
     def open(self, store: str | Path, sessions: str | Path | Iterable[str | Path] | None = None, *,
-             embedder: str | None = None, source: str | None = None) -> Workbench:
-        """Open another store (and sessions) in this Workbench: loaded, analysed, planned; its session resumed.
+             embedder: str | None = None, source: str | None = None,
+             progress: Progress | None = None) -> Workbench:
+        """Open another store (and sessions) in this Workbench: loaded, analysed (or read from the analysis
+        cache), planned; its session resumed.
 
         `source` names it in the header (default: the store's path, from the project folder).
         """
         corpus = load_corpus(store, sessions)
-        analysis = analyze(corpus, embedder)
+        analysis = load_or_analyze(corpus, embedder, progress=progress or False)
         self._session_path = None
         self.source = source or shown_path(store)
         self._build(analysis, None, None, resume=True)
@@ -419,9 +460,13 @@ class Workbench:
             self._render_drift()
 
     def _on_layout(self, name: str, coords: pd.DataFrame) -> None:
-        self.tuner.set_layout(name, coords)
+        tuner = self.__dict__.get("tuner")  # none yet: the builder gives it the layout in view
+        if tuner is not None:
+            tuner.set_layout(name, coords)
 
     def _on_tab(self, change) -> None:
+        if not self._built:
+            return  # the builder thread opens the tab in view once it is done
         if change["new"] == TABS.index("Export"):
             self.review_panel.export_box.refresh()
         elif change["new"] == TABS.index("Review"):
@@ -462,9 +507,19 @@ class Workbench:
         self._open(store, staged, f"{stores[0][0]} (uploaded)")
 
     def _open(self, store, sessions, source: str | None = None) -> None:
+        """Open from the Open tab: in a kernel on a thread of its own, so the map in view keeps answering."""
         self._open_ticker.start(f"opening {Path(str(store)).name}: loading, analysing, planning")
+        if _in_kernel():
+            threading.Thread(target=self._open_now, args=(store, sessions, source), daemon=True,
+                             name="workbench-open").start()
+        else:
+            self._open_now(store, sessions, source)
+
+    def _open_now(self, store, sessions, source: str | None = None) -> None:
+        ticker = self._open_ticker
+        progress = Progress("analysis", ANALYSIS_STAGES, on_update=lambda p: setattr(ticker, "text", p.text))
         try:
-            self.open(store, sessions, source=source)
+            self.open(store, sessions, source=source, progress=progress)
         except (WorkbenchError, OSError) as exc:
             self._open_ticker.stop(_html.notice(f"<b>Cannot open it:</b> {_html.esc(exc)}", "error"))
             return
@@ -544,6 +599,10 @@ class Workbench:
     # -- drawing ----------------------------------------------------------------------------
     def _render_header(self) -> None:
         a = self.analysis
+        if "_review" not in self.__dict__:  # the map is drawn, the plan is not ready yet
+            self.header.value = _html.header(self.title, source=self.source, counts={
+                "memories": len(a.corpus.memories), "notes": len(a.note_ids), "sessions": len(a.corpus.sessions)})
+            return
         found = findings(a)
         counts = self._review.counts()
         self.header.value = _html.header(self.title, source=self.source, counts={

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import plots, views
 from ..analysis import Analysis, layout_umap_aside
+from ..analysis.jit import umap_compiled
 from ..dream.plan import Plan
 from . import _html
 from ._map import MapWidget
@@ -35,6 +36,7 @@ ALL_LINKS_LIMIT = 3_000  # links: "show all links" is on by default up to this m
 MAX_LINKS = 20_000  # links drawn at most when all are shown
 SELECTED_LINKS = 300  # links drawn for a selection
 FACTS_LIMIT = 5_000  # session facts placed on the map
+TABLE_ROWS = 200  # selected notes listed in the table (`selection` has them all)
 
 
 def _in_kernel() -> bool:
@@ -57,7 +59,7 @@ class Explorer:
     def __init__(self, analysis: Analysis, *, plan: Plan | None = None, color_by: str = "cluster",
                  layout: Callable[[Analysis], pd.DataFrame] | None = layout_umap_aside, max_links: int = SELECTED_LINKS,
                  height: int = 560, wait_for_front_end: bool | None = None, show_all_links: bool | None = None,
-                 on_layout: Callable[[str, pd.DataFrame], None] | None = None) -> None:
+                 on_layout: Callable[[str, pd.DataFrame], None] | None = None, links_later: bool = False) -> None:
         self.analysis = analysis
         self.max_links = max_links
         self.on_layout = on_layout
@@ -70,7 +72,8 @@ class Explorer:
         self._points = views.map_points(analysis)
         self._ids = list(self._points.index)
         self._position = {note_id: i for i, note_id in enumerate(self._ids)}
-        self.total_links = views.link_count(analysis)
+        self.total_links = 0 if links_later else views.link_count(analysis)
+        self._show_all_links = show_all_links
         self.picks: list[Picked] = []  # the last 50 selections made on the map, in order (what reached the kernel)
 
         # -- the map
@@ -98,7 +101,7 @@ class Explorer:
             tooltip="every duplicate and conflict link; off: only the links of the selected notes")
         self.show_insights = w.Checkbox(value=True, description="insights", indent=False,
                                         layout=w.Layout(width="auto"), tooltip="candidate insights (stars)")
-        self.layout_choice = w.ToggleButtons(options=["PCA", "UMAP"], value="PCA", disabled=True,
+        self.layout_choice = w.ToggleButtons(options=["PCA", "UMAP"], value="PCA", disabled=layout is None,
                                              style={"button_width": "60px"}, tooltips=["fast linear layout",
                                                                                      "neighbourhood-preserving layout"])
         self.status = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 0 0 8px"))
@@ -127,12 +130,17 @@ class Explorer:
 
         self._draw_points("PCA")
         self._recolor(color_by)
-        self._draw_extras()
-        self._draw_links()
+        if links_later:  # `draw_links` later: duplicates, conflicts and insights take seconds on a big store
+            self.show_links.description = "all links (…)"
+        else:
+            self._draw_extras()
+            self._draw_links()
         self._render_selection()
 
         self.layout_thread: threading.Thread | None = None
         self._layout = layout if layout is not None and len(self._ids) >= 5 else None
+        self._pca_chosen = False  # the person picked PCA: a UMAP layout that arrives later does not replace it
+        self.layout_choice.disabled = self._layout is None
         if self._layout is None:
             self.status.value = _status("PCA layout")
         elif wait_for_front_end if wait_for_front_end is not None else _in_kernel():
@@ -149,11 +157,28 @@ class Explorer:
         with self._lock:
             if self._layout is None or self.layout_thread is not None:
                 return self
-            self._ticker.start(f"PCA layout · computing the UMAP layout of {len(self._ids):,} notes",
-                               "the first one in a session also compiles UMAP: ~20–40 s")
+            self._ticker.start(f"{self.layout_name} layout · computing the UMAP layout of {len(self._ids):,} notes",
+                               "" if umap_compiled() else "the first one on this machine also compiles UMAP: ~1 min")
             self.layout_thread = threading.Thread(target=self._compute_layout, args=(self._layout,), daemon=True,
                                                   name="workbench-umap")
             self.layout_thread.start()
+        return self
+
+    def draw_links(self) -> Explorer:
+        """Count and draw the duplicate and conflict links and the insights (of an Explorer made with
+        `links_later`: the map was drawn first); a selection shown without them is shown again."""
+        total = views.link_count(self.analysis)
+        if self._incomplete and views.selection_ready(self.analysis):
+            self._render_selection()
+        with self._lock:
+            self.total_links = total
+            self.show_links.description = f"all links ({total:,})"
+            self._draw_extras()
+            every = total <= ALL_LINKS_LIMIT if self._show_all_links is None else self._show_all_links
+            if every != self.show_links.value:
+                self.show_links.value = every  # its observer draws the links
+            else:
+                self._draw_links()
         return self
 
     # -- public state ---------------------------------------------------------------------------
@@ -199,6 +224,8 @@ class Explorer:
         """The front end drew the map: start the layout after a moment (the page may still be loading)."""
         if change["new"] and self.layout_thread is None:
             self.map.unobserve(self._on_drawn, "rendered")
+            threading.Thread(target=views.warm_selection, args=(self.analysis,), daemon=True,
+                             name="workbench-warm").start()
             timer = threading.Timer(SETTLE, self.start_layout)
             timer.daemon = True
             timer.start()
@@ -226,7 +253,25 @@ class Explorer:
         self._pick(Picked(tuple(views.search_notes(self.analysis, change["new"])), "search"))
 
     def _on_layout_choice(self, change) -> None:
-        self._show_layout(change["new"])
+        """PCA at any time; UMAP once computed (until then it says so and starts it, if it waits)."""
+        name = change["new"]
+        if self._choosing:
+            return
+        self._pca_chosen = name == "PCA"
+        if name in self.layouts:
+            self._show_layout(name)
+        elif self._layout is not None:
+            self.start_layout()
+            self._ticker.text = f"{self.layout_name} layout · UMAP computing… (the map switches when it is ready)"
+
+    _choosing = False  # the code, not a person, sets the toggle
+
+    def _choose(self, name: str) -> None:
+        self._choosing = True
+        try:
+            self.layout_choice.value = name
+        finally:
+            self._choosing = False
 
     # -- drawing ----------------------------------------------------------------------------
     def _draw_points(self, name: str) -> None:
@@ -265,6 +310,7 @@ class Explorer:
         self.map.legend = items
 
     _link_counts: dict[str, tuple[int, int]] = {}
+    _incomplete = False  # the selection was shown before its duplicates, conflicts and sessions were found
     _extra: pd.DataFrame = pd.DataFrame(columns=["x", "y", "kind", "title"])
     _extra_position: dict[str, int] = {}
     _coloring_title = ""
@@ -298,16 +344,22 @@ class Explorer:
             self._legend()
 
     def _render_selection(self) -> None:
-        frame = self.selection
+        """The cards of the first selected notes and the table of the first `TABLE_ROWS` (what is shown)."""
+        selected = self._selected
+        ready = views.selection_ready(self.analysis)  # else shown at once without them, again when ready
+        frame = views.notes_table(self.analysis, selected[:TABLE_ROWS], self._plan, complete=False)
         fates = frame["fate"].to_dict() if "fate" in frame else None
-        self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20])), fates)
+        self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20]),
+                                                                 complete=False), fates)
+        self._incomplete = not ready
         if frame.empty:
             self.table.value = ('<div class="wb-muted wb-small">No selection: drag a lasso or a box on the map, '
                                 "click a point, pick a topic or search.</div>")
             return
         shown = frame.assign(age_days=frame["age_days"].round(0))
-        self.table.value = (f'<div class="wb-small"><b>{len(frame):,}</b> selected</div>'
-                            + _html.table(shown, max_rows=200))
+        pending = "" if ready else ' <span class="wb-muted">· duplicates, conflicts and sessions being found…</span>'
+        self.table.value = (f'<div class="wb-small"><b>{len(selected):,}</b> selected{pending}</div>'
+                            + _html.table(shown, max_rows=TABLE_ROWS, total=len(selected)))
 
     # -- the background layout --------------------------------------------------------------
     def _compute_layout(self, layout: Callable[[Analysis], pd.DataFrame]) -> None:
@@ -316,8 +368,9 @@ class Explorer:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.layouts["UMAP"] = layout(self.analysis)
-            self.layout_choice.disabled = False
-            self.layout_choice.value = "UMAP"  # its observer draws the new layout
+            if self.layout_choice.value == "UMAP" or not self._pca_chosen:
+                self._choose("UMAP")
+                self._show_layout("UMAP")
         except Exception as exc:  # the PCA map stays; say why
             self._ticker.stop(f'<span class="wb-small" style="color:#cf222e">UMAP layout failed '
                               f"({_html.esc(exc)}); keeping PCA</span>")

@@ -27,7 +27,16 @@ from .map import (
     map_points,
     support_matrix,
 )
-from .notes import Mention, NoteContext, duplicates_frame, note_context, notes_table, search_notes
+from .notes import (
+    Mention,
+    NoteContext,
+    duplicates_frame,
+    note_context,
+    notes_table,
+    search_notes,
+    selection_ready,
+    warm_selection,
+)
 from .operations import (
     SORTS,
     EvidenceLine,
@@ -60,7 +69,7 @@ __all__ = [
     "FATES", "TITLE_LIMIT", "SORTS", "Links", "Mention", "NoteContext", "ConflictSubject", "EvidenceLine",
     "ExportPreview", "OperationQuery", "short_title", "cut_words", "sha256_hex", "top_folder", "map_points",
     "link_pairs", "link_count", "link_segments", "extra_points", "support_matrix", "search_notes", "notes_table",
-    "duplicates_frame", "note_context", "conflict_subjects", "conflict_history", "resolving_operations",
+    "duplicates_frame", "note_context", "warm_selection", "selection_ready", "conflict_subjects", "conflict_history", "resolving_operations",
     "plan_frame", "select_operations", "evidence_lines", "target_dates", "decided_plan", "export_preview",
     "fate_counts", "fate_flows", "fate_differences", "diff_rows", "operation_texts", "operation_documents",
     "NEVER_AUTOMATIC", "ChoiceView", "QuestionCardView", "QuestionNote", "QuestionSummary", "choice_effect",
