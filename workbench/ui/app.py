@@ -144,6 +144,9 @@ class Workbench:
             self.explorer.draw_links()
             self._build_rest(analysis, plan, focus, resume=resume)
             self._planning.stop()
+            if self.__dict__.pop("_save_later", False):
+                self._ready.set()
+                self._save()
         except Exception as exc:  # noqa: BLE001  (the map stays; say what failed)
             self._planning.stop(_html.notice(f"<b>Could not plan this store:</b> {_html.esc(exc)}", "error"))
         finally:
@@ -297,7 +300,9 @@ class Workbench:
 
     @property
     def selection(self) -> pd.DataFrame:
-        """The notes selected on the map (settable with a list of note ids)."""
+        """The notes selected on the map, with each one's fate in the plan (waits for the plan; settable with a
+        list of note ids, shown at once)."""
+        self.wait(BUILD_WAIT)
         return self.explorer.selection
 
     @selection.setter
@@ -583,6 +588,9 @@ class Workbench:
 
     def _save(self) -> None:
         if not self.autosave or not hasattr(self, "explorer"):
+            return
+        if not self._built:  # the saved session is not read yet: never write over it; saved once built
+            self._save_later = True
             return
         if self._autosave_paused:
             self.session_status.value = _html.notice(f"Autosave is paused: {_html.esc(self._autosave_paused)}.",
