@@ -48,7 +48,7 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
         p = sub.add_parser(name, help=cmd.help, description=cmd.__doc__, formatter_class=_Formatter)
         if name in chosen:
             cmd.arguments(p)
-            p.add_argument("-q", "--quiet", action="store_true", help="no progress bars on stderr")
+            p.add_argument("-q", "--quiet", action="store_true", help="no progress bars on stderr (there are none when stderr is not a terminal)")
     return parser
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -96,13 +97,21 @@ def corpus(args: argparse.Namespace):
 
 def analysis_of(args: argparse.Namespace, read=None, embedder: str | None = None):
     """The analysis of the command's store (from the analysis cache when the content was analysed before),
-    with a progress bar on stderr for each stage longer than a second (none with `--quiet`)."""
+    with a progress bar on stderr for each stage longer than a second (none with `--quiet`, nor when stderr is
+    not a terminal: a log or a script reading the error line gets that line alone)."""
     from ..analysis import load_or_analyze
     from ..progress import ANALYSIS_STAGES, Progress, tqdm_sink
 
-    progress = Progress("analysis", ANALYSIS_STAGES, on_update=tqdm_sink(quiet=getattr(args, "quiet", False)))
+    progress = Progress("analysis", ANALYSIS_STAGES, on_update=tqdm_sink(quiet=getattr(args, "quiet", False) or not _terminal(sys.stderr)))
     return load_or_analyze(read if read is not None else corpus(args), embedder or getattr(args, "embedder", None),
                            progress=progress)
+
+
+def _terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
 
 
 def load_store(args: argparse.Namespace):
