@@ -12,9 +12,9 @@ what was not understood, contradictions, and the whole plan against no focus. A 
 button selects its notes on the map and lists them under the scopes (`tuner.selection`).
 
 Beside each bar, the candidate pairs' similarities as a small histogram with the bar on it and the
-operations the bar adds or removes against its default; under the horizon, the notes older than it.
-Pinning A compares two focuses: the notes whose fate differs, and the operations and questions only
-in A, only in B and in both (`focus_diff`).
+operations the bar adds or removes against its default; under the horizon, the notes older than it
+(`_tuner_knobs.KnobNotes`). Pinning A compares two focuses: the notes whose fate differs, and the
+operations and questions only in A, only in B and in both (`_tuner_compare.FocusCompare`).
 
     tuner = FocusTuner(analysis)
     tuner.duplicate_bar.value = 0.9
@@ -34,29 +34,20 @@ import pandas as pd
 
 from .. import plots, views
 from ..analysis import Analysis
-from ..candidates import pair_similarities
 from ..dream.effects import Change, PlanDiff
 from ..dream.offline import dream_offline, session_view
 from ..dream.plan import Plan
 from ..focus import KINDS, MAX_INSTRUCTIONS, Focus
 from ..instructions import Scope
 from ..records import MAX_SESSIONS
-from ..views.focus import (
-    ScopeLine,
-    ScopeReport,
-    bar_change,
-    change_text,
-    diff_text,
-    focus_diff,
-    notes_past_horizon,
-    reach_text,
-    scope_report,
-)
+from ..views.focus import ScopeLine, ScopeReport, diff_text, reach_text, scope_report
 from . import _html
 from ._debounce import Debouncer
 from ._map import MapWidget
 from ._payloads import FocusForm
 from ._progress import Ticker
+from ._tuner_compare import FocusCompare
+from ._tuner_knobs import KnobNotes
 
 TOPICAL = ("protect", "include", "exclude", "weight")  # the scope kinds that match notes
 EXAMPLE = ("e.g. Prioritize coding style and client preferences. Never touch /people/. "
@@ -79,11 +70,11 @@ class FocusTuner:
         self._base = focus or Focus()
         self._plan: Plan | None = None
         self._report: ScopeReport | None = None
-        self._bar_changes: dict[str, Change] = {}
         self._selection: tuple[str, ...] = ()
         self._selected_scope: str | None = None
-        self._similarities = pair_similarities(analysis)
-        self._a: tuple[Focus, Plan] | None = None
+        self.knobs = KnobNotes(analysis, self.defaults)
+        self._similarities = self.knobs.similarities
+        self.compare = FocusCompare()
         self._holding = False
         self._debounce = Debouncer(self._update, wait, leading=True)
         self._points = views.map_points(analysis)
@@ -116,7 +107,8 @@ class FocusTuner:
                                           description="conflict bar", readout_format=".2f", **slider)
         self.horizon_days = w.IntSlider(value=form.horizon_days, min=0, max=730, step=5,
                                         description="staleness (days)", **slider)
-        self.duplicate_info, self.conflict_info, self.horizon_info = w.HTML(), w.HTML(), w.HTML()
+        self.duplicate_info, self.conflict_info = self.knobs.duplicate, self.knobs.conflict
+        self.horizon_info = self.knobs.horizon
         self.min_sessions = w.IntSlider(value=form.min_sessions, min=1, max=max(2, min(10, n_sessions or 2)),
                                         description="min sessions", **slider)
         most = min(MAX_SESSIONS, max(1, n_sessions))
@@ -134,12 +126,9 @@ class FocusTuner:
         self.map = MapWidget(height=height, mode="pan", show_links=False, show_extras=False)
         self.set_layout("PCA", analysis.coords)
         self._ticker = Ticker(self.status, delay=0.25)
-        self.pin_button = w.Button(description="Pin as A", icon="thumb-tack", tooltip="compare another focus with this one",
-                                   layout=w.Layout(width="auto"))
-        self.clear_button = w.Button(description="Clear A", icon="times", disabled=True, layout=w.Layout(width="auto"))
+        self.pin_button, self.clear_button, self.ab = self.compare.pin_button, self.compare.clear_button, self.compare.html
         self.review_button = w.Button(description="Review this plan →", button_style="primary", icon="check",
                                       disabled=on_review is None, layout=w.Layout(width="auto"))
-        self.ab = w.HTML()
         self.pin_button.on_click(lambda _: self.pin_a())
         self.clear_button.on_click(lambda _: self.clear_a())
         self.review_button.on_click(self._on_review)
@@ -211,25 +200,21 @@ class FocusTuner:
     @property
     def bar_changes(self) -> dict[str, Change]:
         """Per bar ("duplicate", "conflict"): the operations it adds or removes against its default."""
-        return dict(self._bar_changes)
+        return dict(self.knobs.changes)
 
     @property
     def plan_a(self) -> Plan | None:
-        return self._a[1] if self._a else None
+        return self.compare.plan_a
 
     @property
     def ab_diff(self) -> PlanDiff | None:
         """Operations and questions only in A (`added`), only in B (`removed`), and in both."""
-        if self._a is None or self._plan is None:
-            return None
-        return focus_diff(self._a[1], self._plan)
+        return self.compare.diff(self._plan)
 
     @property
     def differences(self) -> pd.DataFrame:
         """Notes whose fate differs between the pinned plan A and the current plan B."""
-        if self._a is None or self._plan is None:
-            return pd.DataFrame(columns=["title", "a", "b"], index=pd.Index([], name="id"))
-        return views.fate_differences(self._a[1], self._plan)
+        return self.compare.differences(self._plan)
 
     def set_layout(self, name: str, coords: pd.DataFrame) -> FocusTuner:
         """Draw the preview on this layout (the Workbench passes the Explorer's, so both maps match)."""
@@ -252,8 +237,7 @@ class FocusTuner:
     def pin_a(self) -> FocusTuner:
         """Keep the current focus and plan as A; further changes make B."""
         if self._plan is not None:
-            self._a = (self.focus, self._plan)
-            self.clear_button.disabled = False
+            self.compare.pin(self.focus, self._plan)
             self.lower.selected_index = 1
             self._render_ab()
         return self
@@ -282,8 +266,7 @@ class FocusTuner:
         return self
 
     def clear_a(self) -> FocusTuner:
-        self._a = None
-        self.clear_button.disabled = True
+        self.compare.clear()
         self._render_ab()
         return self
 
@@ -352,7 +335,7 @@ class FocusTuner:
     def _explain_bars(self, view: Analysis, focus: Focus, plan: Plan) -> None:
         """What each bar adds or removes against its default: after the preview is shown, since a bar away
         from its default costs a plan of its own."""
-        self._bar_changes = {name: bar_change(view, focus, plan, name) for name in ("duplicate", "conflict")}
+        self.knobs.explain(view, focus, plan)
         self._show_knobs()
 
     def _render(self, focus: Focus, plan: Plan, elapsed: float) -> None:
@@ -379,24 +362,7 @@ class FocusTuner:
         self._render_ab()
 
     def _render_ab(self) -> None:
-        if self._a is None:
-            self.ab.value = _html.notice("Pin the current focus as <b>A</b>, change the settings, and the notes "
-                                         "whose fate differs are listed here.", "info")
-            return
-        focus_a, plan_a = self._a
-        plan_b, focus_b = self._plan, self.focus
-        column = lambda name, focus, plan: (  # noqa: E731
-            f'<div style="flex:1;min-width:260px"><b>{name}</b>'
-            f'<div style="display:flex;gap:2px;flex-wrap:wrap;margin:4px 0">{_html.fate_stats(views.fate_counts(plan))}</div>'
-            f'{_html.scopes(focus.describe())}'
-            f'<div class="wb-small wb-muted">{_html.esc(_knobs(focus))}</div></div>')
-        diff = self.differences
-        listing = (_html.table(diff.rename(columns={"a": "fate in A", "b": "fate in B"}), text_columns=("title",))
-                   if len(diff) else '<div class="wb-muted">A and B give every note the same fate.</div>')
-        self.ab.value = (f'<div style="display:flex;gap:16px;flex-wrap:wrap">{column("A (pinned)", focus_a, plan_a)}'
-                         f'{column("B (current)", focus_b, plan_b)}</div>'
-                         f'{_ab_html(self.ab_diff, plan_a, plan_b) if plan_b is not None else ""}'
-                         f'<div class="wb-small" style="margin-top:6px"><b>{len(diff):,}</b> notes change fate</div>{listing}')
+        self.compare.show(self.focus if self.compare.pinned else None, self._plan)
 
     def _show_compiled(self, focus: Focus | None = None) -> None:
         """The compiled scopes beside the text box, each with a ✕; then not understood and contradictions."""
@@ -451,14 +417,8 @@ class FocusTuner:
 
     def _show_knobs(self) -> None:
         """The bars' histograms and what each changes; the notes older than the horizon."""
-        floor = self.duplicate_bar.min
-        for name, slider, info, color in (("duplicate", self.duplicate_bar, self.duplicate_info, "#1f77b4"),
-                                          ("conflict", self.conflict_bar, self.conflict_info, "#d62728")):
-            histogram = plots.similarity_histogram(self._similarities, slider.value, low=floor)
-            info.value = _bar_html(histogram, color, self._bar_changes.get(name), self.defaults.get(name))
-        days = self.horizon_days.value
-        self.horizon_info.value = (f'<div class="wb-small wb-muted wb-horizon"><b>{notes_past_horizon(self.analysis, days):,}'
-                                   f'</b> of {len(self.analysis.note_ids):,} notes are older than {days:,} days</div>')
+        self.knobs.show(self.duplicate_bar.value, self.conflict_bar.value, floor=self.duplicate_bar.min,
+                        days=self.horizon_days.value)
 
     def _count_html(self) -> str:
         n = len(self.instructions.value)
@@ -477,12 +437,6 @@ def _unclear_html(focus: Focus) -> str:
     if focus.removed_scopes:
         parts.append(f'<div class="wb-small wb-muted">removed: {_html.esc(", ".join(focus.removed_scopes))}</div>')
     return "".join(parts)
-
-
-def _knobs(focus: Focus) -> str:
-    bars = ", ".join(f"{name} bar {getattr(focus, name + '_bar'):.2f}" for name in ("duplicate", "conflict")
-                     if getattr(focus, name + "_bar") is not None) or "default bars"
-    return f"{bars}; horizon {focus.horizon_days} d; min sessions {focus.min_sessions}; kinds {', '.join(focus.kinds)}"
 
 
 def _scope_html(scope: Scope, line: ScopeLine | None, pending: bool) -> str:
@@ -518,45 +472,3 @@ def _effect_html(report: ScopeReport | None) -> str:
                if ids else "")
     return (f'<div class="wb-small wb-focus-diff" style="margin-top:6px"><b>Against no focus</b>: '
             f'{_html.esc(diff_text(ops, questions))}{details}</div>')
-
-
-def _bar_html(histogram: plots.Histogram, color: str, change: Change | None, default: float | None) -> str:
-    """A bar's histogram, the candidate pairs at or above it, and the operations it adds or removes."""
-    total = int(histogram.counts.sum())
-    if default is None or round(histogram.bar, 3) == round(default, 3):
-        moved = " · the default bar"
-    elif change is None:
-        moved = ""
-    else:
-        moved = f" · operations {change_text(change)} against the default {default:.2f}"
-    return (f'<div class="wb-bar-info" style="margin:0 0 6px 124px">{histogram.svg(width=220, color=color)}'
-            f'<div class="wb-small wb-muted"><b>{histogram.above:,}</b> of {total:,} candidate pairs at or above the '
-            f'bar{moved}</div></div>')
-
-
-def _ab_html(diff: PlanDiff | None, plan_a: Plan, plan_b: Plan) -> str:
-    """How many operations and questions are only in A, only in B and in both; those only in one listed."""
-    if diff is None:
-        return ""
-    counts = "".join(f'<div class="wb-small"><b>{what}</b>: {len(change.added):,} only in A, '
-                     f'{len(change.removed):,} only in B, {len(both):,} in both</div>'
-                     for what, change, both in (("operations", diff.operations, diff.operations_in_both),
-                                                ("questions", diff.questions, diff.questions_in_both)))
-    lists = [_only_html(f"only in {side}", plan, ids_ops, ids_questions)
-             for side, plan, ids_ops, ids_questions in (("A", plan_a, diff.operations.added, diff.questions.added),
-                                                        ("B", plan_b, diff.operations.removed, diff.questions.removed))]
-    return f'<div class="wb-ab-diff" style="margin-top:8px">{counts}{"".join(lists)}</div>'
-
-
-def _only_html(title: str, plan: Plan, op_ids: tuple[str, ...], question_ids: tuple[str, ...], limit: int = 40) -> str:
-    if not op_ids and not question_ids:
-        return ""
-    ops, questions = set(op_ids), set(question_ids)
-    items = [f"<li>{_html.esc(op.kind)} <b>{_html.esc(op.reason)}</b> {_html.clip(op.rationale, 120)}</li>"
-             for op in plan.operations if op.id in ops]
-    items += [f"<li>question ({_html.esc(q.kind)}) {_html.clip(q.reading, 120)}</li>"
-              for q in plan.questions if q.id in questions]
-    more = f"<li class='wb-muted'>… and {len(items) - limit:,} more</li>" if len(items) > limit else ""
-    return (f'<details class="wb-details" open><summary class="wb-small"><b>{_html.esc(title)}</b> '
-            f'({len(items):,})</summary><ul style="padding-left:18px;margin:0">{"".join(items[:limit])}{more}</ul>'
-            f'</details>')
