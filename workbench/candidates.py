@@ -27,8 +27,15 @@ import numpy as np
 import pandas as pd
 
 from .analysis import Analysis, complete_link, memoized, memory_centroids, nearest
-from .compare import FUNCTION_WORDS, Profile, key_of, profile, relate
-from .markdown import label_body
+from .compare import FUNCTION_WORDS, Profile, key_of, relate
+from .note_labels import (
+    document_notes,
+    is_attribute,
+    is_list_item,
+    label_subjects_differ,
+    one_record,
+)
+from .note_labels import label_of as label_of  # importable from here, where it was first
 from .records import EPOCH, Note
 from .statements import (
     anchor_date,
@@ -86,10 +93,10 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "ordered": bool(ordered_by), "ordered_by": ordered_by, "ordered_how": ordered_how,
                    "placeholder": bool(placeholder(older.text) or placeholder(newer.text)),
                    "title": "title" in (older.kind, newer.kind),
-                   "attributes": _attribute(analysis, older) and _attribute(analysis, newer),
-                   "subjects": _subjects(older, newer, analysis),
-                   "one_record": _one_record(analysis, older, newer),
-                   "list_key": _list_key(analysis, older) or _list_key(analysis, newer),
+                   "attributes": is_attribute(analysis, older) and is_attribute(analysis, newer),
+                   "subjects": label_subjects_differ(older, newer, analysis),
+                   "one_record": one_record(analysis, older, newer),
+                   "list_key": is_list_item(analysis, older) or is_list_item(analysis, newer),
                    "standalone": _standalone(analysis, older) and _standalone(analysis, newer),
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
                    "parallel": bool(row.parallel),
@@ -121,91 +128,10 @@ def pair_similarities(analysis: Analysis) -> np.ndarray:
                     else np.zeros(0))
 
 
-def label_of(text: str) -> str:
-    """The label a note opens with: the key of `Key: value`, or `**Label:**`, or a name before a colon
-    (`@handle: …`); "" when it has none."""
-    label, _ = label_body(text)
-    if label:
-        return label
-    if key_of(text) is not None:
-        return text.split(":", 1)[0].strip()
-    head = _NAMED_LABEL.match(text)
-    return head.group(1) if head else ""
-
-
-_NAMED_LABEL = re.compile(r"^\s*([@#]?[\w.\-/]+[\w])\s*:\s+\S")
-
-
-def _record_labels(analysis: Analysis) -> frozenset[tuple[str, str]]:
-    """(document, label) of labels that open notes in two sections or more of one document, in three documents
-    or more, or in two documents of one shape (sharing another label): the keys of records (`Status`,
-    `Description`, `Reporter` under each issue, `Plan:` in each customer's file, `**Why:**` under each rule),
-    whose lines belong to their own title or document."""
-    def compute() -> frozenset[tuple[str, str]]:
-        places: dict[tuple[str, str], set[str]] = {}
-        documents: dict[str, set[str]] = {}
-        labels: dict[str, set[str]] = {}
-        for n in analysis.corpus.notes:
-            label = label_of(n.text).casefold()
-            if label:
-                places.setdefault((n.memory_id, label), set()).add(n.section)
-                documents.setdefault(label, set()).add(n.memory_id)
-                labels.setdefault(n.memory_id, set()).add(label)
-
-        def template(label: str) -> bool:  # documents of one shape: they share another label too
-            docs = sorted(documents[label])
-            return any(len(labels[a] & labels[b]) >= 2 for i, a in enumerate(docs) for b in docs[i + 1:])
-        return frozenset(key for key, sections in places.items()
-                         if len(sections) >= 2 or len(documents[key[1]]) >= 3 or template(key[1]))
-    return memoized(analysis, "record_labels", compute)
-
-
-def _attribute(analysis: Analysis, note: Note) -> bool:
-    """An attribute line of a record: a label its document uses under two titles or more, or that three
-    documents use (`Status: open`, `Plan: Pro`)."""
-    label = label_of(note.text).casefold()
-    return bool(label) and (note.memory_id, label) in _record_labels(analysis)
-
-
-def _one_record(analysis: Analysis, a: Note, b: Note) -> bool:
-    """Two documents of one shape hold one record (two versions of one entity) when every other label they
-    share carries the same value in both: `First name: Chad` and `First name: Sarah` beside the same
-    `Occupation: …` are one person's name, not two customers' plans."""
-    if a.memory_id == b.memory_id:
-        return False
-    mine = label_of(a.text).casefold()
-    values = [{label_of(n.text).casefold(): " ".join(n.text.split()) for n in _document(analysis, m)
-               if label_of(n.text) and label_of(n.text).casefold() != mine} for m in (a.memory_id, b.memory_id)]
-    shared = values[0].keys() & values[1].keys()
-    return bool(shared) and all(values[0][k] == values[1][k] for k in shared)
-
-
-def _list_key(analysis: Analysis, note: Note) -> bool:
-    """A label that opens three notes or more of one section: the items of a list (`Hypothesis: …`), not a slot."""
-    label = label_of(note.text).casefold()
-    return bool(label) and sum(label_of(n.text).casefold() == label for n in _document(analysis, note.memory_id)
-                               if n.section == note.section) >= 3
-
-
-def _subjects(a: Note, b: Note, analysis: Analysis) -> bool:
-    """Both notes open with a label that names a subject (a handle, a name, code, a path, a value) and the two
-    labels differ: `@alice: a suspected bot` and `@bob: a suspected bot` are about two accounts."""
-    la, lb = label_of(a.text), label_of(b.text)
-    if not la or not lb or la.casefold() == lb.casefold():
-        return False
-    pa, pb = profile(la, _names(analysis)), profile(lb, _names(analysis))
-    return bool(pa.names or pa.values) and bool(pb.names or pb.values)
-
-
-def _names(analysis: Analysis) -> frozenset[str]:
-    return memoized(analysis, "label_names", lambda: frozenset(
-        w for p in analysis.profiles.values() for w, k in zip(p.sequence, p.kinds) if k == "name"))
-
-
 def _standalone(analysis: Analysis, note: Note) -> bool:
     """A statement that says what it means wherever it sits: four content words or values or more, not an
     attribute line, a title or a placeholder."""
-    return (len(analysis.profiles[note.id].atoms) >= 4 and not _attribute(analysis, note) and note.kind != "title"
+    return (len(analysis.profiles[note.id].atoms) >= 4 and not is_attribute(analysis, note) and note.kind != "title"
             and not placeholder(note.text))
 
 
@@ -369,7 +295,7 @@ def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
     open records sit beside it ("why": "closed_record", a question: history to keep, or clutter)."""
     memory = analysis.corpus.store.by_id.get(note.memory_id)
     raw = (lambda n: memory.content[n.start:n.end] if memory is not None else "")  # noqa: E731
-    document = _document(analysis, note.memory_id)
+    document = document_notes(analysis, note.memory_id)
     marker = closed_marker(note.text, raw(note))
     where = "the item itself"
     if not marker and note.section:
@@ -389,19 +315,6 @@ def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
         if marker:
             return {"why": "closed_record", "marker": marker, "where": f"its heading “{context}”"}
     return {}
-
-
-def _document(analysis: Analysis, memory_id: str) -> list[Note]:
-    """The notes of one document."""
-    by_memory = memoized(analysis, "notes_by_memory", lambda: _by_memory(analysis))
-    return by_memory.get(memory_id, [])
-
-
-def _by_memory(analysis: Analysis) -> dict[str, list[Note]]:
-    out: dict[str, list[Note]] = {}
-    for n in analysis.corpus.notes:
-        out.setdefault(n.memory_id, []).append(n)
-    return out
 
 
 # --- insights ------------------------------------------------------------------------------

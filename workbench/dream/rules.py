@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..analysis import Analysis, memoized
-from ..candidates import Candidate, find_candidates, label_of
+from ..candidates import Candidate, find_candidates
 from ..compare import FUNCTION_WORDS, key_of, profile, relate, rewrite_slot
+from ..note_labels import label_of
 from ..statements import clean_fact
 from .calibration import SUGGESTION_FLOOR, confidence
 

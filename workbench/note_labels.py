@@ -1,0 +1,109 @@
+"""The labels notes open with (`Status: open`, `**Why:**`, `@alice:`) and what they say about a document.
+
+A label repeated across the sections or documents of one shape is the key of a record; the signals
+of a pair candidate (`workbench.candidates`) ask whether a note is such an attribute line, an item
+of a list, or one version of a record another document holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .analysis import Analysis, memoized
+from .compare import key_of, profile
+from .markdown import label_body
+from .records import Note
+
+
+def label_of(text: str) -> str:
+    """The label a note opens with: the key of `Key: value`, or `**Label:**`, or a name before a colon
+    (`@handle: …`); "" when it has none."""
+    label, _ = label_body(text)
+    if label:
+        return label
+    if key_of(text) is not None:
+        return text.split(":", 1)[0].strip()
+    head = _NAMED_LABEL.match(text)
+    return head.group(1) if head else ""
+
+
+_NAMED_LABEL = re.compile(r"^\s*([@#]?[\w.\-/]+[\w])\s*:\s+\S")
+
+
+def record_labels(analysis: Analysis) -> frozenset[tuple[str, str]]:
+    """(document, label) of labels that open notes in two sections or more of one document, in three documents
+    or more, or in two documents of one shape (sharing another label): the keys of records (`Status`,
+    `Description`, `Reporter` under each issue, `Plan:` in each customer's file, `**Why:**` under each rule),
+    whose lines belong to their own title or document."""
+    def compute() -> frozenset[tuple[str, str]]:
+        places: dict[tuple[str, str], set[str]] = {}
+        documents: dict[str, set[str]] = {}
+        labels: dict[str, set[str]] = {}
+        for n in analysis.corpus.notes:
+            label = label_of(n.text).casefold()
+            if label:
+                places.setdefault((n.memory_id, label), set()).add(n.section)
+                documents.setdefault(label, set()).add(n.memory_id)
+                labels.setdefault(n.memory_id, set()).add(label)
+
+        def template(label: str) -> bool:  # documents of one shape: they share another label too
+            docs = sorted(documents[label])
+            return any(len(labels[a] & labels[b]) >= 2 for i, a in enumerate(docs) for b in docs[i + 1:])
+        return frozenset(key for key, sections in places.items()
+                         if len(sections) >= 2 or len(documents[key[1]]) >= 3 or template(key[1]))
+    return memoized(analysis, "record_labels", compute)
+
+
+def is_attribute(analysis: Analysis, note: Note) -> bool:
+    """An attribute line of a record: a label its document uses under two titles or more, or that three
+    documents use (`Status: open`, `Plan: Pro`)."""
+    label = label_of(note.text).casefold()
+    return bool(label) and (note.memory_id, label) in record_labels(analysis)
+
+
+def one_record(analysis: Analysis, a: Note, b: Note) -> bool:
+    """Two documents of one shape hold one record (two versions of one entity) when every other label they
+    share carries the same value in both: `First name: Chad` and `First name: Sarah` beside the same
+    `Occupation: …` are one person's name, not two customers' plans."""
+    if a.memory_id == b.memory_id:
+        return False
+    mine = label_of(a.text).casefold()
+    values = [{label_of(n.text).casefold(): " ".join(n.text.split()) for n in document_notes(analysis, m)
+               if label_of(n.text) and label_of(n.text).casefold() != mine} for m in (a.memory_id, b.memory_id)]
+    shared = values[0].keys() & values[1].keys()
+    return bool(shared) and all(values[0][k] == values[1][k] for k in shared)
+
+
+def is_list_item(analysis: Analysis, note: Note) -> bool:
+    """A label that opens three notes or more of one section: the items of a list (`Hypothesis: …`), not a slot."""
+    label = label_of(note.text).casefold()
+    return bool(label) and sum(label_of(n.text).casefold() == label for n in document_notes(analysis, note.memory_id)
+                               if n.section == note.section) >= 3
+
+
+def label_subjects_differ(a: Note, b: Note, analysis: Analysis) -> bool:
+    """Both notes open with a label that names a subject (a handle, a name, code, a path, a value) and the two
+    labels differ: `@alice: a suspected bot` and `@bob: a suspected bot` are about two accounts."""
+    la, lb = label_of(a.text), label_of(b.text)
+    if not la or not lb or la.casefold() == lb.casefold():
+        return False
+    pa, pb = profile(la, _names(analysis)), profile(lb, _names(analysis))
+    return bool(pa.names or pa.values) and bool(pb.names or pb.values)
+
+
+def _names(analysis: Analysis) -> frozenset[str]:
+    return memoized(analysis, "label_names", lambda: frozenset(
+        w for p in analysis.profiles.values() for w, k in zip(p.sequence, p.kinds) if k == "name"))
+
+
+def document_notes(analysis: Analysis, memory_id: str) -> list[Note]:
+    """The notes of one document."""
+    by_memory = memoized(analysis, "notes_by_memory", lambda: _by_memory(analysis))
+    return by_memory.get(memory_id, [])
+
+
+def _by_memory(analysis: Analysis) -> dict[str, list[Note]]:
+    out: dict[str, list[Note]] = {}
+    for n in analysis.corpus.notes:
+        out.setdefault(n.memory_id, []).append(n)
+    return out
