@@ -76,3 +76,28 @@ def test_with_an_analysis_the_panel_generates_probes_itself_and_can_be_told_not_
     assert ReviewPanel(Review(plan), analysis=analysis).breaks
     off = ReviewPanel(Review(plan), analysis=analysis, probes=False)
     assert off.breaks == {} and off.breaks_only.disabled and "answered before" not in off.summary.value
+
+
+class CountingEvaluator(Evaluator):
+    """An evaluator that counts the plan reports asked of it."""
+
+    reports = 0
+
+    def report(self, *args, **kwargs):
+        self.reports += 1
+        return super().report(*args, **kwargs)
+
+
+def test_a_lazy_panel_measures_its_probes_only_when_first_shown(analysis, plan):
+    evaluator = CountingEvaluator(analysis)
+    panel = ReviewPanel(Review(plan), evaluator=evaluator, lazy=True)
+    assert evaluator.reports == 0 and panel.plan_report is None
+    assert "answered before" not in panel.summary.value
+    panel.activate()
+    breaks = panel.breaks
+    assert panel.plan_report is not None and panel.breaks_only.description == f"breaks probes ({len(breaks)})"
+    assert "answered before" in panel.summary.value
+    measured = evaluator.reports
+    panel.activate()
+    panel.measure()
+    assert evaluator.reports == measured  # once per plan

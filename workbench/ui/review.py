@@ -329,9 +329,12 @@ class ReviewPanel:
         rules = Counter(op.rule for op in plan.operations if op.rule)
         self.operation_pages.reset()
         self.plan_report = None
-        if self.evaluator is not None and plan.inputs.get("store_digest") in (None, self.evaluator.store.digest):
-            self.plan_report = self.evaluator.report(plan)
-        self.breaks_only.description = f"breaks probes ({len(self.breaks)})" if self.plan_report else "breaks probes"
+        self._report_due = (self.evaluator is not None
+                            and plan.inputs.get("store_digest") in (None, self.evaluator.store.digest))
+        if self.active:
+            self.measure()
+        else:
+            self.breaks_only.description = "breaks probes"
         with self._quiet():
             self.group.options = [(f"all ({len(plan.operations)})", ALL)] + [
                 (f"{reason} ({n})", reason) for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -432,11 +435,25 @@ class ReviewPanel:
 
     # -- drawing ----------------------------------------------------------------------------
     def activate(self) -> ReviewPanel:
-        """Build the cards of a lazy panel (the Workbench does this when the Review tab is first opened)."""
+        """Measure the plan's probes and build the cards of a lazy panel (the Workbench does this when the
+        Review tab is first opened)."""
         if not self.active:
             self.active = True
+            if self.measure():
+                self._render_summary()
             self._render_page()
         return self
+
+    def measure(self) -> bool:
+        """What each operation breaks with every operation applied (once per plan; a lazy panel waits until
+        it is first shown). True when this call measured."""
+        due, self._report_due = self._report_due, False
+        if due:
+            self.plan_report = self.evaluator.report(self._review.plan)
+        self.breaks_only.description = f"breaks probes ({len(self.breaks)})" if self.plan_report else "breaks probes"
+        return due
+
+    _report_due = False
 
     def _render_questions(self) -> None:
         if self.active and self.view.value == "questions":
