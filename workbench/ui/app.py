@@ -46,7 +46,8 @@ from .review import ReviewPanel
 from .tuner import FocusTuner
 
 TABS = ("Explore", "Tune focus", "Review", "Conflicts", "Export", "Open & save")
-LATE = frozenset({"tuner", "review_panel", "conflicts", "timeline", "heatmap", "sankey", "_review"})  # built after the map
+LATE = frozenset({"tuner", "review_panel", "conflicts", "timeline", "heatmap", "sankey", "_review",
+                  "_autosaved"})  # built after the map
 BUILD_WAIT = 600.0  # s: the most a caller waits for the plan
 
 
@@ -438,11 +439,11 @@ class Workbench:
         """Autosave the session (when on); the Open & save tab says how it went."""
         if not self.autosave or not hasattr(self, "explorer"):
             return
-        if self._autosaved.paused:
-            self.opener.session_status.value = self._autosaved.paused_notice()
+        autosaved = self._autosaved  # while the plan is being built (in a kernel), this waits for it
+        if autosaved.paused:
+            self.opener.session_status.value = autosaved.paused_notice()
             return
-        session = self.session()  # while another store is built, this waits for it: then its autosave is written
-        self.opener.session_status.value = self._autosaved.write(session)
+        self.opener.session_status.value = autosaved.write(self.session())
 
     # -- drawing ----------------------------------------------------------------------------
     def _render_header(self) -> None:
