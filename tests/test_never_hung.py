@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -148,6 +149,28 @@ def test_in_the_background_the_map_comes_first_and_the_plan_after(sample_analysi
     assert wait_for(lambda: "being found" not in wb.explorer.table.value)
     assert "operations" in wb.header.value and wb.tuner.plan is not None
     assert wb.tabs.children[0].children[0] is wb.explorer.widget
+
+
+def test_a_selection_set_in_code_while_the_builder_works_waits_for_it_and_is_autosaved(
+        sample_analysis, monkeypatch, tmp_path):
+    from workbench import views
+
+    started, release = threading.Event(), threading.Event()
+    warm = views.warm_selection
+
+    def slow_warm(analysis):
+        started.set()
+        release.wait(30)
+        warm(analysis)
+
+    monkeypatch.setattr(views, "warm_selection", slow_warm)
+    path = tmp_path / "s.json"
+    wb = Workbench(sample_analysis, layout=None, background=True, session=path)
+    assert started.wait(10) and not wb._built
+    threading.Timer(0.2, release.set).start()
+    first = list(sample_analysis.note_ids[:2])
+    wb.selection = first  # as the quickstart notebook does, before the plan is ready
+    assert wb._built and json.loads(path.read_text())["selection"] == first
 
 
 def forget_lookups(analysis) -> None:

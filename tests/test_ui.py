@@ -34,6 +34,7 @@ from workbench.ui import (
     _html,
     _static,
 )
+from workbench.ui import _autosave as autosave_module
 from workbench.ui import app as app_module
 from workbench.ui import explorer as explorer_module
 from workbench.ui._payloads import FocusForm
@@ -989,7 +990,7 @@ def test_a_torn_autosave_that_cannot_be_moved_aside_pauses_autosave(analysis, mo
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(app_module, "move_aside", refuse)
+    monkeypatch.setattr(autosave_module, "move_aside", refuse)
     again = Workbench(analysis, layout=None)
     assert "autosave is paused" in again.notice.value
     again.selection = [analysis.note_ids[0]]

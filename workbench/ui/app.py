@@ -10,14 +10,15 @@ Every decision is autosaved (atomically) to a session file per store, and a Work
 same store later resumes it: the focus is re-planned and each decision carried over to the
 identical operation, so a kernel restart loses nothing. An autosave that cannot be read (torn,
 say) is said in the notice and kept beside as `<name>.damaged-<time>`, never overwritten.
+
+The Workbench builds the tabs and keeps them in step; the Open & save tab is `open_tab.OpenTab`, and
+reading and writing the autosave file is `_autosave.Autosave`.
 """
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 
 import ipywidgets as w
@@ -27,7 +28,6 @@ from .. import plots, views
 from ..analysis import Analysis, layout_umap_aside, load_or_analyze
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
-from ..files import move_aside
 from ..findings import findings
 from ..focus import Focus
 from ..io import load_corpus
@@ -35,24 +35,19 @@ from ..launch import project_dir, widget_check
 from ..progress import ANALYSIS_STAGES, Progress
 from ..records import MAX_SESSIONS, Corpus
 from ..review import Review, plan_digest
-from ..session import (
-    CarryOver,
-    WorkSession,
-    autosave_path,
-    carry_over,
-    load_session,
-    save_session,
-    stage_uploads,
-)
+from ..session import CarryOver, WorkSession, autosave_path, carry_over, load_session, save_session
 from . import _html, _static
+from ._autosave import Autosave, resumed_notice
 from ._progress import StepBar, Ticker
 from .conflicts import ConflictTimeline
 from .explorer import Explorer, _in_kernel
+from .open_tab import OpenTab
 from .review import ReviewPanel
 from .tuner import FocusTuner
 
 TABS = ("Explore", "Tune focus", "Review", "Conflicts", "Export", "Open & save")
-LATE = frozenset({"tuner", "review_panel", "conflicts", "timeline", "heatmap", "sankey", "_review"})  # built after the map
+LATE = frozenset({"tuner", "review_panel", "conflicts", "timeline", "heatmap", "sankey", "_review",
+                  "_autosaved"})  # built after the map
 BUILD_WAIT = 600.0  # s: the most a caller waits for the plan
 
 
@@ -90,7 +85,7 @@ class Workbench:
         self.widget = w.VBox([w.HTML(_html.CSS), self.banner, self.header, self.notice, self.tabs],
                              layout=w.Layout(width="100%"))
         self.widget.add_class("wb-root")
-        self._build_open_tab()
+        self.opener = OpenTab(self)  # the Open & save tab
         self.tabs.observe(self._on_tab, "selected_index")
         self._build(analysis, plan, focus, resume=resume)
 
@@ -129,7 +124,7 @@ class Workbench:
         self._explore_box = w.VBox([self.explorer.widget])
         waiting = w.HTML(_html.notice("Planning with the default focus… this tab fills in when the plan is ready.",
                                       "info"))
-        self.tabs.children = [self._explore_box, *[w.VBox([waiting]) for _ in TABS[1:-1]], self.open_tab]
+        self.tabs.children = [self._explore_box, *[w.VBox([waiting]) for _ in TABS[1:-1]], self.opener.widget]
         for i, name in enumerate(TABS):
             self.tabs.set_title(i, name)
         self._render_header()
@@ -175,9 +170,9 @@ class Workbench:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _build_rest(self, analysis: Analysis, plan: Plan | None, focus: Focus | None, *, resume: bool) -> None:
-        stamp = self._stamp()  # before reading: a save while this builds is caught when the page is shown
-        self._damaged, self._autosave_paused = "", ""
-        session = self._saved_session() if resume and plan is None else None
+        self._autosaved = autosaved = Autosave(self.session_path)
+        stamp = autosaved.file_stamp()  # before reading: a save while this builds is caught when the page is shown
+        session = autosaved.read(self.store_digest) if resume and plan is None else None
         start_focus = session.focus if session is not None else focus or _default_focus(analysis.corpus)
         self.tuner = FocusTuner(analysis, start_focus, on_review=self.use_plan, on_plan=self._on_tuned)
         plan = plan or self.tuner.plan
@@ -217,66 +212,23 @@ class Workbench:
         explore = self.__dict__.get("_explore_box") or w.VBox()
         explore.children = (self.explorer.widget, context)  # the same box: the map drawn first stays as it is
         self.tabs.children = [explore, self.tuner.widget, self.review_panel.widget, self.conflicts.widget, export,
-                              self.open_tab]
+                              self.opener.widget]
         for i, name in enumerate(TABS):
             self.tabs.set_title(i, name)
         if session is not None and session.selection:
             known = [i for i in session.selection if i in set(analysis.note_ids)]
             if known:
                 self.explorer.selection = known
-        self.notice.value = self._damaged + (self._resumed_notice(session, resumed) if resumed is not None else "")
+        self.notice.value = autosaved.damaged + (resumed_notice(session, resumed) if resumed is not None else "")
         # a page served later (Voila pre-heats kernels) may find newer decisions in the autosave: take them then
-        self._autosave_stamp = stamp
+        autosaved.stamp = stamp
         self._resume_allowed = resume
         self.explorer.map.observe(self._on_shown, "rendered")
         if self._background and self.explorer.map.rendered:  # drawn before the plan was ready
             self._on_shown(None)
         self._render_header()
         self._render_drift()
-        self._render_session_status()
-
-    def _build_open_tab(self) -> None:
-        wide = w.Layout(width="520px")
-        self.store_path = w.Text(placeholder="a store: folder, .json, .jsonl, .csv …", description="store",
-                                 layout=wide, style={"description_width": "70px"})
-        self.sessions_path = w.Text(placeholder="sessions: a folder or file (optional)", description="sessions",
-                                    layout=wide, style={"description_width": "70px"})
-        self.open_button = w.Button(description="Open", icon="folder-open", button_style="primary",
-                                    layout=w.Layout(width="auto"))
-        self.store_upload = w.FileUpload(description="Upload a store file", multiple=False, accept="",
-                                         layout=w.Layout(width="auto"))
-        self.sessions_upload = w.FileUpload(description="Upload session files", multiple=True, accept="",
-                                            layout=w.Layout(width="auto"))
-        self.open_upload_button = w.Button(description="Open the uploaded files", icon="upload",
-                                           layout=w.Layout(width="auto"))
-        self.open_status = w.HTML()
-        self.session_file = w.Text(placeholder="my-review.session.json", description="session file", layout=wide,
-                                   style={"description_width": "90px"})
-        self.save_button = w.Button(description="Save session", icon="save", layout=w.Layout(width="auto"))
-        self.load_button = w.Button(description="Load session", icon="folder-open", layout=w.Layout(width="auto"))
-        self.fresh_button = w.Button(description="Start fresh", icon="eraser", layout=w.Layout(width="auto"),
-                                     tooltip="forget the decisions on this store (the autosave is kept as .bak)")
-        self.session_status = w.HTML()
-        self._open_ticker = Ticker(self.open_status, delay=0.0)
-        self.open_button.on_click(lambda _: self._open_paths())
-        self.open_upload_button.on_click(lambda _: self._open_uploads())
-        self.save_button.on_click(lambda _: self._save_to_file())
-        self.load_button.on_click(lambda _: self._load_from_file())
-        self.fresh_button.on_click(lambda _: self.start_fresh())
-        label = lambda text: w.HTML(f"<b>{text}</b>")  # noqa: E731
-        self.open_tab = w.VBox([
-            label("Open your own store and sessions"),
-            w.HTML('<div class="wb-small wb-muted">A path on the machine that runs the kernel, or upload files '
-                   "(a store file and any number of session files).</div>"),
-            self.store_path, self.sessions_path, w.HBox([self.open_button]),
-            w.HBox([self.store_upload, self.sessions_upload, self.open_upload_button],
-                   layout=w.Layout(flex_flow="row wrap", align_items="center")),
-            self.open_status,
-            label("Your session: focus, decisions, selection"),
-            self.session_status,
-            w.HBox([self.session_file, self.save_button, self.load_button, self.fresh_button],
-                   layout=w.Layout(flex_flow="row wrap", align_items="center")),
-        ])
+        self.opener.session_status.value = autosaved.status(enabled=self.autosave)
 
     # -- the façade -------------------------------------------------------------------------
     @property
@@ -320,6 +272,21 @@ class Workbench:
     def session_path(self) -> Path:
         """Where the session is autosaved."""
         return self._session_path or autosave_path(self.store_digest)
+
+    # the Open & save tab's widgets, reached here as before the tab had a class of its own (`wb.opener`)
+    store_path = property(lambda self: self.opener.store_path)
+    sessions_path = property(lambda self: self.opener.sessions_path)
+    open_button = property(lambda self: self.opener.open_button)
+    store_upload = property(lambda self: self.opener.store_upload)
+    sessions_upload = property(lambda self: self.opener.sessions_upload)
+    open_upload_button = property(lambda self: self.opener.open_upload_button)
+    open_status = property(lambda self: self.opener.open_status)
+    session_file = property(lambda self: self.opener.session_file)
+    save_button = property(lambda self: self.opener.save_button)
+    load_button = property(lambda self: self.opener.load_button)
+    fresh_button = property(lambda self: self.opener.fresh_button)
+    session_status = property(lambda self: self.opener.session_status)
+    open_tab = property(lambda self: self.opener.widget)
 
     def session(self) -> WorkSession:
         """The session as it stands: the reviewed plan's focus, the decisions, the selection."""
@@ -374,40 +341,24 @@ class Workbench:
         self.carried = restored
         return restored
 
-    def _stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = self.session_path.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size
-
     def _on_shown(self, change) -> None:
         """The map was drawn in a page: if the autosave changed since this Workbench was built, resume it now."""
         self.explorer.map.unobserve(self._on_shown, "rendered")
-        if not (self.autosave and self._resume_allowed) or self._stamp() == self._autosave_stamp:
+        autosaved = self._autosaved
+        if not (self.autosave and self._resume_allowed) or autosaved.file_stamp() == autosaved.stamp:
             return
-        self._damaged = ""
-        session = self._saved_session()
+        session = autosaved.read(self.store_digest)
         if session is None:
-            if self._damaged:
-                self.notice.value = self._damaged
+            if autosaved.damaged:
+                self.notice.value = autosaved.damaged
             return
         try:
             restored = self._resume(session)
         except WorkbenchError as exc:
             self.notice.value = _html.notice(f"Could not resume the newer autosave: {_html.esc(exc)}", "warn")
             return
-        self.notice.value = self._resumed_notice(session, restored)
-        self._autosave_stamp = self._stamp()
-
-    @staticmethod
-    def _resumed_notice(session: WorkSession, resumed: CarryOver) -> str:
-        if not session.decisions:
-            return ""
-        return _html.notice(
-            f"Resumed your session of {_html.esc(_short_time(session.saved_at))} on this store "
-            f"({len(resumed.review.current):,} decisions). {_html.esc(resumed.message)} Start fresh from the "
-            "<b>Open &amp; save</b> tab.", "warn" if resumed.dropped else "info")
+        self.notice.value = resumed_notice(session, restored)
+        autosaved.stamp = autosaved.file_stamp()
 
     def start_fresh(self) -> Workbench:
         """Forget the session (the autosave file is kept beside as `.bak`): the default focus, no decisions,
@@ -473,6 +424,8 @@ class Workbench:
         if not self._built:
             return  # the builder thread opens the tab in view once it is done
         if change["new"] == TABS.index("Export"):
+            if self.review_panel.measure():  # the summary shown there counts the probes
+                self.review_panel.refresh()
             self.review_panel.export_box.refresh()
         elif change["new"] == TABS.index("Review"):
             self.review_panel.activate()
@@ -489,120 +442,18 @@ class Workbench:
         if self.tabs.selected_index == TABS.index("Export"):
             self.review_panel.export_box.refresh()
 
-    def _open_paths(self) -> None:
-        store, sessions = self.store_path.value.strip(), self.sessions_path.value.strip()
-        if not store:
-            self.open_status.value = _html.notice("Type the path of a store first.", "error")
-            return
-        self._open(store, sessions or None)
-
-    def _open_uploads(self) -> None:
-        stores = [(f["name"], f["content"]) for f in self.store_upload.value]
-        sessions = [(f["name"], f["content"]) for f in self.sessions_upload.value]
-        if not stores:
-            self.open_status.value = _html.notice("Upload a store file first.", "error")
-            return
-        folder = Path(tempfile.mkdtemp(prefix="workbench-upload-"))
-        try:
-            [store] = stage_uploads(stores, folder / "store")
-            staged = stage_uploads(sessions, folder / "sessions") if sessions else None
-        except WorkbenchError as exc:
-            self.open_status.value = _html.notice(_html.esc(exc), "error")
-            return
-        self._open(store, staged, f"{stores[0][0]} (uploaded)")
-
-    def _open(self, store, sessions, source: str | None = None) -> None:
-        """Open from the Open tab: in a kernel on a thread of its own, so the map in view keeps answering."""
-        self._open_ticker.start(f"opening {Path(str(store)).name}: loading, analysing, planning")
-        if _in_kernel():
-            threading.Thread(target=self._open_now, args=(store, sessions, source), daemon=True,
-                             name="workbench-open").start()
-        else:
-            self._open_now(store, sessions, source)
-
-    def _open_now(self, store, sessions, source: str | None = None) -> None:
-        ticker = self._open_ticker
-        progress = Progress("analysis", ANALYSIS_STAGES, on_update=lambda p: setattr(ticker, "text", p.text))
-        try:
-            self.open(store, sessions, source=source, progress=progress)
-        except (WorkbenchError, OSError) as exc:
-            self._open_ticker.stop(_html.notice(f"<b>Cannot open it:</b> {_html.esc(exc)}", "error"))
-            return
-        a = self.analysis
-        opened = _html.notice(f"Opened {_html.esc(store)}: {len(a.corpus.memories):,} memories, "
-                              f"{len(a.note_ids):,} notes, {len(a.corpus.sessions):,} sessions.", "ok")
-        self._open_ticker.stop(opened)
-        self.notice.value = opened + self.notice.value  # the tabs now show the new store, from Explore
-
-    def _save_to_file(self) -> None:
-        path = self.session_file.value.strip()
-        if not path:
-            self.session_status.value = _html.notice("Type a file name to save the session to.", "error")
-            return
-        try:
-            written = self.save_session(_in_project(path))
-        except WorkbenchError as exc:
-            self.session_status.value = _html.notice(_html.esc(exc), "error")
-            return
-        self.session_status.value = _html.notice(f"Saved to <code>{_html.esc(written.resolve())}</code>.", "ok")
-
-    def _load_from_file(self) -> None:
-        path = self.session_file.value.strip()
-        if not path:
-            self.session_status.value = _html.notice("Type the file name of a saved session.", "error")
-            return
-        try:
-            restored = self.load_session(_in_project(path))
-        except WorkbenchError as exc:
-            self.session_status.value = _html.notice(_html.esc(exc), "error")
-            return
-        self.session_status.value = _html.notice(f"Loaded {_html.esc(path)}: {_html.esc(restored.message)}",
-                                                 "warn" if restored.dropped else "ok")
-
-    def _saved_session(self) -> WorkSession | None:
-        path = self.session_path
-        if not path.is_file():
-            return None
-        try:
-            session = load_session(path)
-        except WorkbenchError as exc:
-            self._damaged = self._set_aside(path, exc)
-            return None
-        if session.store_digest and session.store_digest != self.store_digest:
-            return None
-        return session
-
-    def _set_aside(self, path: Path, problem: WorkbenchError) -> str:
-        """Keep an unreadable autosave beside as `.damaged-<time>` (autosave pauses if it cannot be moved);
-        the notice that says so."""
-        why = f"The autosaved session could not be read ({_html.esc(problem)})"
-        try:
-            kept = move_aside(path, "damaged-" + datetime.now().strftime("%Y%m%d-%H%M%S"))
-        except OSError as exc:
-            self._autosave_paused = f"the damaged autosave could not be moved aside ({exc.strerror or exc})"
-            return _html.notice(f"{why}; it is left as it was and autosave is paused, so nothing overwrites it "
-                                f"({_html.esc(self._autosave_paused)}). Save the session to a file instead.",
-                                "warn")
-        return _html.notice(f"{why}; it is kept as <code>{_html.esc(kept)}</code>, and this Workbench starts "
-                            "fresh.", "warn")
-
     def _save(self) -> None:
+        """Autosave the session (when on); the Open & save tab says how it went."""
         if not self.autosave or not hasattr(self, "explorer"):
             return
         if not self._built:  # the saved session is not read yet: never write over it; saved once built
             self._save_later = True
             return
-        if self._autosave_paused:
-            self.session_status.value = _html.notice(f"Autosave is paused: {_html.esc(self._autosave_paused)}.",
-                                                     "warn")
+        autosaved = self._autosaved
+        if autosaved.paused:
+            self.opener.session_status.value = autosaved.paused_notice()
             return
-        try:
-            save_session(self.session(), self.session_path)
-        except WorkbenchError as exc:
-            self.session_status.value = _html.notice(f"Autosave failed: {_html.esc(exc)}", "error")
-            return
-        self._autosave_stamp = self._stamp()
-        self._render_session_status()
+        self.opener.session_status.value = autosaved.write(self.session())
 
     # -- drawing ----------------------------------------------------------------------------
     def _render_header(self) -> None:
@@ -637,16 +488,6 @@ class Workbench:
             "are carried over.", "warn")
         panel.drift_button.layout.display = ""
 
-    def _render_session_status(self) -> None:
-        if not self.autosave:
-            self.session_status.value = '<div class="wb-small wb-muted">Autosave is off.</div>'
-            return
-        path = self.session_path
-        when = datetime.now().strftime("%H:%M:%S") if path.exists() else None
-        self.session_status.value = (
-            f'<div class="wb-small wb-muted">Autosaved after each decision to <code>{_html.esc(path)}</code>'
-            + (f" (last at {when})" if when else "") + "; a Workbench opened on this store later resumes it.</div>")
-
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
@@ -658,16 +499,3 @@ def shown_path(path: str | Path) -> str:
         return full.relative_to(project_dir().resolve()).as_posix()
     except (ValueError, OSError):
         return "…/" + "/".join(full.parts[-2:]) if len(full.parts) > 2 else str(path)
-
-
-def _in_project(path: str) -> Path:
-    """A path typed in the app: relative ones start in the project folder (as snapshot folders do)."""
-    typed = Path(path).expanduser()
-    return typed if typed.is_absolute() else project_dir() / typed
-
-
-def _short_time(iso_time: str) -> str:
-    try:
-        return datetime.fromisoformat(iso_time.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return iso_time or "an earlier time"
