@@ -827,7 +827,7 @@ def test_the_progress_bar_is_cleared_through_its_display_not_left_as_a_closed_wi
         def update(self, obj, **kwargs):
             self.updates.append((obj, kwargs))
 
-    bar = app_module._Progress(2, enabled=False)
+    bar = app_module.StepBar(2, enabled=False)
     bar.handle = Handle()
     bar.step("loading")
     bar.close()

@@ -56,9 +56,6 @@ def _default_focus(corpus: Corpus) -> Focus:
     return Focus(max_sessions=MAX_SESSIONS) if len(corpus.sessions) > MAX_SESSIONS else Focus()
 
 
-_Progress = StepBar  # the name the tests knew
-
-
 class Workbench:
     """The one-line entry point; a thin façade over the widgets, which each call the package."""
 
