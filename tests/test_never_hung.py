@@ -151,7 +151,7 @@ def test_in_the_background_the_map_comes_first_and_the_plan_after(sample_analysi
     assert wb.tabs.children[0].children[0] is wb.explorer.widget
 
 
-def test_a_selection_set_in_code_while_the_builder_works_waits_for_it_and_is_autosaved(
+def test_a_selection_set_in_code_while_the_builder_works_is_shown_at_once_and_autosaved_once_built(
         sample_analysis, monkeypatch, tmp_path):
     from workbench import views
 
@@ -167,10 +167,12 @@ def test_a_selection_set_in_code_while_the_builder_works_waits_for_it_and_is_aut
     path = tmp_path / "s.json"
     wb = Workbench(sample_analysis, layout=None, background=True, session=path)
     assert started.wait(10) and not wb._built
-    threading.Timer(0.2, release.set).start()
     first = list(sample_analysis.note_ids[:2])
-    wb.selection = first  # as the quickstart notebook does, before the plan is ready
-    assert wb._built and json.loads(path.read_text())["selection"] == first
+    wb.selection = first  # as the quickstart notebook does, before the plan is ready: never waits
+    assert not wb._built and not path.exists()  # nothing written before the saved session is read
+    release.set()
+    assert list(wb.selection.index) == first  # reading it waits for the plan (the fate column)
+    assert "fate" in wb.selection.columns and json.loads(path.read_text())["selection"] == first
 
 
 def forget_lookups(analysis) -> None:

@@ -211,3 +211,18 @@ def test_insights_sit_beside_the_note_they_resemble_not_in_the_middle(analysis):
     for x, y in extra[["x", "y"]].to_numpy():
         nearest = np.min(np.hypot(coords.x - x, coords.y - y))
         assert nearest <= 0.02 * np.hypot(*span)  # next to a note, not at an average of distant ones
+
+
+def test_the_header_counts_the_store_then_what_was_found_and_decided(analysis, plan):
+    from workbench.review import Review
+
+    before = views.header_counts(analysis)
+    assert before == {"memories": len(analysis.corpus.memories), "notes": len(analysis.note_ids),
+                      "sessions": len(analysis.corpus.sessions)}
+    review = Review(plan)
+    edited = next(op for op in plan.operations if op.result is not None)
+    review.edit(edited.id, edited.result.text + " (checked)")
+    counts = views.header_counts(analysis, review)
+    assert counts["edited"] == 1 and counts["approved"] == 0  # an edit is not counted as approved
+    assert counts["pending"] == len(plan.operations) - 1
+    assert counts["duplicate groups"] == len(findings(analysis).duplicates)

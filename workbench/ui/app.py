@@ -28,7 +28,6 @@ from .. import plots, views
 from ..analysis import Analysis, layout_umap_aside, load_or_analyze
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
-from ..findings import findings
 from ..focus import Focus
 from ..io import load_corpus
 from ..launch import project_dir, widget_check
@@ -69,6 +68,7 @@ class Workbench:
         self.source = source  # what is open, named in the header ("sample-data/coding-assistant/store.json")
         self.problem = widget_check()
         self.autosave = autosave
+        self._saving = threading.Lock()  # a save asked for while the builder reads the autosave waits for it
         self._session_path = Path(session) if session is not None else None
         self._layout_fn = layout
         self._folder = folder
@@ -136,13 +136,13 @@ class Workbench:
             self.explorer.draw_links()
             self._build_rest(analysis, plan, focus, resume=resume)
             self._planning.stop()
-            if self.__dict__.pop("_save_later", False):
-                self._ready.set()
-                self._save()
         except Exception as exc:  # noqa: BLE001  (the map stays; say what failed)
             self._planning.stop(_html.notice(f"<b>Could not plan this store:</b> {_html.esc(exc)}", "error"))
         finally:
-            self._ready.set()
+            with self._saving:
+                if self.__dict__.pop("_save_later", False) and "_autosaved" in self.__dict__:
+                    self._write_autosave()  # a selection made while this built
+                self._ready.set()
         if self.tabs.selected_index not in (None, 0):
             self._on_tab({"new": self.tabs.selected_index})
 
@@ -443,9 +443,13 @@ class Workbench:
         """Autosave the session (when on); the Open & save tab says how it went."""
         if not self.autosave or not hasattr(self, "explorer"):
             return
-        if not self._built:  # the saved session is not read yet: never write over it; saved once built
-            self._save_later = True
-            return
+        with self._saving:
+            if not self._built:  # the saved session is not read yet: never write over it; saved once built
+                self._save_later = True
+                return
+        self._write_autosave()
+
+    def _write_autosave(self) -> None:
         autosaved = self._autosaved
         if autosaved.paused:
             self.opener.session_status.value = autosaved.paused_notice()
@@ -454,20 +458,9 @@ class Workbench:
 
     # -- drawing ----------------------------------------------------------------------------
     def _render_header(self) -> None:
-        a = self.analysis
-        if "_review" not in self.__dict__:  # the map is drawn, the plan is not ready yet
-            self.header.value = _html.header(self.title, source=self.source, counts={
-                "memories": len(a.corpus.memories), "notes": len(a.note_ids), "sessions": len(a.corpus.sessions)})
-            return
-        found = findings(a)
-        counts = self._review.counts()
-        self.header.value = _html.header(self.title, source=self.source, counts={
-            "memories": len(a.corpus.memories), "notes": len(a.note_ids), "sessions": len(a.corpus.sessions),
-            "duplicate groups": len(found.duplicates), "conflicts": len(found.conflicts),
-            "operations": counts["operations"], "pending": counts["pending"],
-            "approved": counts["approve"], "edited": counts["edit"],
-            **({"questions answered": f"{counts['answered']:,} of {counts['questions']:,}"} if counts["questions"] else {}),
-        })
+        review = self.__dict__.get("_review")  # none while the plan is being built: the store's counts only
+        self.header.value = _html.header(self.title, source=self.source,
+                                         counts=views.header_counts(self.analysis, review))
 
     def _render_drift(self) -> None:
         panel = self.review_panel

@@ -18,6 +18,7 @@ from .fates import (
     fate_differences,
     fate_flows,
 )
+from .header import header_counts
 from .map import (
     Links,
     extra_points,
@@ -74,4 +75,5 @@ __all__ = [
     "fate_counts", "fate_flows", "fate_differences", "diff_rows", "operation_texts", "operation_documents",
     "NEVER_AUTOMATIC", "ChoiceView", "QuestionCardView", "QuestionNote", "QuestionSummary", "choice_effect",
     "operation_effect", "ordered_questions", "question_card", "question_cards", "question_rows", "question_summary",
+    "header_counts",
 ]
