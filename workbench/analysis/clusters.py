@@ -113,8 +113,9 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
 
 
 def topic_limit(n: int, max_share: float = MAX_CLUSTER_SHARE) -> int:
-    """The most notes one topic may hold: a share of the store, and at most an eighth of a big one."""
-    return max(4, int(np.ceil(min(max_share * n, max(n / 8, 40)))))
+    """The most notes one topic may hold: a share of the store, an eighth of a mid-sized one, and past
+    1,024 notes 4·√n (a map of 10,000 notes then has topics of at most 400, not 1,250, notes)."""
+    return max(4, int(np.ceil(min(max_share * n, max(min(n / 8, 4 * np.sqrt(n)), 40)))))
 
 
 def _kmeans(vectors: np.ndarray, parts: int) -> np.ndarray:
