@@ -255,7 +255,8 @@ def test_open_your_own_store_by_upload(voila, page):  # noqa: F811
         chooser.value.set_files([str(p) for p in sorted((data / "sessions").iterdir())])
         opened.get_by_text("Upload a store file (1)").wait_for(timeout=STEP_TIMEOUT)
         opened.get_by_role("button", name="Open the uploaded files").click()
-        workbench.get_by_text(re.compile(r"Opened .*store\.json")).first.wait_for(timeout=RENDER_TIMEOUT)
+        opened_notice = workbench.get_by_text(re.compile(r"Opened .*store\.json")).first
+        opened_notice.wait_for(state="attached", timeout=RENDER_TIMEOUT)  # its tab may be left for the new map
         wait_header(page, "notes", len(load_store(data / "store.json").notes))
         assert map_state(map_of(workbench))["points"] == str(len(load_store(data / "store.json").notes))
         assert_clean(page)
