@@ -28,7 +28,7 @@ def test_topic_matching_reaches_the_precision_and_recall_targets_on_every_labell
     print("precision, recall per store:", report)
     assert total.precision >= 0.9, report
     _, skipped = available_stores()
-    if skipped:  # the recall target is over the whole table; the sample rows alone are at ~0.7 (said in BENCHMARKS.md)
+    if skipped:  # the recall target is over the whole table (the sample rows alone are at ~0.7)
         pytest.skip(f"recall ≥ 0.8 is measured over every row; precision held on the rows available "
                     f"({total.precision:.3f}), recall {total.recall:.3f} without: " + "; ".join(skipped.values()))
     assert total.recall >= 0.8, report
