@@ -35,6 +35,9 @@ STORES = {"void": "letta_void_current_schema.af", "lettabot": "letta_lettabot_cu
           "co-3": "letta_co-3_current_schema.af", "loop": "letta_loop_current_schema.af"}
 CALIBRATION = {"data-team": "data-team", "claude-code": "claude-code", "support-agent": "support-agent.jsonl",
                "research-agent": "research-agent"}  # written blind to the rules (benchmarks/data/calibration/)
+# Written blind to the rules after the rules' last change and never tuned on, nor read by calibration.py
+# (benchmarks/data/heldout/): what recall is on stores the rules have not seen.
+HELDOUT = {"home-assistant": "home-assistant.af", "sre-agent": "sre-agent"}
 TARGET_FOUND = 0.80
 TARGET_WRONG = 0.05
 
@@ -76,7 +79,8 @@ def read_marks(store: str) -> dict[str, str]:
 
 
 def read_items(store: str) -> list[dict]:
-    path = LABELS / "calibration" / f"{store}.jsonl" if store in CALIBRATION else LABELS / f"letta_{store}.jsonl"
+    path = LABELS / "calibration" / f"{store}.jsonl" if store in CALIBRATION else \
+        LABELS / "heldout" / f"{store}.jsonl" if store in HELDOUT else LABELS / f"letta_{store}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -163,7 +167,7 @@ def _found_by_question(item: dict, groups: list[set[str]], plan: Plan) -> bool:
 
 def dream_store(store: str) -> tuple[Corpus, Plan]:
     path = ROOT / "benchmarks" / "data" / "calibration" / CALIBRATION[store] if store in CALIBRATION \
-        else DATA / STORES[store]
+        else ROOT / "benchmarks" / "data" / "heldout" / HELDOUT[store] if store in HELDOUT else DATA / STORES[store]
     corpus = load_corpus(path)
     return corpus, plan_from_analysis(analyze(corpus, "tfidf"), Focus())
 
@@ -174,7 +178,7 @@ def run(quick: bool) -> Section:
         sec.skipped = f"public data not found at {DATA}"
         return sec
     rows, scores = [], []
-    for store in (("void", "lettabot") if quick else (*STORES, *CALIBRATION)):
+    for store in (("void", "lettabot") if quick else (*STORES, *CALIBRATION, *HELDOUT)):
         corpus, plan = dream_store(store)
         s = score(store, corpus, plan, read_items(store))
         scores.append(s)
@@ -198,14 +202,14 @@ def run(quick: bool) -> Section:
         sec.target(f"{s.store}: wrong among operations that pass the auto bar", len(s.wrong_auto), 0, "")
     missed = [f"{s.store}: {', '.join(s.missed)}" for s in scores if s.missed]
     if missed:
-        sec.lines.append("Missed items (ids in benchmarks/labels/letta_*.jsonl): " + "; ".join(missed) + ".")
+        sec.lines.append("Missed items (ids in benchmarks/labels/): " + "; ".join(missed) + ".")
     return sec
 
 
 if __name__ == "__main__":
     import sys
 
-    for store in sys.argv[1:] or [*STORES, *CALIBRATION]:
+    for store in sys.argv[1:] or [*STORES, *CALIBRATION, *HELDOUT]:
         corpus, plan = dream_store(store)
         s = score(store, corpus, plan, read_items(store))
         print(store, f"recall {s.recall:.2f}", dict(s.found), dict(s.asked), dict(s.total), "wrong", s.wrong,

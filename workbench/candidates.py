@@ -50,7 +50,7 @@ from .statements import (
     relative_time,
     waiting_since,
 )
-from .text import find_dates
+from .text import CHANGE_MARKERS, find_dates
 
 if TYPE_CHECKING:
     from .focus import Focus
@@ -108,6 +108,11 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
+    closest: dict[str, float] = {}
+    for c in out:
+        closest[c.notes[1]] = max(closest.get(c.notes[1], 0.0), c.similarity)
+    for c in out:  # the older note most alike to the newer one: what a restatement most likely replaces
+        c.signals["closest"] = c.similarity >= closest[c.notes[1]]
     return out
 
 
@@ -135,15 +140,10 @@ def _standalone(analysis: Analysis, note: Note) -> bool:
             and not placeholder(note.text))
 
 
-# What says a note is the later statement: a correction or update marker opening it, a parenthesised update,
-# or words that name what the value was before.
-_CORRECTION = re.compile(
-    r"^\W*(?:correction|corrected|update[ds]?|actually|edit(?:ed)?|revised|new)\b"
-    r"|[(\[]\s*(?:updated?|corrected|revised|formerly|previously|was|now)\b"
-    r"|\b(?:formerly|no\s+longer|instead\s+of|as\s+of|replaced|superseded|moved\s+from|changed\s+from|"
-    r"switched\s+from|renamed\s+from|upgraded|downgraded|bumped|migrated|now|since)\b",
-    re.IGNORECASE)
-_MARKER_AT_START = re.compile(r"^\W*(?:correction|update|updated|actually)\b", re.IGNORECASE)
+# What says a note is the later statement: the change words of the text layer, an opening "New:" / "Edit:", or a
+# parenthesised update ("(updated …)", "(was …)").
+_CORRECTION = re.compile(CHANGE_MARKERS.pattern + r"|^\W*(?:edit(?:ed)?|revised|new)\b"
+                         r"|[(\[]\s*(?:updated?|corrected|revised|formerly|previously|was|now)\b", re.IGNORECASE)
 
 
 def text_order(a: Note, b: Note) -> tuple[str | None, str]:
@@ -303,7 +303,8 @@ def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
                        for m in [closed_marker(n.text)] if m.startswith("status:")), "")
         where = f"the status line of its section “{note.section}”"
     if marker:  # a closed item in an open list is clutter; a closed record is history, or clutter: a judge says
-        headings = [*note.section.split(" / "), *note.parents]
+        stem = note.path.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("_", " ").replace("-", " ")
+        headings = [stem, *note.section.split(" / "), *note.parents]  # a document named "open_questions" too
         siblings = [n for n in document if n.section == note.section and n.parent == note.parent and n.id != note.id]
         open_list = any(open_heading(h) for h in headings if h) or any(open_marker(n.text, raw(n)) for n in siblings)
         if where == "the item itself" and open_list and not marker.startswith("status:"):

@@ -33,13 +33,14 @@ def context_of(note: Note, names: frozenset[str]) -> Context:
 
 
 @lru_cache(maxsize=50_000)
-def _section_words(section: str) -> frozenset[str]:
+def section_words(section: str) -> frozenset[str]:
+    """The content words of a section's heading (as `Context.section` holds it)."""
     return frozenset(w for w in profile(section).sequence if w not in FUNCTION_WORDS)
 
 
 def context_signals(a: Context, b: Context) -> dict[str, bool]:
     """Whether two notes share a context, and whether their contexts name different subjects."""
-    words_a, words_b = _section_words(a.section), _section_words(b.section)
+    words_a, words_b = section_words(a.section), section_words(b.section)
     return {
         "same_context": (a.section, a.parents) == (b.section, b.parents),
         "same_document": a.path == b.path,

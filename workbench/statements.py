@@ -166,6 +166,9 @@ _PLACEHOLDER_CUES = frozenset(
     "none nothing unknown empty n/a na tbd tbc todo yet populated populate tracked filled configured learned archived "
     "placeholder pending unset blank".split())
 _BARE_PLACEHOLDER = re.compile(r"^\s*(?:tbd|tbc|todo|n/?a|none|nothing|unknown|empty|[-–—?…]+)\.?\s*$", re.IGNORECASE)
+# "Next release: TBD", "— account manager: unknown": a label whose value is still to be found ("none" is a value).
+_PLACEHOLDER_VALUE = re.compile(r"^[^:]{1,80}:\s*(?:\*\*)?\s*(?P<value>tbd|tbc|tba|unknown|\?+|to\s+be\s+"
+                                r"(?:determined|decided|confirmed))\s*\.?\s*$", re.IGNORECASE)
 _EMPTY_VALUE = re.compile(r"^\s*(?:\*\*[^*]{1,60}\*\*|[^\W\d_][\w '/&()-]{0,60}):?\s*(?:\*\*)?:?\s*$")
 # "I don't know about their family yet", "Haven't learned their preferences yet", "Nothing here yet".
 _NOT_KNOWN_YET = re.compile(
@@ -183,6 +186,9 @@ def placeholder(text: str) -> str:
         return f"a bare placeholder ({text.strip()})"
     if _EMPTY_VALUE.match(text) and text.rstrip().rstrip("*").endswith(":"):
         return "a label with no value"
+    empty_value = _PLACEHOLDER_VALUE.search(text)
+    if empty_value:
+        return f"a label with a placeholder value ({empty_value.group('value').strip()})"
     bracketed = _BRACKETED.match(text)
     if bracketed:
         words = {w.strip(".,;:!?-").lower() for w in bracketed.group("inner").split()}
@@ -202,7 +208,9 @@ _CAPS = "|".join(w.upper() for w in _CLOSED_WORDS)
 _CLOSED = re.compile(
     r"[✅☑✔]"
     r"|[\[(]\s*(?i:" + "|".join(_CLOSED_WORDS) + r")\s*[\])]"
-    r"|^\W*(?:" + _CAPS + r")\b|\b(?:" + _CAPS + r")\W*$|[—–-]\s*(?:" + _CAPS + r")\b")
+    r"|^\W*(?:" + _CAPS + r")\b|\b(?:" + _CAPS + r")\W*$|[—–-]\s*(?:" + _CAPS + r")\b"
+    # a status after a dash: "— fixed in 4.12", "– resolved on 2026-05-03", "— done by Sam"
+    r"|\s[—–]\s*(?i:" + "|".join(_CLOSED_WORDS) + r")\s+(?:in|on|by|at|via|since)\b")
 _STATUS = re.compile(r"(?:\*\*)?status(?:\*\*)?\s*:\s*(?:\*\*)?\s*(?P<word>[^\W\d_]+)", re.IGNORECASE)
 _STRUCK = re.compile(r"~~[^~]+~~")
 

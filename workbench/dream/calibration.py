@@ -34,8 +34,11 @@ RULES = {
     "conflict.from_to": "the later text says the earlier one's value changed “from X to Y”",
     "conflict.restated": "the newer note says the older one's statement again with another value (most of its "
                          "content words, a value the older has and the newer lacks or negates)",
-    "conflict.changed": "the newer note carries a change word (“Updated”, “now”, “bumped”, “as of”) and shares a "
-                        "word with the older one, each naming a value the other lacks: it may replace it",
+    "conflict.names_old": "the newer note names the older one's value as the old one (“not X”, “was X”, “X → Y”, “I said X "
+                          "earlier”) and says another",
+    "conflict.changed": "the newer note carries a change word (“Updated”, “now”, “bumped”, “as of”), shares a word "
+                        "or name with the older one and is most alike to it, each naming a value the other lacks "
+                        "(dates aside): it may replace it",
     "conflict.renamed": "the later text names the earlier one's value by a new name (“Y (formerly X)”): the older "
                         "note is dropped, or given the new name when it says more",
     "conflict.marked_later": "a conflict between notes written at the same time, where one says it is the later "
@@ -49,6 +52,7 @@ RULES = {
     "conflict.session_from_to": "a later user sentence says the note's value changed “from X to Y”",
     "conflict.session_related": "a later user sentence about the note's subject names a value the note lacks",
     "conflict.session_field": "a later user sentence names a `Key: value` note's key with another value",
+    "prune.wait_passed": "a wait or request whose date is past the horizon: answered, or forgotten",
     "prune.expired": "the note names an expiry date that has passed, and no session since supports it",
     "prune.deadline_passed": "the note names a deadline that has passed",
     "prune.off_focus": "the focus excludes it",
@@ -88,7 +92,6 @@ RULES = {
     "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
     "undecided.episodic": "an old dated or past-tense note that no recent session mentions",
     "undecided.closed_record": "a record whose status line says it is closed, in a document with open records",
-    "undecided.wait": "a wait or request whose date is older than the horizon",
 }
 
 

@@ -78,7 +78,8 @@ def _draft(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
 def _question(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
     if c.kind == "pair":
         relation = c.signals["relation"]
-        if relation in ("negation", "value", "words") or c.signals["fields"] or v.withheld == "update":
+        if relation in ("negation", "value", "words") or c.signals["fields"] or v.withheld == "update" \
+                or _values_differ(planner, c):
             return _conflict(planner, c, v)
         return _duplicate(planner, c, v)
     if c.kind == "session":
@@ -88,6 +89,13 @@ def _question(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
     if c.kind == "insight":
         return _insight(planner, c, v) if v.withheld else None
     return None
+
+
+def _values_differ(planner: Planner, c: Candidate) -> bool:
+    """Each note names a value the other lacks and one is known to be the later (by time, a change word or a
+    date): which value holds is the question, not whether to merge."""
+    a, b = (planner.analysis.profiles[i] for i in c.notes)
+    return bool(c.signals["ordered"] and a.values - b.values and b.values - a.values)
 
 
 def _prior(v: Verdict, leaning: bool) -> float:

@@ -22,8 +22,11 @@ import numpy as np
 from ..analysis import Analysis, memoized
 from ..candidates import Candidate, find_candidates
 from ..compare import FUNCTION_WORDS, key_of, profile, relate, rewrite_slot
-from ..note_labels import label_of
+from ..context import section_words
+from ..note_labels import is_attribute, label_of
+from ..records import EPOCH
 from ..statements import clean_fact
+from ..text import CHANGE_MARKERS, find_dates
 from .calibration import SUGGESTION_FLOOR, confidence
 
 if TYPE_CHECKING:
@@ -200,7 +203,13 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         return _verdict(c, "update", "conflict.restated",
                         f"the newer note says the older one's statement again with {new_value}; {_when(s)} wins",
                         keep=c.notes[1])
-    changed = _changed(a, b)
+    closest = bool(c.signals.get("closest", True)) and _record_named(c, analysis)
+    old = names_old(a, b) if closest else None
+    if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
+        return _verdict(c, "update", "conflict.names_old",
+                        f"the newer note names “{old[0]}” as the old value and says {old[1]}; {_when(c.signals)} wins",
+                        keep=c.notes[1])
+    changed = _changed(a, b, closest)
     if changed and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
         return _verdict(c, "update", "conflict.changed",
@@ -225,6 +234,16 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
                         f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; {_when(s)} "
                         "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
     return _none(c, _different(c, analysis), c.signals["detail"])
+
+
+def _record_named(c: Candidate, analysis: Analysis) -> bool:
+    """False when the older note is an attribute line of a record elsewhere (`Plan: Starter` under “Wren & Co”)
+    and the newer note names no record of its: another record's change is not this one's new value."""
+    older, newer = c.notes
+    if c.signals["same_context"] or not is_attribute(analysis, analysis.corpus.note_by_id[older]):
+        return True
+    record = section_words(analysis.contexts[older].section)
+    return not record or record <= analysis.profiles[newer].atoms | section_words(analysis.contexts[newer].section)
 
 
 def _different(c: Candidate, analysis: Analysis) -> str:
@@ -253,19 +272,56 @@ def _opening_name(p) -> str:
     return next((s for s, k in list(zip(p.sequence, p.kinds))[:3] if k in ("name", "code")), "")
 
 
-# Words that say a value changed: what a restatement must carry to replace the older note.
-_CHANGE = re.compile(r"\b(?:correction|corrected|update[ds]?|now|no\s+longer|as\s+of|since|from\s+now\s+on|changed|moved|"
-                     r"switched|upgraded|downgraded|bumped|raised|lowered|cut|increased|decreased|replaced|renamed|new)\b",
-                     re.IGNORECASE)
+_CHANGE = CHANGE_MARKERS  # what a restatement must carry to replace the older note
+# Stems around an older note's word that name it as the old value: "not 8787", "was $29", "from X", "X → Y",
+# "I said tabs earlier", "Dana left", "Marco moved to onboarding", "Tor stepped back".
+_OLD_BEFORE = frozenset({"not", "was", "were", "from", "previous", "former", "said", "replac", "instead", "than"})
+_OLD_AFTER = frozenset({"→", "->", "earlier", "befor", "left", "move", "step", "retir", "quit", "deprec", "gone",
+                        "replac", "previous", "anymor", "no"})
 
 
-def _changed(older, newer) -> str:
-    """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares a content word with
-    `older` and each names a value the other lacks: the newer may say the older's value changed."""
-    cue = _CHANGE.search(newer.text)
-    if not cue or _CHANGE.search(older.text) or not (older.words & newer.words):
+def _dates(p) -> frozenset[str]:
+    """`p`'s values inside a date it names."""
+    spans = [(m.start, m.end) for m in find_dates(p.text, EPOCH)] if p.values else []
+    return frozenset(t.norm for t in p.tokens if t.norm in p.values and any(a <= t.start < b for a, b in spans))
+
+
+def _added(older, newer) -> frozenset[str]:
+    """The values `newer` names that `older` lacks — none when they are only the date of a change to an
+    undated note ("Bumped … on 2026-10-11" adds 2026-10-11, but so says nothing new about an undated value)."""
+    added = newer.values - older.atoms
+    return added if not added <= _dates(newer) or _dates(older) else frozenset()
+
+
+def _changed(older, newer, closest: bool) -> str:
+    """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares its subject (a word or
+    name) with `older`, is the note most alike to it, and each names a value the other lacks (more than a change's date)."""
+    cue = next((m for m in _CHANGE.finditer(newer.text) if m.group(0) not in ("→", "->")), None)  # an arrow is a flow too
+    if not cue or not closest or _CHANGE.search(older.text) or not (older.words | older.names) & newer.atoms:
         return ""
-    return cue.group(0) if older.values - newer.values and newer.values - older.values else ""
+    return cue.group(0) if older.values - newer.values and _added(older, newer) else ""
+
+
+def names_old(older, newer) -> tuple[str, str] | None:
+    """(old, new) when `newer` carries a change word, names a word or value of `older` as the old one ("not
+    8787", "was $29", "X → Y", "I said tabs earlier", "Dana left"), and adds a value `older` lacks; the
+    two must share another word or name (the subject)."""
+    if not _CHANGE.search(newer.text) or _CHANGE.search(older.text):
+        return None
+    toks = newer.tokens
+    for i, t in enumerate(toks):
+        if t.norm not in older.atoms or t.norm in FUNCTION_WORDS:
+            continue
+        before = toks[i - 1] if i else None
+        after = toks[i + 1].norm if i + 1 < len(toks) else ""
+        if not ((before is not None and (before.norm in _OLD_BEFORE or before.kind == "negation"))
+                or after in _OLD_AFTER):
+            continue
+        added = _added(older, newer)
+        subject = (older.atoms & newer.atoms) - {t.norm}
+        if added and subject:
+            return t.text, sorted(added)[0]
+    return None
 
 
 def restated(older, newer) -> str:
@@ -461,8 +517,8 @@ def _note(c: Candidate, analysis: Analysis) -> Verdict:
         return _none(c, "undecided.closed_record", f"a record marked closed ({s['marker']}, in {s['where']}) among "
                                                     "open ones: history to keep, or clutter to remove, is for a judge")
     if why == "waiting":
-        return _none(c, "undecided.wait", f"a wait or request dated {s['date']} ({s['age_days']} days ago): "
-                                          "whether it is still open is for a judge")
+        return _verdict(c, "delete", "prune.wait_passed", f"a wait or request dated {s['date']} ({s['age_days']} "
+                                                          "days ago, past the horizon) — a suggestion: it may still be open")
     if why == "episodic" and s.get("temporary"):
         return _verdict(c, "delete", "prune.temporary_passed",
                         f"says it is temporary and names {s['date']}, {s['age_days']} days ago — a suggestion")

@@ -11,12 +11,13 @@ pysbd; dates are resolved with dateparser and classified by the word that govern
     surface.py  surface_tokens, fold_numbers
     segment.py  sentences, sentence_spans
     dates.py    find_dates, DateMention, ROLES
-    lexicon.py  NEGATORS, VERB_NEGATORS, ARTICLES, NUMBER_WORDS (closed word classes)
+    lexicon.py  NEGATORS, VERB_NEGATORS, ARTICLES, NUMBER_WORDS, CHANGE_MARKERS (closed word classes)
 """
 
 from .dates import ROLES, DateMention, find_dates
 from .lexicon import (
     ARTICLES,
+    CHANGE_MARKERS,
     ENGLISH_FUNCTION_WORDS,
     FOREIGN_FUNCTION_WORDS,
     NEGATORS,
@@ -28,6 +29,6 @@ from .surface import fold_numbers, surface_tokens
 from .words import Token, content, negated, stem, tokens
 
 __all__ = [
-    "ARTICLES", "ENGLISH_FUNCTION_WORDS", "FOREIGN_FUNCTION_WORDS", "NEGATORS", "NUMBER_WORDS", "ROLES", "VERB_NEGATORS", "DateMention", "Token", "content",
+    "ARTICLES", "CHANGE_MARKERS", "ENGLISH_FUNCTION_WORDS", "FOREIGN_FUNCTION_WORDS", "NEGATORS", "NUMBER_WORDS", "ROLES", "VERB_NEGATORS", "DateMention", "Token", "content",
     "find_dates", "fold_numbers", "negated", "sentence_spans", "sentences", "stem", "surface_tokens", "tokens",
 ]

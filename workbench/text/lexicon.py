@@ -56,3 +56,16 @@ CONTRACTIONS = {"can't": ("can", "not"), "won't": ("will", "not"), "shan't": ("s
                 "ain't": ("is", "not"), "cannot": ("can", "not")}
 IS_BEFORE_S = frozenset("it that there he she what who where here how".split())  # "it's" is "it is"
 CLITICS = {"'re": "are", "'ve": "have", "'ll": "will", "'m": "am", "'d": "would"}
+
+# Words that say a value changed or an earlier statement was wrong: corrections ("correction", "actually",
+# "scratch that", "I had it wrong"), updates ("updated", "as of", "since", "now", "no longer", "instead"),
+# verbs of change ("moved", "switched", "raised", "renewed", "retired", "took over") and arrows ("15 → 16").
+CHANGE_MARKERS = re.compile(
+    r"\b(?:correction|corrected|actually|turns?\s+out|scratch\s+that|had\s+it\s+wrong|"
+    r"update[d]?|as\s+of|since|from\s+now\s+on|now|currently|these\s+days|no\s+longer|any\s?more|instead(?!\s+of)|"
+    r"previously|formerly|used\s+to|earlier|"
+    r"changed|moved|switched|upgraded|downgraded|bumped|raised|lowered|increased|decreased|reduced|"
+    r"replaced|renamed|migrated|renewed|extended|postponed|rescheduled|became|took\s+over|handed\s+(?:over|to)|"
+    r"retired|resigned|stepped\s+(?:down|back)|left\s+(?:the|in|on|for|at)|relocated|transferred|discontinued)\b"
+    r"|→|->",
+    re.IGNORECASE)
