@@ -89,7 +89,8 @@ def test_focus_compare_prints_operations_only_in_a_only_in_b_and_in_both(capsys)
     assert main(["focus", "Never touch /team/.", "--compare", "Forget anything about lunch.", "--store", STORE,
                  "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["operations"]["added"] == [] and len(data["operations"]["removed"]) == 2  # /team/ prune, lunch delete
+    # only B touches /team/: its prune, the update of Olu's on-call note ("Hannah took over …"), and the lunch delete
+    assert data["operations"]["added"] == [] and len(data["operations"]["removed"]) == 3
     assert data["operations"]["both"]
     assert main(["focus", "Never touch /team/.", "--compare", "Forget anything about lunch.", "--store", STORE]) == 0
     assert "only in B: op_" in capsys.readouterr().out

@@ -592,13 +592,14 @@ def test_digit_keys_answer_the_card_on_view_and_j_k_u_move_and_undo(sample_plan)
 
 def test_a_refused_answer_is_one_line_on_the_card_never_a_traceback(sample_plan):
     plan = sample_plan
-    merges = {q.id: {t.id for t in q.choice("merge").operation.targets} for q in plan.questions
-              if any(c.key == "merge" for c in q.choices)}
-    one, two = next((a, b) for a in merges for b in merges if a < b and merges[a] & merges[b])
+    changing = {q.id: next(c for c in q.choices if c.operation is not None) for q in plan.questions
+                if any(c.operation is not None for c in q.choices)}  # each question's first answer that changes notes
+    touched = {q: {t.id for t in c.operation.targets} for q, c in changing.items()}
+    one, two = next((a, b) for a in touched for b in touched if a < b and touched[a] & touched[b])
     panel = questions_panel(plan, page_size=len(plan.questions))
-    panel.question_cards[one].buttons["merge"].click()
-    panel.question_cards[two].buttons["merge"].click()  # a note the first answer already changes
-    assert panel.review.answers() == {one: "merge"}
+    panel.question_cards[one].buttons[changing[one].key].click()
+    panel.question_cards[two].buttons[changing[two].key].click()  # a note the first answer already changes
+    assert panel.review.answers() == {one: changing[one].key}
     message = panel.question_cards[two].message.value
     assert "Not answered" in message and "already changed by" in message and "Traceback" not in message
     assert "\n" not in message and "wb-qcard-error" in panel.question_cards[two].message._dom_classes

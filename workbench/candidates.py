@@ -110,8 +110,9 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                              float(row.similarity), signals))
     closest: dict[str, float] = {}
     for c in out:
-        closest[c.notes[1]] = max(closest.get(c.notes[1], 0.0), c.similarity)
-    for c in out:  # the older note most alike to the newer one: what a restatement most likely replaces
+        for note_id in c.notes:
+            closest[note_id] = max(closest.get(note_id, 0.0), c.similarity)
+    for c in out:  # no note is more alike to the newer one: what a restatement most likely replaces
         c.signals["closest"] = c.similarity >= closest[c.notes[1]]
     return out
 

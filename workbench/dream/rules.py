@@ -275,7 +275,7 @@ def _opening_name(p) -> str:
 _CHANGE = CHANGE_MARKERS  # what a restatement must carry to replace the older note
 # Stems around an older note's word that name it as the old value: "not 8787", "was $29", "from X", "X → Y",
 # "I said tabs earlier", "Dana left", "Marco moved to onboarding", "Tor stepped back".
-_OLD_BEFORE = frozenset({"not", "was", "were", "from", "previous", "former", "said", "replac", "instead", "than"})
+_OLD_BEFORE = frozenset({"was", "were", "from", "previous", "former", "said", "replac", "instead", "than"})
 _OLD_AFTER = frozenset({"→", "->", "earlier", "befor", "left", "move", "step", "retir", "quit", "deprec", "gone",
                         "replac", "previous", "anymor", "no"})
 
@@ -314,7 +314,8 @@ def names_old(older, newer) -> tuple[str, str] | None:
             continue
         before = toks[i - 1] if i else None
         after = toks[i + 1].norm if i + 1 < len(toks) else ""
-        if not ((before is not None and (before.norm in _OLD_BEFORE or before.kind == "negation"))
+        specific = t.norm in older.values  # "not 8787" names a value; "not merely" names nothing
+        if not ((before is not None and (before.norm in _OLD_BEFORE or before.kind == "negation" and specific))
                 or after in _OLD_AFTER):
             continue
         added = _added(older, newer)
