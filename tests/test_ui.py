@@ -929,10 +929,12 @@ def test_a_session_saved_to_a_file_loads_back(analysis, tmp_path):
 
 def test_the_app_opens_another_store_by_path(analysis, tmp_path):
     wb = Workbench(analysis, layout=None)
+    wb.tabs.selected_index = len(wb.tabs.children) - 1  # opened from the Open tab
     wb.store_path.value = str(LOCOMO_SMALL)
     wb.sessions_path.value = str(LOCOMO_SMALL)
     wb.open_button.click()
     assert "Opened" in wb.open_status.value and wb.analysis is not analysis
+    assert wb.tabs.selected_index == 0  # the new store's map is shown
     assert f"<b>{len(wb.analysis.note_ids)}</b><span>notes" in wb.header.value
     wb.store_path.value = str(tmp_path / "missing.json")
     wb.open_button.click()

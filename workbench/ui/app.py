@@ -376,7 +376,7 @@ class Workbench:
              embedder: str | None = None, source: str | None = None,
              progress: Progress | None = None) -> Workbench:
         """Open another store (and sessions) in this Workbench: loaded, analysed (or read from the analysis
-        cache), planned; its session resumed.
+        cache), planned; its session resumed; its map shown (the Explore tab).
 
         `source` names it in the header (default: the store's path, from the project folder).
         """
@@ -385,6 +385,7 @@ class Workbench:
         self._session_path = None
         self.source = source or shown_path(store)
         self._build(analysis, None, None, resume=True)
+        self.tabs.selected_index = 0  # always the new store's map, never the tab it was opened from
         return self
 
     # -- events ------------------------------------------------------------------------------
