@@ -99,7 +99,8 @@ def note_ids(candidate: dict, corpus: Corpus) -> set[str]:
 
 def judge(request: dict) -> dict:
     """A careful reviewer: answers through the forced tool, with the fields its schema requires;
-    keeps durable notes that are merely old, rewords the insight."""
+    keeps durable notes that are merely old, rewords the insight, keeps the newer note of a conflict
+    no rule ordered."""
     tool = next(t for t in request["tools"] if t["name"] == request["tool_choice"]["name"])
     item = tool["input_schema"]["properties"]["verdicts"]["items"]
     verdicts = []
@@ -109,6 +110,8 @@ def judge(request: dict) -> dict:
                    "rationale": f"The {c['kind']} evidence is clear.", "confidence": 0.85}
         if c["kind"] == "insight":
             verdict["text"] = "Install Python packages with uv, not pip."
+        if c["kind"] == "conflict" and not c["proposal"]:  # no rule ordered them: keep the newer note
+            verdict["keep"] = max(c["notes"], key=lambda n: (n["updated"], int(n["id"][1:])))["id"]
         assert set(item["required"]) <= set(verdict) <= set(item["properties"])
         verdicts.append(verdict)
     return {"content": [{"type": "tool_use", "name": tool["name"], "input": {"verdicts": verdicts}}]}
