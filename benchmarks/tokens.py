@@ -21,9 +21,13 @@ CACHE_MIN_TOKENS = 1024  # the real API caches no shorter prefix (Sonnet); the f
 
 
 def candidates(request: dict) -> list[dict]:
-    """The candidates a request asks the model to judge."""
+    """The candidates a request asks the model to judge, the notes and quotes they name by alias read
+    from the request's tables (each row with its alias as `id`)."""
     text = next(b["text"] for b in request["messages"][0]["content"] if b["text"].startswith("{"))
-    return json.loads(text)["candidates"]
+    batch = json.loads(text)
+    rows = {a: {"id": a, **row} for table in ("notes", "quotes") for a, row in batch[table].items()}
+    return [{**c, "notes": [rows[a] for a in c["notes"]], "quotes": [rows[a] for a in c.get("quotes", [])]}
+            for c in batch["candidates"]]
 
 
 def approve(request: dict) -> dict:
@@ -34,7 +38,7 @@ def approve(request: dict) -> dict:
         verdict = {"candidate": c["id"], "decision": "accept", "confidence": 0.9,
                    "rationale": f"The {c['kind']} evidence in the analysis holds."}
         if c["kind"] == "conflict" and not c["proposal"]:  # no rule decided it: keep the newer note
-            verdict["keep"] = max(c["notes"], key=lambda n: (n["updated_at"], n["id"]))["id"]
+            verdict["keep"] = max(c["notes"], key=lambda n: (n["updated"], int(n["id"][1:])))["id"]
         verdicts.append(verdict)
     return {"content": [{"type": "tool_use", "name": tool["name"], "input": {"verdicts": verdicts}}]}
 

@@ -80,16 +80,27 @@ def analysis(corpus):
 
 
 def candidates_of(request: dict) -> list[dict]:
-    """The candidates the engine sent, read from the first user message."""
+    """The candidates the engine sent, read from the first user message, with the notes and quotes
+    they name by alias taken from the request's tables (each row with its alias as `id`)."""
     for block in request["messages"][0]["content"]:
         if block.get("type") == "text" and block["text"].startswith("{"):
-            return json.loads(block["text"])["candidates"]
+            batch = json.loads(block["text"])
+            rows = {a: {"id": a, **row} for table in ("notes", "quotes") for a, row in batch[table].items()}
+            return [{**c, "notes": [rows[a] for a in c["notes"]], "quotes": [rows[a] for a in c.get("quotes", [])]}
+                    for c in batch["candidates"]]
     raise AssertionError("no candidates in the request")
+
+
+def note_ids(candidate: dict, corpus: Corpus) -> set[str]:
+    """The ids of the notes a sent candidate names, found in the corpus by path and text."""
+    by_place = {(n.path, n.text): n.id for n in corpus.notes}
+    return {by_place[n["path"], n["text"]] for n in candidate["notes"]}
 
 
 def judge(request: dict) -> dict:
     """A careful reviewer: answers through the forced tool, with the fields its schema requires;
-    keeps durable notes that are merely old, rewords the insight."""
+    keeps durable notes that are merely old, rewords the insight, keeps the newer note of a conflict
+    no rule ordered."""
     tool = next(t for t in request["tools"] if t["name"] == request["tool_choice"]["name"])
     item = tool["input_schema"]["properties"]["verdicts"]["items"]
     verdicts = []
@@ -99,6 +110,8 @@ def judge(request: dict) -> dict:
                    "rationale": f"The {c['kind']} evidence is clear.", "confidence": 0.85}
         if c["kind"] == "insight":
             verdict["text"] = "Install Python packages with uv, not pip."
+        if c["kind"] == "conflict" and not c["proposal"]:  # no rule ordered them: keep the newer note
+            verdict["keep"] = max(c["notes"], key=lambda n: (n["updated"], int(n["id"][1:])))["id"]
         assert set(item["required"]) <= set(verdict) <= set(item["properties"])
         verdicts.append(verdict)
     return {"content": [{"type": "tool_use", "name": tool["name"], "input": {"verdicts": verdicts}}]}
@@ -236,7 +249,7 @@ def test_a_malformed_answer_is_retried_once_and_then_the_batch_is_reported(corpu
     assert [m["role"] for m in retry] == ["user", "assistant", "user"]
     assert retry[2]["content"][0]["is_error"] is True and "confidence" in retry[2]["content"][0]["content"]
     assert any(op.reason == "conflict" for op in plan.operations)  # batch 1 recovered
-    failed = {n["id"] for c in candidates_of(message_requests(api)[2].json) for n in c["notes"]}
+    failed = {i for c in candidates_of(message_requests(api)[2].json) for i in note_ids(c, corpus)}
     assert failed and not failed & {t.id for op in plan.operations for t in op.targets}  # batch 2 changed nothing
 
 
@@ -338,11 +351,41 @@ def test_claude_answers_the_questions_the_offline_plan_would_put_to_a_person(cor
     offline = plan_from_analysis(analysis, Focus())
     assert offline.questions, "the corpus has questions for a judge"
     plan = run(corpus, analysis, api, Focus())
-    sent = [c["notes"] for r in api.requests if r.path == "/v1/messages" for c in candidates_of(r.json)]
-    sent_ids = [{n["id"] for n in notes} for notes in sent]
+    sent_ids = [note_ids(c, corpus) for r in api.requests if r.path == "/v1/messages" for c in candidates_of(r.json)]
     for question in offline.questions:
         if question.kind != "conflict" or len(question.targets) == 2:  # a session question reads like a conflict
             assert any({t.id for t in question.targets} <= ids for ids in sent_ids), question.reading
     answered = {c for q in offline.questions for c in q.candidates} - {c for q in plan.questions for c in q.candidates}
     assert answered and len(plan.questions) < len(offline.questions)
     assert plan.questions_found == offline.questions_found - (len(offline.questions) - len(plan.questions))
+
+
+def test_the_note_claude_keeps_is_named_by_its_alias_and_read_back_as_the_notes_id(corpus, analysis, api):
+    def keeps_older(request: dict) -> dict:
+        answer = judge(request)
+        for c, verdict in zip(candidates_of(request), answer["content"][0]["input"]["verdicts"], strict=True):
+            if c["kind"] == "conflict" and len(c["notes"]) == 2:
+                assert [n["id"][0] for n in c["notes"]] == ["n", "n"] and "mem_" not in json.dumps(c)
+                verdict["keep"] = min(c["notes"], key=lambda n: n["updated"])["id"]
+        return answer
+
+    api.messages_responder = keeps_older
+    plan = run(corpus, analysis, api)
+    conflict = next(op for op in plan.operations if op.reason == "conflict" and len(op.targets) == 2)
+    assert "5432" in conflict.result.text  # the older note, mem_tools#1, was kept
+    assert "5432" in plan.output_store.by_path["/coding/tools.md"].content
+
+
+def test_a_keep_that_names_no_alias_of_the_candidate_is_sent_back_once(corpus, analysis, api):
+    def by_id(request: dict) -> dict:
+        answer = judge(request)
+        for c, verdict in zip(candidates_of(request), answer["content"][0]["input"]["verdicts"], strict=True):
+            if c["kind"] == "conflict" and len(c["notes"]) == 2 and len(request["messages"]) == 1:
+                verdict["keep"] = "mem_tools#1"
+        return answer
+
+    api.messages_responder = by_id
+    plan = run(corpus, analysis, api)
+    retry = message_requests(api)[1].json["messages"][2]["content"][0]
+    assert retry["is_error"] and "keep must be one of n" in retry["content"]
+    assert plan.notes == [] and any(op.reason == "conflict" for op in plan.operations)

@@ -102,7 +102,7 @@ def as_verdict(p: Prompt, v: ModelVerdict) -> Verdict:
     if confidence > cap:
         confidence, rationale = cap, f"{rationale} (Claude said {v.confidence:.2f}; {cap:.2f} at most: {why})"
     proposal = p.proposal
-    keep = v.keep or (proposal.keep if proposal else None)
+    keep = p.keep.get(v.keep or "") or (proposal.keep if proposal else None)  # the alias Claude named, as a note id
     if p.kind == "session_conflict":
         keep = p.candidate.notes[0]
     text = v.text or (proposal.text if proposal else None)
