@@ -257,8 +257,9 @@ def _right_in_written(candidate, verdict, groups) -> bool:
     if verdict.action == "merge":
         return together(("duplicate",))
     if verdict.action == "update" and candidate.kind == "pair":
-        return any(item["kind"] == "superseded" and notes <= set().union(*g) and verdict.keep in g[-1]
-                   and len(notes & g[0]) == 1 for item, g in groups if len(g) >= 2)
+        return any(item["kind"] == "superseded" and notes <= set().union(*g) and len(notes & g[0]) == 1
+                   and (verdict.keep in g[-1] or verdict.rewrite and verdict.keep in g[0])  # or the older rewritten
+                   for item, g in groups if len(g) >= 2)
     if verdict.action == "delete":
         return any(item["kind"] == "stale" and notes & set().union(*g) for item, g in groups)
     return False

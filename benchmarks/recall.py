@@ -138,8 +138,9 @@ def _found_by_operation(item: dict, groups: list[set[str]], plan: Plan, corpus: 
             return True
         if item["kind"] == "superseded" and op.kind in ("update", "delete") and ids & groups[0]:
             kept = op.result.text if op.result is not None else ""
+            rewritten = op.result is not None and op.result.note_id in groups[0] and not ids & groups[-1]
             if op.kind == "delete" or item.get("keep", "") in kept or ids & groups[-1] and op.result \
-                    and op.result.note_id in groups[-1]:
+                    and op.result.note_id in groups[-1] or rewritten:  # the older rewritten, the newer kept as it is
                 return True
         if item["kind"] == "stale" and op.kind in ("delete", "update", "merge") and ids & notes:
             removed = op.kind == "delete" or (op.result is not None and op.result.note_id not in notes) \

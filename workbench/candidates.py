@@ -253,7 +253,9 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
         return {}
     empty = placeholder(note.text)
     if empty:
-        return {"why": "placeholder", "detail": empty}
+        label = note.text.rsplit(":", 1)[0] if ":" in note.text else ""
+        named = len(label.split()) > 3 or any(c in label for c in "(—–")  # "Coach (Coach Ruiz) phone: (unknown)"
+        return {"why": "placeholder_named" if named else "placeholder", "detail": empty}
     profile = analysis.profiles[note.id]
     if not profile.parsed:
         return {}

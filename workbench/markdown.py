@@ -123,6 +123,11 @@ def _closes_last(run: list) -> bool:
     return False
 
 
+# A lead-in that names a record (a number, a code, a name after its first word: "Claim HO-22871, hail damage:",
+# "Things Priya likes:") is the parent of the list it leads; "Guidelines from the team:" is only an introduction.
+_NAMES_SOMETHING = re.compile(r"\d|(?<=\s)[A-Z]")
+
+
 @dataclass
 class _Note:
     kind: str
@@ -160,6 +165,8 @@ class _Split:
     titles: list[_Title] = field(default_factory=list)  # open titles, by (depth, rank)
     items: list[_Item] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
+    leads: list[int | None] = field(default_factory=list)  # each open list's lead-in naming a record, if any
+    lead: int | None = None  # a lead-in just added: the parent of the list that follows it
     quote: int = 0
 
     @property
@@ -171,10 +178,16 @@ class _Split:
                                 first, last, text))
         for title in self.titles:
             title.used = True
+        self.lead = len(self.notes) - 1 if kind == "lead" and _NAMES_SOMETHING.search(text) else None
         return len(self.notes) - 1
 
     def parents(self) -> tuple[int, ...]:
-        return tuple(item.note for item in self.items if item.note is not None)
+        """The lead-in of each open list and the item it is in, outermost first."""
+        out = []
+        for depth, lead in enumerate(self.leads):
+            item = self.items[depth].note if depth < len(self.items) else None
+            out.extend(i for i in (lead, item) if i is not None)
+        return tuple(out)
 
     def close(self, depth: int, rank: int = 0) -> None:
         """End the titles opened `depth` deep or deeper (at `depth` itself, those ranked `rank` or lower)."""
@@ -224,8 +237,11 @@ class _Split:
             kind = token.type
             if kind in ("bullet_list_open", "ordered_list_open"):
                 self.lists.append("numbered" if kind == "ordered_list_open" else "bullet")
+                self.leads.append(self.lead)
+                self.lead = None
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 self.lists.pop()
+                self.leads.pop()
             elif kind == "list_item_open":
                 self.items.append(_Item(self.lists[-1] if self.lists else "bullet"))
             elif kind == "list_item_close":

@@ -89,6 +89,7 @@ RULES = {
                                 "than the rules can read",
     "distinct.session": "a later sentence that does not give the note another value",
     "distinct.holds": "nothing says the note no longer holds",
+    "undecided.placeholder_named": "a placeholder value beside a name or detail (“Coach (Coach Ruiz) phone: (unknown)”)",
     "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
     "undecided.episodic": "an old dated or past-tense note that no recent session mentions",
     "undecided.closed_record": "a record whose status line says it is closed, in a document with open records",

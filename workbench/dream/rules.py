@@ -199,23 +199,19 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
                         keep=c.notes[0], text=a.text.replace(renamed[0], renamed[1], 1), rewrite=True)
     new_value = restated(a, b)
     if new_value and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
-        s = c.signals
-        return _verdict(c, "update", "conflict.restated",
-                        f"the newer note says the older one's statement again with {new_value}; {_when(s)} wins",
-                        keep=c.notes[1])
-    closest = bool(c.signals.get("closest", True)) and _record_named(c, analysis)
+        return _superseded(c, a, b, "conflict.restated", f"the newer note says the older one's statement again with "
+                                                         f"{new_value}; {_when(c.signals)} wins")
+    closest = bool(c.signals.get("closest", True)) and _record_named(c, analysis) and _one_subject(c, analysis)
     old = names_old(a, b) if closest else None
     if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
-        return _verdict(c, "update", "conflict.names_old",
-                        f"the newer note names “{old[0]}” as the old value and says {old[1]}; {_when(c.signals)} wins",
-                        keep=c.notes[1])
+        return _superseded(c, a, b, "conflict.names_old", f"the newer note names “{old[0]}” as the old value and "
+                                                          f"says {old[1]}; {_when(c.signals)} wins", named=old[0])
     changed = _changed(a, b, closest)
     if changed and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
-        s = c.signals
-        return _verdict(c, "update", "conflict.changed",
-                        f"the newer note says “{changed}” about the older one's subject with other values "
-                        f"({_values(a.values - b.values)} ↔ {_values(b.values - a.values)}); {_when(s)} may replace it",
-                        keep=c.notes[1])
+        reason = (f"the newer note says “{changed}” about the older one's subject with other values "
+                  f"({_values(a.values - b.values)} ↔ {_values(b.values - a.values)}); {_when(c.signals)} may replace "
+                  "it — a question: a change word and one shared subject are often another fact")
+        return _withheld(c, "conflict.changed", reason, keep=c.notes[1])
     shared = a.atoms & b.atoms
     overlap = len(shared) / max(1, min(len(a.atoms), len(b.atoms)))
     if len(shared) < 2 or overlap < 0.5:
@@ -244,6 +240,48 @@ def _record_named(c: Candidate, analysis: Analysis) -> bool:
         return True
     record = section_words(analysis.contexts[older].section)
     return not record or record <= analysis.profiles[newer].atoms | section_words(analysis.contexts[newer].section)
+
+
+def _one_subject(c: Candidate, analysis: Analysis) -> bool:
+    """False when each note opens with a label of its own (“Disengagement Protocol:” ↔ “Acknowledgement
+    Protocol:”): two subjects. A change word as a label (“Correction:”, “Update:”) names no subject."""
+    la, lb = (label_of(analysis.corpus.note_by_id[i].text).casefold() for i in c.notes)
+    return not (la and lb and la != lb and not CHANGE_MARKERS.fullmatch(la) and not CHANGE_MARKERS.fullmatch(lb))
+
+
+def _withheld(c: Candidate, rule: str, reason: str, **extra: Any) -> Verdict:
+    """A reading always put to a judge as a question, whatever its measured precision."""
+    return Verdict(c.id, "none", rule, confidence(rule), reason, withheld="update", **extra)
+
+
+def _superseded(c: Candidate, older, newer, rule: str, reason: str, named: str = "") -> Verdict:
+    """The newer note replaces the older one — unless the older says more (a name, value or two words the newer
+    lacks): then the older note is rewritten with the new value when one value changed for one, else asked."""
+    gone = {named.casefold()} & older.atoms if named else older.values - newer.values  # the value that changed
+    extra = older.atoms - newer.atoms - gone
+    if not (extra & older.values or len(extra) >= 2):
+        return _verdict(c, "update", rule, reason, keep=c.notes[1])
+    text = _with_new_value(older, newer, gone)
+    if text:
+        return _verdict(c, "update", rule, f"{reason}; the older note says more, so it takes the new value",
+                        keep=c.notes[0], text=text, rewrite=True)
+    return _withheld(c, rule, f"{reason} — a question: the older note says more ({_values(extra)}) than the newer",
+                     keep=c.notes[1])
+
+
+def _with_new_value(older, newer, gone: set[str] | frozenset[str]) -> str:
+    """`older`'s text with its one old value replaced by `newer`'s one new value of the same kind, or ""."""
+    added = _added(older, newer) - _dates(newer)
+    numeric = lambda v: bool(re.fullmatch(r"[$€£]?\d[\d.,:%]*\w{0,3}", v))  # noqa: E731
+    if len(gone) != 1:
+        return ""
+    old = next(iter(gone))
+    same_kind = [v for v in added if numeric(v) == numeric(old)]
+    if len(same_kind) != 1:
+        return ""
+    at = next((t for t in older.tokens if t.norm == old), None)
+    new = next((t for t in newer.tokens if t.norm == same_kind[0]), None)
+    return older.text[:at.start] + new.text + older.text[at.end:] if at and new else ""
 
 
 def _different(c: Candidate, analysis: Analysis) -> str:
@@ -314,9 +352,10 @@ def names_old(older, newer) -> tuple[str, str] | None:
             continue
         before = toks[i - 1] if i else None
         after = toks[i + 1].norm if i + 1 < len(toks) else ""
-        specific = t.norm in older.values  # "not 8787" names a value; "not merely" names nothing
+        specific = t.norm in older.values  # "not 8787" and "15 → 16" name a value; "not merely", "down →" nothing
+        arrow = after in ("→", "->")
         if not ((before is not None and (before.norm in _OLD_BEFORE or before.kind == "negation" and specific))
-                or after in _OLD_AFTER):
+                or after in _OLD_AFTER and (specific or not arrow)):
             continue
         added = _added(older, newer)
         subject = (older.atoms & newer.atoms) - {t.norm}
@@ -511,6 +550,9 @@ def _note(c: Candidate, analysis: Analysis) -> Verdict:
     why = s["why"]
     if why == "placeholder":
         return _verdict(c, "delete", "prune.placeholder", f"holds no fact: {s['detail']}")
+    if why == "placeholder_named":
+        return _none(c, "undecided.placeholder_named", f"{s['detail']}, beside a name or detail that may be its only "
+                                                        "record: whether the note goes is for a judge")
     if why == "closed":
         return _verdict(c, "delete", "prune.closed", f"an item marked closed ({s['marker']}, in {s['where']}) "
                                                       "left where open items are kept")
