@@ -1,4 +1,4 @@
-"""Benchmarks of the Dream Workbench: speed, scale, quality, embedders, LoCoMo, token cost, loading, fleets.
+"""Benchmarks of the Dream Workbench: speed, scale, quality, embedders, BERTopic, LoCoMo, token cost, loading, fleets.
 
 `python -m benchmarks` runs them all and rewrites BENCHMARKS.md from what it measured;
 `python -m benchmarks --quick` runs them at CI size and only prints (or writes `--out`).
@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-NAMES = ("calibration", "speed", "scale", "quality", "recall", "embedders", "locomo", "evaluation", "tokens", "loading", "focus",
-         "fleet", "browser")
+NAMES = ("calibration", "speed", "scale", "quality", "recall", "embedders", "bertopic", "locomo", "evaluation", "tokens",
+         "loading", "focus", "fleet", "browser")
 
 
 @dataclass

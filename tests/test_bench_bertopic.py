@@ -1,0 +1,18 @@
+"""The BERTopic benchmark section skips cleanly, with the command that installs it, where bertopic is absent."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from benchmarks import bertopic as section
+
+
+def test_skips_without_bertopic(monkeypatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bertopic" else real(name, *a))
+    ran = []
+    monkeypatch.setattr(section, "measure", lambda *a, **k: ran.append(a) or {})
+    sec = section.run(quick=True)
+    assert sec.skipped and "bertopic is not installed" in sec.skipped
+    assert f"bertopic=={section.VERSION}" in sec.skipped and "--no-deps" in sec.skipped
+    assert not ran and not sec.tables and not sec.targets
