@@ -1,4 +1,5 @@
-"""The BERTopic benchmark section skips cleanly, with the command that installs it, where bertopic is absent."""
+"""The BERTopic benchmark section skips cleanly: with the command that installs it where bertopic is absent, and
+in a quick run (CI) always."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ def test_skips_without_bertopic(monkeypatch) -> None:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bertopic" else real(name, *a))
     ran = []
     monkeypatch.setattr(section, "measure", lambda *a, **k: ran.append(a) or {})
-    sec = section.run(quick=True)
+    sec = section.run(quick=False)
     assert sec.skipped and "bertopic is not installed" in sec.skipped
     assert f"bertopic=={section.VERSION}" in sec.skipped and "--no-deps" in sec.skipped
     assert not ran and not sec.tables and not sec.targets
+
+
+def test_a_quick_run_skips_and_says_why(monkeypatch) -> None:
+    monkeypatch.setattr(section, "measure", lambda *a, **k: (_ for _ in ()).throw(AssertionError("measured")))
+    sec = section.run(quick=True)
+    assert sec.skipped and "full run only" in sec.skipped
