@@ -682,7 +682,7 @@ def test_a_larger_budget_asks_every_question_found(sample, sample_plan):
 
 def test_an_answer_is_in_the_export_preview_the_snapshot_and_the_labels(sample_plan, tmp_path):
     panel = questions_panel(sample_plan)
-    question = next(q for q in sample_plan.questions if q.choice("merge").operation is not None)
+    question = next(q for q in sample_plan.questions if any(c.key == "merge" and c.operation for c in q.choices))
     assert panel.labels_download.data == b"" and "save_labels" in panel.questions_note.value
     panel.question_cards[question.id].buttons["merge"].click()
     preview = panel.export_box.last_preview

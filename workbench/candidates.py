@@ -291,6 +291,13 @@ _TEMPORARY = re.compile(r"\b(?:temporar(?:y|ily)|for\s+now|for\s+the\s+time\s+be
                         r"[\s-](?:hour|day|week|month)s?(?:[\s-]long)?\s+period)\b", re.IGNORECASE)
 
 
+def _answered(text: str) -> bool:
+    """A closed question that carries its answer ("Is X comparable? ✅ resolved: yes — same waypoints"): the
+    answer is a fact, so the item is history to keep or move, not clutter."""
+    asked, _, after = text.partition("?")
+    return bool(after) and len(re.findall(r"[^\W\d_]{3,}", after)) >= 4
+
+
 def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
     """A closed item (✅, [x], ~~struck~~, DONE) left in a list of open items — under an open-items heading
     ("Known issues", "TODO", "Follow-ups"), or beside items marked open ("why": "closed"); or a closed record —
@@ -310,7 +317,7 @@ def _closed(analysis: Analysis, note: Note) -> dict[str, Any]:
         headings = [stem, *note.section.split(" / "), *note.parents]  # a document named "open_questions" too
         siblings = [n for n in document if n.section == note.section and n.parent == note.parent and n.id != note.id]
         open_list = any(open_heading(h) for h in headings if h) or any(open_marker(n.text, raw(n)) for n in siblings)
-        if where == "the item itself" and open_list and not marker.startswith("status:"):
+        if where == "the item itself" and open_list and not marker.startswith("status:") and not _answered(note.text):
             return {"why": "closed", "marker": marker, "where": f"{where}, among open items"}
         if open_list or any(open_marker(n.text) for n in document if n.section != note.section):
             return {"why": "closed_record", "marker": marker, "where": where}
