@@ -105,7 +105,7 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
         return _none(c, "distinct.field_other_title", "an attribute line belongs to its record: the same line in "
                                                       "another record (another title, rule or document) is another "
                                                       "fact")
-    if s["parents_differ"]:
+    if s["parents_differ"] and not _update_beside(c, analysis, older, newer):
         return _none(c, "distinct.parents_differ", "under different parent items: the same words mean different facts")
     if s["subjects_differ"]:
         return _none(c, "distinct.subjects_differ", "in documents or sections about different subjects")
@@ -240,6 +240,13 @@ def _record_named(c: Candidate, analysis: Analysis) -> bool:
         return True
     record = section_words(analysis.contexts[older].section)
     return not record or record <= analysis.profiles[newer].atoms | section_words(analysis.contexts[newer].section)
+
+
+def _update_beside(c: Candidate, analysis: Analysis, older, newer) -> bool:
+    """An update written outside the list it corrects (no parent item, its own words naming the older note's value
+    as the old one): the differing parents do not make it another fact."""
+    return c.signals["relation"] == "different" and not newer.parents and bool(older.parents) \
+        and names_old(analysis.profiles[older.id], analysis.profiles[newer.id]) is not None
 
 
 def _one_subject(c: Candidate, analysis: Analysis) -> bool:
