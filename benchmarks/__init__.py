@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample-data"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NAMES = ("calibration", "speed", "scale", "quality", "recall", "embedders", "bertopic", "locomo", "evaluation", "tokens",
-         "loading", "focus", "fleet", "browser")
+         "loading", "focus", "warming", "fleet", "browser")
 
 
 @dataclass

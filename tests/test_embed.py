@@ -181,3 +181,15 @@ def test_a_missing_local_model_is_a_clear_error(tmp_path, monkeypatch):
     assert not minilm_available()
     with pytest.raises(EngineError, match="does not exist"):
         minilm_files()
+
+
+def test_threads_embedding_while_the_tfidf_fit_is_made_wait_for_the_whole_fit():
+    texts = [f"note {i} about the {w} pipeline and its {v} step" for i, (w, v) in
+             enumerate(zip(["data", "build", "deploy", "test"] * 10, ["first", "last", "slow", "flaky"] * 10))]
+    expected = get_embedder("tfidf").fit(texts).embed(texts[:5])
+    for _ in range(5):
+        embedder = get_embedder("tfidf").fit(texts)
+        embedder._read_fit = lambda: False  # fit here, in whichever thread comes first
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(embedder.embed, [texts[:5]] * 8))
+        assert all(np.array_equal(r, expected) for r in results)

@@ -68,3 +68,66 @@ def test_scope_matches_are_keyed_by_scope_label_and_memoized(tiny):
     first = scope_matches(tiny, focus)
     assert set(first) == {"weight 2: type hints", "protect: /project/"}
     assert scope_matches(tiny, focus) is first
+
+
+# --- warming what the first keystroke at a new topic computes ------------------------------------
+
+WARMED = ("scopes:words", "scopes:statement_words", "scopes:views")
+
+
+@pytest.fixture(scope="module")
+def sample_corpus():
+    from pathlib import Path
+
+    from workbench.io import load_corpus
+
+    data = Path(__file__).parent.parent / "sample-data" / "coding-assistant"
+    return load_corpus(data / "store.json", data / "sessions")
+
+
+def _plain_keys(analysis) -> set:
+    from workbench.analysis.memo import _TABLES
+
+    return {k for k in _TABLES.get(analysis, {}) if isinstance(k, tuple) and k[0] == "plan:plain"}
+
+
+def test_warm_fills_what_a_first_topic_keystroke_computes(sample_corpus):
+    from workbench.analysis import computed
+    from workbench.dream.offline import dream_offline, warm
+
+    analysis = analyze(sample_corpus, "tfidf")
+    dream_offline(sample_corpus, Focus(), analysis=analysis)  # the app plans first, then warms
+    assert not any(computed(analysis, key) for key in WARMED)
+    warm(analysis, Focus())
+    assert all(computed(analysis, key) for key in WARMED)
+    plain = _plain_keys(analysis)
+    assert len(plain) == 1
+    dream_offline(sample_corpus, Focus("Prioritize coding preferences. Ignore small talk."), analysis=analysis)
+    assert _plain_keys(analysis) == plain  # the plan without scopes at these knobs was there already
+
+
+def test_plans_after_warming_are_identical_to_plans_without(sample_corpus):
+    from workbench.dream.offline import dream_offline, warm
+
+    cold, warmed = analyze(sample_corpus, "tfidf"), analyze(sample_corpus, "tfidf")
+    warm(warmed, Focus())
+    for focus in (Focus(), Focus("Prioritize coding preferences. Never touch /team/."),
+                  Focus("Only look at testing.", horizon_days=45), Focus("Ignore small talk.", duplicate_bar=0.6)):
+        assert dream_offline(sample_corpus, focus, analysis=warmed).to_json() == \
+            dream_offline(sample_corpus, focus, analysis=cold).to_json()
+
+
+def test_warming_beside_a_re_plan_on_another_thread_changes_no_plan(sample_corpus):
+    import threading
+
+    from workbench.dream.offline import dream_offline, warm
+
+    focus = Focus("Prioritize coding preferences.")
+    expected = dream_offline(sample_corpus, focus, analysis=analyze(sample_corpus, "tfidf")).to_json()
+    for _ in range(3):
+        analysis = analyze(sample_corpus, "tfidf")
+        warmer = threading.Thread(target=warm, args=(analysis, Focus()))
+        warmer.start()
+        got = dream_offline(sample_corpus, focus, analysis=analysis).to_json()
+        warmer.join(60)
+        assert got == expected

@@ -722,6 +722,17 @@ def test_an_answer_in_the_workbench_counts_in_the_header_and_survives_a_restart(
     assert again.review.answers() == {question.id: choice}
 
 
+
+def test_in_a_kernel_the_builder_warms_the_tuners_first_topic_after_the_plan(tmp_path):
+    from workbench.analysis import computed
+
+    analysis = small_analysis(tmp_path / "embeddings")  # its own: nothing derived from it yet
+    wb = Workbench(analysis, layout=None, background=True, session=tmp_path / "s.json")
+    assert wb.tuner.plan is not None  # waits for the plan; the warming follows it on the same thread
+    wb._builder.join(60)
+    assert all(computed(analysis, key) for key in ("scopes:words", "scopes:statement_words", "scopes:views"))
+
+
 # --- conflicts ---------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -86,6 +87,7 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
 # --- tfidf ----------------------------------------------------------------------------------
 
 _TOKEN = r"(?u)\b\w[\w\-.]*\w\b|\b\w\b"
+_FITTING = threading.Lock()  # one fit at a time: a thread that needs the fit waits for it, never sees half of it
 
 
 class TfidfEmbedder:
@@ -110,7 +112,7 @@ class TfidfEmbedder:
         """Name the corpus to fit on; the fitting itself waits for the first text not in a cache."""
         self._texts = sorted(set(texts)) or [""]
         self.id = f"tfidf-{self.dim}-{self.texts_per_component}-{sha256(chr(31).join(self._texts))[:16]}"
-        self._word = None
+        self._word = self._basis = None
         return self
 
     def _fit_now(self) -> None:
@@ -195,8 +197,10 @@ class TfidfEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if self._texts is None:
             raise EngineError("the tfidf embedder must be fitted on the corpus first (call fit(texts))")
-        if self._word is None:
-            self._fit_now()
+        if self._basis is None:  # set last, by a fit or a read one: the vectorizers are whole once it is
+            with _FITTING:
+                if self._basis is None:
+                    self._fit_now()
         dense = np.asarray(self._sparse(list(texts)) @ self._basis.T, dtype=np.float32)
         if dense.shape[1] < self.dim:  # tiny corpora: pad, which changes no inner product
             dense = np.hstack([dense, np.zeros((len(dense), self.dim - dense.shape[1]), dtype=np.float32)])

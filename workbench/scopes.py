@@ -196,6 +196,12 @@ def nearest_topics(analysis: Analysis, topic: str, k: int = 3) -> list[tuple[str
 # --- what is computed once per analysis ----------------------------------------------------------
 
 
+def warm(analysis: Analysis) -> None:
+    """Compute what the first topic phrase would: the word indexes of the notes and the statements, and the
+    notes' places and documents embedded (which fits a TF-IDF embedder read back from a cache)."""
+    _word_index(analysis), _statement_index(analysis), _views(analysis)
+
+
 @dataclass(frozen=True)
 class _Views:
     places: np.ndarray  # per note: its path words, headings and parent items, embedded
@@ -276,6 +282,10 @@ def _word_index(analysis: Analysis) -> _WordIndex:
     return memoized(analysis, "scopes:words", lambda: _make_word_index(analysis))
 
 
+def _statement_index(analysis: Analysis) -> _WordIndex:
+    return memoized(analysis, "scopes:statement_words", lambda: _make_word_index(analysis, True))
+
+
 def _make_word_index(analysis: Analysis, statements: bool = False) -> _WordIndex:
     rows: dict[str, set[int]] = defaultdict(set)
     words = (about_words(note) for note in analysis.corpus.notes) if not statements else \
@@ -308,11 +318,11 @@ def _statements(analysis: Analysis, topic: str, words: tuple[str, ...]) -> froze
     """Session statements about the topic: every word of it, or the phrase as close as the bar."""
     if not len(analysis.statements):
         return frozenset()
-    rows = _holding(memoized(analysis, "scopes:statement_words", lambda: _make_word_index(analysis, True)), words)
+    rows = _holding(_statement_index(analysis), words)
     if comparable(analysis, words):
         rows |= set(np.flatnonzero(analysis.statement_vectors @ _query(analysis, topic) >= topic_bar(analysis)))
     return frozenset(analysis.statements[i].id for i in rows)
 
 
 __all__ = ["TOPIC_BARS", "ScopeSets", "TopicMatch", "lexical_rows", "match_topic", "nearest_topics", "scope_labels",
-           "scope_matches", "scope_sets", "topic_bar", "topic_scores"]
+           "scope_matches", "scope_sets", "topic_bar", "topic_scores", "warm"]

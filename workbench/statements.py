@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 from .compare import FUNCTION_WORDS, PRONOUNS, Profile
 from .records import EPOCH, Session
@@ -215,6 +216,7 @@ _STATUS = re.compile(r"(?:\*\*)?status(?:\*\*)?\s*:\s*(?:\*\*)?\s*(?P<word>[^\W\
 _STRUCK = re.compile(r"~~[^~]+~~")
 
 
+@lru_cache(maxsize=65_536)  # pure; the planner asks again for each note at every new horizon
 def closed_marker(text: str, raw: str = "") -> str:
     """The marker saying an item is closed — ✅, "[x]", ~~struck~~, an all-caps DONE / RESOLVED / DEPRECATED,
     "(done)", "Status: resolved" — or "". `raw` is the note's source line(s), where a checked box survives."""

@@ -31,6 +31,7 @@ from ..errors import LimitError
 from ..focus import Focus, select_sessions
 from ..records import Corpus, iso
 from ..scopes import match_topic, scope_labels, scope_sets
+from ..scopes import warm as warm_scopes
 from .calibration import SUGGESTION_FLOOR
 from .chain import dream_chain
 from .check import enforce
@@ -152,6 +153,20 @@ def plain_outline(analysis: Analysis, resolved: Focus) -> Outline:
                     removed_scopes=[])
     key = json.dumps(plain.to_dict(), sort_keys=True)
     return memoized(analysis, ("plan:plain", key), lambda: outline(plan_from_analysis(analysis, plain)))
+
+
+def warm(analysis: Analysis, focus: Focus | None = None) -> None:
+    """Compute ahead what the first re-plan at a new topic would (on the session view `focus` plans on): the
+    scopes' word indexes and embedded places, and the plan without scopes at the focus's knobs, which also reads
+    every note's dates (memoized per text: a new horizon then re-reads none). Plans stay as they are; safe
+    beside a re-plan on another thread (`memoized` computes each key once)."""
+    focus = focus or Focus()
+    try:
+        view = session_view(analysis, focus)
+    except LimitError:  # planned as a chain of windows, each an analysis of its own: nothing to warm here
+        return
+    warm_scopes(view)
+    plain_outline(view, focus.resolved())
 
 
 def _scope_remarks(plan: Plan, planner: Planner) -> list[str]:

@@ -17,6 +17,7 @@ reading and writing the autosave file is `_autosave.Autosave`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -26,6 +27,7 @@ import pandas as pd
 
 from .. import plots, views
 from ..analysis import Analysis, layout_umap_aside, load_or_analyze
+from ..dream.offline import warm
 from ..dream.plan import Plan
 from ..errors import WorkbenchError
 from ..focus import Focus
@@ -43,6 +45,8 @@ from .explorer import Explorer, _in_kernel
 from .open_tab import OpenTab
 from .review import ReviewPanel
 from .tuner import FocusTuner
+
+log = logging.getLogger(__name__)
 
 TABS = ("Explore", "Tune focus", "Review", "Conflicts", "Export", "Open & save")
 LATE = frozenset({"tuner", "review_panel", "conflicts", "timeline", "heatmap", "sankey", "_review",
@@ -145,6 +149,18 @@ class Workbench:
                 self._ready.set()
         if self.tabs.selected_index not in (None, 0):
             self._on_tab({"new": self.tabs.selected_index})
+        self._warm(analysis)
+
+    def _warm(self, analysis: Analysis) -> None:
+        """After the plan, on the builder thread: what the tuner's first keystroke at a new topic would compute."""
+        tuner = self.__dict__.get("tuner")
+        plan = tuner.plan if tuner is not None and tuner.analysis is analysis else None
+        if plan is None:
+            return
+        try:
+            warm(analysis, plan.focus)
+        except Exception:  # noqa: BLE001  (a head start only: the re-plan computes what is missing)
+            log.warning("warming the focus tuner's caches failed", exc_info=True)
 
     @property
     def _built(self) -> bool:
