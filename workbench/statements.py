@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 from .compare import FUNCTION_WORDS, PRONOUNS, Profile
 from .records import EPOCH, Session
@@ -176,6 +177,7 @@ _NOT_KNOWN_YET = re.compile(
     re.IGNORECASE)
 
 
+@lru_cache(maxsize=200_000)
 def placeholder(text: str) -> str:
     """Why a note is a placeholder — an empty value, bracketed meta-text ("(none yet)", "[unknown]"), a bare
     "TBD", or a sentence saying nothing is known yet — or "" when it states something."""

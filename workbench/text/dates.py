@@ -101,6 +101,7 @@ def _resolve(span: str, written: datetime, future: bool) -> datetime | None:
     return when.replace(tzinfo=timezone.utc) if when else None
 
 
+@lru_cache(maxsize=200_000)
 def find_dates(text: str, written: datetime) -> tuple[DateMention, ...]:
     """Every date in `text` with its role (expiry, deadline, start, event) and whether it is told in the past."""
     out = []
