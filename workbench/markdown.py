@@ -14,6 +14,7 @@ Markdown only (it imports nothing of the workbench); `records.split_notes` makes
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,6 +50,16 @@ def parser() -> Any:
     return MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
 
 
+_LOCAL = threading.local()
+
+
+def _thread_parser() -> Any:
+    """`parser()` built once per thread: building one costs more than parsing a short document."""
+    if not hasattr(_LOCAL, "parser"):
+        _LOCAL.parser = parser()
+    return _LOCAL.parser
+
+
 class Part(NamedTuple):
     """One fact of a document: where it is and what it sits under."""
 
@@ -69,7 +80,7 @@ def parse(content: str) -> tuple[Part, ...]:
     for line in lines:
         offsets.append(offsets[-1] + len(line) + 1)
     walker = _Split(lines)
-    walker.walk(parser().parse(content))
+    walker.walk(_thread_parser().parse(content))
     kept = [index for index, note in enumerate(walker.notes) if not note.dropped]
     position = {index: at for at, index in enumerate(kept)}
     out = []

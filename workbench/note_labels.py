@@ -8,6 +8,7 @@ of a list, or one version of a record another document holds.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .analysis import Analysis, memoized
 from .compare import key_of, profile
@@ -15,6 +16,7 @@ from .markdown import label_body
 from .records import Note
 
 
+@lru_cache(maxsize=200_000)
 def label_of(text: str) -> str:
     """The label a note opens with: the key of `Key: value`, or `**Label:**`, or a name before a colon
     (`@handle: …`); "" when it has none."""
@@ -68,10 +70,20 @@ def one_record(analysis: Analysis, a: Note, b: Note) -> bool:
     if a.memory_id == b.memory_id:
         return False
     mine = label_of(a.text).casefold()
-    values = [{label_of(n.text).casefold(): " ".join(n.text.split()) for n in document_notes(analysis, m)
-               if label_of(n.text) and label_of(n.text).casefold() != mine} for m in (a.memory_id, b.memory_id)]
-    shared = values[0].keys() & values[1].keys()
-    return bool(shared) and all(values[0][k] == values[1][k] for k in shared)
+    values_a, values_b = (_labelled_values(analysis, m) for m in (a.memory_id, b.memory_id))
+    shared = (values_a.keys() & values_b.keys()) - {mine}
+    return bool(shared) and all(values_a[k] == values_b[k] for k in shared)
+
+
+def _labelled_values(analysis: Analysis, memory_id: str) -> dict[str, str]:
+    """Label (casefolded) → the whitespace-normalised text of the document's last note opening with it."""
+    def compute() -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for n in analysis.corpus.notes:
+            if label := label_of(n.text):
+                out.setdefault(n.memory_id, {})[label.casefold()] = " ".join(n.text.split())
+        return out
+    return memoized(analysis, "labelled_values", compute).get(memory_id, {})
 
 
 def is_list_item(analysis: Analysis, note: Note) -> bool:

@@ -180,6 +180,7 @@ _NOT_KNOWN_YET = re.compile(
     re.IGNORECASE)
 
 
+@lru_cache(maxsize=200_000)
 def placeholder(text: str) -> str:
     """Why a note is a placeholder — an empty value, bracketed meta-text ("(none yet)", "[unknown]"), a bare
     "TBD", or a sentence saying nothing is known yet — or "" when it states something."""

@@ -25,9 +25,10 @@ def memoized(owner: Any, key: Hashable, compute: Callable[[], T]) -> T:
     Two threads asking for the same key at once compute it once: the second waits for the first
     (a view and the builder thread of the app ask for the same findings).
     """
-    table = _table(owner)
-    if key in table:
+    table = _TABLES.get(owner)  # the common case, a value already there, takes no lock
+    if table is not None and key in table:
         return table[key]
+    table = _table(owner)
     with _key_lock(owner, key):
         if key not in table:
             table[key] = compute()

@@ -72,12 +72,10 @@ def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     graph = NNDescent(vectors, metric="dot", n_neighbors=k + 1, random_state=0, low_memory=True, n_trees=n_trees,
                       n_iters=max(6, int(np.log2(len(vectors))) // 2), n_jobs=1, compressed=True).neighbor_graph
     index, dist = graph
-    out_index = np.empty((len(vectors), k), dtype=np.int64)
-    out_sims = np.empty((len(vectors), k), dtype=np.float32)
-    for row in range(len(vectors)):
-        keep = index[row] != row
-        out_index[row] = index[row][keep][:k]
-        out_sims[row] = (1.0 - dist[row][keep][:k]).astype(np.float32)
+    others = index != np.arange(len(vectors))[:, None]  # each row without the row itself, in order
+    first = np.argsort(~others, axis=1, kind="stable")[:, :k]
+    out_index = np.take_along_axis(index, first, axis=1).astype(np.int64)
+    out_sims = (1.0 - np.take_along_axis(dist, first, axis=1)).astype(np.float32)
     return out_index, out_sims
 
 

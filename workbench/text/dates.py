@@ -101,7 +101,7 @@ def _resolve(span: str, written: datetime, future: bool) -> datetime | None:
     return when.replace(tzinfo=timezone.utc) if when else None
 
 
-@lru_cache(maxsize=65_536)  # pure; the planner reads each note's dates again at every new horizon
+@lru_cache(maxsize=200_000)  # pure; the planner reads each note's dates again at every new horizon
 def find_dates(text: str, written: datetime) -> tuple[DateMention, ...]:
     """Every date in `text` with its role (expiry, deadline, start, event) and whether it is told in the past."""
     out = []
