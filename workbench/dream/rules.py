@@ -12,7 +12,6 @@ confidence is not typed here: it is the precision measured for its rule
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,13 +20,20 @@ import numpy as np
 
 from ..analysis import Analysis, memoized
 from ..candidates import Candidate, find_candidates
-from ..compare import FUNCTION_WORDS, key_of, profile, relate, rewrite_slot
+from ..compare import key_of, profile, relate, rewrite_slot
 from ..context import section_words
 from ..note_labels import is_attribute, label_of
-from ..records import EPOCH
 from ..statements import clean_fact
-from ..text import CHANGE_MARKERS, find_dates
+from ..text import CHANGE_MARKERS
 from .calibration import SUGGESTION_FLOOR, confidence
+from .supersede import (
+    change_word,
+    formerly,
+    from_to,
+    names_old,
+    restated,
+    with_new_value,
+)
 
 if TYPE_CHECKING:
     from ..focus import Focus
@@ -206,7 +212,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         return _superseded(c, a, b, "conflict.names_old", f"the newer note names “{old[0]}” as the old value and "
                                                           f"says {old[1]}; {_when(c.signals)} wins", named=old[0])
-    changed = _changed(a, b, closest)
+    changed = change_word(a, b, closest)
     if changed and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         reason = (f"the newer note says “{changed}” about the older one's subject with other values "
                   f"({_values(a.values - b.values)} ↔ {_values(b.values - a.values)}); {_when(c.signals)} may replace "
@@ -268,27 +274,12 @@ def _superseded(c: Candidate, older, newer, rule: str, reason: str, named: str =
     extra = older.atoms - newer.atoms - gone
     if not (extra & older.values or len(extra) >= 2):
         return _verdict(c, "update", rule, reason, keep=c.notes[1])
-    text = _with_new_value(older, newer, gone)
+    text = with_new_value(older, newer, gone)
     if text:
         return _verdict(c, "update", rule, f"{reason}; the older note says more, so it takes the new value",
                         keep=c.notes[0], text=text, rewrite=True)
     return _withheld(c, rule, f"{reason} — a question: the older note says more ({_values(extra)}) than the newer",
                      keep=c.notes[1])
-
-
-def _with_new_value(older, newer, gone: set[str] | frozenset[str]) -> str:
-    """`older`'s text with its one old value replaced by `newer`'s one new value of the same kind, or ""."""
-    added = _added(older, newer) - _dates(newer)
-    numeric = lambda v: bool(re.fullmatch(r"[$€£]?\d[\d.,:%]*\w{0,3}", v))  # noqa: E731
-    if len(gone) != 1:
-        return ""
-    old = next(iter(gone))
-    same_kind = [v for v in added if numeric(v) == numeric(old)]
-    if len(same_kind) != 1:
-        return ""
-    at = next((t for t in older.tokens if t.norm == old), None)
-    new = next((t for t in newer.tokens if t.norm == same_kind[0]), None)
-    return older.text[:at.start] + new.text + older.text[at.end:] if at and new else ""
 
 
 def _different(c: Candidate, analysis: Analysis) -> str:
@@ -315,122 +306,6 @@ def _different(c: Candidate, analysis: Analysis) -> str:
 def _opening_name(p) -> str:
     """The name, code or identifier among a text's first three items, when it opens with one (its subject)."""
     return next((s for s, k in list(zip(p.sequence, p.kinds))[:3] if k in ("name", "code")), "")
-
-
-_CHANGE = CHANGE_MARKERS  # what a restatement must carry to replace the older note
-# Stems around an older note's word that name it as the old value: "not 8787", "was $29", "from X", "X → Y",
-# "I said tabs earlier", "Dana left", "Marco moved to onboarding", "Tor stepped back".
-_OLD_BEFORE = frozenset({"was", "were", "from", "previous", "former", "said", "replac", "instead", "than"})
-_OLD_AFTER = frozenset({"→", "->", "earlier", "befor", "left", "move", "step", "retir", "quit", "deprec", "gone",
-                        "replac", "previous", "anymor", "no"})
-
-
-def _dates(p) -> frozenset[str]:
-    """`p`'s values inside a date it names."""
-    spans = [(m.start, m.end) for m in find_dates(p.text, EPOCH)] if p.values else []
-    return frozenset(t.norm for t in p.tokens if t.norm in p.values and any(a <= t.start < b for a, b in spans))
-
-
-def _added(older, newer) -> frozenset[str]:
-    """The values `newer` names that `older` lacks — none when they are only the date of a change to an
-    undated note ("Bumped … on 2026-10-11" adds 2026-10-11, but so says nothing new about an undated value)."""
-    added = newer.values - older.atoms
-    return added if not added <= _dates(newer) or _dates(older) else frozenset()
-
-
-def _changed(older, newer, closest: bool) -> str:
-    """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares its subject (a word or
-    name) with `older`, is the note most alike to it, and each names a value the other lacks (more than a change's date)."""
-    cue = next((m for m in _CHANGE.finditer(newer.text) if m.group(0) not in ("→", "->")), None)  # an arrow is a flow too
-    if not cue or not closest or _CHANGE.search(older.text) or not (older.words | older.names) & newer.atoms:
-        return ""
-    return cue.group(0) if older.values - newer.values and _added(older, newer) else ""
-
-
-def names_old(older, newer) -> tuple[str, str] | None:
-    """(old, new) when `newer` carries a change word, names a word or value of `older` as the old one ("not
-    8787", "was $29", "X → Y", "I said tabs earlier", "Dana left"), and adds a value `older` lacks; the
-    two must share another word or name (the subject)."""
-    if not _CHANGE.search(newer.text) or _CHANGE.search(older.text):
-        return None
-    toks = newer.tokens
-    for i, t in enumerate(toks):
-        if t.norm not in older.atoms or t.norm in FUNCTION_WORDS:
-            continue
-        before = toks[i - 1] if i else None
-        after = toks[i + 1].norm if i + 1 < len(toks) else ""
-        specific = t.norm in older.values  # "not 8787" and "15 → 16" name a value; "not merely", "down →" nothing
-        arrow = after in ("→", "->")
-        if not ((before is not None and (before.norm in _OLD_BEFORE or before.kind == "negation" and specific))
-                or after in _OLD_AFTER and (specific or not arrow)):
-            continue
-        added = _added(older, newer)
-        subject = (older.atoms & newer.atoms) - {t.norm}
-        if added and subject:
-            return t.text, sorted(added)[0]
-    return None
-
-
-def restated(older, newer) -> str:
-    """The new value when `newer` says `older`'s statement again — most of its content words — with another
-    value (a number, date, name or code `older` has and `newer` lacks or negates, and one `newer` adds)."""
-    words = older.words
-    if len(words) < 3 or not _CHANGE.search(newer.text):
-        return ""
-    parts = {p for v in newer.values for p in re.split(r"[._/\-=:@]+", v) if p}
-    if len(words & (newer.words | parts)) < 0.75 * len(words):
-        return ""
-    added = newer.values - older.values
-    gone = older.values - newer.values or _negated_values(newer, older.values)
-    return ", ".join(sorted(added)[:3]) if added and gone else ""
-
-
-def _negated_values(p, values) -> frozenset[str]:
-    """Values of `values` that `p` names right after a negator ("port 5433, not 5432")."""
-    toks = p.tokens
-    return frozenset(t.norm for i, t in enumerate(toks) if t.norm in values and i and toks[i - 1].kind == "negation")
-
-
-def from_to(older, newer) -> tuple[str, str] | None:
-    """("X", "Y") when `newer` says something changed "from X to Y", X is what `older` says and Y is not,
-    and the two share another content word, the subject (not a number); else None."""
-    toks = [t for t in newer.tokens if t.kind != "negation"]
-    norms = [t.norm for t in toks]
-    for i, norm in enumerate(norms):
-        if norm != "from":
-            continue
-        j = next((k for k in range(i + 2, min(i + 7, len(norms))) if norms[k] == "to"), None)
-        if j is None or j + 1 >= len(norms):
-            continue
-        end = next((k for k in range(j + 1, min(j + 5, len(norms))) if norms[k] in FUNCTION_WORDS), min(j + 5, len(norms)))
-        was, now = set(norms[i + 1:j]) - FUNCTION_WORDS, set(norms[j + 1:end]) - FUNCTION_WORDS
-        rest = (newer.words - was - now) & older.words  # a shared word names the subject (not a number)
-        if was and now and was <= set(older.sequence) and not now <= set(older.sequence) and rest:
-            said = newer.text
-            return said[toks[i + 1].start:toks[j - 1].end], said[toks[j + 1].start:toks[end - 1].end]
-    return None
-
-
-_FORMERLY = frozenset({"formerly", "former", "previously", "previous", "née", "ex"})  # as written and as stemmed
-
-
-def formerly(older, newer) -> tuple[str, str] | None:
-    """("X", "Y") when `newer` names its value Y as "Y (formerly X)" or "Y, previously X", X is a name or value
-    that `older` holds and Y is one it lacks; the two must share another content word (the subject)."""
-    toks = [t for t in newer.tokens if t.kind != "negation"]
-    said = set(older.sequence)
-    for i, token in enumerate(toks):
-        if token.norm not in _FORMERLY or i + 1 >= len(toks) or i == 0:
-            continue
-        opener = newer.text[max(0, token.start - 2):token.start]
-        if "(" not in opener and "," not in opener and "—" not in opener:
-            continue  # "formerly" that names an earlier value follows "(", "," or "—"
-        was, now = toks[i + 1], toks[i - 1]
-        if was.kind not in ("value", "name", "code") or now.kind not in ("value", "name", "code"):
-            continue
-        if was.norm in said and now.norm not in said and (newer.words - {was.norm, now.norm}) & older.words:
-            return was.text, now.text
-    return None
 
 
 def same_order(a, b) -> bool:
