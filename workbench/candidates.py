@@ -38,12 +38,14 @@ from .note_labels import (
 from .note_labels import label_of as label_of  # importable from here, where it was first
 from .records import EPOCH, Note
 from .statements import (
+    LIFETIME_DAYS,
     anchor_date,
     clean_fact,
     closed_marker,
     deadline,
     episodic,
     expiry,
+    lifetime,
     open_heading,
     open_marker,
     placeholder,
@@ -270,18 +272,20 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     due = deadline(note.text, note.updated_at)
     if due is not None and due.when < as_of and not supported_since(due.when):
         return {"why": "deadline", "date": due.text, "when": due.when}
-    horizon = as_of - timedelta(days=horizon_days)
     wait = waiting_since(note.text, note.updated_at)
-    if wait is not None and wait.when < horizon and not supported_since(wait.when):
+    overdue = as_of - timedelta(days=min(horizon_days, LIFETIME_DAYS["wait"]))
+    if wait is not None and wait.when < overdue and not supported_since(wait.when):
         return {"why": "waiting", "date": wait.text, "when": wait.when, "age_days": (as_of - wait.when).days}
-    event = episodic(note.text, note.updated_at)
+    relative = relative_time(note.text)
+    anchor = anchor_date(note.text, note.updated_at)  # what "today" means in a note that names its date
+    event = episodic(note.text, note.updated_at) or (anchor if relative else None)
     if event is None:
         return {}
-    anchor = anchor_date(note.text, note.updated_at)  # what "today" means in a note that names its date
     when = min(note.updated_at, anchor.when) if anchor is not None else note.updated_at
     age = (as_of - when).days
-    if age > horizon_days and not supported_since(horizon):
-        temporary = _TEMPORARY.search(note.text) or relative_time(note.text)
+    days = min(horizon_days, LIFETIME_DAYS[lifetime(relative)]) if relative else horizon_days
+    if age > days and not supported_since(as_of - timedelta(days=days)):
+        temporary = _TEMPORARY.search(note.text) or relative
         return {"why": "episodic", "date": (anchor or event).text, "when": when, "age_days": age,
                 "named": bool(profile.names), "temporary": bool(temporary)}
     return {}

@@ -13,7 +13,8 @@ from functools import lru_cache
 from .analysis import Analysis, memoized
 from .compare import key_of, profile
 from .markdown import label_body
-from .records import Note
+from .records import EPOCH, Note
+from .text import CHANGE_MARKERS, find_dates
 
 
 @lru_cache(maxsize=200_000)
@@ -95,12 +96,34 @@ def is_list_item(analysis: Analysis, note: Note) -> bool:
 
 def label_subjects_differ(a: Note, b: Note, analysis: Analysis) -> bool:
     """Both notes open with a label that names a subject (a handle, a name, code, a path, a value) and the two
-    labels differ: `@alice: a suspected bot` and `@bob: a suspected bot` are about two accounts."""
-    la, lb = label_of(a.text), label_of(b.text)
+    labels differ: `@alice: a suspected bot` and `@bob: a suspected bot` are about two accounts. One label
+    naming no subject the other lacks (“GitHub” ↔ “GitHub handle”, “Maya has a new number” ↔ “Babysitter Maya
+    Torres”) is one subject, said two ways."""
+    return labels_differ(label_of(a.text), label_of(b.text), analysis, named=True)
+
+
+def labels_differ(la: str, lb: str, analysis: Analysis, named: bool = False) -> bool:
+    """Two labels name two subjects: each names one once its change words and dates are set aside, they differ,
+    and neither names only what the other does; with `named`, each must name a name or value."""
+    la, lb = label_subject(la), label_subject(lb)
     if not la or not lb or la.casefold() == lb.casefold():
         return False
     pa, pb = profile(la, _names(analysis)), profile(lb, _names(analysis))
-    return bool(pa.names or pa.values) and bool(pb.names or pb.values)
+    sa, sb = pa.names | pa.values, pb.names | pb.values
+    if named and not (sa and sb):
+        return False
+    return not (sa and sb and (sa <= sb or sb <= sa))
+
+
+@lru_cache(maxsize=20_000)
+def label_subject(label: str) -> str:
+    """A label without the words that name no subject: change words (“Correction”, “Update”, “As of”) and dates
+    (“(2026-05-19)”, “Nov 18”); "" when nothing else is left."""
+    spans = [(m.start, m.end) for m in find_dates(label, EPOCH)]
+    spans += [m.span() for m in CHANGE_MARKERS.finditer(label)]
+    kept = "".join(" " if any(s <= i < e for s, e in spans) else ch for i, ch in enumerate(label))
+    kept = re.sub(r"\(\s*\)|[\s,;:\-–—]+$|^[\s,;:\-–—]+", "", re.sub(r"\s+", " ", kept)).strip()
+    return kept if re.search(r"[^\W\d_]", kept) else ""
 
 
 def _names(analysis: Analysis) -> frozenset[str]:

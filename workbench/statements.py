@@ -236,7 +236,8 @@ def closed_marker(text: str, raw: str = "") -> str:
 _OPEN_STATUS = ("open", "active", "pending", "todo", "to do", "in progress", "blocked", "waiting", "proposed",
                 "planned", "ongoing", "new", "investigating")
 _OPEN_HEADING = re.compile(r"\b(?:open|to\s?-?do|todos|active|pending|current|backlog|follow[\s-]?ups?|requests?|"
-                           r"known\s+issues|issues|tasks|in\s+progress|next\s+steps|action\s+items|wip)\b",
+                           r"known\s+issues|issues|tasks|in\s+progress|next\s+steps|action\s+items|wip|flaky|bugs|blockers|"
+                           r"outstanding|unresolved|waiting\s+on|watch\s?list)\b",
                            re.IGNORECASE)
 
 
@@ -278,6 +279,20 @@ def relative_time(text: str) -> str:
     found = re.search(r"\b(?:today|tonight|tomorrow|yesterday|this\s+(?:morning|afternoon|evening|week|weekend)|"
                       r"right\s+now|later\s+today)\b", text, re.IGNORECASE)
     return found.group(0) if found else ""
+
+
+# How long a note tied to its moment of writing can hold, by the span its words name: "today" holds for a day,
+# "this week" for a week; a wait for an answer is overdue long before a durable fact is old. A curator reads
+# such a note as stale once its span is well past (twice the span and a week of grace), whatever the horizon.
+LIFETIME_DAYS = {"day": 14, "week": 30, "month": 62, "wait": 60}
+
+
+def lifetime(words: str) -> str:
+    """The span a relative time names ("day" for "today" or "tomorrow morning", "week", "month"), or ""."""
+    found = words.casefold()
+    if not found:
+        return ""
+    return "week" if "week" in found else "month" if "month" in found else "day"
 
 
 def anchor_date(text: str, written: datetime) -> DateMention | None:

@@ -22,9 +22,8 @@ from ..analysis import Analysis, memoized
 from ..candidates import Candidate, find_candidates
 from ..compare import key_of, profile, relate, rewrite_slot
 from ..context import section_words
-from ..note_labels import is_attribute, label_of
+from ..note_labels import is_attribute, label_of, labels_differ
 from ..statements import clean_fact
-from ..text import CHANGE_MARKERS
 from .calibration import SUGGESTION_FLOOR, confidence
 from .supersede import (
     change_word,
@@ -258,8 +257,8 @@ def _update_beside(c: Candidate, analysis: Analysis, older, newer) -> bool:
 def _one_subject(c: Candidate, analysis: Analysis) -> bool:
     """False when each note opens with a label of its own (“Disengagement Protocol:” ↔ “Acknowledgement
     Protocol:”): two subjects. A change word as a label (“Correction:”, “Update:”) names no subject."""
-    la, lb = (label_of(analysis.corpus.note_by_id[i].text).casefold() for i in c.notes)
-    return not (la and lb and la != lb and not CHANGE_MARKERS.fullmatch(la) and not CHANGE_MARKERS.fullmatch(lb))
+    la, lb = (label_of(analysis.corpus.note_by_id[i].text) for i in c.notes)
+    return not labels_differ(la, lb, analysis)
 
 
 def _withheld(c: Candidate, rule: str, reason: str, **extra: Any) -> Verdict:
@@ -290,8 +289,7 @@ def _different(c: Candidate, analysis: Analysis) -> str:
     (less alike, but naming the same code or names), `distinct.different`."""
     notes = analysis.corpus.note_by_id
     a, b = (notes[i] for i in c.notes)
-    la, lb = label_of(a.text).casefold(), label_of(b.text).casefold()
-    if la and lb and la != lb:
+    if labels_differ(label_of(a.text), label_of(b.text), analysis):
         return "distinct.other_label"
     sa, sb = (_opening_name(analysis.profiles[i]) for i in c.notes)
     if sa and sb and sa != sb:
