@@ -268,6 +268,9 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     supported_since = lambda when: not pd.isna(last) and last > when  # noqa: E731
     ends = expiry(note.text, note.updated_at)
     if ends is not None and ends.when < as_of and not supported_since(ends.when):
+        renewal = _renewal(analysis, note, ends.when)
+        if renewal:
+            return {"why": "renewed", "date": ends.text, "when": ends.when, "by": renewal}
         return {"why": "expired", "date": ends.text, "when": ends.when}
     due = deadline(note.text, note.updated_at)
     if due is not None and due.when < as_of and not supported_since(due.when):
@@ -289,6 +292,20 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
         return {"why": "episodic", "date": (anchor or event).text, "when": when, "age_days": age,
                 "named": bool(profile.names), "temporary": bool(temporary)}
     return {}
+
+
+def _renewal(analysis: Analysis, note: Note, ended: datetime) -> str:
+    """The id of an alike note that says the term was extended ("renewed …; new expiry 2027-10-31"): a change
+    word, a word of the expired note's besides its values, a later date. Then the expired note holds an older
+    value, not nothing."""
+    pairs = analysis.pairs
+    mine = analysis.profiles[note.id]
+    for other in pd.concat([pairs.newer[pairs.older == note.id], pairs.older[pairs.newer == note.id]]):
+        text, theirs = analysis.corpus.note_by_id[other].text, analysis.profiles[other]
+        later = any(m.when is not None and m.when > ended for m in find_dates(text, note.updated_at))
+        if later and CHANGE_MARKERS.search(text) and (mine.atoms & theirs.atoms) - mine.values - theirs.values:
+            return str(other)
+    return ""
 
 
 _TEMPORARY = re.compile(r"\b(?:temporar(?:y|ily)|for\s+now|for\s+the\s+time\s+being|for\s+a\s+(?:\d+|one|two|few)"

@@ -448,6 +448,10 @@ def _note(c: Candidate, analysis: Analysis) -> Verdict:
     if why == "expired":
         return _verdict(c, "delete", "prune.expired",
                         f"says it holds until {s['date']} ({s['when']:%Y-%m-%d}), which has passed; no session since supports it")
+    if why == "renewed":
+        return _none(c, "undecided.renewed", f"says it holds until {s['date']} ({s['when']:%Y-%m-%d}), which has passed, "
+                                             "but an alike note says it was extended: take the new date, or remove, "
+                                             "is for a judge (the older note may name what the newer one does not)")
     if why == "deadline":
         return _verdict(c, "delete", "prune.deadline_passed",
                         f"names a deadline ({s['date']}, {s['when']:%Y-%m-%d}) that has passed — a suggestion: "

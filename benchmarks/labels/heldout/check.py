@@ -21,6 +21,8 @@ DATA = HERE.parents[1] / "data" / "heldout"
 STORES = {
     "home-assistant": DATA / "home-assistant.af",
     "sre-agent": DATA / "sre-agent",
+    "sales-crm": DATA / "sales-crm",
+    "tutor": DATA / "tutor.af",
 }
 KINDS = ("duplicate", "superseded", "stale", "forbidden_merge")
 REQUIRED = ("store", "id", "kind", "notes", "why")
