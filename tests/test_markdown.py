@@ -127,6 +127,15 @@ def test_two_equal_fields_under_two_different_titles_have_different_sections(con
     assert status[0][0] != status[1][0] and status[0][0].startswith("Issue 12")
 
 
+def test_a_bold_name_ending_in_an_abbreviation_heads_its_fields_and_a_bold_sentence_stays_a_fact():
+    content = ("**Coldharbor Elevator Co.**\nPlan: Pro\nOwner: Dana Reyes\n\n"
+               "**Never deploy on Fridays.**\nAsk Dana first.\n")
+    parts = [(p.kind, p.section, p.text) for p in parse(content)]
+    assert parts[:2] == [("field", "Coldharbor Elevator Co.", "Plan: Pro"),
+                         ("field", "Coldharbor Elevator Co.", "Owner: Dana Reyes")]
+    assert parts[2][0] == "paragraph" and parts[2][2].startswith("**Never deploy on Fridays.**")
+
+
 LIST_TITLES = [
     pytest.param("- **Core Principles:**\n  - Be direct.\n  - Be brief.\n- **Empty:**\n",
                  ["title", "bullet", "bullet", "bullet"], id="a bold item with children"),

@@ -92,13 +92,14 @@ def parse(content: str) -> tuple[Part, ...]:
     return tuple(out)
 
 
-def title_of(inline: Any) -> tuple[int, str] | None:
+def title_of(inline: Any, over_fields: bool = False) -> tuple[int, str] | None:
     """(rank, text) when the first line of an inline token is a title, else None.
 
     A title is a line that is wholly bold (strong emphasis, possibly inside emphasis, spanning the
     line; a colon may follow inside or outside the bold) and does not end as a sentence does, or
     a bare label: a `Key:` as in a `Key: value` line, not starting in lower case, with nothing
-    after the colon. The text is the title without its markers and its colon.
+    after the colon. The text is the title without its markers and its colon. `over_fields`: the line heads
+    `Key: value` lines, so a final full stop is an abbreviation's (“**Coldharbor Elevator Co.**”), not a sentence's.
     """
     line = inline.content.split("\n", 1)[0].strip()
     if LABEL.match(line) and not line[0].islower():
@@ -119,7 +120,7 @@ def title_of(inline: Any) -> tuple[int, str] | None:
     if not bold or not run or not line.startswith(prefix) or not line.endswith(prefix[::-1]):
         return None
     text = line[len(prefix):len(line) - len(prefix)].strip().removesuffix(":").rstrip()
-    if not text or text.endswith((".", "!", "?")):
+    if not text or text.endswith(("!", "?")) or text.endswith(".") and not over_fields:
         return None  # a bold sentence is a fact, not a title
     return BOLD, text
 
@@ -229,7 +230,8 @@ class _Split:
             note = self.add("lead" if led else kind, first, last, _join(pieces), self.parents())
             if after in _UNDER_TITLE:
                 self.open(title, note)
-        elif title is not None and len(pieces) > 1 and all(KEY_VALUE.match(p) for p in pieces[1:]):
+        elif len(pieces) > 1 and all(KEY_VALUE.match(p) for p in pieces[1:]) \
+                and (title := title or title_of(inline, over_fields=True)) is not None:
             self.close(self.depth, title[0])  # a title line over `Key: value` lines
             self.open(title, None)
             for offset, piece in enumerate(pieces[1:], start=1):
