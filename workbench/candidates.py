@@ -50,6 +50,7 @@ from .statements import (
     open_marker,
     placeholder,
     relative_time,
+    transient_time,
     waiting_since,
 )
 from .text import CHANGE_MARKERS, find_dates
@@ -57,7 +58,7 @@ from .text import CHANGE_MARKERS, find_dates
 if TYPE_CHECKING:
     from .focus import Focus
 
-PAIR_KINDS = ("verbatim", "same_words", "subset", "negation", "value", "words", "different")  # not "reordered", "subject": never one fact
+PAIR_KINDS = ("verbatim", "same_words", "subset", "negation", "value", "words", "different", "reordered")  # not "subject": never one fact
 SESSION_KINDS = ("negation", "value", "words", "different")
 
 
@@ -279,28 +280,29 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     overdue = as_of - timedelta(days=min(horizon_days, LIFETIME_DAYS["wait"]))
     if wait is not None and wait.when < overdue and not supported_since(wait.when):
         return {"why": "waiting", "date": wait.text, "when": wait.when, "age_days": (as_of - wait.when).days}
-    relative = relative_time(note.text)
+    relative, transient = relative_time(note.text), transient_time(note.text)
     anchor = anchor_date(note.text, note.updated_at)  # what "today" means in a note that names its date
-    event = episodic(note.text, note.updated_at) or (anchor if relative else None)
+    event = episodic(note.text, note.updated_at) or (anchor if transient else None)
     if event is None:
         return {}
     when = min(note.updated_at, anchor.when) if anchor is not None else note.updated_at
     age = (as_of - when).days
-    days = min(horizon_days, LIFETIME_DAYS[lifetime(relative)]) if relative else horizon_days
+    days = min(horizon_days, LIFETIME_DAYS[lifetime(relative)]) if transient else horizon_days
     if age > days and not supported_since(as_of - timedelta(days=days)):
-        temporary = _TEMPORARY.search(note.text) or relative
+        temporary = bool(_TEMPORARY.search(note.text) or transient) or bool(relative) and age > horizon_days
         return {"why": "episodic", "date": (anchor or event).text, "when": when, "age_days": age,
-                "named": bool(profile.names), "temporary": bool(temporary)}
+                "named": bool(profile.names), "temporary": temporary}
     return {}
 
 
 def _renewal(analysis: Analysis, note: Note, ended: datetime) -> str:
-    """The id of an alike note that says the term was extended ("renewed …; new expiry 2027-10-31"): a change
+    """The id of an alike note or one of its document that says the term was extended ("renewed …; new expiry 2027-10-31"): a change
     word, a word of the expired note's besides its values, a later date. Then the expired note holds an older
     value, not nothing."""
     pairs = analysis.pairs
     mine = analysis.profiles[note.id]
-    for other in pd.concat([pairs.newer[pairs.older == note.id], pairs.older[pairs.newer == note.id]]):
+    alike = [*pairs.newer[pairs.older == note.id], *pairs.older[pairs.newer == note.id]]
+    for other in dict.fromkeys([*alike, *(n.id for n in document_notes(analysis, note.memory_id) if n.id != note.id)]):
         text, theirs = analysis.corpus.note_by_id[other].text, analysis.profiles[other]
         later = any(m.when is not None and m.when > ended for m in find_dates(text, note.updated_at))
         if later and CHANGE_MARKERS.search(text) and (mine.atoms & theirs.atoms) - mine.values - theirs.values:

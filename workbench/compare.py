@@ -29,7 +29,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from .markdown import KEY_VALUE
-from .text import ARTICLES, Token, sentences, stem, tokens
+from .text import ARTICLES, Token, calendar_dates, sentences, stem, tokens
 
 SPECIFIC = ("value", "code", "name")
 # Closed-class English words that are never a note's content by themselves (for overlap and naming).
@@ -85,10 +85,17 @@ class Profile:
 def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
     """Tokens of `text` with the corpus's proper nouns (`names`, see `proper_nouns`) marked as names."""
     toks = tokens(text)
+    dates = calendar_dates(text)  # a date written out in full is one value, however it is written
     sequence: list[str] = []
     kinds: list[str] = []
     for i, token in enumerate(toks):
         kind = token.kind
+        span = next((d for d in dates if d[0] <= token.start and token.end <= d[1]), None) if dates else None
+        if span is not None:
+            if token.start == span[0]:
+                sequence.append(span[2])
+                kinds.append("value")
+            continue
         if kind == "word" and token.norm in ARTICLES:
             continue
         if kind == "word" and token.norm in ("do", "doe", "did") and i + 1 < len(toks) and toks[i + 1].kind == "negation":

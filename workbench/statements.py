@@ -287,6 +287,20 @@ def relative_time(text: str) -> str:
 LIFETIME_DAYS = {"day": 14, "week": 30, "month": 62, "wait": 60}
 
 
+# A plan or a past event told with a relative time ("plans to … this weekend", "took … today") is history a
+# store may keep; a state told so ("Looker is slow today", "Jonas is on call this week") passes with its span.
+_HISTORY = re.compile(r"\b(?:plan(?:s|ned|ning)?\s+to|going\s+to|heading|looking\s+forward|will|about\s+to|"
+                      r"starting|start|hop(?:e|es|ing)\s+to|took|went|tried|started|had|did|made|saw|got|came|"
+                      r"met|found|yesterday)\b|'ll\b", re.IGNORECASE)
+
+
+def transient_time(text: str) -> str:
+    """The relative time of a note that states a passing condition ("slow today", "on call this week"), or ""
+    (none, or a plan or past event told with one)."""
+    words = relative_time(text)
+    return words if words and not _HISTORY.search(re.sub(r"`[^`]*`", " ", text)) else ""
+
+
 def lifetime(words: str) -> str:
     """The span a relative time names ("day" for "today" or "tomorrow morning", "week", "month"), or ""."""
     found = words.casefold()

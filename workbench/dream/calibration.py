@@ -52,14 +52,16 @@ RULES = {
     "conflict.session_from_to": "a later user sentence says the note's value changed “from X to Y”",
     "conflict.session_related": "a later user sentence about the note's subject names a value the note lacks",
     "conflict.session_field": "a later user sentence names a `Key: value` note's key with another value",
-    "prune.wait_passed": "a wait or request whose date is past the horizon: answered, or forgotten",
+    "prune.wait_passed": "a wait or request dated more than two months ago (or past the horizon): answered, or "
+                         "forgotten",
     "prune.expired": "the note names an expiry date that has passed, and no session since supports it",
     "prune.deadline_passed": "the note names a deadline that has passed",
     "prune.off_focus": "the focus excludes it",
     "prune.placeholder": "the note holds no fact: an empty value, bracketed placeholder text, or “not known yet”",
     "prune.closed": "an item marked closed (✅, [x], struck through, DONE, Status: resolved) among open items, "
                     "or under a heading marked closed",
-    "prune.temporary_passed": "a note that calls itself temporary and names a date long past",
+    "prune.temporary_passed": "a note that calls itself temporary and names a date past its span, or a note tied to "
+                              "its day or week (“today”, “this week”) older than the horizon",
     "insight.restated": "the same words said by the user in several sessions, held by no note",
     "insight.paraphrased": "alike statements (same names, values, polarity) in several sessions",
     "insight.recurring_failure": "the same failure in the tool output of several sessions",
@@ -90,6 +92,7 @@ RULES = {
     "distinct.session": "a later sentence that does not give the note another value",
     "distinct.holds": "nothing says the note no longer holds",
     "undecided.placeholder_named": "a placeholder value beside a name or detail (“Coach (Coach Ruiz) phone: (unknown)”)",
+    "undecided.renewed": "a term that has passed, which an alike note says was renewed or extended",
     "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",
     "undecided.episodic": "an old dated or past-tense note that no recent session mentions",
     "undecided.closed_record": "a record whose status line says it is closed, in a document with open records",

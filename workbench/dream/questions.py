@@ -36,7 +36,7 @@ JUDGE = "person"  # the rule an answered question's operation names: the person 
 FINAL = frozenset({"distinct.field_other_title", "distinct.title", "distinct.placeholder", "distinct.subject_label", "distinct.list_items",
                    "distinct.unparsed",
                    "distinct.parent_item",
-                   "distinct.holds", "distinct.reordered", "distinct.subject"})
+                   "distinct.holds", "distinct.subject"})
 
 
 def is_open(verdict: Verdict) -> bool:

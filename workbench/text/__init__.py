@@ -14,7 +14,7 @@ pysbd; dates are resolved with dateparser and classified by the word that govern
     lexicon.py  NEGATORS, VERB_NEGATORS, ARTICLES, NUMBER_WORDS, CHANGE_MARKERS (closed word classes)
 """
 
-from .dates import ROLES, DateMention, find_dates
+from .dates import ROLES, DateMention, calendar_dates, find_dates
 from .lexicon import (
     ARTICLES,
     CHANGE_MARKERS,
@@ -30,5 +30,5 @@ from .words import Token, content, negated, stem, tokens
 
 __all__ = [
     "ARTICLES", "CHANGE_MARKERS", "ENGLISH_FUNCTION_WORDS", "FOREIGN_FUNCTION_WORDS", "NEGATORS", "NUMBER_WORDS", "ROLES", "VERB_NEGATORS", "DateMention", "Token", "content",
-    "find_dates", "fold_numbers", "negated", "sentence_spans", "sentences", "stem", "surface_tokens", "tokens",
+    "calendar_dates", "find_dates", "fold_numbers", "negated", "sentence_spans", "sentences", "stem", "surface_tokens", "tokens",
 ]

@@ -15,8 +15,8 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
 _DATE = re.compile(
     r"\b(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?"
-    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?(?:\s*,?\s+\d{{4}})?"
     rf"|{_MONTH}\.?\s+\d{{4}}"
     r"|\d{1,2}/\d{1,2}/\d{2,4}"
     rf"|(?:next|this|last|coming)\s+(?:{_WEEKDAY}|week|month|year|quarter|weekend)"
@@ -47,6 +47,33 @@ ROLES = {
 _AFTER = {"まで": "expiry", "までに": "deadline", "까지": "expiry", "から": "start", "부터": "start"}
 _PAST = frozenset("was were had did used".split())
 _PRESENT = frozenset("is are am be stays stay remains remain will shall has have 's 're".split())
+
+
+_CALENDAR = re.compile(
+    rf"\b(?:(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})(?![T\d])"
+    rf"|(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*,\s*|\s+)(?P<y1>\d{{4}})"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})\.?(?:\s*,\s*|\s+)(?P<y2>\d{{4}}))\b",
+    re.IGNORECASE)
+_MONTH_NUMBER = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+
+
+@lru_cache(maxsize=200_000)
+def calendar_dates(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, "YYYY-MM-DD") of every date a text writes out in full, in any of the usual forms
+    ("2031-04-18", "18 April 2031", "April 18th, 2031"): one value however it is written."""
+    out = []
+    for m in _CALENDAR.finditer(text):
+        if m["iso"]:
+            iso = m["iso"]
+        else:
+            month, day, year = (m["m1"], m["d1"], m["y1"]) if m["m1"] else (m["m2"], m["d2"], m["y2"])
+            iso = f"{year}-{_MONTH_NUMBER[month[:3].lower()]:02d}-{int(day):02d}"
+        try:
+            datetime.strptime(iso, "%Y-%m-%d")
+        except ValueError:
+            continue
+        out.append((m.start(), m.end(), iso))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
