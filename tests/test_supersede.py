@@ -76,3 +76,27 @@ def test_a_lead_in_naming_a_record_is_the_parent_of_its_list_and_an_introduction
     statuses = [n for n in loaded if n.text == "Status: pending"]
     assert [s.parents for s in statuses] == [("Claim HO-22871, hail damage:",), ("Claim AU-90314, windshield chip:",)]
     assert notes["Reply within a day."].parents == ()
+
+
+def test_i_had_a_value_names_it_as_the_old_one():
+    older = profile("UPS daily pickup costs $12/week.")
+    newer = profile("Actually UPS daily pickup is $15/week since the 2026 rate change; I had $12 from the old rate card.")
+    assert names_old(older, newer) == ("$12", "$15")
+    assert names_old(profile("We run 3 servers."), profile("Actually we had 3 servers in the old plan too.")) is None
+
+
+def test_a_changed_value_said_in_few_shared_words_is_paired_by_its_rare_name():
+    from workbench.analysis import analyze
+
+    at = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    text = ("# House\n\n- Lawn service: GreenLeaf, every other Friday, $55/visit.\n- Trash goes out Sunday night.\n"
+            "- The boiler was serviced by Heatwise in October.\n- Per Tomás on 2026-10-03, GreenLeaf is now $65 a visit.\n")
+    analysis = analyze(Corpus(Store((Memory("m0", "/house.md", text, at, at),))), "tfidf")
+    by_text = {n.text: n.id for n in analysis.corpus.notes}
+    pairs = analysis.pairs
+    lawn, now = by_text["Lawn service: GreenLeaf, every other Friday, $55/visit."], \
+        by_text["Per Tomás on 2026-10-03, GreenLeaf is now $65 a visit."]
+    row = pairs[(pairs.older.isin([lawn, now])) & (pairs.newer.isin([lawn, now]))]
+    assert len(row) == 1 and bool(row.structural.iloc[0])
+    boiler = by_text["The boiler was serviced by Heatwise in October."]
+    assert not ((pairs.older == boiler) | (pairs.newer == boiler)).any()  # no shared name, no pair

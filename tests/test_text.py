@@ -21,7 +21,8 @@ def norms(text: str) -> list[tuple[str, str]]:
     ("U.S. e-mail", [("us", "word"), ("email", "word")]),
     ("four tests", [("4", "value"), ("test", "word")]),
     ("getUserName user_id v2", [("getusername", "value"), ("user_id", "value"), ("v2", "value")]),
-    ("https://fly.io/apps/x.", [("https://fly.io/apps/x", "value")]),
+    ("https://fly.io/apps/x.", [("fly.io/apps/x", "value")]),  # a URL is its host and path, scheme aside
+    ("https://www.example.com/ and $55/visit", [("example.com", "value"), ("and", "word"), ("$55", "value"), ("visit", "word")]),
 ])
 def test_tokens_are_whole_words_values_and_code(text, expected):
     assert norms(text) == expected

@@ -108,7 +108,8 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    "subjects_differ": bool(row.subjects_differ),
                    "self_contained": analysis.profiles[older.id].self_contained
                    and analysis.profiles[newer.id].self_contained,
-                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at}
+                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at,
+                   "structural": bool(row.structural)}
         out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
                              float(row.similarity), signals))
     closest: dict[str, float] = {}

@@ -31,7 +31,7 @@ from ..statements import Statement, extract_statements, statement_kinds
 from .clusters import topics
 from .memo import memoized
 from .neighbours import EXACT_LIMIT, nearest
-from .pairs import from_to_pairs, note_pairs, relate_statements, same_key_pairs
+from .pairs import changed_value_pairs, from_to_pairs, note_pairs, relate_statements, same_key_pairs
 from .projection import project
 
 # Bars per embedder family: TF-IDF cosines run far lower than sentence-embedding cosines.
@@ -227,7 +227,8 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
     tick = report(progress, "pairs", len(notes) + len(statements), "texts")
     index, sims = nearest(vectors, k if len(notes) <= EXACT_LIMIT else min(k, 10))
     clock.lap("neighbours")
-    forced = [(i, j, float(vectors[i] @ vectors[j])) for i, j in [*same_key_pairs(notes), *from_to_pairs(notes, profiles)]]
+    structural = [*same_key_pairs(notes), *from_to_pairs(notes, profiles), *changed_value_pairs(notes, profiles)]
+    forced = [(i, j, float(vectors[i] @ vectors[j])) for i, j in structural]
     pairs = note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]), forced,
                        duplicate_bar=bars["duplicate"], tick=tick)
     clock.lap("pairs")

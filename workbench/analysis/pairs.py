@@ -19,6 +19,7 @@ from ..context import Context, context_signals
 from ..markdown import label_body
 from ..records import Note
 from ..statements import Statement, declarative
+from ..text import CHANGE_MARKERS, value_shape
 from .neighbours import top_matches
 
 
@@ -80,6 +81,36 @@ def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: in
         sharing = set.intersection(*(set(holding[w]) for w in was)) - {i}
         out.extend((min(i, j), max(i, j)) for j in sorted(sharing)[:limit])
     return out
+
+
+def changed_value_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: int = 5) -> list[tuple[int, int]]:
+    """Index pairs (a note with a change word and a value — "GreenLeaf is now $65 a visit" —, a note with the same
+    rare name and another value of the same shape — "Lawn service: GreenLeaf, $55/visit"), whatever their
+    similarity: a changed value is often said in few shared words. A name held by more than `limit` notes
+    pairs nothing."""
+    holding: dict[str, list[int]] = defaultdict(list)
+    for i, note in enumerate(notes):
+        for name in _named(profiles[note.id]):
+            holding[name].append(i)
+    out = []
+    for i, note in enumerate(notes):
+        mine = profiles[note.id]
+        if not mine.values or not CHANGE_MARKERS.search(note.text):
+            continue
+        shapes = {value_shape(v) for v in mine.values} - {""}
+        for name in _named(mine):
+            if len(holding[name]) > limit:
+                continue
+            for j in holding[name]:
+                theirs = profiles[notes[j].id].values - mine.values
+                if j != i and any(value_shape(v) in shapes for v in theirs):
+                    out.append((min(i, j), max(i, j)))
+    return sorted(set(out))
+
+
+def _named(p: Profile) -> set[str]:
+    """The names and identifiers a note names (“GreenLeaf”, `ingest_hubspot`), not its numbers."""
+    return {w for w in p.names | p.values if not value_shape(w) and len(w) > 2}
 
 
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],

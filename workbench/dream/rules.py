@@ -24,6 +24,7 @@ from ..compare import key_of, profile, relate, rewrite_slot
 from ..context import section_words
 from ..note_labels import is_attribute, label_of, labels_differ
 from ..statements import clean_fact
+from ..text import value_shape
 from .calibration import SUGGESTION_FLOOR, confidence
 from .supersede import (
     change_word,
@@ -207,7 +208,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         return _superseded(c, a, b, "conflict.restated", f"the newer note says the older one's statement again with "
                                                          f"{new_value}; {_when(c.signals)} wins")
     closest = bool(c.signals.get("closest", True)) and _record_named(c, analysis) and _one_subject(c, analysis)
-    old = names_old(a, b) if closest else None
+    old = names_old(a, b) if closest or c.signals.get("structural") and _one_subject(c, analysis) else None
     if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         return _superseded(c, a, b, "conflict.names_old", f"the newer note names “{old[0]}” as the old value and "
                                                           f"says {old[1]}; {_when(c.signals)} wins", named=old[0])
@@ -269,7 +270,9 @@ def _withheld(c: Candidate, rule: str, reason: str, **extra: Any) -> Verdict:
 def _superseded(c: Candidate, older, newer, rule: str, reason: str, named: str = "") -> Verdict:
     """The newer note replaces the older one — unless the older says more (a name, value or two words the newer
     lacks): then the older note is rewritten with the new value when one value changed for one, else asked."""
-    gone = {named.casefold()} & older.atoms if named else older.values - newer.values  # the value that changed
+    shapes = {value_shape(v) for v in newer.values - older.values}
+    gone = {named.casefold()} & older.atoms if named else \
+        {v for v in older.values - newer.values if value_shape(v) in shapes}  # the values that changed
     extra = older.atoms - newer.atoms - gone
     if not (extra & older.values or len(extra) >= 2):
         return _verdict(c, "update", rule, reason, keep=c.notes[1])

@@ -38,14 +38,19 @@ def change_word(older, newer, closest: bool) -> str:
     """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares its subject (a word or
     name) with `older`, is the note most alike to it, and each names a value the other lacks (more than a change's date)."""
     cue = next((m for m in CHANGE_MARKERS.finditer(newer.text) if m.group(0) not in ("→", "->")), None)  # an arrow is a flow too
-    if not cue or not closest or CHANGE_MARKERS.search(older.text) or not (older.words | older.names) & newer.atoms:
+    if not cue or not closest or CHANGE_MARKERS.search(older.text) or not _subjects(older) & newer.atoms:
         return ""
     return cue.group(0) if older.values - newer.values and added_values(older, newer) else ""
 
 
+def _subjects(p) -> set[str]:
+    """What a note can be about: its words, names and identifiers (“GreenLeaf”, `ingest_hubspot`), not numbers."""
+    return set(p.words | p.names) | {v for v in p.values if not any(ch.isdigit() for ch in v)}
+
+
 def names_old(older, newer) -> tuple[str, str] | None:
     """(old, new) when `newer` carries a change word, names a word or value of `older` as the old one ("not
-    8787", "was $29", "X → Y", "I said tabs earlier", "Dana left"), and adds a value `older` lacks; the
+    8787", "was $29", "I had $12", "X → Y", "I said tabs earlier", "Dana left"), and adds a value `older` lacks; the
     two must share another word or name (the subject)."""
     if not CHANGE_MARKERS.search(newer.text) or CHANGE_MARKERS.search(older.text):
         return None
@@ -57,7 +62,8 @@ def names_old(older, newer) -> tuple[str, str] | None:
         after = toks[i + 1].norm if i + 1 < len(toks) else ""
         specific = t.norm in older.values  # "not 8787" and "15 → 16" name a value; "not merely", "down →" nothing
         arrow = after in ("→", "->")
-        if not ((before is not None and (before.norm in _OLD_BEFORE or before.kind == "negation" and specific))
+        said_old = before is not None and (before.kind == "negation" or before.norm == "had")  # "not 8787", "I had $12"
+        if not ((before is not None and (before.norm in _OLD_BEFORE or said_old and specific))
                 or after in _OLD_AFTER and (specific or not arrow)):
             continue
         added = added_values(older, newer)

@@ -26,9 +26,9 @@ from .lexicon import (
 )
 from .segment import sentence_spans, sentences
 from .surface import fold_numbers, surface_tokens
-from .words import Token, content, negated, stem, tokens
+from .words import Token, content, negated, stem, tokens, value_shape
 
 __all__ = [
     "ARTICLES", "CHANGE_MARKERS", "ENGLISH_FUNCTION_WORDS", "FOREIGN_FUNCTION_WORDS", "NEGATORS", "NUMBER_WORDS", "ROLES", "VERB_NEGATORS", "DateMention", "Token", "content",
-    "calendar_dates", "find_dates", "fold_numbers", "negated", "sentence_spans", "sentences", "stem", "surface_tokens", "tokens",
+    "calendar_dates", "find_dates", "fold_numbers", "negated", "sentence_spans", "sentences", "stem", "surface_tokens", "tokens", "value_shape",
 ]

@@ -37,7 +37,7 @@ _TOKEN = re.compile(
     r"(?P<code>`[^`\n]+`)"
     r"|(?P<url>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s<>()\[\]`\"']+[^\s<>()\[\]`\"'.,;:!?])"
     r"|(?P<email>\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)"
-    r"|(?P<path>(?:~|\.{1,2})?/(?:[\w.\-~*{}]+/?)+|\b\w[\w\-]*(?:[./\\:@#][\w\-]+)+[+#]*|[$€£¥]?\d+(?:[,.:/\-]\d+)*[A-Za-zµ°]*%?)"
+    r"|(?P<path>(?<![\w$€£¥%])(?:~|\.{1,2})?/(?:[\w.\-~*{}]+/?)+|\b\w[\w\-]*(?:[./\\:@#][\w\-]+)+[+#]*|[$€£¥]?\d+(?:[,.:/\-]\d+)*[A-Za-zµ°]*%?)"
     rf"|(?P<unspaced>[{_UNSPACED}]+)"
     r"|(?P<word>[^\W\d_](?:[\w\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0900-\u0dff]|['’\-](?=\w))*)"
     r"|(?P<symbol>[\u2190-\u21ff\u2600-\u27bf\U0001f300-\U0001faff])",
@@ -87,7 +87,9 @@ def tokens(text: str) -> tuple[Token, ...]:
             out.extend(Token(raw, piece.lower(), "code", start, end) for piece in raw.strip("`").split())
         elif kind in ("url", "email", "path") and _ABBREVIATION.fullmatch(raw + "."):
             out.append(Token(raw, raw.replace(".", "").lower(), "word", start, end))  # "U.S" is "US"
-        elif kind in ("url", "email", "path"):
+        elif kind == "url":  # "https://www.example.com/" is the host "example.com" written in full
+            out.append(Token(raw, re.sub(r"^(?:https?://)?(?:www\.)?", "", raw.rstrip("/").lower()), "value", start, end))
+        elif kind in ("email", "path"):
             out.append(Token(raw, raw.rstrip("/").lower(), "value", start, end))
         elif kind == "unspaced":
             pairs = [raw[i:i + 2] for i in range(max(1, len(raw) - 1))]
@@ -142,3 +144,13 @@ def content(tokens_: tuple[Token, ...]) -> tuple[str, ...]:
 def negated(tokens_: tuple[Token, ...]) -> bool:
     """True when the text contains a negator (outside code)."""
     return any(t.kind == "negation" for t in tokens_)
+
+
+_SHAPES = (("date", re.compile(r"\d{4}-\d{2}-\d{2}")), ("money", re.compile(r"[$€£¥]\d[\d.,]*\w{0,2}")),
+           ("percent", re.compile(r"\d[\d.,]*%")), ("time", re.compile(r"\d{1,2}:\d{2}(?:[ap]m)?")),
+           ("version", re.compile(r"v\d[\w.]*")), ("number", re.compile(r"\d[\d.,]*")))
+
+
+def value_shape(value: str) -> str:
+    """What kind of value a token's norm is: date, money, percent, time, version, number, or "" (a name or code)."""
+    return next((shape for shape, pattern in _SHAPES if pattern.fullmatch(value)), "")
