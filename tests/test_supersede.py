@@ -11,7 +11,7 @@ import pytest
 from workbench.compare import profile
 from workbench.dream.supersede import change_word, names_old, with_new_value
 from workbench.records import Corpus, Memory, Store
-from workbench.statements import closed_marker, placeholder
+from workbench.statements import closed_marker, placeholder, without_placeholder
 
 
 @pytest.mark.parametrize("older, newer, old", [
@@ -100,3 +100,19 @@ def test_a_changed_value_said_in_few_shared_words_is_paired_by_its_rare_name():
     assert len(row) == 1 and bool(row.structural.iloc[0])
     boiler = by_text["The boiler was serviced by Heatwise in October."]
     assert not ((pairs.older == boiler) | (pairs.newer == boiler)).any()  # no shared name, no pair
+
+
+def test_a_thing_that_moved_is_no_old_value_and_a_word_is_never_rewritten():
+    older = profile("Weekly pipeline review with Odile: Tuesdays 9:00")
+    newer = profile("Pipeline review moved from Tue to Thu 9:30 as of Oct (Odile has an exec meeting on Tuesdays now).")
+    assert names_old(older, newer) is None
+    assert with_new_value(older, newer, {"review"}) == ""
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("Northfield Outfitters (Business plan) — account manager: TBD", "Northfield Outfitters (Business plan)"),
+    ("Soccer head coach (Coach Ruiz) phone: (unknown)", "Soccer head coach (Coach Ruiz)"),
+    ("Next release: TBD", ""), ("Phone (mobile): unknown", ""),
+])
+def test_a_placeholder_beside_a_record_keeps_the_record(text, kept):
+    assert without_placeholder(text) == kept

@@ -202,6 +202,21 @@ def placeholder(text: str) -> str:
     return ""
 
 
+def without_placeholder(text: str) -> str:
+    """What a placeholder line says besides its empty value — the record it names, before a dash or after a
+    bracket ("Northfield Outfitters (Business plan) — account manager: TBD" → "Northfield Outfitters (Business
+    plan)") — or "" when the label names nothing else."""
+    label = text.rsplit(":", 1)[0].strip().strip("*").strip()
+    cut = max(label.rfind(" — "), label.rfind(" – "), label.rfind(" - "))
+    if cut > 0:
+        kept = label[:cut]
+    elif ")" in label and not label.endswith(")"):
+        kept = label[:label.rfind(")") + 1]
+    else:
+        return ""
+    return kept.strip() if len(re.findall(r"[^\W\d_]{2,}", kept)) >= 2 else ""
+
+
 # A closed status: a marker of its own, not a verb in a sentence ("Fixed the bug by …" is a lesson, not a status).
 _CLOSED_WORDS = ("done", "resolved", "fixed", "completed", "complete", "closed", "deprecated", "terminated",
                  "obsolete", "cancelled", "canceled", "retired", "superseded", "abandoned", "wontfix", "shipped",

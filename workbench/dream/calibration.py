@@ -58,6 +58,8 @@ RULES = {
     "prune.deadline_passed": "the note names a deadline that has passed",
     "prune.off_focus": "the focus excludes it",
     "prune.placeholder": "the note holds no fact: an empty value, bracketed placeholder text, or “not known yet”",
+    "prune.placeholder_detail": "a placeholder value beside the record it names: the placeholder goes, the record "
+                                "stays (“Acme (Pro plan) — account manager: TBD” → “Acme (Pro plan)”)",
     "prune.closed": "an item marked closed (✅, [x], struck through, DONE, Status: resolved) among open items, "
                     "or under a heading marked closed",
     "prune.temporary_passed": "a note that calls itself temporary and names a date past its span, or a note tied to "

@@ -277,8 +277,17 @@ class Planner:
             self.add(self.prune_operation(note_id, verdict))
 
     def prune_operation(self, note_id: str, verdict: Verdict) -> Operation:
+        """The delete of a note that no longer holds — or, when the verdict keeps part of it (`verdict.text`), the
+        update that leaves only that part."""
         note = self.notes[note_id]
-        return Operation(kind="delete", reason="temporary" if verdict.rule.startswith("prune.") else "stale",
+        reason = "temporary" if verdict.rule.startswith("prune.") else "stale"
+        if verdict.text:
+            return Operation(kind="update", reason=reason, rule=verdict.rule, targets=(self.target(note_id),),
+                             result=Result(note.path, verdict.text, note_id=note_id),
+                             rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}.",
+                             evidence=(Evidence(quote=note.text, note_id=note_id),),
+                             confidence=verdict.confidence, provenance=note.evidence)
+        return Operation(kind="delete", reason=reason,
                          rule=verdict.rule, targets=(self.target(note_id),), result=None,
                          rationale=f"{verdict.reason[:1].upper()}{verdict.reason[1:]}.",
                          evidence=(Evidence(quote=note.text, note_id=note_id),),

@@ -208,7 +208,8 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         return _superseded(c, a, b, "conflict.restated", f"the newer note says the older one's statement again with "
                                                          f"{new_value}; {_when(c.signals)} wins")
     closest = bool(c.signals.get("closest", True)) and _record_named(c, analysis) and _one_subject(c, analysis)
-    old = names_old(a, b) if closest or c.signals.get("structural") and _one_subject(c, analysis) else None
+    paired = c.signals.get("structural") and _record_named(c, analysis) and _one_subject(c, analysis)
+    old = names_old(a, b) if closest or paired else None
     if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         return _superseded(c, a, b, "conflict.names_old", f"the newer note names “{old[0]}” as the old value and "
                                                           f"says {old[1]}; {_when(c.signals)} wins", named=old[0])
@@ -433,6 +434,9 @@ def _note(c: Candidate, analysis: Analysis) -> Verdict:
     why = s["why"]
     if why == "placeholder":
         return _verdict(c, "delete", "prune.placeholder", f"holds no fact: {s['detail']}")
+    if why == "placeholder_detail":
+        return _verdict(c, "delete", "prune.placeholder_detail", f"{s['detail']} beside the record it names: the "
+                                                                 f"placeholder goes, “{s['kept']}” stays", text=s["kept"])
     if why == "placeholder_named":
         return _none(c, "undecided.placeholder_named", f"{s['detail']}, beside a name or detail that may be its only "
                                                         "record: whether the note goes is for a judge")

@@ -64,7 +64,7 @@ def names_old(older, newer) -> tuple[str, str] | None:
         arrow = after in ("→", "->")
         said_old = before is not None and (before.kind == "negation" or before.norm == "had")  # "not 8787", "I had $12"
         if not ((before is not None and (before.norm in _OLD_BEFORE or said_old and specific))
-                or after in _OLD_AFTER and (specific or not arrow)):
+                or after in _OLD_AFTER and (specific or not arrow and t.norm in older.names)):  # "Dana left"
             continue
         added = added_values(older, newer)
         subject = (older.atoms & newer.atoms) - {t.norm}
@@ -142,6 +142,8 @@ def with_new_value(older, newer, gone: set[str] | frozenset[str]) -> str:
     if len(gone) != 1:
         return ""
     old = next(iter(gone))
+    if old not in older.values:  # only a value is rewritten, never a word
+        return ""
     same_kind = [v for v in added if numeric(v) == numeric(old)]
     if len(same_kind) != 1:
         return ""
