@@ -116,3 +116,14 @@ def test_a_thing_that_moved_is_no_old_value_and_a_word_is_never_rewritten():
 ])
 def test_a_placeholder_beside_a_record_keeps_the_record(text, kept):
     assert without_placeholder(text) == kept
+
+
+@pytest.mark.parametrize("a, b, one", [
+    ("Passport (Priya) expires 18 April 2031.", "Priya's passport expires 2031-04-18.", True),
+    ("Biscuit's vet is Riverbend Animal Clinic.", "The vet is Riverbend Animal Clinic for Biscuit.", True),
+    ("Arsenal beat Chelsea in the final.", "Chelsea beat Arsenal in the final.", False),  # two items trade places
+])
+def test_one_moved_item_is_not_two_swapped_roles(a, b, one):
+    from workbench.dream.rules import one_moved
+
+    assert one_moved(profile(a), profile(b)) is one

@@ -60,6 +60,7 @@ RULES = {
     "prune.placeholder": "the note holds no fact: an empty value, bracketed placeholder text, or “not known yet”",
     "prune.placeholder_detail": "a placeholder value beside the record it names: the placeholder goes, the record "
                                 "stays (“Acme (Pro plan) — account manager: TBD” → “Acme (Pro plan)”)",
+    "duplicate.one_moved": "the same words in another order where a single item moved (a subject put first or last)",
     "prune.closed": "an item marked closed (✅, [x], struck through, DONE, Status: resolved) among open items, "
                     "or under a heading marked closed",
     "prune.temporary_passed": "a note that calls itself temporary and names a date past its span, or a note tied to "

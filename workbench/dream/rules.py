@@ -117,6 +117,11 @@ def _pair(c: Candidate, analysis: Analysis) -> Verdict:
         return _none(c, "distinct.subjects_differ", "in documents or sections about different subjects")
     if kind in ("reordered", "subject", "unparsed") or not (analysis.profiles[older.id].parsed
                                                             and analysis.profiles[newer.id].parsed):
+        if kind == "reordered" and one_moved(analysis.profiles[older.id], analysis.profiles[newer.id]):
+            keep = max(c.notes, key=lambda i: (len(analysis.corpus.note_by_id[i].text), i))
+            return Verdict(c.id, "none", "duplicate.one_moved", confidence("duplicate.one_moved"),
+                           "the same words with one moved (“Priya's passport” ↔ “Passport (Priya)”) — a question: "
+                           "a moved word can still change the meaning", withheld="merge", keep=keep)
         if kind in ("reordered", "subject"):
             return _none(c, f"distinct.{kind}", s["detail"])
         return _none(c, "distinct.unparsed", "a note the rules cannot parse is kept")
@@ -237,6 +242,16 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
                         f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; {_when(s)} "
                         "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
     return _none(c, _different(c, analysis), c.signals["detail"])
+
+
+def one_moved(a, b) -> bool:
+    """The same content in another order where a single item moved (a subject put first or last), never two
+    items that trade places (“A beat B” ↔ “B beat A”)."""
+    from difflib import SequenceMatcher
+
+    sa, sb = [w for w in a.sequence if w in a.atoms], [w for w in b.sequence if w in b.atoms]
+    kept = sum(block.size for block in SequenceMatcher(None, sa, sb, autojunk=False).get_matching_blocks())
+    return len(sa) == len(sb) and len(sa) - kept == 1
 
 
 def _record_named(c: Candidate, analysis: Analysis) -> bool:
