@@ -52,6 +52,8 @@ def test_an_older_note_that_says_more_takes_the_one_new_value_and_keeps_the_rest
 @pytest.mark.parametrize("text, empty", [
     ("Next release: TBD", True), ("Piano tuner: unknown", True),
     ("Allergies: none", False), ("Q: what is it? A: unknown reason", False), ("TBD means to be decided.", False),
+    ("This block has been cleared of obsolete user information and failure logs.", True),
+    ("The cache was cleared on deploy.", False), ("This section is reset every Monday by the bot.", False),
 ])
 def test_a_label_with_a_placeholder_value_is_a_placeholder_and_none_is_a_value(text, empty):
     assert bool(placeholder(text)) is empty

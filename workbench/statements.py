@@ -178,6 +178,10 @@ _NOT_KNOWN_YET = re.compile(
     r"|^\s*(?:nothing|no\s+\w+)\s+(?:here|recorded|noted|learned|known)?\s*yet\b"
     r"|^\s*still\s+learning\s+about\b",
     re.IGNORECASE)
+# A note about its own container being empty: "This block has been cleared of obsolete logs."
+_EMPTIED = re.compile(r"^\s*(?:this|the)\s+(?:block|section|file|page|list|scratchpad|document|memory)\s+"
+                      r"(?:(?:has\s+been|was|is\s+now)\s+(?:cleared|emptied|reset|wiped)|is\s+(?:now\s+)?empty)\b",
+                      re.IGNORECASE)
 
 
 @lru_cache(maxsize=200_000)
@@ -199,6 +203,8 @@ def placeholder(text: str) -> str:
     first = sentences(text)[0] if text.strip() else ""
     if _NOT_KNOWN_YET.search(first):
         return f"it says nothing is known yet (“{first.strip()[:60]}”)"
+    if _EMPTIED.search(first) and len(sentences(text)) == 1:
+        return f"it says its container is empty (“{first.strip()[:60]}”)"
     return ""
 
 
