@@ -59,13 +59,17 @@ CLITICS = {"'re": "are", "'ve": "have", "'ll": "will", "'m": "am", "'d": "would"
 
 # Words that say a value changed or an earlier statement was wrong: corrections ("correction", "actually",
 # "scratch that", "I had it wrong"), updates ("updated", "as of", "since", "now", "no longer", "instead"),
-# verbs of change ("moved", "switched", "raised", "renewed", "retired", "took over") and arrows ("15 → 16").
+# verbs of change ("moved", "switched", "raised", "renewed", "retired", "took over"), a new contact detail ("has a
+# new number") and arrows ("15 → 16").
 CHANGE_MARKERS = re.compile(
     r"\b(?:correction|corrected|actually|turns?\s+out|scratch\s+that|had\s+it\s+wrong|"
     r"update[d]?|as\s+of|since|from\s+now\s+on|now|currently|these\s+days|no\s+longer|any\s?more|instead(?!\s+of)|"
     r"previously|formerly|used\s+to|earlier|"
     r"changed|moved|switched|upgraded|downgraded|bumped|raised|lowered|increased|decreased|reduced|"
     r"replaced|renamed|migrated|renewed|extended|postponed|rescheduled|became|took\s+over|handed\s+(?:over|to)|"
-    r"retired|resigned|stepped\s+(?:down|back)|left\s+(?:the|in|on|for|at)|relocated|transferred|discontinued)\b"
+    r"retired|resigned|stepped\s+(?:down|back)|left\s+(?:the|in|on|for|at)|relocated|transferred|discontinued|"
+    # a new value of a contact detail, or the old one named: "has a new number", "the old one is disconnected"
+    r"(?:has|got|gave\s+us)\s+a\s+new\s+(?:number|phone|address|email|e-mail|contact|office|url|link|price|rate)|"
+    r"the\s+old\s+one)\b"
     r"|→|->",
     re.IGNORECASE)
