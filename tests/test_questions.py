@@ -230,3 +230,23 @@ def test_the_calibration_reads_the_answers_a_person_exported(copies_plan, tmp_pa
         assert tally[question.rule]["proposed"] == 1 and sum(seen.values()) == 1
     else:
         assert seen == {}  # no leaning to check: the answer says nothing about the rule
+
+
+def test_two_amounts_of_one_kind_are_asked_which_holds_even_unordered():
+    from datetime import datetime, timezone
+
+    from workbench.analysis import analyze
+    from workbench.dream.offline import plan_from_analysis
+    from workbench.focus import Focus
+    from workbench.records import Corpus, Memory, Store
+
+    at = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    blocks = {"/blocks/finances.md": "- Car insurance premium (Northgate Mutual): $1,260 per 6 months.\n"
+                                     "- Rent is paid on the first of the month.\n",
+              "/blocks/log.md": "- 2026-09-15 — Northgate Mutual auto premium $1,410 per 6 months.\n"
+                                "- Passport (Priya) expires 18 April 2031.\n"}
+    corpus = Corpus(Store(tuple(Memory(f"m{i}", p, t, at, at) for i, (p, t) in enumerate(blocks.items()))))
+    plan = plan_from_analysis(analyze(corpus, "tfidf"), Focus(questions_per_note=1.0))
+    premium = [q for q in plan.questions if any("premium" in t.text for t in q.targets) and len(q.targets) == 2]
+    assert premium and premium[0].kind == "conflict"
+    assert {c.key for c in premium[0].choices} >= {"keep_newer", "keep_older", "both"}

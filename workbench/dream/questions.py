@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..analysis import memoized
 from ..statements import clean_fact
+from ..text import value_shape
 from .calibration import AUTO_BAR
 from .plan import Choice, Evidence, Operation, Question
 from .rules import Verdict
@@ -93,9 +94,12 @@ def _question(planner: Planner, c: Candidate, v: Verdict) -> Question | None:
 
 def _values_differ(planner: Planner, c: Candidate) -> bool:
     """Each note names a value the other lacks and one is known to be the later (by time, a change word or a
-    date): which value holds is the question, not whether to merge."""
+    date), or the two name other amounts of one kind (“$1,260” ↔ “$1,410”, not dates): which value holds is the
+    question, not whether to merge."""
     a, b = (planner.analysis.profiles[i] for i in c.notes)
-    return bool(c.signals["ordered"] and a.values - b.values and b.values - a.values)
+    only_a, only_b = a.values - b.values, b.values - a.values
+    amounts = {value_shape(v) for v in only_a} & {value_shape(v) for v in only_b} - {"", "date", "number"}
+    return bool(only_a and only_b and (c.signals["ordered"] or amounts))
 
 
 def _prior(v: Verdict, leaning: bool) -> float:

@@ -266,9 +266,10 @@ def _record_named(c: Candidate, analysis: Analysis) -> bool:
 
 def _update_beside(c: Candidate, analysis: Analysis, older, newer) -> bool:
     """An update written outside the list it corrects (no parent item, its own words naming the older note's value
-    as the old one): the differing parents do not make it another fact."""
+    as the old one, or a change word about its subject): the differing parents do not make it another fact."""
+    a, b = analysis.profiles[older.id], analysis.profiles[newer.id]
     return c.signals["relation"] == "different" and not newer.parents and bool(older.parents) \
-        and names_old(analysis.profiles[older.id], analysis.profiles[newer.id]) is not None
+        and (names_old(a, b) is not None or bool(change_word(a, b, closest=True)))
 
 
 def _one_subject(c: Candidate, analysis: Analysis) -> bool:
