@@ -84,7 +84,7 @@ def _approximate(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.take_along_axis(found, first, axis=1).astype(np.int64), np.take_along_axis(sims, first, axis=1)
 
 
-BLOCK_BYTES = 64 * 2**20  # a block of scores: with argpartition's int64 copy, ~3× this at once
+BLOCK_BYTES = 64 * 2**20  # a block of scores (16 MB changed the last bits of some scores, and the recall table)
 
 
 def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -100,9 +100,12 @@ def top_matches(queries: np.ndarray, vectors: np.ndarray, k: int = 5, block: int
     block = max(1, min(block, BLOCK_BYTES // (4 * max(1, len(vectors)))))
     index = np.empty((len(queries), k), dtype=np.int64)
     sims = np.empty((len(queries), k), dtype=np.float32)
+    rank = max(1, block // 4)  # rows ranked at once: argpartition's copies of a quarter block, not of all of it
     for start in range(0, len(queries), block):
         scores = queries[start:start + block] @ vectors.T
-        index[start:start + block], sims[start:start + block] = _top_k(scores, k)
+        for row in range(0, len(scores), rank):
+            done = slice(start + row, start + min(row + rank, len(scores)))
+            index[done], sims[done] = _top_k(scores[row:row + rank], k)
     return index, sims
 
 
