@@ -17,7 +17,7 @@ Kinds:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
@@ -63,7 +63,7 @@ PAIR_KINDS = ("verbatim", "same_words", "subset", "negation", "value", "words", 
 SESSION_KINDS = ("negation", "value", "words", "different")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """Something to judge: notes (older first), sentences, similarity and the structure found."""
 
@@ -80,11 +80,16 @@ class Candidate:
 
 def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
     """Neighbouring notes at or above `floor` whose structure makes them one fact or two values of one."""
+    return list(iter_pair_candidates(analysis, floor))
+
+
+def iter_pair_candidates(analysis: Analysis, floor: float) -> Iterator[Candidate]:
+    """`pair_candidates` one at a time (at 100,000 notes the whole list holds a million signal dicts)."""
     hits = _pair_rows(analysis, floor)
     if hits.empty:
-        return []
+        return
     notes = analysis.corpus.note_by_id
-    out = []
+    closest = _closest(hits)
     for row in hits.itertuples():
         older, newer = notes[row.older], notes[row.newer]
         ordered_by, ordered_how = ("time", "time") if row.ordered else ("", "")
@@ -111,15 +116,15 @@ def pair_candidates(analysis: Analysis, floor: float) -> list[Candidate]:
                    and analysis.profiles[newer.id].self_contained,
                    "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at,
                    "structural": bool(row.structural)}
-        out.append(Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (),
-                             float(row.similarity), signals))
-    closest: dict[str, float] = {}
-    for c in out:
-        for note_id in c.notes:
-            closest[note_id] = max(closest.get(note_id, 0.0), c.similarity)
-    for c in out:  # no note is more alike to the newer one: what a restatement most likely replaces
-        c.signals["closest"] = c.similarity >= closest[c.notes[1]]
-    return out
+        signals["closest"] = float(row.similarity) >= closest[newer.id]  # what a restatement most likely replaces
+        yield Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (), float(row.similarity), signals)
+
+
+def _closest(hits: pd.DataFrame) -> dict[str, float]:
+    """Each note's highest similarity among the candidate pairs it is in (at least 0)."""
+    ids = pd.concat([hits["older"], hits["newer"]], ignore_index=True)
+    sims = pd.concat([hits["similarity"], hits["similarity"]], ignore_index=True).astype(float)
+    return sims.groupby(ids.to_numpy(dtype=object), sort=False).max().clip(lower=0.0).to_dict()
 
 
 def _pair_rows(analysis: Analysis, floor: float) -> pd.DataFrame:

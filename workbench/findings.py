@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .analysis import Analysis, complete_link, default_bars, memoized
-from .candidates import insight_candidates, pair_candidates, session_candidates, support
+from .candidates import insight_candidates, iter_pair_candidates, session_candidates, support
 from .compare import Profile
 from .dream.rules import judged
 from .records import Note, iso
@@ -37,7 +37,7 @@ class DuplicateGroup:
     why: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConflictPair:
     """The same subject with two values; `winner` is the later one (None when they cannot be ordered)."""
 
@@ -159,7 +159,7 @@ def conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
 def _conflict_pairs(analysis: Analysis, bar: float) -> list[ConflictPair]:
     """Conflict candidates the rules would resolve (winner set), or that no rule can order (winner None)."""
     out = []
-    for c in pair_candidates(analysis, bar):
+    for c in iter_pair_candidates(analysis, bar):
         s = c.signals
         verdict = judged(c, analysis)
         if "update" in (verdict.action, verdict.withheld) or (verdict.action == "none" and not s["ordered"]

@@ -1,10 +1,12 @@
-"""numba's compiled code kept on disk for UMAP and NN-descent, so the JIT is paid once per install.
+"""numba's compiled code kept on disk for UMAP (and the pynndescent it imports), so the JIT is paid once per install.
 
 umap-learn and pynndescent decorate most of their functions with `numba.njit` without `cache=True`,
 so every new process (a kernel, the UMAP child) compiles them again: ~20–40 s. `import_cached`
 imports such a module with `numba.njit` defaulting to `cache=True`, and `NUMBA_CACHE_DIR` in the
 workbench's cache folder; the next process loads the machine code from there. A function numba
-cannot cache (a closure, no source file) is compiled as before.
+cannot cache (a closure, no source file, or one that takes another jitted function as an argument, as
+pynndescent's `nn_descent` takes its metric: "uses dynamic globals") is compiled as before, in every
+process: that is why the analysis takes its neighbours from faiss, not pynndescent.
 """
 
 from __future__ import annotations

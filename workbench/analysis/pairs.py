@@ -113,10 +113,14 @@ def _named(p: Profile) -> set[str]:
     return {w for w in p.names | p.values if not value_shape(w) and len(w) > 2}
 
 
+PAIR_COLUMNS = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",
+                "parents_differ", "subjects_differ", "parallel", "structural"]
+
+
 def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: dict[str, Context],
                index: np.ndarray, sims: np.ndarray, floor: float,
                forced: Sequence[tuple[int, int, float]] = (), duplicate_bar: float = 0.0,
-               tick: Callable[[int], None] | None = None) -> pd.DataFrame:
+               tick: Callable[[int], None] | None = None, chunk: int = 50_000) -> pd.DataFrame:
     """Neighbouring pairs at or above `floor`, older note first, with how they differ and where they sit.
 
     Below `duplicate_bar` a pair can only be a conflict, so it is aligned only when its polarity or
@@ -129,7 +133,7 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
     """
     keyed = {(min(i, j), max(i, j)) for i, j, _ in forced}
     seen: set[tuple[int, int]] = set()
-    rows = []
+    rows, frames = [], []
     for i, j, sim in _candidates(index, sims, floor, forced, tick):
         key = (min(i, j), max(i, j))
         if key in seen:
@@ -138,9 +142,12 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
         row = _pair_row(notes[key[0]], notes[key[1]], profiles, contexts, sim, key in keyed, duplicate_bar)
         if row is not None:
             rows.append(row)
-    columns = ["older", "newer", "similarity", "relation", "kind", "detail", "aligned", "ordered", "same_context",
-               "parents_differ", "subjects_differ", "parallel", "structural"]
-    frame = pd.DataFrame(rows, columns=columns)
+        if len(rows) == chunk:  # rows become columns as they come: a million row tuples took ~600 MB at once
+            frames.append(pd.DataFrame(rows, columns=PAIR_COLUMNS))
+            rows = []
+    if rows or not frames:
+        frames.append(pd.DataFrame(rows, columns=PAIR_COLUMNS))
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 ACTIONS = ("merge", "update", "delete", "create", "none")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """What a judge says of a candidate: the action, the rule (or judge) behind it, and why."""
 

@@ -9,6 +9,7 @@ with the newer value (`with_new_value`). The rules (`workbench.dream.rules`) tur
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..compare import FUNCTION_WORDS
 from ..records import EPOCH
@@ -34,13 +35,25 @@ def added_values(older, newer) -> frozenset[str]:
     return added if not added <= date_values(newer) or date_values(older) else frozenset()
 
 
+@lru_cache(maxsize=2**17)
+def _cue(text: str) -> str:
+    """The first change word of `text` that is not an arrow ("" when none): a note's texts meet many pairs."""
+    return next((m.group(0) for m in CHANGE_MARKERS.finditer(text) if m.group(0) not in ("→", "->")), "")
+
+
+@lru_cache(maxsize=2**17)
+def _marked(text: str) -> bool:
+    """Whether `text` holds a change marker (an arrow counts)."""
+    return CHANGE_MARKERS.search(text) is not None
+
+
 def change_word(older, newer, closest: bool) -> str:
     """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares its subject (a word or
     name) with `older`, is the note most alike to it, and each names a value the other lacks (more than a change's date)."""
-    cue = next((m for m in CHANGE_MARKERS.finditer(newer.text) if m.group(0) not in ("→", "->")), None)  # an arrow is a flow too
-    if not cue or not closest or CHANGE_MARKERS.search(older.text) or not _subjects(older) & newer.atoms:
+    cue = _cue(newer.text)  # an arrow is a flow too
+    if not cue or not closest or _marked(older.text) or not _subjects(older) & newer.atoms:
         return ""
-    return cue.group(0) if older.values - newer.values and added_values(older, newer) else ""
+    return cue if older.values - newer.values and added_values(older, newer) else ""
 
 
 def _subjects(p) -> set[str]:
@@ -52,7 +65,7 @@ def names_old(older, newer) -> tuple[str, str] | None:
     """(old, new) when `newer` carries a change word, names a word or value of `older` as the old one ("not
     8787", "was $29", "I had $12", "X → Y", "I said tabs earlier", "Dana left"), and adds a value `older` lacks; the
     two must share another word or name (the subject)."""
-    if not CHANGE_MARKERS.search(newer.text) or CHANGE_MARKERS.search(older.text):
+    if not _marked(newer.text) or _marked(older.text):
         return None
     toks = newer.tokens
     for i, t in enumerate(toks):
@@ -77,7 +90,7 @@ def restated(older, newer) -> str:
     """The new value when `newer` says `older`'s statement again — most of its content words — with another
     value (a number, date, name or code `older` has and `newer` lacks or negates, and one `newer` adds)."""
     words = older.words
-    if len(words) < 3 or not CHANGE_MARKERS.search(newer.text):
+    if len(words) < 3 or not _marked(newer.text):
         return ""
     parts = {p for v in newer.values for p in re.split(r"[._/\-=:@]+", v) if p}
     if len(words & (newer.words | parts)) < 0.75 * len(words):
