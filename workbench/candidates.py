@@ -265,8 +265,8 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     if empty:
         label = note.text.rsplit(":", 1)[0] if ":" in note.text else ""
         named = len(label.split()) > 3 or any(c in label for c in "(—–")  # "Coach (Coach Ruiz) phone: (unknown)"
-        if named and without_placeholder(note.text):
-            return {"why": "placeholder_detail", "detail": empty, "kept": without_placeholder(note.text)}
+        if named and (kept := without_placeholder(note.text)):
+            return {"why": "placeholder_detail", "detail": empty, "kept": kept}
         return {"why": "placeholder_named" if named else "placeholder", "detail": empty}
     profile = analysis.profiles[note.id]
     if not profile.parsed:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -247,8 +248,6 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
 def one_moved(a, b) -> bool:
     """The same content in another order where a single item moved (a subject put first or last), never two
     items that trade places (“A beat B” ↔ “B beat A”)."""
-    from difflib import SequenceMatcher
-
     sa, sb = [w for w in a.sequence if w in a.atoms], [w for w in b.sequence if w in b.atoms]
     kept = sum(block.size for block in SequenceMatcher(None, sa, sb, autojunk=False).get_matching_blocks())
     return len(sa) == len(sb) and len(sa) - kept == 1
