@@ -23,6 +23,8 @@ STORES = {
     "sre-agent": DATA / "sre-agent",
     "sales-crm": DATA / "sales-crm",
     "tutor": DATA / "tutor.af",
+    "oss-maintainer": DATA / "oss-maintainer",
+    "clinic-desk": DATA / "clinic-desk.af",
 }
 KINDS = ("duplicate", "superseded", "stale", "forbidden_merge")
 REQUIRED = ("store", "id", "kind", "notes", "why")
