@@ -107,7 +107,9 @@ def test_a_changed_value_said_in_few_shared_words_is_paired_by_its_rare_name():
 def test_a_thing_that_moved_is_no_old_value_and_a_word_is_never_rewritten():
     older = profile("Weekly pipeline review with Odile: Tuesdays 9:00")
     newer = profile("Pipeline review moved from Tue to Thu 9:30 as of Oct (Odile has an exec meeting on Tuesdays now).")
-    assert names_old(older, newer) is None
+    assert names_old(older, newer)[0] == "Tue"  # "from Tue" names the old day ("Tue" is "Tuesday"), never "review"
+    moved = profile("Pipeline review moved to the big room at 9:30 (Odile has an exec meeting there now).")
+    assert names_old(older, moved) is None
     assert with_new_value(older, newer, {"review"}) == ""
 
 

@@ -51,6 +51,7 @@ from .statements import (
     placeholder,
     relative_time,
     transient_time,
+    wait_deadline,
     waiting_since,
     without_placeholder,
 )
@@ -282,7 +283,7 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
         if renewal:
             return {"why": "renewed", "date": ends.text, "when": ends.when, "by": renewal}
         return {"why": "expired", "date": ends.text, "when": ends.when}
-    due = deadline(note.text, note.updated_at)
+    due = deadline(note.text, note.updated_at) or wait_deadline(note.text, note.updated_at)
     if due is not None and due.when < as_of and not supported_since(due.when):
         return {"why": "deadline", "date": due.text, "when": due.when}
     wait = waiting_since(note.text, note.updated_at)

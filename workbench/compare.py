@@ -100,11 +100,22 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
             continue
         if kind == "word" and token.norm in ("do", "doe", "did") and i + 1 < len(toks) and toks[i + 1].kind == "negation":
             continue  # "do not X" says what "never X" / "not X" says
-        if kind == "word" and token.text[:1].isupper() and token.text.lower() in names:
+        if kind == "word" and token.text[:1].isupper() and re.sub(r"['’]s$", "", token.text.lower()) in names:
             kind = "name"
         sequence.append(token.norm)
         kinds.append(kind)
     return Profile(text, toks, tuple(sequence), tuple(kinds))
+
+
+_SAID_OLD_BEFORE = frozenset({"was", "were", "from", "previously", "formerly", "had"})
+
+
+def old_values(p: Profile) -> frozenset[str]:
+    """The values a text names as old ones: "(was A2)", "from $49", "formerly 8787", "$410k → $385k"."""
+    toks = p.tokens
+    return frozenset(t.norm for i, t in enumerate(toks) if t.kind == "value"
+                     and (i and toks[i - 1].norm in _SAID_OLD_BEFORE
+                          or i + 1 < len(toks) and toks[i + 1].norm in ("→", "->")))
 
 
 def proper_nouns(texts: Iterable[str]) -> frozenset[str]:

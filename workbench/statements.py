@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from .compare import FUNCTION_WORDS, PRONOUNS, Profile
 from .records import EPOCH, Session
-from .text import DateMention, find_dates, sentences
+from .text import DateMention, find_dates, sentence_spans, sentences
 
 _MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _FAILURE = re.compile(
@@ -233,7 +233,9 @@ _CLOSED = re.compile(
     r"|[\[(]\s*(?i:" + "|".join(_CLOSED_WORDS) + r")\s*[\])]"
     r"|^\W*(?:" + _CAPS + r")\b|\b(?:" + _CAPS + r")\W*$|[—–-]\s*(?:" + _CAPS + r")\b"
     # a status after a dash: "— fixed in 4.12", "– resolved on 2026-05-03", "— done by Sam"
-    r"|\s[—–]\s*(?i:" + "|".join(_CLOSED_WORDS) + r")\s+(?:in|on|by|at|via|since)\b")
+    r"|\s[—–]\s*(?i:" + "|".join(_CLOSED_WORDS) + r")\s+(?:in|on|by|at|via|since)\b"
+    # a status as the item's label: "Done — fixed the audio link", "Fixed: quote PDF showing EUR"
+    r"|^\W*(?i:" + "|".join(_CLOSED_WORDS) + r")\s*(?:[:—–]|\s-\s)")
 _STATUS = re.compile(r"(?:\*\*)?status(?:\*\*)?\s*:\s*(?:\*\*)?\s*(?P<word>[^\W\d_]+)", re.IGNORECASE)
 _STRUCK = re.compile(r"~~[^~]+~~")
 
@@ -277,8 +279,11 @@ def open_heading(text: str) -> bool:
     return bool(_OPEN_HEADING.search(text))
 
 
-_WAIT = re.compile(r"\b(?:waiting|awaiting|pending|blocked\s+on|requested|asked\s+for|follow(?:ing)?[\s-]up)\b",
+_WAIT = re.compile(r"\b(?:waiting|awaiting|pending|blocked\s+on|requested|asked\s+(?:[\w'’]+\s+){0,4}?for|"
+                   r"follow(?:ing)?[\s-]up|still\s+no\s+(?:answer|reply|response|word)|"
+                   r"no\s+(?:answer|reply|response)\s+yet|(?:not|n[o']t)\s+heard\s+back)\b",
                    re.IGNORECASE)
+_BEFORE = re.compile(r"\b(?:by|before|due|no\s+later\s+than)\b", re.IGNORECASE)
 
 
 def waiting_since(text: str, written: datetime) -> DateMention | None:
@@ -291,6 +296,16 @@ def waiting_since(text: str, written: datetime) -> DateMention | None:
 
 _RELATIVE = re.compile(r"\b(?:today|tonight|tomorrow|yesterday|this\s+(?:morning|afternoon|evening|week|weekend|month|"
                        r"sprint)|right\s+now|later\s+today|next|last|coming|end\s+of)\b|day$", re.IGNORECASE)
+
+
+def wait_deadline(text: str, written: datetime) -> DateMention | None:
+    """The date a wait or request is due by ("asked for a report before the conference on Oct 24", "she said by
+    Nov 1"): the latest date after "by", "before" or "due" in a waiting note, or None. Past it, the wait is over."""
+    if not _WAIT.search(text):
+        return None
+    bound = _BEFORE.search(text)
+    dated = [m for m in find_dates(text, written) if m.when is not None and bound and m.start > bound.start()]
+    return max(dated, key=lambda m: m.when) if dated else None
 
 
 def relative_time(text: str) -> str:
@@ -319,7 +334,12 @@ def transient_time(text: str) -> str:
     """The relative time of a note that states a passing condition ("slow today", "on call this week"), or ""
     (none, or a plan or past event told with one)."""
     words = relative_time(text)
-    return words if words and not _HISTORY.search(re.sub(r"`[^`]*`", " ", text)) else ""
+    if not words:
+        return ""
+    clean = re.sub(r"`[^`]*`", " ", text)
+    at = clean.lower().find(words.lower())  # the sentence that says it: "Went fine. Call Renata tomorrow." is a task
+    said = next((clean[a:b] for a, b in sentence_spans(clean) if a <= at < b), clean)
+    return "" if _HISTORY.search(said) else words
 
 
 def lifetime(words: str) -> str:

@@ -227,7 +227,7 @@ def _analyze(corpus: Corpus, embedder: Embedder | str | None, *, k: int, cache: 
     tick = report(progress, "pairs", len(notes) + len(statements), "texts")
     index, sims = nearest(vectors, k if len(notes) <= EXACT_LIMIT else min(k, 10))
     clock.lap("neighbours")
-    structural = [*same_key_pairs(notes), *from_to_pairs(notes, profiles), *changed_value_pairs(notes, profiles)]
+    structural = [*same_key_pairs(notes), *from_to_pairs(notes, profiles), *changed_value_pairs(notes, profiles, contexts)]
     forced = [(i, j, float(vectors[i] @ vectors[j])) for i, j in structural]
     pairs = note_pairs(notes, profiles, contexts, index, sims, min(bars["duplicate"], bars["conflict"]), forced,
                        duplicate_bar=bars["duplicate"], tick=tick)

@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from ..compare import Profile, key_of, profile, relate
+from ..compare import Profile, key_of, old_values, profile, relate
 from ..context import Context, context_signals
 from ..markdown import label_body
 from ..records import Note
@@ -83,29 +83,53 @@ def from_to_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: in
     return out
 
 
-def changed_value_pairs(notes: Sequence[Note], profiles: dict[str, Profile], limit: int = 5) -> list[tuple[int, int]]:
-    """Index pairs (a note with a change word and a value — "GreenLeaf is now $65 a visit" —, a note with the same
-    rare name and another value of the same shape — "Lawn service: GreenLeaf, $55/visit"), whatever their
-    similarity: a changed value is often said in few shared words. A name held by more than `limit` notes
-    pairs nothing."""
+def changed_value_pairs(notes: Sequence[Note], profiles: dict[str, Profile],
+                        contexts: dict[str, Context] | None = None, limit: int = 5) -> list[tuple[int, int]]:
+    """Index pairs (a note with a change word and a value, a note that may hold its old value), whatever their
+    similarity: a changed value is often said in few shared words. The other note is one
+
+    - with the same rare name and another value of the same shape ("GreenLeaf is now $65 a visit" ↔ "Lawn
+      service: GreenLeaf, $55/visit"), or a line of a record titled with that name that shares a word and
+      holds such a value ("Ninefold now has 215 technicians" ↔ "Seats: 180 technicians" under **Ninefold**);
+    - holding a rare value the note names as the old one ("Noor is B1 now (was A2)" ↔ "Level: A2").
+
+    A name or value held by more than `limit` notes pairs nothing."""
     holding: dict[str, list[int]] = defaultdict(list)
+    titled: dict[str, list[int]] = defaultdict(list)
     for i, note in enumerate(notes):
         for name in _named(profiles[note.id]):
             holding[name].append(i)
+        for name in contexts[note.id].names if contexts else ():
+            titled[name].append(i)
+    changed = [i for i, note in enumerate(notes) if profiles[note.id].values and CHANGE_MARKERS.search(note.text)]
+    said_old = {i: old_values(profiles[notes[i].id]) for i in changed}
+    valued = _holders(notes, profiles, set().union(*said_old.values()) if said_old else set())
     out = []
-    for i, note in enumerate(notes):
-        mine = profiles[note.id]
-        if not mine.values or not CHANGE_MARKERS.search(note.text):
-            continue
+    for i in changed:
+        mine = profiles[notes[i].id]
         shapes = {value_shape(v) for v in mine.values} - {""}
         for name in _named(mine):
             if len(holding[name]) > limit:
                 continue
-            for j in holding[name]:
+            lines = [j for j in titled[name] if mine.words & profiles[notes[j].id].words] if len(titled[name]) <= 10 * limit else []
+            for j in {*holding[name], *lines}:
                 theirs = profiles[notes[j].id].values - mine.values
                 if j != i and any(value_shape(v) in shapes for v in theirs):
                     out.append((min(i, j), max(i, j)))
+        for value in said_old[i]:
+            if len(valued[value]) <= limit:
+                out.extend((min(i, j), max(i, j)) for j in valued[value] if j != i)
     return sorted(set(out))
+
+
+def _holders(notes: Sequence[Note], profiles: dict[str, Profile], values: set[str]) -> dict[str, list[int]]:
+    """For each of `values`, the indices of the notes that hold it."""
+    out: dict[str, list[int]] = defaultdict(list)
+    if values:
+        for i, note in enumerate(notes):
+            for value in profiles[note.id].values & values:
+                out[value].append(i)
+    return out
 
 
 def _named(p: Profile) -> set[str]:

@@ -36,6 +36,8 @@ RULES = {
                          "content words, a value the older has and the newer lacks or negates)",
     "conflict.names_old": "the newer note names the older one's value as the old one (“not X”, “was X”, “X → Y”, “I said X "
                           "earlier”) and says another",
+    "conflict.key_changed": "a `Key: value` line and a newer note that names its key again with a change word and "
+                            "another value (“Q4 quota: $410k” ↔ “Q4 quota revised → $385k”)",
     "conflict.changed": "the newer note carries a change word (“Updated”, “now”, “bumped”, “as of”), shares a word "
                         "or name with the older one and is most alike to it, each naming a value the other lacks "
                         "(dates aside): it may replace it",

@@ -31,6 +31,7 @@ from .supersede import (
     change_word,
     formerly,
     from_to,
+    key_changed,
     names_old,
     restated,
     with_new_value,
@@ -213,9 +214,17 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if new_value and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         return _superseded(c, a, b, "conflict.restated", f"the newer note says the older one's statement again with "
                                                          f"{new_value}; {_when(c.signals)} wins")
+    older_note = analysis.corpus.note_by_id[c.notes[0]]
+    gone = key_changed(a, b, key_of(older_note.text))
+    if gone is not None and c.signals["ordered"] and _record_named(c, analysis) \
+            and not any(i in analysis.parent_ids for i in c.notes):
+        return _superseded(c, a, b, "conflict.key_changed", f"the newer note says “{older_note.text.split(':', 1)[0]}” "
+                                                             f"again with a change word and another value; "
+                                                             f"{_when(c.signals)} wins", gone=gone,
+                           rewrite=not (a.values - set(key_of(older_note.text) or ())) & b.values)
     closest = bool(c.signals.get("closest", True)) and _record_named(c, analysis) and _one_subject(c, analysis)
     paired = c.signals.get("structural") and _record_named(c, analysis) and _one_subject(c, analysis)
-    old = names_old(a, b) if closest or paired else None
+    old = names_old(a, b, section_words(analysis.contexts[c.notes[0]].section)) if closest or paired else None
     if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         return _superseded(c, a, b, "conflict.names_old", f"the newer note names “{old[0]}” as the old value and "
                                                           f"says {old[1]}; {_when(c.signals)} wins", named=old[0])
@@ -283,16 +292,20 @@ def _withheld(c: Candidate, rule: str, reason: str, **extra: Any) -> Verdict:
     return Verdict(c.id, "none", rule, confidence(rule), reason, withheld="update", **extra)
 
 
-def _superseded(c: Candidate, older, newer, rule: str, reason: str, named: str = "") -> Verdict:
+def _superseded(c: Candidate, older, newer, rule: str, reason: str, named: str = "",
+                gone: frozenset[str] | None = None, rewrite: bool = True) -> Verdict:
     """The newer note replaces the older one — unless the older says more (a name, value or two words the newer
-    lacks): then the older note is rewritten with the new value when one value changed for one, else asked."""
-    shapes = {value_shape(v) for v in newer.values - older.values}
-    gone = {named.casefold()} & older.atoms if named else \
-        {v for v in older.values - newer.values if value_shape(v) in shapes}  # the values that changed
+    lacks besides the values that changed, `gone` when the reading knows them): then the older note is rewritten
+    with the new value when one value changed for one (and `rewrite`: not when the newer says part of the older's
+    detail again, "Hana: 2 sessions (Mon, Wed 19:30)" ↔ "dropped to 1 session (Wed 19:30)"), else asked."""
+    if gone is None:
+        shapes = {value_shape(v) for v in newer.values - older.values}
+        gone = {named.casefold()} & older.atoms if named else \
+            {v for v in older.values - newer.values if value_shape(v) in shapes}  # the values that changed
     extra = older.atoms - newer.atoms - gone
     if not (extra & older.values or len(extra) >= 2):
         return _verdict(c, "update", rule, reason, keep=c.notes[1])
-    text = with_new_value(older, newer, gone)
+    text = with_new_value(older, newer, gone) if rewrite else ""
     if text:
         return _verdict(c, "update", rule, f"{reason}; the older note says more, so it takes the new value",
                         keep=c.notes[0], text=text, rewrite=True)

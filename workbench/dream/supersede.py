@@ -2,7 +2,8 @@
 
 Pure functions of two `workbench.compare.Profile`s (the older note first): a restatement with another
 value (`restated`), "from X to Y" (`from_to`), "Y (formerly X)" (`formerly`), the older value named as the
-old one (`names_old`), a change word over a shared subject (`change_word`), and the older text rewritten
+old one (`names_old`), a `Key: value` line's key said again with a change word (`key_changed`), a change word
+over a shared subject (`change_word`), and the older text rewritten
 with the newer value (`with_new_value`). The rules (`workbench.dream.rules`) turn them into verdicts.
 """
 
@@ -11,9 +12,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..compare import FUNCTION_WORDS
+from ..compare import FUNCTION_WORDS, old_values
 from ..records import EPOCH
-from ..text import CHANGE_MARKERS, find_dates
+from ..text import CHANGE_MARKERS, find_dates, value_shape
 
 # Stems around an older note's word that name it as the old value: "not 8787", "was $29", "from X", "X → Y",
 # "I said tabs earlier", "Dana left", "Marco moved to onboarding", "Tor stepped back".
@@ -61,10 +62,30 @@ def _subjects(p) -> set[str]:
     return set(p.words | p.names) | {v for v in p.values if not any(ch.isdigit() for ch in v)}
 
 
-def names_old(older, newer) -> tuple[str, str] | None:
+_ADDS = re.compile(r"\b(?:also|another|additional|second|too|as\s+well|extra)\b", re.IGNORECASE)
+
+
+def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | None:
+    """The older values a newer note replaces when `older` is a `Key: value` line (`key` its words) and `newer`
+    names every word of the key with a change word (an arrow counts) and a value of its own ("Q4 quota: $410k" ↔
+    "Q4 quota revised → $385k"): the values of a kind the newer adds (dates aside) that it lacks, and those it
+    names as old ("(was A2)"). None when it does not read so, or when the newer adds a value ("also", "another")."""
+    if not key or not set(key) <= set(newer.sequence) or not _marked(newer.text) or _marked(older.text) \
+            or _ADDS.search(newer.text):
+        return None
+    added = added_values(older, newer) - date_values(newer)
+    if not added or not (older.atoms - set(key)) - newer.atoms:
+        return None
+    shapes = {value_shape(v) for v in added} - {""}
+    gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes} | (old_values(newer) & older.values)
+    return frozenset(gone - set(key))
+
+
+def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """(old, new) when `newer` carries a change word, names a word or value of `older` as the old one ("not
     8787", "was $29", "I had $12", "X → Y", "I said tabs earlier", "Dana left"), and adds a value `older` lacks; the
-    two must share another word or name (the subject)."""
+    two must share another word or name (the subject), or the newer must name the older's `record` (the words of
+    its heading: "Noor is B1 now (was A2)" ↔ "Level: A2" under "Noor Castellane")."""
     if not _marked(newer.text) or _marked(older.text):
         return None
     toks = newer.tokens
@@ -80,7 +101,7 @@ def names_old(older, newer) -> tuple[str, str] | None:
                 or after in _OLD_AFTER and (specific or not arrow and t.norm in older.names)):  # "Dana left"
             continue
         added = added_values(older, newer)
-        subject = (older.atoms & newer.atoms) - {t.norm}
+        subject = ((older.atoms | record) & newer.atoms) - {t.norm}
         if added and subject:
             return t.text, sorted(added)[0]
     return None

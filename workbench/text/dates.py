@@ -25,7 +25,7 @@ _DATE = re.compile(
     r"|end\s+of\s+(?:the\s+|this\s+)?(?:day|week|month|year)"
     r"|\d{1,2}\.\d{1,2}\.\d{4}"  # 31.03.2026, day first
     r"|\d{1,2}\.?\s+(?:de\s+)?[^\W\d_]{3,12}\.?\s+(?:de\s+)?\d{4}"  # 5 janvier 2026, 5. März 2026, 5 de marzo de 2026
-    r"|(?:19|20)\d{2})\b"
+    r"|(?<![A-Za-z]-)(?<![#_])(?:19|20)\d{2})\b"  # a bare year, never the number of a ticket ("INC-2031", "#2024")
     r"|(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日",  # 2026年3月10日
     re.IGNORECASE,
 )
@@ -169,7 +169,15 @@ def _when(span: str, written: datetime, role: str) -> datetime | None:
     if re.fullmatch(r"\d{4}", span):
         return datetime(int(span), 12, 31, tzinfo=timezone.utc) if bounding else \
             datetime(int(span), 1, 1, tzinfo=timezone.utc)
-    return _resolve(span, written, future=bounding)
+    when = _resolve(span, written, future=bounding)
+    if bounding and when is not None and when - written > _AHEAD and not re.search(r"\d{4}", span):
+        return _resolve(span, written, future=False) or when  # "by Nov 1" written on Dec 7: the one just past
+    return when
+
+
+# A bound without a year ("by Nov 1", "until March 3") is the next such day, unless that is further ahead than this:
+# then the one just past (a note written on 7 December about "by Nov 1" meant the Nov 1 five weeks ago).
+_AHEAD = timedelta(days=183)
 
 
 def _numeric(match: re.Match, written: datetime) -> datetime | None:

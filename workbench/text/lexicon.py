@@ -69,7 +69,9 @@ CHANGE_MARKERS = re.compile(
     r"replaced|renamed|migrated|renewed|extended|postponed|rescheduled|became|took\s+over|handed\s+(?:over|to)|"
     r"retired|resigned|stepped\s+(?:down|back)|left\s+(?:the|in|on|for|at)|relocated|transferred|discontinued|"
     # a new value of a contact detail, or the old one named: "has a new number", "the old one is disconnected"
-    r"(?:has|got|gave\s+us)\s+a\s+new\s+(?:number|phone|address|email|e-mail|contact|office|url|link|price|rate)|"
-    r"the\s+old\s+one)\b"
+    r"(?:(?:has|got|gave\s+us)\s+a|['’]s)\s+new\s+(?:number|phone|address|email|e-mail|contact|office|url|link|price|"
+    r"rate)|the\s+old\s+one|"
+    # a value said to have moved ("revised → $385k", "dropped to 1 a week", "went up to $65"), a new holder named
+    r"revised|dropped\s+to|down\s+to|went\s+(?:up|down)|reassigned|new\s+[a-z]+\s+(?:is|are))\b"
     r"|→|->",
     re.IGNORECASE)

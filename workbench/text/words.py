@@ -42,6 +42,12 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W\d_](?:[\w\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0900-\u0dff]|['’\-](?=\w))*)"
     r"|(?P<symbol>[\u2190-\u21ff\u2600-\u27bf\U0001f300-\U0001faff])",
 )
+# A weekday as it is abbreviated, written with a capital: the stem of the full name ("Sat" and "Sun" are
+# left alone: "Sat down", "Sun Microsystems").
+_WEEKDAYS = {short: _STEMMER.stemWord(day) for day, shorts in (("monday", "mon"), ("tuesday", "tue tues"),
+                                                                ("wednesday", "wed"), ("thursday", "thu thur thurs"),
+                                                                ("friday", "fri"))
+             for short in shorts.split()}
 _ABBREVIATION = re.compile(r"(?:[^\W\d_]\.){1,4}[^\W\d_]?")
 
 
@@ -100,7 +106,28 @@ def tokens(text: str) -> tuple[Token, ...]:
             out.append(Token(raw, raw, "word", start, end))
         else:
             out.extend(_word_tokens(raw, start, end))
-    return tuple(out)
+    return _percents(text, out)
+
+
+_PERCENT_WORD = re.compile(r"%|\s*(?:per\s?cent|pct)\b\.?", re.IGNORECASE)
+
+
+def _percents(text: str, out: list[Token]) -> tuple[Token, ...]:
+    """The tokens with "85 percent", "85 per cent" and "12.5%" read as one value ("85%", "12.5%")."""
+    if "%" not in text and "cent" not in text and "pct" not in text.lower():
+        return tuple(out)
+    merged: list[Token] = []
+    skip_to = -1
+    for token in out:
+        if token.start < skip_to:
+            continue
+        after = _PERCENT_WORD.match(text, token.end) if token.kind == "value" and re.fullmatch(r"\d[\d.,]*", token.norm) else None
+        if after:
+            merged.append(Token(text[token.start:after.end()], token.norm + "%", "value", token.start, after.end()))
+            skip_to = after.end()
+        else:
+            merged.append(token)
+    return tuple(merged)
 
 
 def _word_tokens(raw: str, start: int, end: int) -> list[Token]:
@@ -130,6 +157,8 @@ def _word_pieces(raw: str) -> tuple[tuple[str, str, str], ...]:
         return ((raw, "not" if lowered in ("no", "not", "never", "none") else lowered, "negation"),)
     if lowered in _SPELT:
         return ((raw, _SPELT[lowered], "value"),)
+    if raw[:1].isupper() and lowered.rstrip(".") in _WEEKDAYS:  # "Tue" is "Tuesday" ("tue" may be a word)
+        return ((raw, _WEEKDAYS[lowered.rstrip(".")], "word"),)
     lowered = re.sub(r"'s$", "", lowered)
     if _camel(raw) or "_" in raw or any(c.isdigit() for c in raw):
         return ((raw, lowered, "value"),)
@@ -146,11 +175,13 @@ def negated(tokens_: tuple[Token, ...]) -> bool:
     return any(t.kind == "negation" for t in tokens_)
 
 
-_SHAPES = (("date", re.compile(r"\d{4}-\d{2}-\d{2}")), ("money", re.compile(r"[$€£¥]\d[\d.,]*\w{0,2}")),
+_SHAPES = (("date", re.compile(r"\d{4}-\d{2}-\d{2}")), ("email", re.compile(r"[^\s@]+@[^\s@]+\.\w+")),
+           ("phone", re.compile(r"\+?(?:\d{1,3}[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}")), ("money", re.compile(r"[$€£¥]\d[\d.,]*\w{0,2}")),
            ("percent", re.compile(r"\d[\d.,]*%")), ("time", re.compile(r"\d{1,2}:\d{2}(?:[ap]m)?")),
            ("version", re.compile(r"v\d[\w.]*")), ("number", re.compile(r"\d[\d.,]*")))
 
 
 def value_shape(value: str) -> str:
-    """What kind of value a token's norm is: date, money, percent, time, version, number, or "" (a name or code)."""
+    """What kind of value a token's norm is: date, email, phone, money, percent, time, version, number, or "" (a name
+    or code)."""
     return next((shape for shape, pattern in _SHAPES if pattern.fullmatch(value)), "")

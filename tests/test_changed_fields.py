@@ -1,0 +1,128 @@
+"""A field's value said again with a change word, waits with a date they were due by, closed items labelled as
+such, and the text forms these read: weekdays abbreviated, "85 percent", phones and emails, a ticket's number."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from workbench.analysis import analyze
+from workbench.compare import key_of, old_values, profile
+from workbench.dream.offline import plan_from_analysis
+from workbench.dream.supersede import key_changed, names_old
+from workbench.focus import Focus
+from workbench.records import Corpus, Memory, Store
+from workbench.statements import closed_marker, transient_time, wait_deadline
+from workbench.text import find_dates, tokens, value_shape
+
+NOW = datetime(2026, 12, 7, tzinfo=timezone.utc)
+
+
+def _changed(older: str, newer: str) -> frozenset[str] | None:
+    return key_changed(profile(older), profile(newer), key_of(older))
+
+
+def test_a_key_said_again_with_a_change_word_replaces_its_value():
+    assert _changed("Q4 quota: $410k", "Q4 quota revised → $385k after the territory split (Oct 2).") == {"$410k"}
+    assert _changed("Mateo: Saturday 10:00", "Mateo's Saturday slot → Sunday 18:00 from Nov.") == {"10:00"}
+
+
+@pytest.mark.parametrize("older, newer", [
+    ("Q4 quota: $410k", "Q4 quota is $410k, the same as Q3."),  # no change word
+    ("Q4 quota: $410k", "Q4 quota now also covers a stretch goal of $450k."),  # a value added, not changed
+    ("Q4 quota: $410k", "Pipeline revised → $2.1M after the territory split."),  # another key
+    ("Quota was revised: $410k", "Q4 quota revised → $385k."),  # the older is a change itself
+])
+def test_a_key_said_again_without_a_change_or_with_an_added_value_is_no_change(older, newer):
+    assert _changed(older, newer) is None
+
+
+def test_an_old_value_named_outright_and_a_record_heading_as_the_subject():
+    newer = profile("Nov 14 placement check: Noor is B1 now (was A2), so move her to the B1 track.")
+    assert old_values(newer) == {"a2"}
+    assert names_old(profile("Level: A2"), newer) is None  # nothing else shared
+    assert names_old(profile("Level: A2"), newer, frozenset({"noor", "castellan"})) == ("A2", "14")
+
+
+def _plan(text: str, path: str = "/crm.md"):
+    corpus = Corpus(Store((Memory("m0", path, text, NOW, NOW),)))
+    analysis = analyze(corpus, "tfidf")
+    return analysis, plan_from_analysis(analysis, Focus())
+
+
+def test_a_record_line_is_paired_with_a_change_that_names_its_title():
+    text = ("# Accounts\n\n**Ninefold HVAC Services**\nHQ: Raleigh, NC\nSeats: 180 technicians\n\n"
+            "**Coldharbor Elevator Company**\nHQ: Pittsburgh, PA\nSeats: 40 technicians\n\n"
+            "# Meetings\n\n- (Oct 21) Ninefold now has 215 technicians after acquiring Piedmont Air.\n"
+            "- Ninefold's dispatch desks still run on paper.\n")
+    analysis, plan = _plan(text)
+    by_text = {n.text: n.id for n in analysis.corpus.notes}
+    seats, now = by_text["Seats: 180 technicians"], by_text["(Oct 21) Ninefold now has 215 technicians after acquiring Piedmont Air."]
+    pairs = analysis.pairs
+    assert ((pairs.older.isin([seats, now])) & (pairs.newer.isin([seats, now]))).any()
+    other = by_text["Seats: 40 technicians"]  # another record's line: never this change's old value
+    touched = [{t.id for t in op.targets} for op in plan.operations] + [{t.id for t in q.targets} for q in plan.questions]
+    assert not any({other, now} <= ids for ids in touched)
+
+
+def test_a_changed_field_that_restates_part_of_its_detail_is_asked_not_rewritten():
+    text = ("# Schedule\n\n- Hana: 2 sessions/week (Mon, Wed 19:30)\n- Oskar: Fridays 16:00\n"
+            "- Hana dropped to 1 session a week (Wed 19:30) from Nov 16, travelling most Mondays.\n")
+    analysis, plan = _plan(text, "/schedule.md")
+    hana = next(n.id for n in analysis.corpus.notes if n.text.startswith("Hana: 2"))
+    assert not any(op.result is not None and "Mon" in op.result.text and "1 session" in op.result.text
+                   for op in plan.operations)  # never "Hana: 1 sessions/week (Mon, Wed 19:30)"
+    asked = [q for q in plan.questions if hana in {t.id for t in q.targets}]
+    changed = [op for op in plan.operations if hana in {t.id for t in op.targets}]
+    assert asked or changed and all(op.kind != "update" or op.result is None or "Mon" not in op.result.text
+                                    for op in changed)
+
+
+@pytest.mark.parametrize("text, due", [
+    ("Birgit asked for a progress report before the parent-teacher conference on Oct 24.", "Oct 24"),
+    ("Waiting on the security questionnaire — Felix promised it by Oct 31.", "Oct 31"),
+    ("Waiting for the vendor's quote.", None),
+    ("Birgit's conference is on Oct 24.", None),  # no wait
+])
+def test_a_wait_is_due_by_the_date_after_by_or_before(text, due):
+    found = wait_deadline(text, NOW)
+    assert (found.text if found else None) == due
+
+
+def test_waits_said_other_ways_and_a_yearless_bound_just_past():
+    from workbench.statements import waiting_since
+
+    assert waiting_since("Asked Fastly's account rep for the revised quote on 2026-06-11; still no answer.", NOW)
+    assert waiting_since("Pinged Dana on 2026-06-11, still no reply.", NOW)
+    (by,) = find_dates("Waiting for Pia — she said by Nov 1.", NOW)
+    assert by.when.year == 2026 and by.when.month == 11  # the Nov 1 five weeks ago, not next year's
+    (until,) = find_dates("Frozen until March 10.", NOW)
+    assert until.when.year == 2027  # three months ahead: the next one
+
+
+@pytest.mark.parametrize("text, closed", [
+    ("Done — fixed the broken audio link in the Unit 3 homework.", True),
+    ("Fixed: quote PDF showing EUR instead of USD for Coldharbor.", True),
+    ("Fixed-price contracts need legal review.", False),
+    ("Fixed the flaky test by pinning the seed.", False),  # a lesson told with a verb, not a status
+])
+def test_a_closed_status_as_the_items_label(text, closed):
+    assert bool(closed_marker(text)) is closed
+
+
+def test_a_task_for_tomorrow_beside_a_past_event_is_still_transient():
+    assert transient_time("(Sep 9) Pilot check-in went fine. Call Renata tomorrow about the pilot.") == "tomorrow"
+    assert transient_time("Pilot check-in went fine today.") == ""  # the event itself: history
+
+
+def test_text_forms():
+    norms = lambda text: [t.norm for t in tokens(text)]  # noqa: E731
+    assert norms("Tue and Thu") == norms("Tuesday and Thursday")
+    assert norms("a tue") != norms("a Tuesday")  # lower case may be a word
+    assert norms("at 85 percent") == norms("at 85%") and norms("12.5 per cent") == norms("12.5%")
+    assert value_shape("617-555-0129") == value_shape("+1 617 555 0184".replace(" ", "-")) == "phone"
+    assert value_shape("gwen.fenwick@mailbox.example") == "email"
+    assert [m.text for m in find_dates("INC-2031 review on 2026-04-22, see #2024.", NOW)] == ["2026-04-22"]
+    assert [m.text for m in find_dates("Planned for 2031.", NOW)] == ["2031"]
+    assert profile("Arjun's new number", frozenset({"arjun"})).names == {"arjun"}
