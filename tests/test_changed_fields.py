@@ -126,3 +126,30 @@ def test_text_forms():
     assert [m.text for m in find_dates("INC-2031 review on 2026-04-22, see #2024.", NOW)] == ["2026-04-22"]
     assert [m.text for m in find_dates("Planned for 2031.", NOW)] == ["2031"]
     assert profile("Arjun's new number", frozenset({"arjun"})).names == {"arjun"}
+
+
+def test_an_amount_named_as_old_comes_before_a_name_beside_it():
+    older = profile("Halvard Analytics pays $500/month via GitHub Sponsors; that covers the docs plan and the domain.")
+    newer = profile("I wrote $500/month for Halvard earlier; it's $750/month since their September upgrade.")
+    assert names_old(older, newer) == ("$500", "$750")
+
+
+def test_a_date_beside_a_version_is_no_span_of_days():
+    assert [(m.text, m.role) for m in find_dates("Dec 1 — 2.5.0 target: 2027-01-12.", NOW)] == \
+        [("Dec 1", "event"), ("2027-01-12", "event")]
+    (span,) = find_dates("Conference June 15-19.", NOW)
+    assert span.role == "expiry" and span.when.day == 19
+
+
+def test_from_to_keeps_what_the_older_note_says_besides_the_old_value():
+    text = ("# Releases\n\n- Release cadence: a minor release every 8 weeks, patch releases whenever fixes pile up.\n"
+            "- Changed the minor-release cadence from every 8 weeks to quarterly (agreed at the Sep 10 sync).\n"
+            "- Port moved from 8080 to 9090 on the staging box.\n- Staging port: 8080\n")
+    analysis, plan = _plan(text, "/releases.md")
+    cadence = next(n.id for n in analysis.corpus.notes if n.text.startswith("Release cadence"))
+    for op in plan.operations:  # the older note is rewritten or asked, never replaced by the newer one whole
+        if cadence in {t.id for t in op.targets}:
+            assert op.result is not None and "patch releases" in op.result.text
+    port = next(n.id for n in analysis.corpus.notes if n.text == "Staging port: 8080")
+    assert any(port in {t.id for t in op.targets} for op in plan.operations) or \
+        any(port in {t.id for t in q.targets} for q in plan.questions)  # a plain "from X to Y" still acts

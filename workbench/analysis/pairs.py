@@ -93,7 +93,8 @@ def changed_value_pairs(notes: Sequence[Note], profiles: dict[str, Profile],
       holds such a value ("Ninefold now has 215 technicians" ↔ "Seats: 180 technicians" under **Ninefold**);
     - holding a rare value the note names as the old one ("Noor is B1 now (was A2)" ↔ "Level: A2").
 
-    A name or value held by more than `limit` notes pairs nothing."""
+    A name held by more than `limit` notes with such a value (or by ten times as many in all), or a value named as
+    old that more than `limit` notes hold, pairs nothing."""
     holding: dict[str, list[int]] = defaultdict(list)
     titled: dict[str, list[int]] = defaultdict(list)
     for i, note in enumerate(notes):
@@ -109,13 +110,13 @@ def changed_value_pairs(notes: Sequence[Note], profiles: dict[str, Profile],
         mine = profiles[notes[i].id]
         shapes = {value_shape(v) for v in mine.values} - {""}
         for name in _named(mine):
-            if len(holding[name]) > limit:
+            if len(holding[name]) > 10 * limit:
                 continue
             lines = [j for j in titled[name] if mine.words & profiles[notes[j].id].words] if len(titled[name]) <= 10 * limit else []
-            for j in {*holding[name], *lines}:
-                theirs = profiles[notes[j].id].values - mine.values
-                if j != i and any(value_shape(v) in shapes for v in theirs):
-                    out.append((min(i, j), max(i, j)))
+            alike = [j for j in {*holding[name], *lines} if j != i and any(
+                value_shape(v) in shapes for v in profiles[notes[j].id].values - mine.values)]
+            if len(alike) <= limit:  # "EKS upgraded to 1.30" ↔ the one note naming EKS with a number
+                out.extend((min(i, j), max(i, j)) for j in alike)
         for value in said_old[i]:
             if len(valued[value]) <= limit:
                 out.extend((min(i, j), max(i, j)) for j in valued[value] if j != i)

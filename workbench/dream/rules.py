@@ -202,9 +202,9 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     moved, renamed = from_to(a, b), formerly(a, b)
     if (moved or renamed) and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
-        if moved:  # "moved from X to Y": the older note's details belong to X; the newer note holds the fact
-            return _verdict(c, "update", "conflict.from_to",
-                            f"{_when(s)} says it changed from {moved[0]} to {moved[1]}", keep=c.notes[1])
+        if moved:  # "moved from X to Y": X goes; the older note's other details stay (rewritten, or asked)
+            return _superseded(c, a, b, "conflict.from_to", f"{_when(s)} says it changed from {moved[0]} to {moved[1]}",
+                               gone=profile(moved[0]).atoms & a.atoms)
         reason = f"{_when(s)} says {renamed[0]} is now {renamed[1]} (a new name for the same thing)"
         if (a.atoms - set(profile(renamed[0]).atoms)) <= b.atoms or renamed[0] not in a.text:
             return _verdict(c, "update", "conflict.renamed", reason, keep=c.notes[1])
@@ -228,7 +228,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         return _superseded(c, a, b, "conflict.names_old", f"the newer note names “{old[0]}” as the old value and "
                                                           f"says {old[1]}; {_when(c.signals)} wins", named=old[0])
-    changed = change_word(a, b, closest)
+    changed = change_word(a, b, closest or bool(paired))
     if changed and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         reason = (f"the newer note says “{changed}” about the older one's subject with other values "
                   f"({_values(a.values - b.values)} ↔ {_values(b.values - a.values)}); {_when(c.signals)} may replace "

@@ -18,7 +18,8 @@ from ..text import CHANGE_MARKERS, find_dates, value_shape
 
 # Stems around an older note's word that name it as the old value: "not 8787", "was $29", "from X", "X → Y",
 # "I said tabs earlier", "Dana left", "Marco moved to onboarding", "Tor stepped back".
-_OLD_BEFORE = frozenset({"was", "were", "from", "previous", "former", "said", "replac", "instead", "than"})
+_OLD_BEFORE = frozenset({"was", "were", "from", "previous", "former", "said", "wrote", "note", "list", "replac",
+                         "instead", "than"})
 _OLD_AFTER = frozenset({"→", "->", "earlier", "befor", "left", "move", "step", "retir", "quit", "deprec", "gone",
                         "replac", "previous", "anymor", "no"})
 
@@ -50,11 +51,14 @@ def _marked(text: str) -> bool:
 
 def change_word(older, newer, closest: bool) -> str:
     """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares its subject (a word or
-    name) with `older`, is the note most alike to it, and each names a value the other lacks (more than a change's date)."""
+    name) with `older`, is the note most alike to it (or paired with it by structure), and adds a value (more than
+    a change's date) where the older one names a value it lacks — or names the older's value again beside its own,
+    unless it says it adds ("Switched transactional email to Postmark; the Mailgun account is closed")."""
     cue = _cue(newer.text)  # an arrow is a flow too
     if not cue or not closest or _marked(older.text) or not _subjects(older) & newer.atoms:
         return ""
-    return cue if older.values - newer.values and added_values(older, newer) else ""
+    replaced = older.values - newer.values or older.values and not _ADDS.search(newer.text)
+    return cue if replaced and added_values(older, newer) else ""
 
 
 def _subjects(p) -> set[str]:
@@ -70,8 +74,7 @@ def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | N
     names every word of the key with a change word (an arrow counts) and a value of its own ("Q4 quota: $410k" ↔
     "Q4 quota revised → $385k"): the values of a kind the newer adds (dates aside) that it lacks, and those it
     names as old ("(was A2)"). None when it does not read so, or when the newer adds a value ("also", "another")."""
-    if not key or not set(key) <= set(newer.sequence) or not _marked(newer.text) or _marked(older.text) \
-            or _ADDS.search(newer.text):
+    if not _names_key(key, older, newer) or not _marked(newer.text) or _marked(older.text) or _ADDS.search(newer.text):
         return None
     added = added_values(older, newer) - date_values(newer)
     if not added or not (older.atoms - set(key)) - newer.atoms:
@@ -79,6 +82,15 @@ def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | N
     shapes = {value_shape(v) for v in added} - {""}
     gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes} | (old_values(newer) & older.values)
     return frozenset(gone - set(key))
+
+
+def _names_key(key: tuple[str, ...] | None, older, newer) -> bool:
+    """`newer` names the key: its last word (the head, “shortlist” of “Brisa's eval shortlist”) and every name or
+    value in it."""
+    if not key:
+        return False
+    said = set(newer.sequence)
+    return key[-1] in said and {w for w in key if w in older.names | older.values} <= said
 
 
 def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, str] | None:
@@ -89,6 +101,7 @@ def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, 
     if not _marked(newer.text) or _marked(older.text):
         return None
     toks = newer.tokens
+    found = []
     for i, t in enumerate(toks):
         if t.norm not in older.atoms or t.norm in FUNCTION_WORDS:
             continue
@@ -103,8 +116,9 @@ def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, 
         added = added_values(older, newer)
         subject = ((older.atoms | record) & newer.atoms) - {t.norm}
         if added and subject:
-            return t.text, sorted(added)[0]
-    return None
+            found.append((t.text, sorted(added)[0], bool(value_shape(t.norm))))
+    # an amount or date named as old before a name ("I wrote $500/month for Halvard earlier": $500, not Halvard)
+    return next(((old, new) for old, new, shaped in sorted(found, key=lambda f: not f[2])), None)
 
 
 def restated(older, newer) -> str:
@@ -140,7 +154,7 @@ def from_to(older, newer) -> tuple[str, str] | None:
             continue
         end = next((k for k in range(j + 1, min(j + 5, len(norms))) if norms[k] in FUNCTION_WORDS), min(j + 5, len(norms)))
         was, now = set(norms[i + 1:j]) - FUNCTION_WORDS, set(norms[j + 1:end]) - FUNCTION_WORDS
-        rest = (newer.words - was - now) & older.words  # a shared word names the subject (not a number)
+        rest = ((newer.words | newer.names) - was - now) & (older.words | older.names)  # the subject, not a number
         if was and now and was <= set(older.sequence) and not now <= set(older.sequence) and rest:
             said = newer.text
             return said[toks[i + 1].start:toks[j - 1].end], said[toks[j + 1].start:toks[end - 1].end]

@@ -29,9 +29,10 @@ _DATE = re.compile(
     r"|(?:(?P<y>\d{4})年)?(?P<m>\d{1,2})月(?P<d>\d{1,2})日",  # 2026年3月10日
     re.IGNORECASE,
 )
-# A span of days: "June 15-19", "March 23–27", "3–7 March" (a period that ends on its last day).
+# A span of days: "June 15-19", "March 23–27", "3–7 March" (a period that ends on its last day), never a date
+# beside a version ("Dec 1 — 2.5.0 target").
 _RANGE = re.compile(
-    rf"\b(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*[-–—]\s*(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    rf"\b(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s*[-–—]\s*(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,:]\d)"
     rf"|\b(?P<a1>\d{{1,2}})\s*[-–—]\s*(?P<a2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH})\b",
     re.IGNORECASE)
 _LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl"]
