@@ -228,7 +228,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     if old and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         return _superseded(c, a, b, "conflict.names_old", f"the newer note names “{old[0]}” as the old value and "
                                                           f"says {old[1]}; {_when(c.signals)} wins", named=old[0])
-    changed = change_word(a, b, closest or bool(paired))
+    changed = change_word(a, b, closest)
     if changed and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         reason = (f"the newer note says “{changed}” about the older one's subject with other values "
                   f"({_values(a.values - b.values)} ↔ {_values(b.values - a.values)}); {_when(c.signals)} may replace "

@@ -51,14 +51,12 @@ def _marked(text: str) -> bool:
 
 def change_word(older, newer, closest: bool) -> str:
     """The change word of `newer` ("Updated", "now", "bumped", "as of") when it shares its subject (a word or
-    name) with `older`, is the note most alike to it (or paired with it by structure), and adds a value (more than
-    a change's date) where the older one names a value it lacks — or names the older's value again beside its own,
-    unless it says it adds ("Switched transactional email to Postmark; the Mailgun account is closed")."""
+    name) with `older`, is the note most alike to it, and each names a value the other lacks (more than a change's
+    date). (Read over pairs made by structure too, it was measured right 4 times in 29 on the written stores.)"""
     cue = _cue(newer.text)  # an arrow is a flow too
     if not cue or not closest or _marked(older.text) or not _subjects(older) & newer.atoms:
         return ""
-    replaced = older.values - newer.values or older.values and not _ADDS.search(newer.text)
-    return cue if replaced and added_values(older, newer) else ""
+    return cue if older.values - newer.values and added_values(older, newer) else ""
 
 
 def _subjects(p) -> set[str]:
