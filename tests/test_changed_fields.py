@@ -153,3 +153,22 @@ def test_from_to_keeps_what_the_older_note_says_besides_the_old_value():
     port = next(n.id for n in analysis.corpus.notes if n.text == "Staging port: 8080")
     assert any(port in {t.id for t in op.targets} for op in plan.operations) or \
         any(port in {t.id for t in q.targets} for q in plan.questions)  # a plain "from X to Y" still acts
+
+
+def test_from_to_never_rewrites_the_older_note():
+    text = ("# Team\n\n- Weekly pipeline review with Odile: Tuesdays 9:00\n- Quota reviews happen in the first week.\n"
+            "- Pipeline review moved from Tue to Thu 9:30 as of Oct (Odile has a standing exec meeting on Tuesdays now).\n")
+    analysis, plan = _plan(text, "/team.md")
+    review = next(n.id for n in analysis.corpus.notes if n.text.startswith("Weekly pipeline"))
+    for op in plan.operations:
+        if review in {t.id for t in op.targets} and op.result is not None:
+            assert not op.result.text.startswith("Weekly pipeline review with Odile: Oct")  # never a garbled rewrite
+            assert op.result.text.startswith("Pipeline review moved")
+
+
+def test_a_start_date_is_no_old_value():
+    older = profile("Session Nov 24 with Hana: went through a sample lease.")
+    newer = profile("Hana dropped to 1 session a week (Wed 19:30) from Nov 16, travelling most Mondays.")
+    assert names_old(older, newer) is None
+    was = profile("Renewal was 2027-03-31; now 2028-03-31 after the new contract.")
+    assert names_old(profile("Renewal: 2027-03-31 for the support contract."), was) == ("2027-03-31", "2028-03-31")

@@ -204,7 +204,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         s = c.signals
         if moved:  # "moved from X to Y": X goes; the older note's other details stay (rewritten, or asked)
             return _superseded(c, a, b, "conflict.from_to", f"{_when(s)} says it changed from {moved[0]} to {moved[1]}",
-                               gone=profile(moved[0]).atoms & a.atoms)
+                               gone=profile(moved[0]).atoms & a.atoms, rewrite=False)  # spans read loosely: asked
         reason = f"{_when(s)} says {renamed[0]} is now {renamed[1]} (a new name for the same thing)"
         if (a.atoms - set(profile(renamed[0]).atoms)) <= b.atoms or renamed[0] not in a.text:
             return _verdict(c, "update", "conflict.renamed", reason, keep=c.notes[1])

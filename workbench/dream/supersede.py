@@ -100,10 +100,15 @@ def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, 
         return None
     toks = newer.tokens
     found = []
+    # "from Nov 16" starts something: a calendar date (with its day or year) after "from" is no old value
+    spans = [(m.start, m.end) for m in find_dates(newer.text, EPOCH) if any(ch.isdigit() for ch in m.text)]
+    dated = {t.norm for t in toks if any(a <= t.start < b for a, b in spans)}
     for i, t in enumerate(toks):
         if t.norm not in older.atoms or t.norm in FUNCTION_WORDS:
             continue
         before = toks[i - 1] if i else None
+        if t.norm in dated and before is not None and before.norm == "from":
+            continue
         after = toks[i + 1].norm if i + 1 < len(toks) else ""
         specific = t.norm in older.values  # "not 8787" and "15 → 16" name a value; "not merely", "down →" nothing
         arrow = after in ("→", "->")
