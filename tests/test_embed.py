@@ -193,3 +193,21 @@ def test_threads_embedding_while_the_tfidf_fit_is_made_wait_for_the_whole_fit():
         with ThreadPoolExecutor(4) as pool:
             results = list(pool.map(embedder.embed, [texts[:5]] * 8))
         assert all(np.array_equal(r, expected) for r in results)
+
+
+def test_char_ngram_counts_through_distinct_words_are_the_vectorizers_own_numbers():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from workbench.text.char_ngrams import CharNgramCounts
+
+    fitted = ["CI runs on GitHub Actions.", "Priya's lunch: a burrito  (twice)", "Über-Café\tnaïve résumé",
+              "CI moved to GitHub Actions in May.", "x y z", "東京で会議 東京"]
+    texts = [*fitted, "", "   ", "New words: Zanzibar, Actions\nrunning\u00a0twice", "a", "İstanbul ΣΊΣΥΦΟΣ"]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=1,
+                                 dtype=np.float32).fit(fitted)
+    counts = CharNgramCounts(vectorizer)
+    for batch in (texts, texts[:4], texts[4:]):  # the words met in one call are reused in the next
+        expected, got = vectorizer.transform(batch), counts.tfidf(batch)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert (got.indptr == expected.indptr).all() and (got.indices == expected.indices).all()
+        assert (got.data == expected.data).all()

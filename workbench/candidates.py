@@ -17,6 +17,7 @@ Kinds:
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -91,7 +92,8 @@ def iter_pair_candidates(analysis: Analysis, floor: float) -> Iterator[Candidate
         return
     notes = analysis.corpus.note_by_id
     closest = _closest(hits)
-    for row in hits.itertuples():
+    facts = _NoteFacts(analysis)
+    for row in _rows(hits):
         older, newer = notes[row.older], notes[row.newer]
         ordered_by, ordered_how = ("time", "time") if row.ordered else ("", "")
         if not ordered_by:
@@ -99,26 +101,68 @@ def iter_pair_candidates(analysis: Analysis, floor: float) -> Iterator[Candidate
             ordered_how = "marker" if ordered_by.startswith("the text says") else "dates" if ordered_by else ""
             if later == older.id:
                 older, newer = newer, older
+        fo, fn = facts[older], facts[newer]
         signals = {"relation": row.kind, "detail": row.detail, "aligned": float(row.aligned),
                    "ordered": bool(ordered_by), "ordered_by": ordered_by, "ordered_how": ordered_how,
-                   "placeholder": bool(placeholder(older.text) or placeholder(newer.text)),
+                   "placeholder": fo.placeholder or fn.placeholder,
                    "title": "title" in (older.kind, newer.kind),
-                   "attributes": is_attribute(analysis, older) and is_attribute(analysis, newer),
+                   "attributes": fo.attribute and fn.attribute,
                    "subjects": label_subjects_differ(older, newer, analysis),
                    "one_record": one_record(analysis, older, newer),
-                   "list_key": is_list_item(analysis, older) or is_list_item(analysis, newer),
-                   "standalone": _standalone(analysis, older) and _standalone(analysis, newer),
+                   "list_key": fo.list_item or fn.list_item,
+                   "standalone": fo.standalone and fn.standalone,
                    "same_context": bool(row.same_context), "same_document": older.path == newer.path,
                    "parallel": bool(row.parallel),
-                   "specific": bool(analysis.profiles[older.id].names and analysis.profiles[newer.id].names),
+                   "specific": fo.named and fn.named,
                    "parents_differ": bool(row.parents_differ),
                    "subjects_differ": bool(row.subjects_differ),
-                   "self_contained": analysis.profiles[older.id].self_contained
-                   and analysis.profiles[newer.id].self_contained,
-                   "fields": _same_key(older, newer), "older_at": older.updated_at, "newer_at": newer.updated_at,
+                   "self_contained": fo.self_contained and fn.self_contained,
+                   "fields": fo.key is not None and fo.key == fn.key,
+                   "older_at": older.updated_at, "newer_at": newer.updated_at,
                    "structural": bool(row.structural)}
         signals["closest"] = float(row.similarity) >= closest[newer.id]  # what a restatement most likely replaces
         yield Candidate(f"pair:{older.id}|{newer.id}", "pair", (older.id, newer.id), (), float(row.similarity), signals)
+
+
+_ROW_COLUMNS = ("older", "newer", "similarity", "kind", "detail", "aligned", "ordered", "same_context", "parallel",
+                "parents_differ", "subjects_differ", "structural")
+_Row = namedtuple("_Row", _ROW_COLUMNS)
+
+
+def _rows(hits: pd.DataFrame) -> Iterator[_Row]:
+    """The rows of `hits` as named tuples of Python values (column lists zipped: `itertuples` walked the
+    Arrow-backed text columns one element at a time)."""
+    return map(_Row._make, zip(*(hits[column].tolist() for column in _ROW_COLUMNS)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the pair signals read of one note by itself."""
+
+    placeholder: bool
+    attribute: bool
+    list_item: bool
+    standalone: bool
+    named: bool
+    self_contained: bool
+    key: tuple[str, ...] | None
+
+
+class _NoteFacts:
+    """Note → its `_Facts`, worked out the first time a note is met (a note is in many pairs)."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.known: dict[str, _Facts] = {}
+
+    def __getitem__(self, note: Note) -> _Facts:
+        facts = self.known.get(note.id)
+        if facts is None:
+            analysis, profile = self.analysis, self.analysis.profiles[note.id]
+            facts = _Facts(bool(placeholder(note.text)), is_attribute(analysis, note), is_list_item(analysis, note),
+                           _standalone(analysis, note), bool(profile.names), profile.self_contained, key_of(note.text))
+            self.known[note.id] = facts
+        return facts
 
 
 def _closest(hits: pd.DataFrame) -> dict[str, float]:
@@ -177,11 +221,6 @@ def text_order(a: Note, b: Note) -> tuple[str | None, str]:
 def _latest_date(note: Note):
     dated = [m for m in find_dates(note.text, note.updated_at) if m.when is not None]
     return max(dated, key=lambda m: m.when) if dated else None
-
-
-def _same_key(a: Note, b: Note) -> bool:
-    key = key_of(a.text)
-    return key is not None and key == key_of(b.text)
 
 
 # --- a note and a later sentence -----------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
@@ -184,8 +184,9 @@ def relate(a: Profile, b: Profile, *, trim: bool = False) -> Relation:
     relation, blocks = _relate(a, b, trim)
     if not blocks:
         return relation
-    return replace(relation, said_a=_said(a, [(i1, i2) for _, i1, i2, _, _ in blocks]),
-                   said_b=_said(b, [(j1, j2) for _, _, _, j1, j2 in blocks]))
+    r = relation  # built directly: `dataclasses.replace` cost as much as the alignment
+    return Relation(r.kind, r.only_a, r.only_b, r.shared, r.slot, r.aligned,
+                    _said(a, [(i1, i2) for _, i1, i2, _, _ in blocks]), _said(b, [(j1, j2) for _, _, _, j1, j2 in blocks]))
 
 
 def _said(p: Profile, ranges: list[tuple[int, int]]) -> str:
@@ -221,26 +222,27 @@ def _relate(a: Profile, b: Profile, trim: bool) -> tuple[Relation, list]:
 
 def _read(a: Profile, b: Profile, blocks: list) -> Relation:
     """What the differing blocks of an alignment make of two texts."""
-    only_a = tuple(s for _, i1, i2, _, _ in blocks for s in a.sequence[i1:i2])
-    only_b = tuple(s for _, _, _, j1, j2 in blocks for s in b.sequence[j1:j2])
-    kinds_a = [k for _, i1, i2, _, _ in blocks for k in a.kinds[i1:i2]]
-    kinds_b = [k for _, _, _, j1, j2 in blocks for k in b.kinds[j1:j2]]
+    only_a, only_b, kinds_a, kinds_b = (), (), (), ()
+    for _, i1, i2, j1, j2 in blocks:  # a few blocks: tuples joined, not generators walked
+        only_a, kinds_a = only_a + a.sequence[i1:i2], kinds_a + a.kinds[i1:i2]
+        only_b, kinds_b = only_b + b.sequence[j1:j2], kinds_b + b.kinds[j1:j2]
+    kinds = kinds_a + kinds_b
     shared = len(a.atoms & b.atoms - set(only_a) - set(only_b))
     aligned = 1 - max(len(only_a), len(only_b)) / max(len(a.sequence), len(b.sequence))
-    if all(k == "negation" for k in kinds_a + kinds_b) and a.negated != b.negated:
+    if all(k == "negation" for k in kinds) and a.negated != b.negated:
         return Relation("negation", only_a, only_b, shared, aligned=aligned)
     if not only_a or not only_b:
         extra = only_a or only_b
         appended = len(blocks) == 1 and (blocks[0][1] == 0 and blocks[0][3] == 0
                                          or blocks[0][2] == len(a.sequence) and blocks[0][4] == len(b.sequence))
-        content = any(x not in FUNCTION_WORDS for x, k in zip(extra, kinds_a + kinds_b) if k != "negation")
-        if "negation" in kinds_a + kinds_b or not appended or not content:
+        content = any(x not in FUNCTION_WORDS for x, k in zip(extra, kinds) if k != "negation")
+        if "negation" in kinds or not appended or not content:
             return Relation("different", only_a, only_b, shared, aligned=aligned)
         return Relation("subset", only_a, only_b, shared, aligned=aligned)
     if len(blocks) == 1 and blocks[0][0] == "replace" and _slot_like(a, b, blocks[0]):
         _, i1, i2, j1, j2 = blocks[0]
         slot = (i1, i2, j1, j2)
-        if "negation" in kinds_a + kinds_b:
+        if "negation" in kinds:
             return Relation("different", only_a, only_b, shared)
         if i1 == 0 and j1 == 0 and (set(kinds_a) | set(kinds_b)) & {"name", "code"}:
             return Relation("subject", only_a, only_b, shared, slot, aligned)

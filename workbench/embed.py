@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from .minilm import (
     minilm_files,
 )
 from .records import sha256
+
+if TYPE_CHECKING:
+    from .text.char_ngrams import CharNgramCounts
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,7 @@ class TfidfEmbedder:
         self.id = f"tfidf-{dim}-unfitted"
         self._texts: list[str] | None = None
         self._word = self._char = self._basis = None
+        self._char_counts: CharNgramCounts | None = None  # the char n-grams of each word met, for `_sparse`
 
     def fit(self, texts: Sequence[str]) -> TfidfEmbedder:
         """Name the corpus to fit on; the fitting itself waits for the first text not in a cache."""
@@ -159,7 +163,7 @@ class TfidfEmbedder:
 
     def __getstate__(self) -> dict:
         """Pickled without the fit (tens of MB): it is read back from the cache folder, or fitted, when needed."""
-        return {**self.__dict__, "_word": None, "_char": None, "_basis": None}
+        return {**self.__dict__, "_word": None, "_char": None, "_basis": None, "_char_counts": None}
 
     def _fit_vectorizers(self) -> None:
         from sklearn.decomposition import TruncatedSVD
@@ -191,8 +195,17 @@ class TfidfEmbedder:
         if fit:
             word, char = self._word.fit_transform(texts), self._char.fit_transform(texts)
         else:
-            word, char = self._word.transform(texts), self._char.transform(texts)
+            word, char = self._word.transform(texts), self._char_tfidf(texts)
         return normalize(hstack([word * 0.6, char * 0.8]).tocsr())
+
+    def _char_tfidf(self, texts: Sequence[str]):
+        """`self._char.transform(texts)`, the same numbers, counted through the texts' distinct words."""
+        from .text.char_ngrams import CharNgramCounts
+
+        counts = getattr(self, "_char_counts", None)  # absent from an embedder pickled before it existed
+        if counts is None or counts.vectorizer is not self._char:
+            counts = self._char_counts = CharNgramCounts(self._char)
+        return counts.tfidf(texts)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if self._texts is None:

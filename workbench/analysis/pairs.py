@@ -173,6 +173,7 @@ def note_pairs(notes: Sequence[Note], profiles: dict[str, Profile], contexts: di
     if rows or not frames:
         frames.append(pd.DataFrame(rows, columns=PAIR_COLUMNS))
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frames.clear()  # the chunks go before the sort copies the whole: two copies at once, not three
     return frame.sort_values(["similarity", "older", "newer"], ascending=[False, True, True], ignore_index=True)
 
 
