@@ -135,7 +135,7 @@ class Evaluator:
 
     # -- embedding and retrieval
     def _embed_new(self, texts: list[str]) -> np.ndarray:
-        """New texts in the analysis's space; one BLAS thread below 20k notes, as `analyze` (no thrashing)."""
+        """New texts in the analysis's space, on one BLAS thread as `analyze` (no thrashing)."""
         from threadpoolctl import threadpool_limits
 
         from ..analysis import EXACT_LIMIT
