@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from datetime import datetime, timezone
 
@@ -11,6 +13,14 @@ import pytest
 # Tests assert behaviour calibrated for the default offline embedder; tests of `minilm` ask for it.
 os.environ["WORKBENCH_EMBEDDER"] = "tfidf"
 os.environ.setdefault("WORKBENCH_CACHE", tempfile.mkdtemp(prefix="workbench-test-cache-"))
+# numba's compiled UMAP code (`workbench.analysis.jit`) in one folder for the whole run: this process, the
+# xdist workers (they inherit the variable), and every server, kernel and UMAP child the tests start. Each of
+# those has a private WORKBENCH_CACHE, where numba's folder would otherwise go, so each compiled UMAP again
+# (~50 s of CPU apiece). What numba caches is machine code keyed by source file and signature, never results;
+# the tests of the caching itself use folders of their own.
+if "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-test-numba-")
+    atexit.register(shutil.rmtree, os.environ["NUMBA_CACHE_DIR"], ignore_errors=True)
 
 from workbench.io import write_store  # noqa: E402
 from workbench.records import Memory, Store
