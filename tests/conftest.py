@@ -32,6 +32,23 @@ def _private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under `make test` (`pytest -n 2 --dist loadfile --no-loadscope-reorder`) each test module is one unit of
+    work for one worker: its module-scoped fixtures (a Voila or JupyterLab server, the notebooks executed once,
+    an analysis) are built once, and tests that rely on the ones before them in their module (the browser
+    tests' OBSERVED, a Voila session kept across pages) run in order, in one process. xdist hands the units out
+    in the order collected; here the modules that drive a browser come first, then those with slow tests, so
+    that no long unit starts last. A run without xdist keeps the order as collected."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank: dict[str, int] = {}
+    for item in items:
+        here = 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("slow") else 2
+        rank[item.nodeid.split("::", 1)[0]] = min(rank.get(item.nodeid.split("::", 1)[0], 2), here)
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (rank[item.nodeid.split("::", 1)[0]], order[id(item)]))
+
+
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=timezone.utc)
 
