@@ -27,7 +27,10 @@ app: $(STAMP)  ## the Workbench as a standalone page (Voila)
 # `make test PYTEST_WORKERS=` runs in one process.
 PYTEST_WORKERS ?= -n 2 --dist loadfile --no-loadscope-reorder
 
+# The package byte-compiled once up front: the suite starts hundreds of Python processes (CLI runs, kernels,
+# servers, Dask workers) that would each compile it again where PYTHONDONTWRITEBYTECODE is set.
 test: $(STAMP)  ## the whole suite: unit, formats, engines, notebooks, real browser
+	$(PY) -m compileall -q workbench benchmarks > /dev/null
 	$(PY) -m pytest $(PYTEST_WORKERS) --durations=25
 
 test-quick: $(STAMP)  ## no browser, nothing marked slow (notebooks, fleets, scale, big LoCoMo runs): a few minutes
