@@ -22,11 +22,19 @@ lab: $(STAMP)  ## JupyterLab on notebooks/00_quickstart.ipynb with the sample da
 app: $(STAMP)  ## the Workbench as a standalone page (Voila)
 	$(VENV)/bin/workbench app
 
+# Two workers (pytest-xdist), one test module per unit of work so that a module's servers and other module
+# fixtures are built once and its tests run in order; tests/conftest.py hands out the browser modules first.
+# `make test PYTEST_WORKERS=` runs in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile --no-loadscope-reorder
+
+# The package byte-compiled once up front: the suite starts hundreds of Python processes (CLI runs, kernels,
+# servers, Dask workers) that would each compile it again where PYTHONDONTWRITEBYTECODE is set.
 test: $(STAMP)  ## the whole suite: unit, formats, engines, notebooks, real browser
-	$(PY) -m pytest
+	$(PY) -m compileall -q workbench benchmarks > /dev/null
+	$(PY) -m pytest $(PYTEST_WORKERS) --durations=25
 
 test-quick: $(STAMP)  ## no browser, nothing marked slow (notebooks, fleets, scale, big LoCoMo runs): a few minutes
-	$(PY) -m pytest -m "not browser and not slow"
+	$(PY) -m pytest $(PYTEST_WORKERS) -m "not browser and not slow"
 
 bench: $(STAMP) bench-extras  ## every benchmark, full size; rewrites BENCHMARKS.md
 	$(PY) -m benchmarks

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from datetime import datetime, timezone
 
@@ -11,6 +13,14 @@ import pytest
 # Tests assert behaviour calibrated for the default offline embedder; tests of `minilm` ask for it.
 os.environ["WORKBENCH_EMBEDDER"] = "tfidf"
 os.environ.setdefault("WORKBENCH_CACHE", tempfile.mkdtemp(prefix="workbench-test-cache-"))
+# numba's compiled UMAP code (`workbench.analysis.jit`) in one folder for the whole run: this process, the
+# xdist workers (they inherit the variable), and every server, kernel and UMAP child the tests start. Each of
+# those has a private WORKBENCH_CACHE, where numba's folder would otherwise go, so each compiled UMAP again
+# (~50 s of CPU apiece). What numba caches is machine code keyed by source file and signature, never results;
+# the tests of the caching itself use folders of their own.
+if "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="workbench-test-numba-")
+    atexit.register(shutil.rmtree, os.environ["NUMBA_CACHE_DIR"], ignore_errors=True)
 
 from workbench.io import write_store  # noqa: E402
 from workbench.records import Memory, Store
@@ -20,6 +30,23 @@ from workbench.records import Memory, Store
 def _private_cache(tmp_path_factory, monkeypatch):
     """No test reads or writes the real embedding cache."""
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under `make test` (`pytest -n 2 --dist loadfile --no-loadscope-reorder`) each test module is one unit of
+    work for one worker: its module-scoped fixtures (a Voila or JupyterLab server, the notebooks executed once,
+    an analysis) are built once, and tests that rely on the ones before them in their module (the browser
+    tests' OBSERVED, a Voila session kept across pages) run in order, in one process. xdist hands the units out
+    in the order collected; here the modules that drive a browser come first, then those with slow tests, so
+    that no long unit starts last. A run without xdist keeps the order as collected."""
+    if not hasattr(config, "workerinput"):
+        return
+    rank: dict[str, int] = {}
+    for item in items:
+        here = 0 if item.get_closest_marker("browser") else 1 if item.get_closest_marker("slow") else 2
+        rank[item.nodeid.split("::", 1)[0]] = min(rank.get(item.nodeid.split("::", 1)[0], 2), here)
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (rank[item.nodeid.split("::", 1)[0]], order[id(item)]))
 
 
 def utc(*parts: int) -> datetime:
