@@ -25,6 +25,8 @@ STORES = {
     "tutor": DATA / "tutor.af",
     "oss-maintainer": DATA / "oss-maintainer",
     "clinic-desk": DATA / "clinic-desk.af",
+    "bike-shop": DATA / "bike-shop",
+    "grant-office": DATA / "grant-office.af",
 }
 KINDS = ("duplicate", "superseded", "stale", "forbidden_merge")
 REQUIRED = ("store", "id", "kind", "notes", "why")
