@@ -50,14 +50,19 @@ def right(case: dict, corpus: Corpus, candidate, verdict) -> bool | None:
             return kind == "merge"
         if verdict.action == "distinct":
             return kind == "no_merge"
+        if verdict.action == "undecided":  # right when a judge's answer should change the store
+            return kind == "merge"
     if kind == "update" and candidate.kind == "pair" and set(texts) == {squash(want["old"]), squash(want["new"])}:
+        if verdict.action == "undecided":
+            return True
         kept = squash(corpus.note_by_id[verdict.keep].text) if verdict.keep in corpus.note_by_id else ""
         if verdict.action == "update":
             return kept == squash(want["new"])
         if verdict.action in ("distinct", "merge"):
             return False
-    if kind == "keep" and verdict.action == "delete" and set(texts) & set(map(squash, want)):
+    if kind == "keep" and verdict.action in ("delete", "undecided") and candidate.kind == "note" \
+            and set(texts) & set(map(squash, want)):
         return False
     if kind == "expire" and candidate.kind == "note" and set(texts) & set(map(squash, want)):
-        return verdict.action == "delete"
+        return verdict.action in ("delete", "undecided")
     return None

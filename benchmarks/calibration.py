@@ -47,7 +47,9 @@ Tally = dict[str, Counter]  # rule -> Counter(proposed=, correct=)
 def proposals(analysis, *, distinct: bool = False):
     """Every verdict a rule reaches, also those withheld (judge-only, or measured below the floor): they are
     measured too; `verdict.withheld` stays set on those. With `distinct`, the `distinct.*` readings of pairs
-    come too (action "distinct": right when the two notes are different facts)."""
+    come too (action "distinct": right when the two notes are different facts), and the `undecided.*` readings
+    of pairs and notes (action "undecided": right when a curator changes the store there — a merge, an update or
+    a delete — so its measure is the chance that a judge's answer changes the store)."""
     for candidate, verdict in judged_candidates(analysis, Focus()):
         if verdict.withheld:
             verdict = replace(verdict, action=verdict.withheld)
@@ -55,6 +57,8 @@ def proposals(analysis, *, distinct: bool = False):
             yield candidate, verdict
         elif distinct and candidate.kind == "pair" and verdict.rule.startswith("distinct."):
             yield candidate, replace(verdict, action="distinct")
+        elif distinct and candidate.kind in ("pair", "note") and verdict.rule.startswith("undecided."):
+            yield candidate, replace(verdict, action="undecided")
 
 
 def _count(tally: Tally, rule: str, correct: bool) -> None:
@@ -76,6 +80,10 @@ def sample(dataset: str, tally: Tally) -> None:
 
 
 def _right_in_sample(candidate, verdict, analysis, labels, group_of, stale) -> bool:
+    if verdict.action == "undecided":
+        if candidate.kind == "note":
+            return candidate.notes[0] in stale
+        return not _right_in_sample(candidate, replace(verdict, action="distinct"), analysis, labels, group_of, stale)
     if verdict.action == "distinct":
         a, b = candidate.notes
         same = a in group_of and group_of.get(a) == group_of.get(b)
@@ -127,7 +135,8 @@ def paws_verdicts(limit: int | None) -> tuple[list[bool], dict[int, tuple[str, f
             continue
         action = verdict.withheld or verdict.action
         if verdict.action == "none" and not verdict.withheld:
-            action = "distinct" if verdict.rule.startswith("distinct.") else "none"
+            action = "distinct" if verdict.rule.startswith("distinct.") else \
+                "undecided" if verdict.rule.startswith("undecided.") else "none"
         judged[int(first[4:])] = (verdict.rule, verdict.confidence, action, bool(verdict.withheld),
                                   is_open(verdict))
     return [label for _, _, label in rows], judged
@@ -137,7 +146,7 @@ def paws(tally: Tally, limit: int | None) -> dict[str, int]:
     labels, judged = paws_verdicts(limit)
     merged = Counter()
     for i, (rule, _, action, withheld, _open) in judged.items():
-        if action == "none":
+        if action in ("none", "undecided"):  # PAWS is half paraphrases by design: no store's base rate of changes
             continue
         _count(tally, rule, not labels[i] if action == "distinct" else action == "merge" and labels[i])
         if action == "merge" and not withheld:
@@ -211,6 +220,11 @@ def locomo(tally: Tally, samples: int | None, hand: Tally | None = None) -> dict
                     _count(tally, verdict.rule, True)
                     seen["distinct readings across speakers"] += 1
                 continue
+            if verdict.action == "undecided":  # a change across speakers, or of an observation, is wrong
+                if candidate.kind == "note" or len(speakers - {""}) > 1:
+                    _count(tally, verdict.rule, False)
+                    seen["undecided readings across speakers or of one observation"] += 1
+                continue
             if verdict.action == "delete":
                 _count(tally, verdict.rule, False)
                 seen["deletes"] += 1
@@ -252,6 +266,10 @@ def written_stores(tally: Tally) -> dict[str, int]:
 def _right_in_written(candidate, verdict, groups) -> bool:
     notes = set(candidate.notes)
     together = lambda kinds: any(item["kind"] in kinds and len(notes & set().union(*g)) >= 2 for item, g in groups)  # noqa: E731
+    if verdict.action == "undecided":
+        if candidate.kind == "note":
+            return any(item["kind"] == "stale" and notes & set().union(*g) for item, g in groups)
+        return together(("duplicate", "superseded"))
     if verdict.action == "distinct":
         return not together(("duplicate", "superseded"))
     if verdict.action == "merge":

@@ -10,7 +10,7 @@ import pytest
 from workbench.analysis import analyze
 from workbench.compare import key_of, old_values, profile
 from workbench.dream.offline import plan_from_analysis
-from workbench.dream.supersede import key_changed, names_old
+from workbench.dream.supersede import key_changed, name_changed, names_old
 from workbench.focus import Focus
 from workbench.records import Corpus, Memory, Store
 from workbench.statements import closed_marker, transient_time, wait_deadline
@@ -172,3 +172,46 @@ def test_a_start_date_is_no_old_value():
     assert names_old(older, newer) is None
     was = profile("Renewal was 2027-03-31; now 2028-03-31 after the new contract.")
     assert names_old(profile("Renewal: 2027-03-31 for the support contract."), was) == ("2027-03-31", "2028-03-31")
+
+
+def _name_changed(older: str, newer: str) -> frozenset[str] | None:
+    return name_changed(profile(older), profile(newer))
+
+
+def test_a_name_said_to_have_changed_replaces_its_value_of_that_kind():
+    assert _name_changed("Lawn service: GreenLeaf, every other Friday, $55/visit.",
+                         "Per Tomás on 2026-10-03, GreenLeaf is now $65 a visit.") == {"$55"}
+    assert _name_changed("Vendor: GreenLeaf, 180 bags", "GreenLeaf now has 215 bags.") == {"180"}
+
+
+@pytest.mark.parametrize("older, newer", [
+    ("Contact: GreenLeaf (dana@acme.example).", "GreenLeaf left in August; ask priyanka@acme.example."),  # it went
+    ("Vendor: GreenLeaf, 180 seats", "GreenLeaf now has 215 technicians."),  # a number of another thing
+    ("Lawn service: GreenLeaf, $55/visit.", "GreenLeaf now also mows the back lot for $65."),  # a value added
+    ("Lawn service: GreenLeaf, $55/visit.", "The gutter cleaner is now $65 a visit."),  # another subject
+])
+def test_a_name_that_went_or_a_value_of_another_thing_is_no_changed_value(older, newer):
+    assert _name_changed(older, newer) is None
+
+
+HOUSEHOLD = ("# Household\n\n- Babysitter Maya Torres: (503) 555-0187, $20/hr, available weeknights.\n"
+             "- Grocery delivery through FreshCart every Saturday.\n- Lawn service: GreenLeaf, every other Friday.\n"
+             "- Piano lessons with Mrs. Delgado on Wednesdays.\n\n# Updates\n\n"
+             "- Maya has a new number: (503) 555-0193.\n"
+             "- No longer using FreshCart; instead Priya does a Costco run every other Sunday.\n")
+
+
+def test_a_new_number_rewrites_the_record_and_a_stopped_service_is_asked():
+    analysis, plan = _plan(HOUSEHOLD, "/home.md")
+    rewritten = [op.result.text for op in plan.operations if op.result is not None]
+    assert "Babysitter Maya Torres: (503) 555-0193, $20/hr, available weeknights." in rewritten
+    grocery = next(n.id for n in analysis.corpus.notes if n.text.startswith("Grocery"))
+    touched = [{t.id for t in op.targets} for op in plan.operations] + [{t.id for t in q.targets} for q in plan.questions]
+    assert any(grocery in ids for ids in touched)
+    assert "freshcart" in old_values(profile("No longer using FreshCart; instead we shop at Costco."))
+    assert "freshcart" not in old_values(profile("FreshCart delivers every Saturday; we no longer tip."))
+
+
+def test_a_local_phone_number_is_a_phone():
+    assert value_shape("555-0193") == "phone"
+    assert value_shape("2026-12") != "phone"

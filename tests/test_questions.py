@@ -250,3 +250,13 @@ def test_two_amounts_of_one_kind_are_asked_which_holds_even_unordered():
     premium = [q for q in plan.questions if any("premium" in t.text for t in q.targets) and len(q.targets) == 2]
     assert premium and premium[0].kind == "conflict"
     assert {c.key for c in premium[0].choices} >= {"keep_newer", "keep_older", "both"}
+
+
+def test_a_question_with_no_leaning_is_worth_what_its_undecided_reading_is_measured_to_change():
+    from workbench.dream.calibration import confidence, measured
+    from workbench.dream.questions import _change
+
+    assert measured("undecided.unordered") is not None  # the calibration measures undecided readings too
+    assert _change("", 0.5, "undecided.unordered") == confidence("undecided.unordered")
+    assert _change("", 0.5, "conflict.related") == 0.5  # no leaning and no measure: even odds
+    assert _change("both", 0.9, "distinct.different") == pytest.approx(0.1)

@@ -29,7 +29,7 @@ from functools import lru_cache
 from rapidfuzz.distance import Levenshtein
 
 from .markdown import KEY_VALUE
-from .text import ARTICLES, Token, calendar_dates, sentences, stem, tokens
+from .text import ARTICLES, Token, calendar_dates, sentences, stem, tokens, value_shape
 
 SPECIFIC = ("value", "code", "name")
 # Closed-class English words that are never a note's content by themselves (for overlap and naming).
@@ -108,14 +108,20 @@ def profile(text: str, names: frozenset[str] = frozenset()) -> Profile:
 
 
 _SAID_OLD_BEFORE = frozenset({"was", "were", "from", "previously", "formerly", "had"})
+# what was stopped, right before the name of it: "No longer using FreshCart", "cancelled the Netflix plan"
+STOPPED = re.compile(r"\b(?:no\s+longer\s+(?:use|using|with|at|going\s+to|seeing|buying|ordering\s+from|need|needs)|"
+                     r"(?:stopped|quit)\s+(?:using|going\s+to|seeing|buying|ordering\s+from)|"
+                     r"cancell?ed|dropped|ditched)\s+(?:the\s+|our\s+|my\s+|her\s+|his\s+|their\s+)?$", re.IGNORECASE)
 
 
 def old_values(p: Profile) -> frozenset[str]:
-    """The values a text names as old ones: "(was A2)", "from $49", "formerly 8787", "$410k → $385k"."""
+    """The values a text names as old ones: "(was A2)", "from $49", "formerly 8787", "$410k → $385k", and a name
+    said to be stopped ("no longer using FreshCart")."""
     toks = p.tokens
     return frozenset(t.norm for i, t in enumerate(toks) if t.kind == "value"
                      and (i and toks[i - 1].norm in _SAID_OLD_BEFORE
-                          or i + 1 < len(toks) and toks[i + 1].norm in ("→", "->")))
+                          or i + 1 < len(toks) and toks[i + 1].norm in ("→", "->")
+                          or not value_shape(t.norm) and STOPPED.search(p.text[max(0, t.start - 40):t.start])))
 
 
 def proper_nouns(texts: Iterable[str]) -> frozenset[str]:

@@ -38,6 +38,9 @@ RULES = {
                           "earlier”) and says another",
     "conflict.key_changed": "a `Key: value` line and a newer note that names its key again with a change word and "
                             "another value (“Q4 quota: $410k” ↔ “Q4 quota revised → $385k”)",
+    "conflict.name_changed": "a newer note says a name the older holds changed, right before its change word, with "
+                             "a value of a kind the older holds (“GreenLeaf is now $65 a visit” ↔ “Lawn service: "
+                             "GreenLeaf, $55/visit”)",
     "conflict.changed": "the newer note carries a change word (“Updated”, “now”, “bumped”, “as of”), shares a word "
                         "or name with the older one and is most alike to it, each naming a value the other lacks "
                         "(dates aside): it may replace it",
@@ -96,6 +99,8 @@ RULES = {
                                 "than the rules can read",
     "distinct.session": "a later sentence that does not give the note another value",
     "distinct.holds": "nothing says the note no longer holds",
+    # readings that leave a candidate to a judge with no leaning: measured as how often a curator changes the store
+    # there (a merge, an update or a delete), which is what a judge's answer is worth
     "undecided.placeholder_named": "a placeholder value beside a name or detail (“Coach (Coach Ruiz) phone: (unknown)”)",
     "undecided.renewed": "a term that has passed, which an alike note says was renewed or extended",
     "undecided.unordered": "a conflict between notes written at the same time: no rule can say which holds",

@@ -6,7 +6,7 @@ measured to clear the automatic bar) becomes a `Question`: the notes, the rules'
 operation each answer would make, and the prior the calibration gives the rules' leaning. Copies of
 one statement are one question. Questions are ranked by what an answer is worth: the measured chance
 that it changes the store (the prior of a leaning to change, one minus the prior of a leaning to keep,
-even odds with no leaning) × notes touched × focus weight (× how alike two notes are, for a pair: a rule's
+with no leaning the measure of the `undecided` reading: how often a curator changed the store there) × notes touched × focus weight (× how alike two notes are, for a pair: a rule's
 precision is measured over all its pairs, and the barely alike ones are the least likely to be one fact). A question the rules would answer "keep"
 and are measured right about almost always is worth little; one whose `distinct` reading is measured
 wrong more often than right is worth most. A plan holds at most one question per
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from ..analysis import memoized
 from ..statements import clean_fact
 from ..text import value_shape
-from .calibration import AUTO_BAR
+from .calibration import AUTO_BAR, confidence
 from .plan import Choice, Evidence, Operation, Question
 from .rules import Verdict
 
@@ -52,13 +52,35 @@ def is_open(verdict: Verdict) -> bool:
 def ask(planner: Planner, judged: Sequence[tuple[Candidate, Verdict]],
         questions_per_note: float = QUESTIONS_PER_NOTE) -> tuple[list[Question], int]:
     """The most valuable questions within the budget, and how many were found in all."""
-    drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes) for q in [_draft(planner, c, v)]
-              if q is not None]
-    found = _grouped(planner, drafts)
+    spent = _changes_read(judged)
+    drafts = [q for c, v in judged if is_open(v) and planner.free(*c.notes)
+              and not (v.rule == CHANGED and c.notes[1] in spent) for q in [_draft(planner, c, v)] if q is not None]
+    found = _grouped(planner, _one_change_each(drafts))
     found.sort(key=lambda q: (-q.value, -q.similarity, q.id))
     notes = len(planner.analysis.note_ids)
     budget = math.ceil(questions_per_note * notes) if questions_per_note > 0 else 0
     return found[:budget], len(found)
+
+
+CHANGED = "conflict.changed"  # a change word over a shared subject: the loosest reading of which note it replaces
+
+
+def _changes_read(judged: Sequence[tuple[Candidate, Verdict]]) -> set[str]:
+    """The newer notes whose change a closer reading (a key, a name, an old value named) already pairs with an
+    older note: their change word is spent there, not on another note that shares a word."""
+    return {c.notes[1] for c, v in judged if c.kind == "pair" and v.rule.startswith("conflict.") and v.rule != CHANGED
+            and "update" in (v.action, v.withheld)}
+
+
+def _one_change_each(questions: list[Question]) -> list[Question]:
+    """One `conflict.changed` question per newer note, the most valuable: a change word replaces one note."""
+    best: dict[str, Question] = {}
+    for q in questions:
+        if q.rule == CHANGED and len(q.targets) == 2:
+            newer = q.targets[1].id
+            if newer not in best or (q.value, q.similarity) > (best[newer].value, best[newer].similarity):
+                best[newer] = q
+    return [q for q in questions if q.rule != CHANGED or len(q.targets) != 2 or best[q.targets[1].id] is q]
 
 
 # --- one question per candidate ------------------------------------------------------------
@@ -182,17 +204,19 @@ def _make(planner: Planner, kind: str, c: Candidate, v: Verdict, leaning: str, p
           choices: tuple[Choice, ...], evidence: tuple[Evidence, ...] = ()) -> Question:
     targets = tuple(planner.target(i) for i in c.notes)
     alike = c.similarity if c.kind == "pair" else 1.0
-    value = _change(leaning, prior) * max(1, len(targets)) * alike  # × the focus weight: `_draft`
+    value = _change(leaning, prior, v.rule) * max(1, len(targets)) * alike  # × the focus weight: `_draft`
     return Question(kind, targets, reading, v.rule, leaning, prior, choices, value, evidence, (c.id,), c.similarity)
 
 
 KEEP = ("both", "keep", "skip")  # the answers that leave the store as it is
 
 
-def _change(leaning: str, prior: float) -> float:
-    """The chance that an answer changes the store, from the rules' leaning and its measured precision."""
+def _change(leaning: str, prior: float, rule: str = "") -> float:
+    """The chance that an answer changes the store, from the rules' leaning and its measured precision; with no
+    leaning, an `undecided` reading's measure (how often a curator changed the store where it was read), else
+    even odds."""
     if not leaning:
-        return 0.5
+        return confidence(rule) if rule.startswith("undecided.") else 0.5
     return 1 - prior if leaning in KEEP else prior
 
 
@@ -251,7 +275,7 @@ def _record(planner: Planner, questions: list[Question]) -> Question:
     return Question("stale", targets, f"the record “{section}” says it is closed: {first.reading}", first.rule,
                     "", first.prior, (Choice("stale", f"closed: remove the record's {len(targets)} notes", op),
                                       Choice("keep", "history worth keeping: keep it", None)),
-                    _change("", first.prior) * len(targets) * planner.weight(t.id for t in targets), (),
+                    _change("", first.prior, first.rule) * len(targets) * planner.weight(t.id for t in targets), (),
                     tuple(c for q in questions for c in q.candidates))
 
 

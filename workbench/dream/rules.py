@@ -32,6 +32,7 @@ from .supersede import (
     formerly,
     from_to,
     key_changed,
+    name_changed,
     names_old,
     restated,
     with_new_value,
@@ -222,6 +223,12 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
                                                              f"again with a change word and another value; "
                                                              f"{_when(c.signals)} wins", gone=gone,
                            rewrite=not (a.values - set(key_of(older_note.text) or ())) & b.values)
+    gone = name_changed(a, b)
+    if gone is not None and c.signals["ordered"] and _record_named(c, analysis) \
+            and not any(i in analysis.parent_ids for i in c.notes):
+        return _superseded(c, a, b, "conflict.name_changed", f"the newer note says a name the older one holds changed "
+                                                             f"and gives a new value for {_values(gone)}; "
+                                                             f"{_when(c.signals)} wins", gone=gone)
     closest = bool(c.signals.get("closest", True)) and _record_named(c, analysis) and _one_subject(c, analysis)
     paired = c.signals.get("structural") and _record_named(c, analysis) and _one_subject(c, analysis)
     old = names_old(a, b, section_words(analysis.contexts[c.notes[0]].section)) if closest or paired else None

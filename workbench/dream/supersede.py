@@ -2,7 +2,8 @@
 
 Pure functions of two `workbench.compare.Profile`s (the older note first): a restatement with another
 value (`restated`), "from X to Y" (`from_to`), "Y (formerly X)" (`formerly`), the older value named as the
-old one (`names_old`), a `Key: value` line's key said again with a change word (`key_changed`), a change word
+old one (`names_old`), a `Key: value` line's key said again with a change word (`key_changed`), a name said to
+have changed (`name_changed`), a change word
 over a shared subject (`change_word`), and the older text rewritten
 with the newer value (`with_new_value`). The rules (`workbench.dream.rules`) turn them into verdicts.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..compare import FUNCTION_WORDS, old_values
+from ..compare import FUNCTION_WORDS, STOPPED, old_values
 from ..records import EPOCH
 from ..text import CHANGE_MARKERS, find_dates, value_shape
 
@@ -82,6 +83,48 @@ def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | N
     return frozenset(gone - set(key))
 
 
+def name_changed(older, newer) -> frozenset[str] | None:
+    """The older value a newer note replaces when it says a name the older holds changed, the name right before its
+    change word ("GreenLeaf is now $65 a visit" ↔ "Lawn service: GreenLeaf, $55/visit"; "Maya has a new number:
+    …"), with a value of a kind the older holds and the newer lacks (a bare number only with the same word after
+    it: "180 technicians" ↔ "215 technicians"). None when it does not read so."""
+    if _marked(older.text) or _ADDS.search(newer.text):
+        return None
+    subject = _changed_subject(newer)
+    if not subject or subject not in older.names | {v for v in older.values if not value_shape(v)}:
+        return None
+    added = added_values(older, newer) - date_values(newer)
+    shapes = {value_shape(v) for v in added} - {""}
+    gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes
+            and (value_shape(v) != "number" or _unit(older, v) in {_unit(newer, w) for w in added} - {""})}
+    return frozenset(gone) or None
+
+
+# change words that say the subject itself went or was replaced ("Dana left", "Greg retired"), not one of its values
+_GOES = re.compile(r"left\s+\w+|retired|resigned|stepped\s+\w+|discontinued|replaced|renamed|became|took\s+over|"
+                   r"handed\s+\w+|transferred|no\s+longer|any\s?more|formerly|previously|used\s+to|earlier|"
+                   r"the\s+old\s+one", re.IGNORECASE)
+_LINKS = frozenset({"is", "are", "was", "were", "has", "have", "had", "'s", "’s", "s"})
+
+
+def _changed_subject(p) -> str:
+    """The name or identifier right before the note's first change word (links such as "is" and "has" between), or
+    a capitalised word there ("Maya has a new number": a name when the older note reads it as one)."""
+    cue = next((m for m in CHANGE_MARKERS.finditer(p.text) if m.group(0) not in ("→", "->")), None)
+    if cue is None or _GOES.fullmatch(cue.group(0)):
+        return ""
+    before = [t for t in p.tokens if t.end <= cue.start() and t.norm not in _LINKS]
+    last = before[-1] if before else None  # a capitalised word: a name here when the older note reads it so
+    named = last is not None and (last.text[:1].isupper() or last.norm in p.names | p.values)
+    return last.norm if named and len(last.norm) > 2 and not value_shape(last.norm) else ""
+
+
+def _unit(p, value: str) -> str:
+    """The word after `value` in `p` ("technicians" after "180"), or ""."""
+    toks = p.tokens
+    return next((toks[i + 1].norm for i, t in enumerate(toks[:-1]) if t.norm == value), "")
+
+
 def _names_key(key: tuple[str, ...] | None, older, newer) -> bool:
     """`newer` names the key: its last word (the head, “shortlist” of “Brisa's eval shortlist”) and every name or
     value in it."""
@@ -93,9 +136,10 @@ def _names_key(key: tuple[str, ...] | None, older, newer) -> bool:
 
 def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """(old, new) when `newer` carries a change word, names a word or value of `older` as the old one ("not
-    8787", "was $29", "I had $12", "X → Y", "I said tabs earlier", "Dana left"), and adds a value `older` lacks; the
-    two must share another word or name (the subject), or the newer must name the older's `record` (the words of
-    its heading: "Noor is B1 now (was A2)" ↔ "Level: A2" under "Noor Castellane")."""
+    8787", "was $29", "I had $12", "X → Y", "I said tabs earlier", "Dana left", "no longer using FreshCart"), and adds
+    a value `older` lacks; the two must share another word or name (the subject), or the newer must name the older's
+    `record` (the words of its heading: "Noor is B1 now (was A2)" ↔ "Level: A2" under "Noor Castellane"). A named
+    thing said to be stopped is its own subject."""
     if not _marked(newer.text) or _marked(older.text):
         return None
     toks = newer.tokens
@@ -113,11 +157,13 @@ def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, 
         specific = t.norm in older.values  # "not 8787" and "15 → 16" name a value; "not merely", "down →" nothing
         arrow = after in ("→", "->")
         said_old = before is not None and (before.kind == "negation" or before.norm == "had")  # "not 8787", "I had $12"
-        if not ((before is not None and (before.norm in _OLD_BEFORE or said_old and specific))
+        stopped = STOPPED.search(newer.text[max(0, t.start - 40):t.start]) is not None and not value_shape(t.norm)
+        if not ((before is not None and (before.norm in _OLD_BEFORE or said_old and specific)) or stopped
                 or after in _OLD_AFTER and (specific or not arrow and t.norm in older.names)):  # "Dana left"
             continue
         added = added_values(older, newer)
-        subject = ((older.atoms | record) & newer.atoms) - {t.norm}
+        # the subject: another shared word, or the named thing itself when the newer says it stopped
+        subject = ((older.atoms | record) & newer.atoms) - ({t.norm} if not stopped or t.norm not in older.values else set())
         if added and subject:
             found.append((t.text, sorted(added)[0], bool(value_shape(t.norm))))
     # an amount or date named as old before a name ("I wrote $500/month for Halvard earlier": $500, not Halvard)
@@ -195,7 +241,9 @@ def with_new_value(older, newer, gone: set[str] | frozenset[str]) -> str:
     old = next(iter(gone))
     if old not in older.values:  # only a value is rewritten, never a word
         return ""
-    same_kind = [v for v in added if numeric(v) == numeric(old)]
+    shape = value_shape(old)
+    same_kind = [v for v in added if value_shape(v) == shape] if shape and shape != "number" else \
+        [v for v in added if numeric(v) == numeric(old)]
     if len(same_kind) != 1:
         return ""
     at = next((t for t in older.tokens if t.norm == old), None)

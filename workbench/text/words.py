@@ -176,7 +176,7 @@ def negated(tokens_: tuple[Token, ...]) -> bool:
 
 
 _SHAPES = (("date", re.compile(r"\d{4}-\d{2}-\d{2}")), ("email", re.compile(r"[^\s@]+@[^\s@]+\.\w+")),
-           ("phone", re.compile(r"\+?(?:\d{1,3}[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}")), ("money", re.compile(r"[$€£¥]\d[\d.,]*\w{0,2}")),
+           ("phone", re.compile(r"\+?(?:\d{1,3}[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}|\d{3}[-.]\d{4}")), ("money", re.compile(r"[$€£¥]\d[\d.,]*\w{0,2}")),
            ("percent", re.compile(r"\d[\d.,]*%")), ("time", re.compile(r"\d{1,2}:\d{2}(?:[ap]m)?")),
            ("version", re.compile(r"v\d[\w.]*")), ("number", re.compile(r"\d[\d.,]*")))
 
