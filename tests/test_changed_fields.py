@@ -215,3 +215,14 @@ def test_a_new_number_rewrites_the_record_and_a_stopped_service_is_asked():
 def test_a_local_phone_number_is_a_phone():
     assert value_shape("555-0193") == "phone"
     assert value_shape("2026-12") != "phone"
+
+
+@pytest.mark.parametrize("older, newer", [
+    ("Parent contact: Gwen (gwen@mailbox.example)",
+     "Gwen now wants updates at gwen@work.example; the old address is just for invoices."),  # the old one holds
+    ("Landlord: Fennick Properties, contact Greg Allam, 555-0108",
+     "Fennick Properties changed our contact: Mei Lindgren now, 555-0139 (Greg retired)."),  # a name went too
+])
+def test_a_changed_value_is_not_rewritten_into_a_record_whose_other_parts_changed_or_still_hold(older, newer):
+    gone = _name_changed(older, newer)
+    assert gone is None or len(gone) > 1  # asked, never rewritten with one value swapped

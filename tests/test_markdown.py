@@ -196,3 +196,14 @@ def test_a_real_letta_agents_bold_titles_are_sections_not_notes():
                       "**21:00-22:00:** 5 posts"]
     for memory_ in corpus.memories:
         assert rewrite_content(memory_.content, split_notes(memory_), {}) == memory_.content
+
+
+def test_a_bold_name_with_a_description_over_a_list_titles_the_list_and_stays_a_fact():
+    content = ("**RGO-26-041** — Grant, NRF Discovery\n- PI: Dr. Hollis Grant\n- Status: awaiting sign-off\n\n"
+               "**RGO-26-044** — Chen, NRF Discovery\n- PI: Dr. Liang Chen\n- Status: awaiting sign-off\n\n"
+               "**Remember** to file the form.\n- one\n")
+    parts = [(p.section, p.text) for p in parse(content)]
+    assert ("", "**RGO-26-041** — Grant, NRF Discovery") in parts  # the description is a fact of its own
+    status = [section for section, text in parts if text.startswith("Status")]
+    assert status == ["RGO-26-041", "RGO-26-044"]
+    assert ("", "one") in parts  # bold words opening a sentence title nothing

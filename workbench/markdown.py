@@ -125,6 +125,19 @@ def title_of(inline: Any, over_fields: bool = False) -> tuple[int, str] | None:
     return BOLD, text
 
 
+def bold_lead(inline: Any) -> str | None:
+    """The bold name a one-line paragraph opens with when a dash or colon and more words follow it
+    ("**RGO-26-041** — Grant, NRF Discovery"), else None."""
+    children = [c for c in inline.children or () if c.type != "text" or c.content.strip()]
+    if len(children) < 4 or children[0].type != "strong_open" or children[1].type != "text" \
+            or children[2].type != "strong_close" or children[3].type != "text":
+        return None
+    name, rest = children[1].content.strip(), children[3].content.lstrip()
+    if not name or len(name) > 80 or name.endswith((".", "!", "?")) or not rest[:1] in ("—", "–", "-", ":"):
+        return None
+    return name.removesuffix(":").rstrip() if len(rest.lstrip("—–-: ")) > 0 else None
+
+
 def _closes_last(run: list) -> bool:
     """Whether the emphasis opened by `run[0]` is closed by `run[-1]` (and not before)."""
     opened, closed, depth = run[0].type, _EMPHASIS[run[0].type], 0
@@ -165,6 +178,7 @@ class _Title:
     depth: int  # how many list items and block quotes it is inside
     note: int | None  # its own note: dropped once a note falls under the title, kept if none does
     used: bool = False
+    lists: int = -1  # a bold lead's title lasts while this many lists are open (its own list), else -1
 
 
 @dataclass
@@ -239,6 +253,12 @@ class _Split:
         elif len(pieces) > 1 and all(KEY_VALUE.match(p) for p in pieces):
             for offset, piece in enumerate(pieces):
                 self.add("field", first + offset, first + offset, piece.strip(), self.parents())
+        elif len(pieces) == 1 and after in ("bullet_list_open", "ordered_list_open") \
+                and (name := bold_lead(inline)) is not None:
+            self.close(self.depth, BOLD)  # "**RGO-26-041** — Grant, NRF Discovery" over its list: a record's title
+            self.add(kind, first, last, _join(pieces), self.parents())  # that says something itself: a note too
+            self.open((BOLD, name), None)
+            self.titles[-1].lists = len(self.lists) + 1  # it titles the list that follows, not what comes after
         elif after in _LED and inline.content.rstrip().rstrip("*_").rstrip().endswith(":"):
             self.add("lead", first, last, _join(pieces), self.parents())  # "Suggested layout:" over a list or code
         else:
@@ -253,6 +273,8 @@ class _Split:
                 self.leads.append(self.lead)
                 self.lead = None
             elif kind in ("bullet_list_close", "ordered_list_close"):
+                while self.titles and self.titles[-1].lists == len(self.lists):
+                    self.titles.pop()  # a bold lead's list ended
                 self.lists.pop()
                 self.leads.pop()
             elif kind == "list_item_open":

@@ -87,8 +87,9 @@ def name_changed(older, newer) -> frozenset[str] | None:
     """The older value a newer note replaces when it says a name the older holds changed, the name right before its
     change word ("GreenLeaf is now $65 a visit" ↔ "Lawn service: GreenLeaf, $55/visit"; "Maya has a new number:
     …"), with a value of a kind the older holds and the newer lacks (a bare number only with the same word after
-    it: "180 technicians" ↔ "215 technicians"). None when it does not read so."""
-    if _marked(older.text) or _ADDS.search(newer.text):
+    it: "180 technicians" ↔ "215 technicians"), and a name the newer says went with it ("Greg retired"). None when it
+    does not read so, or when the newer says the old value is still used ("the old address is just for invoices")."""
+    if _marked(older.text) or _ADDS.search(newer.text) or _STILL_USED.search(newer.text):
         return None
     subject = _changed_subject(newer)
     if not subject or subject not in older.names | {v for v in older.values if not value_shape(v)}:
@@ -97,13 +98,16 @@ def name_changed(older, newer) -> frozenset[str] | None:
     shapes = {value_shape(v) for v in added} - {""}
     gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes
             and (value_shape(v) != "number" or _unit(older, v) in {_unit(newer, w) for w in added} - {""})}
-    return frozenset(gone) or None
+    old = names_old(older, newer)  # "(…; Greg retired)": the contact's name went with the number
+    return frozenset(gone | ({old[0].casefold()} & older.atoms if gone and old else set())) or None
 
 
 # change words that say the subject itself went or was replaced ("Dana left", "Greg retired"), not one of its values
 _GOES = re.compile(r"left\s+\w+|retired|resigned|stepped\s+\w+|discontinued|replaced|renamed|became|took\s+over|"
                    r"handed\s+\w+|transferred|no\s+longer|any\s?more|formerly|previously|used\s+to|earlier|"
                    r"the\s+old\s+one", re.IGNORECASE)
+# the old value still used for something: "the old address is just for invoices", "old number still works"
+_STILL_USED = re.compile(r"\bold\s+(?:\w+\s+){0,2}(?:is|stays|remains)?\s*(?:still|just|only|kept)\b", re.IGNORECASE)
 _LINKS = frozenset({"is", "are", "was", "were", "has", "have", "had", "'s", "’s", "s"})
 
 
