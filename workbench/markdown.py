@@ -133,7 +133,7 @@ def bold_lead(inline: Any) -> str | None:
             or children[2].type != "strong_close" or children[3].type != "text":
         return None
     name, rest = children[1].content.strip(), children[3].content.lstrip()
-    if not name or len(name) > 80 or name.endswith((".", "!", "?")) or not rest[:1] in ("—", "–", "-", ":"):
+    if not name or len(name) > 80 or name.endswith((".", "!", "?")) or rest[:1] not in ("—", "–", "-", ":"):
         return None
     return name.removesuffix(":").rstrip() if len(rest.lstrip("—–-: ")) > 0 else None
 
