@@ -146,8 +146,8 @@ def paws(tally: Tally, limit: int | None) -> dict[str, int]:
     labels, judged = paws_verdicts(limit)
     merged = Counter()
     for i, (rule, _, action, withheld, _open) in judged.items():
-        if action in ("none", "undecided"):  # PAWS is half paraphrases by design: no store's base rate of changes
-            continue
+        if action in ("none", "undecided", "distinct"):  # PAWS is half paraphrases by design: how often a pair
+            continue  # read as distinct or undecided needs a change there is no store's rate (proposals are measured)
         _count(tally, rule, not labels[i] if action == "distinct" else action == "merge" and labels[i])
         if action == "merge" and not withheld:
             merged["paraphrases merged" if labels[i] else "non-paraphrases merged"] += 1

@@ -10,6 +10,7 @@ Judged results (duplicate groups, conflicts, note status) live in `workbench.fin
 from .clusters import cluster_names, surface_words, topic_limit, topics
 from .core import DEFAULT_BARS, Analysis, analyze, as_of, default_bars, memory_centroids
 from .layout import layout_umap, layout_umap_aside
+from .meaning import MEANING_NOTES, meaning_cosine
 from .memo import computed, forget, memoized
 from .neighbours import BLOCK_BYTES, EXACT_LIMIT, complete_link, nearest, top_matches
 from .pairs import COARSE, note_pairs, relate_statements
@@ -20,5 +21,5 @@ __all__ = [
     "Analysis", "analyze", "as_of", "default_bars", "DEFAULT_BARS", "memory_centroids", "memoized", "computed", "forget",
     "nearest", "top_matches", "complete_link", "EXACT_LIMIT", "BLOCK_BYTES", "note_pairs", "relate_statements",
     "COARSE", "topics", "cluster_names", "surface_words", "topic_limit", "project", "layout_umap",
-    "layout_umap_aside", "load_or_analyze", "analysis_key",
+    "layout_umap_aside", "load_or_analyze", "analysis_key", "meaning_cosine", "MEANING_NOTES",
 ]

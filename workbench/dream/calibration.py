@@ -95,6 +95,8 @@ RULES = {
     "distinct.other_subject": "alike notes that each open with their own name or code (`ADHOC_WH …`, `BI_WH …`)",
     "distinct.different_named": "alike notes that name the same code or names, differing in more than the rules "
                                 "can read",
+    "distinct.meaning_close": "notes that differ in words but a sentence model (all-MiniLM-L6-v2, the minilm extra) "
+                              "reads as alike in meaning",
     "distinct.different_close": "very alike (halfway from the duplicate bar to identical), but differing in more "
                                 "than the rules can read",
     "distinct.session": "a later sentence that does not give the note another value",

@@ -35,6 +35,7 @@ QUESTIONS_PER_NOTE = 0.1  # by default at most one question per 10 notes
 JUDGE = "person"  # the rule an answered question's operation names: the person who chose it
 # Readings that are final by the store's structure, never put to a judge.
 FINAL = frozenset({"distinct.field_other_title", "distinct.title", "distinct.placeholder", "distinct.subject_label", "distinct.list_items",
+                   "distinct.procedure_steps",
                    "distinct.unparsed",
                    "distinct.parent_item",
                    "distinct.holds", "distinct.subject"})

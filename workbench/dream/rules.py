@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..analysis import Analysis, memoized
+from ..analysis import Analysis, meaning_cosine, memoized
 from ..candidates import Candidate, find_candidates
 from ..compare import key_of, profile, relate, rewrite_slot
 from ..context import section_words
@@ -320,10 +320,15 @@ def _superseded(c: Candidate, older, newer, rule: str, reason: str, named: str =
                      keep=c.notes[1])
 
 
+MEANING_CLOSE = 0.7  # all-MiniLM-L6-v2 cosine from which two word-differing notes are read as alike in meaning
+
+
 def _different(c: Candidate, analysis: Analysis) -> str:
     """Which `distinct` reading of two alike notes that differ in more than the rules can read, each measured
     apart so a question's prior says how often such pairs are one fact after all: `distinct.other_label` (each
     opens with its own label), `distinct.other_subject` (each opens with its own name or code),
+    `distinct.meaning_close` (a sentence model reads them as alike in meaning, cosine ≥ `MEANING_CLOSE`: often a
+    paraphrase that shares few words),
     `distinct.different_close` (as alike as halfway from the duplicate bar to identical), `distinct.different_named`
     (less alike, but naming the same code or names), `distinct.different`."""
     notes = analysis.corpus.note_by_id
@@ -333,6 +338,9 @@ def _different(c: Candidate, analysis: Analysis) -> str:
     sa, sb = (_opening_name(analysis.profiles[i]) for i in c.notes)
     if sa and sb and sa != sb:
         return "distinct.other_subject"
+    meaning = meaning_cosine(analysis, *c.notes)
+    if meaning is not None and meaning >= MEANING_CLOSE:
+        return "distinct.meaning_close"
     close = (1 + analysis.bars.get("duplicate", 0.6)) / 2
     if c.similarity >= close:
         return "distinct.different_close"

@@ -1,0 +1,53 @@
+"""How alike two notes are in meaning, where words alone cannot say: a sentence model's cosine.
+
+TF-IDF sees shared words; all-MiniLM-L6-v2 (`workbench.minilm`, the `minilm` extra) also sees paraphrases that
+share few ("Bins to the curb the evening before the Monday collection" ↔ "Trash and recycling go out Sunday
+night"). It is read only for the notes of pairs that differ in words (`kind == "different"`), once per
+analysis, and only where the extra is installed and there are at most `MEANING_NOTES` such notes; else nothing
+is read (None), never a part of them. With the minilm embedder the analysis's own vectors are the reading.
+
+    meaning_cosine(analysis, "m0#3", "m2#1")   # 0.81, or None
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..minilm import MiniLMEmbedder, minilm_available
+from .core import Analysis
+from .memo import memoized
+
+MEANING_NOTES = 5_000  # beyond this many notes in word-differing pairs the reading is skipped (seconds per 1,000)
+
+
+def meaning_cosine(analysis: Analysis, a: str, b: str) -> float | None:
+    """The sentence model's cosine of notes `a` and `b`, or None where it is not read."""
+    vectors = memoized(analysis, "meaning", lambda: _vectors(analysis))
+    if vectors is None or a not in vectors or b not in vectors:
+        return None
+    return float(vectors[a] @ vectors[b])
+
+
+def _vectors(analysis: Analysis) -> dict[str, np.ndarray] | None:
+    pairs = analysis.pairs
+    if pairs is None or not len(pairs):
+        return None
+    differ = pairs[pairs["kind"] == "different"]
+    ids = sorted(set(differ["older"]) | set(differ["newer"]))
+    if not ids or len(ids) > MEANING_NOTES:
+        return None
+    if analysis.embedder_id.startswith("minilm"):
+        row = {note_id: i for i, note_id in enumerate(analysis.note_ids)}
+        return {i: analysis.vectors[row[i]] for i in ids}
+    if not minilm_available():
+        return None
+    texts = [analysis.corpus.note_by_id[i].text for i in ids]
+    return dict(zip(ids, _model().embed(texts).astype(np.float64)))
+
+
+@lru_cache(maxsize=1)
+def _model() -> MiniLMEmbedder:
+    """One model per process: its ONNX session is made once."""
+    return MiniLMEmbedder()
