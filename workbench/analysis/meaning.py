@@ -2,9 +2,11 @@
 
 TF-IDF sees shared words; all-MiniLM-L6-v2 (`workbench.minilm`, the `minilm` extra) also sees paraphrases that
 share few ("Bins to the curb the evening before the Monday collection" ↔ "Trash and recycling go out Sunday
-night"). It is read only for the notes of pairs that differ in words (`kind == "different"`), once per
-analysis, and only where the extra is installed and there are at most `MEANING_NOTES` such notes; else nothing
-is read (None), never a part of them. With the minilm embedder the analysis's own vectors are the reading.
+night"). It is read only for the notes of pairs that differ in words (`kind == "different"`, neither under
+different parents nor about different subjects: those the rules settle by structure), once per analysis (and
+once per text on disk, in the embedding cache), only where the extra is installed and there are at most
+`MEANING_NOTES` such notes; else nothing is read (None), never a part of them. With the minilm embedder the
+analysis's own vectors are the reading.
 
     meaning_cosine(analysis, "m0#3", "m2#1")   # 0.81, or None
 """
@@ -15,11 +17,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..embed import EmbeddingCache
 from ..minilm import MiniLMEmbedder, minilm_available
 from .core import Analysis
 from .memo import memoized
 
-MEANING_NOTES = 5_000  # beyond this many notes in word-differing pairs the reading is skipped (seconds per 1,000)
+MEANING_NOTES = 1_000  # beyond this many notes to read, none is read: 4–12 s per 1,000 on 2 cores, once per text
 
 
 def meaning_cosine(analysis: Analysis, a: str, b: str) -> float | None:
@@ -34,7 +37,7 @@ def _vectors(analysis: Analysis) -> dict[str, np.ndarray] | None:
     pairs = analysis.pairs
     if pairs is None or not len(pairs):
         return None
-    differ = pairs[pairs["kind"] == "different"]
+    differ = pairs[(pairs["kind"] == "different") & ~pairs["subjects_differ"] & ~pairs["parents_differ"]]
     ids = sorted(set(differ["older"]) | set(differ["newer"]))
     if not ids or len(ids) > MEANING_NOTES:
         return None
@@ -44,7 +47,7 @@ def _vectors(analysis: Analysis) -> dict[str, np.ndarray] | None:
     if not minilm_available():
         return None
     texts = [analysis.corpus.note_by_id[i].text for i in ids]
-    return dict(zip(ids, _model().embed(texts).astype(np.float64)))
+    return dict(zip(ids, EmbeddingCache().embed(_model(), texts).astype(np.float64)))  # on disk: once per text
 
 
 @lru_cache(maxsize=1)
