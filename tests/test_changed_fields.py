@@ -226,3 +226,9 @@ def test_a_local_phone_number_is_a_phone():
 def test_a_changed_value_is_not_rewritten_into_a_record_whose_other_parts_changed_or_still_hold(older, newer):
     gone = _name_changed(older, newer)
     assert gone is None or len(gone) > 1  # asked, never rewritten with one value swapped
+
+
+def test_a_key_that_is_a_name_changes_only_with_a_value_of_its_kind():
+    assert _changed("Mateo: Saturday 10:00", "Mateo's Saturday slot → Sunday 18:00 from Nov.") == {"10:00"}
+    assert _changed("Mateo: record a 2-minute voice note every Sunday.",
+                    "Mateo prepaid a 10-session pack in October; 6 left as of Dec 1.") is None  # a note about Mateo

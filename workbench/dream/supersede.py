@@ -72,7 +72,8 @@ def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | N
     """The older values a newer note replaces when `older` is a `Key: value` line (`key` its words) and `newer`
     names every word of the key with a change word (an arrow counts) and a value of its own ("Q4 quota: $410k" ↔
     "Q4 quota revised → $385k"): the values of a kind the newer adds (dates aside) that it lacks, and those it
-    names as old ("(was A2)"). None when it does not read so, or when the newer adds a value ("also", "another")."""
+    names as old ("(was A2)"). None when it does not read so, when the newer adds a value ("also", "another"), or
+    when the key is only a name ("Mateo: Saturday 10:00") and no value of a kind the newer adds went."""
     if not _names_key(key, older, newer) or not _marked(newer.text) or _marked(older.text) or _ADDS.search(newer.text):
         return None
     added = added_values(older, newer) - date_values(newer)
@@ -80,6 +81,12 @@ def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | N
         return None
     shapes = {value_shape(v) for v in added} - {""}
     gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes} | (old_values(newer) & older.values)
+    if all(w in older.names or w in older.values and not value_shape(w) for w in key):
+        # "Mateo: Saturday 10:00": the key is a subject's name, so a value of the same kind must have changed
+        # ("→ Sunday 18:00"), a bare number only with the same word after it; a note about it is no change of it
+        units = {_unit(newer, w) for w in added} - {""}
+        gone = {v for v in gone if value_shape(v) != "number" or _unit(older, v) in units}
+        return frozenset(gone - set(key)) or None
     return frozenset(gone - set(key))
 
 
