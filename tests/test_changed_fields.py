@@ -229,6 +229,11 @@ def test_a_changed_value_is_not_rewritten_into_a_record_whose_other_parts_change
 
 
 def test_a_key_that_is_a_name_changes_only_with_a_value_of_its_kind():
-    assert _changed("Mateo: Saturday 10:00", "Mateo's Saturday slot → Sunday 18:00 from Nov.") == {"10:00"}
-    assert _changed("Mateo: record a 2-minute voice note every Sunday.",
-                    "Mateo prepaid a 10-session pack in October; 6 left as of Dec 1.") is None  # a note about Mateo
+    names = frozenset({"mateo"})  # the store's proper nouns
+
+    def changed(older: str, newer: str) -> frozenset[str] | None:
+        return key_changed(profile(older, names), profile(newer, names), key_of(older))
+
+    assert changed("Mateo: Saturday 10:00", "Mateo's Saturday slot → Sunday 18:00 from Nov.") == {"10:00"}
+    assert changed("Mateo: record a 2-minute voice note every Sunday.",
+                   "Mateo prepaid a 10-session pack in October; 6 left as of Dec 1.") is None  # a note about Mateo
