@@ -237,3 +237,16 @@ def test_a_key_that_is_a_name_changes_only_with_a_value_of_its_kind():
     assert changed("Mateo: Saturday 10:00", "Mateo's Saturday slot → Sunday 18:00 from Nov.") == {"10:00"}
     assert changed("Mateo: record a 2-minute voice note every Sunday.",
                    "Mateo prepaid a 10-session pack in October; 6 left as of Dec 1.") is None  # a note about Mateo
+
+
+@pytest.mark.parametrize("text, label", [
+    ("**title** (required): The title of the blog post.", "title"),
+    ('"create": Create a new memory block', "create"),
+    ("**detach** `<path>` - remove from context", "detach"),
+    ("**Never** run DELETE without a WHERE clause.", ""),  # bold words opening a sentence
+    ("`make test` runs the suite: 20 min", ""),
+])
+def test_a_term_a_definition_follows_is_the_label_of_its_note(text, label):
+    from workbench.note_labels import label_of
+
+    assert label_of(text) == label

@@ -20,17 +20,22 @@ from .text import CHANGE_MARKERS, find_dates
 @lru_cache(maxsize=200_000)
 def label_of(text: str) -> str:
     """The label a note opens with: the key of `Key: value`, or `**Label:**`, or a name before a colon
-    (`@handle: …`); "" when it has none."""
+    (`@handle: …`), or a term in bold, quotes or code that a definition follows (`**detach** `<path>` - …`,
+    `"create": …`); "" when it has none."""
     label, _ = label_body(text)
     if label:
         return label
     if key_of(text) is not None:
         return text.split(":", 1)[0].strip()
-    head = _NAMED_LABEL.match(text)
-    return head.group(1) if head else ""
+    head = _NAMED_LABEL.match(text) or _TERM.match(text)
+    return head.group(1).strip() if head else ""
 
 
 _NAMED_LABEL = re.compile(r"^\s*([@#]?[\w.\-/]+[\w])\s*:\s+\S")
+# a term in bold, quotes or code that a definition follows: `**title** (required): …`, `"create": …`,
+# `**detach** `<path>` - remove from context`
+_TERM = re.compile(r"^\s*(?:\*\*|__|[\"“`])([^*_\"”`\n]{1,40}?)(?:\*\*|__|[\"”`])(?:\s*\([^)\n]{0,30}\)|\s*`[^`\n]{0,30}`)?"
+                   r"\s*(?::|[—–-]\s)\s*\S")
 
 
 def record_labels(analysis: Analysis) -> frozenset[tuple[str, str]]:

@@ -247,7 +247,7 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
         return _none(c, _different(c, analysis), c.signals["detail"])
     same = a.names == b.names and a.values == b.values and a.negated == b.negated
     reworded = c.signals["aligned"] < 0.5  # mostly equal with words swapped is another fact, not a paraphrase
-    if same and reworded and c.similarity >= analysis.bars["duplicate"] and same_order(a, b):
+    if same and reworded and c.similarity >= analysis.bars["duplicate"] and same_order(a, b) and _one_subject(c, analysis):
         keep = max(c.notes, key=lambda i: (len(analysis.profiles[i].atoms), i))
         return _verdict(c, "merge", "duplicate.paraphrase",
                         f"alike (cosine {c.similarity:.2f}) with the same names and values, in other words "
