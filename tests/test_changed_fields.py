@@ -250,3 +250,10 @@ def test_a_term_a_definition_follows_is_the_label_of_its_note(text, label):
     from workbench.note_labels import label_of
 
     assert label_of(text) == label
+
+
+def test_a_name_said_to_be_closed_after_it_is_named_as_old():
+    names = frozenset({"mailgun", "postmark"})
+    newer = profile("Switched transactional email to Postmark in July 2026; the Mailgun account is closed.", names)
+    assert old_values(newer) == {"mailgun"}
+    assert old_values(profile("Mailgun sends the receipts; Postmark is closed to new signups? no.", names)) == set()

@@ -112,16 +112,29 @@ _SAID_OLD_BEFORE = frozenset({"was", "were", "from", "previously", "formerly", "
 STOPPED = re.compile(r"\b(?:no\s+longer\s+(?:use|using|with|at|going\s+to|seeing|buying|ordering\s+from|need|needs)|"
                      r"(?:stopped|quit)\s+(?:using|going\s+to|seeing|buying|ordering\s+from)|"
                      r"cancell?ed|dropped|ditched)\s+(?:the\s+|our\s+|my\s+|her\s+|his\s+|their\s+)?$", re.IGNORECASE)
+# what was stopped, right after the name of it: "the Mailgun account is closed", "Pingdom was cancelled"
+STOPPED_AFTER = re.compile(r"^\W{0,2}(?:(?:account|subscription|plan|contract|service|license|licence)\s+)?"
+                           r"(?:is|was|has\s+been|got|now)\s+(?:closed|cancell?ed|shut\s+down|terminated|"
+                           r"discontinued|gone|retired|decommissioned)\b(?!\s+(?:to|on|for|until|at|between|during|over)\b)",
+                           re.IGNORECASE)  # "closed on Sundays", "closed to new signups": hours, not an end
+
+
+def stopped(p: Profile, token: Token) -> bool:
+    """Whether `p` says the thing `token` names was stopped: "no longer using FreshCart", "the Mailgun account is
+    closed" (a name or code, never an amount or a date)."""
+    if value_shape(token.norm):
+        return False
+    return bool(STOPPED.search(p.text[max(0, token.start - 40):token.start])
+                or STOPPED_AFTER.match(p.text[token.end:token.end + 60]))
 
 
 def old_values(p: Profile) -> frozenset[str]:
     """The values a text names as old ones: "(was A2)", "from $49", "formerly 8787", "$410k → $385k", and a name
-    said to be stopped ("no longer using FreshCart")."""
+    said to be stopped ("no longer using FreshCart", "the Mailgun account is closed")."""
     toks = p.tokens
     return frozenset(t.norm for i, t in enumerate(toks) if t.kind == "value"
-                     and (i and toks[i - 1].norm in _SAID_OLD_BEFORE
-                          or i + 1 < len(toks) and toks[i + 1].norm in ("→", "->")
-                          or not value_shape(t.norm) and STOPPED.search(p.text[max(0, t.start - 40):t.start])))
+                     and (i and toks[i - 1].norm in _SAID_OLD_BEFORE or i + 1 < len(toks) and toks[i + 1].norm in ("→", "->"))
+                     or (t.kind == "value" or t.norm in p.names) and stopped(p, t))
 
 
 def proper_nouns(texts: Iterable[str]) -> frozenset[str]:

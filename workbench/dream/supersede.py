@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..compare import FUNCTION_WORDS, STOPPED, old_values
+from ..compare import FUNCTION_WORDS, old_values
+from ..compare import stopped as said_stopped
 from ..records import EPOCH
 from ..text import CHANGE_MARKERS, find_dates, value_shape
 
@@ -168,7 +169,7 @@ def names_old(older, newer, record: frozenset[str] = frozenset()) -> tuple[str, 
         specific = t.norm in older.values  # "not 8787" and "15 → 16" name a value; "not merely", "down →" nothing
         arrow = after in ("→", "->")
         said_old = before is not None and (before.kind == "negation" or before.norm == "had")  # "not 8787", "I had $12"
-        stopped = STOPPED.search(newer.text[max(0, t.start - 40):t.start]) is not None and not value_shape(t.norm)
+        stopped = said_stopped(newer, t)
         if not ((before is not None and (before.norm in _OLD_BEFORE or said_old and specific)) or stopped
                 or after in _OLD_AFTER and (specific or not arrow and t.norm in older.names)):  # "Dana left"
             continue
