@@ -257,3 +257,11 @@ def test_a_name_said_to_be_closed_after_it_is_named_as_old():
     newer = profile("Switched transactional email to Postmark in July 2026; the Mailgun account is closed.", names)
     assert old_values(newer) == {"mailgun"}
     assert old_values(profile("Mailgun sends the receipts; Postmark is closed to new signups? no.", names)) == set()
+
+
+def test_a_list_that_shrank_by_a_named_item_is_a_changed_key():
+    names = frozenset({"loomstack", "dispatchly", "fieldpulse", "brisa"})
+    older = "Brisa's eval shortlist: Loomstack, Dispatchly, FieldPulse Pro."
+    newer = "Updated Nov 18: Brisa's shortlist is down to us and FieldPulse Pro — they dropped Dispatchly."
+    gone = key_changed(profile(older, names), profile(newer, names), key_of(older))
+    assert gone is not None and len(gone) == 1 and next(iter(gone)).startswith("dispatch")

@@ -115,7 +115,7 @@ STOPPED = re.compile(r"\b(?:no\s+longer\s+(?:use|using|with|at|going\s+to|seeing
 # what was stopped, right after the name of it: "the Mailgun account is closed", "Pingdom was cancelled"
 STOPPED_AFTER = re.compile(r"^\W{0,2}(?:(?:account|subscription|plan|contract|service|license|licence)\s+)?"
                            r"(?:is|was|has\s+been|got|now)\s+(?:closed|cancell?ed|shut\s+down|terminated|"
-                           r"discontinued|gone|retired|decommissioned)\b(?!\s+(?:to|on|for|until|at|between|during|over)\b)",
+                           r"discontinued|gone|retired|decommissioned|out\s+of\s+the|off\s+the)\b(?!\s+(?:to|on|for|until|at|between|during|over)\b)",
                            re.IGNORECASE)  # "closed on Sundays", "closed to new signups": hours, not an end
 
 

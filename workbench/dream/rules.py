@@ -25,7 +25,8 @@ from ..compare import key_of, profile, relate, rewrite_slot
 from ..context import section_words
 from ..note_labels import is_attribute, label_of, labels_differ
 from ..statements import clean_fact
-from ..text import value_shape
+from ..records import EPOCH
+from ..text import find_dates, value_shape
 from .calibration import SUGGESTION_FLOOR, confidence
 from .supersede import (
     change_word,
@@ -349,8 +350,14 @@ def _different(c: Candidate, analysis: Analysis) -> str:
 
 
 def _opening_name(p) -> str:
-    """The name, code or identifier among a text's first three items, when it opens with one (its subject)."""
-    return next((s for s, k in list(zip(p.sequence, p.kinds))[:3] if k in ("name", "code")), "")
+    """The name, code or identifier among a text's first three items, when it opens with one (its subject): after
+    a leading date ("Oct 22 — PyPI owners: …" opens with PyPI), and in the key of a `Key: value` line ("Order: Amara
+    → Jonas" opens with no name: its subject is the order)."""
+    dates = [m for m in find_dates(p.text, EPOCH) if m.start <= 1]
+    start = dates[0].end if dates else 0
+    end = p.text.index(":") if key_of(p.text[start:].lstrip(" —–-:,")) is not None else len(p.text)
+    items = [(s, k) for s, k, (a, b) in zip(p.sequence, p.kinds, p.spans) if a >= start and b <= end]
+    return next((s for s, k in items[:3] if k in ("name", "code")), "")
 
 
 def same_order(a, b) -> bool:

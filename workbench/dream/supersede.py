@@ -78,10 +78,11 @@ def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | N
     if not _names_key(key, older, newer) or not _marked(newer.text) or _marked(older.text) or _ADDS.search(newer.text):
         return None
     added = added_values(older, newer) - date_values(newer)
-    if not added or not (older.atoms - set(key)) - newer.atoms:
+    named_old = old_values(newer) & older.values  # "they dropped Dispatchly": a list that shrank
+    if not (added or named_old) or not (older.atoms - set(key)) - newer.atoms:
         return None
     shapes = {value_shape(v) for v in added} - {""}
-    gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes} | (old_values(newer) & older.values)
+    gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes} | named_old
     if all(w in older.names or w in older.values and not value_shape(w) for w in key):
         # "Mateo: Saturday 10:00": the key is a subject's name, so a value of the same kind must have changed
         # ("→ Sunday 18:00"), a bare number only with the same word after it; a note about it is no change of it

@@ -73,5 +73,5 @@ CHANGE_MARKERS = re.compile(
     r"rate)|the\s+old\s+one|"
     # a value said to have moved ("revised → $385k", "dropped to 1 a week", "went up to $65"), a new holder named
     r"revised|dropped\s+to|down\s+to|went\s+(?:up|down)|reassigned|new\s+[a-z]+\s+(?:is|are))\b"
-    r"|→|->",
+    r"|→|->|\(\s*(?:was|previously)\s",  # "(was Jonas, Priya)": the old value named beside the new one
     re.IGNORECASE)
