@@ -24,8 +24,8 @@ from ..candidates import Candidate, find_candidates
 from ..compare import key_of, profile, relate, rewrite_slot
 from ..context import section_words
 from ..note_labels import is_attribute, label_of, labels_differ
-from ..statements import clean_fact
 from ..records import EPOCH
+from ..statements import clean_fact
 from ..text import find_dates, value_shape
 from .calibration import SUGGESTION_FLOOR, confidence
 from .supersede import (
