@@ -265,3 +265,18 @@ def test_a_list_that_shrank_by_a_named_item_is_a_changed_key():
     newer = "Updated Nov 18: Brisa's shortlist is down to us and FieldPulse Pro — they dropped Dispatchly."
     gone = key_changed(profile(older, names), profile(newer, names), key_of(older))
     assert gone is not None and len(gone) == 1 and next(iter(gone)).startswith("dispatch")
+
+
+def test_a_note_that_is_one_sentence_of_a_longer_note_is_its_duplicate():
+    text = ("# Students\n\n- Hana wants to be able to handle a rental contract in Spanish by March.\n"
+            "- Tobias prepares the DELF B2 written exam.\n\n# Sessions\n\n"
+            "- Session Nov 24 with Hana: went through a sample lease. Hana wants to be able to handle a rental "
+            "contract in Spanish by March. She understood about 70%.\n"
+            "- Session Nov 25 with Tobias: letters and agreement of past participles.\n")
+    analysis, plan = _plan(text, "/tutor.md")
+    goal = next(n.id for n in analysis.corpus.notes if n.text.startswith("Hana wants"))
+    session = next(n.id for n in analysis.corpus.notes if n.text.startswith("Session Nov 24"))
+    merged = [op for op in plan.operations if op.kind == "merge" and {t.id for t in op.targets} == {goal, session}]
+    asked = [q for q in plan.questions if {t.id for t in q.targets} == {goal, session}]
+    assert merged or asked
+    assert all(op.result.note_id == session for op in merged)  # the longer note keeps every sentence

@@ -25,6 +25,7 @@ RULES = {
     "duplicate.same_words_elsewhere": "the same words in another document or section, opening with their subject",
     "duplicate.same_words_other_topic": "the same words under headings of unrelated topics, naming code or names",
     "duplicate.subset": "one note says everything the other says, and more",
+    "duplicate.sentence_inside": "the shorter note is one sentence of the longer one, word for word",
     "duplicate.paraphrase": "alike, with the same names, values and polarity, but in other words",
     "conflict.field": "two `Key: value` lines with the same key and another value; the later one wins",
     "conflict.negation": "the same statement negated; the later one wins",

@@ -26,7 +26,7 @@ from ..context import section_words
 from ..note_labels import is_attribute, label_of, labels_differ
 from ..records import EPOCH
 from ..statements import clean_fact
-from ..text import find_dates, value_shape
+from ..text import find_dates, sentences, value_shape
 from .calibration import SUGGESTION_FLOOR, confidence
 from .supersede import (
     change_word,
@@ -201,6 +201,10 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
     """Alike in other words: a paraphrase suggestion when nothing specific differs, a related-conflict
     suggestion when each names a value the other lacks (and they can be ordered), else nothing."""
     a, b = (analysis.profiles[i] for i in c.notes)
+    inside = _sentence_inside(c, analysis)
+    if inside is not None:
+        return _verdict(c, "merge", "duplicate.sentence_inside", "the shorter note is one sentence of the longer, word "
+                                                                 "for word", keep=inside)
     moved, renamed = from_to(a, b), formerly(a, b)
     if (moved or renamed) and c.signals["ordered"] and not any(i in analysis.parent_ids for i in c.notes):
         s = c.signals
@@ -260,6 +264,21 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
                         f"{_values(a.values - b.values)} ↔ {_values(b.values - a.values)}; {_when(s)} "
                         "may replace the earlier — a suggestion: both may hold", keep=c.notes[1])
     return _none(c, _different(c, analysis), c.signals["detail"])
+
+
+def _sentence_inside(c: Candidate, analysis: Analysis) -> str | None:
+    """The longer note's id when the shorter one (six words or more) is one of its sentences, word for word (up to
+    case, spacing and the final stop): "Hana wants to handle a rental contract by March." inside a session note."""
+    texts = sorted((analysis.corpus.note_by_id[i].text, i) for i in c.notes)
+    (short, _), (long, keep) = sorted(texts, key=lambda t: len(t[0]))
+    said = _squash(short)
+    if len(said.split()) < 6 or len(long) <= len(short):
+        return None
+    return keep if any(_squash(s) == said for s in sentences(long)) else None
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.casefold().split()).rstrip(".!;").strip()
 
 
 def one_moved(a, b) -> bool:
