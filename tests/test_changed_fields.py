@@ -278,3 +278,9 @@ def test_a_note_that_is_one_sentence_of_a_longer_note_is_its_duplicate():
     session = next(n.id for n in analysis.corpus.notes if n.text.startswith("Session Nov 24"))
     merged = [op for op in plan.operations if op.kind == "merge" and {t.id for t in op.targets} == {goal, session}]
     assert merged and all(op.result.note_id == session for op in merged)  # the longer note keeps every sentence
+
+
+def test_a_version_said_to_be_deprecated_is_named_as_old():
+    newer = profile("API v3 is the current version since 2026-07-15; v2 is deprecated and sunsets 2027-01-31.")
+    assert old_values(newer) == {"v2"}
+    assert _changed("Current API version: v2.", newer.text) == {"v2"}

@@ -115,14 +115,14 @@ STOPPED = re.compile(r"\b(?:no\s+longer\s+(?:use|using|with|at|going\s+to|seeing
 # what was stopped, right after the name of it: "the Mailgun account is closed", "Pingdom was cancelled"
 STOPPED_AFTER = re.compile(r"^\W{0,2}(?:(?:account|subscription|plan|contract|service|license|licence)\s+)?"
                            r"(?:is|was|has\s+been|got|now)\s+(?:closed|cancell?ed|shut\s+down|terminated|"
-                           r"discontinued|gone|retired|decommissioned|out\s+of\s+the|off\s+the)\b(?!\s+(?:to|on|for|until|at|between|during|over)\b)",
+                           r"discontinued|gone|retired|decommissioned|deprecated|sunset|out\s+of\s+the|off\s+the)\b(?!\s+(?:to|on|for|until|at|between|during|over)\b)",
                            re.IGNORECASE)  # "closed on Sundays", "closed to new signups": hours, not an end
 
 
 def stopped(p: Profile, token: Token) -> bool:
     """Whether `p` says the thing `token` names was stopped: "no longer using FreshCart", "the Mailgun account is
-    closed" (a name or code, never an amount or a date)."""
-    if value_shape(token.norm):
+    closed", "v2 is deprecated": a name, code or version, never an amount or a date)."""
+    if value_shape(token.norm) not in ("", "version"):
         return False
     return bool(STOPPED.search(p.text[max(0, token.start - 40):token.start])
                 or STOPPED_AFTER.match(p.text[token.end:token.end + 60]))
