@@ -5,7 +5,7 @@ share few ("Bins to the curb the evening before the Monday collection" ↔ "Tras
 night"). It is read only for the notes of pairs that differ in words (`kind == "different"`, neither under
 different parents nor about different subjects: those the rules settle by structure), once per analysis (and
 once per text on disk, in the embedding cache), only where the extra is installed and there are at most
-`MEANING_NOTES` such notes; else nothing is read (None), never a part of them. With the minilm embedder the
+`MEANING_NOTES` such notes (`$WORKBENCH_MEANING_NOTES`, 0 for none); else nothing is read (None), never a part of them. With the minilm embedder the
 analysis's own vectors are the reading.
 
     meaning_cosine(analysis, "m0#3", "m2#1")   # 0.81, or None
@@ -13,6 +13,7 @@ analysis's own vectors are the reading.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -22,7 +23,8 @@ from ..minilm import MiniLMEmbedder, minilm_available
 from .core import Analysis
 from .memo import memoized
 
-MEANING_NOTES = 1_000  # beyond this many notes to read, none is read: 4–12 s per 1,000 on 2 cores, once per text
+# beyond this many notes to read, none is read: 4–12 s per 1,000 on 2 cores, once per text; 0 turns the reading off
+MEANING_NOTES = int(os.environ.get("WORKBENCH_MEANING_NOTES", "1000"))
 
 
 def meaning_cosine(analysis: Analysis, a: str, b: str) -> float | None:
