@@ -42,11 +42,15 @@ def focus_changes(n: int) -> list[Focus]:
                   min_sessions=2 + i % 2) for i in range(n)]
 
 
-def _fresh_process(dataset: str) -> dict[str, float]:
-    """The first run in a new Python process: imports included, cold cache."""
+def _fresh_process(dataset: str, meaning_notes: int | None = None) -> dict[str, float]:
+    """The first run in a new Python process: imports included, cold cache (`meaning_notes` sets how many notes
+    the sentence model may read: 0 turns the reading off)."""
+    env = child_env()
     with tempfile.TemporaryDirectory() as d:
+        if meaning_notes is not None:
+            env.update(WORKBENCH_MEANING_NOTES=str(meaning_notes))
         wall, out = timed(lambda: subprocess.run(
-            [sys.executable, "-m", "benchmarks.speed", "--child", dataset, d], cwd=ROOT, env=child_env(),
+            [sys.executable, "-m", "benchmarks.speed", "--child", dataset, d], cwd=ROOT, env=env,
             capture_output=True, text=True, timeout=600, check=True))
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return {**result, "imports": wall - result["total"]}  # interpreter start + imports
@@ -90,6 +94,7 @@ def run(quick: bool) -> Section:
     sec.table(["dataset", "cache", "runs", "load s", "analyze s", "plan s", "total (median)", "min–max",
                "IQR"], rows)
 
+    _meaning_rows(sec, DATASETS[0], 2 if quick else 5)
     corpus = synthetic_corpus(notes, sessions)
     cold_runs, warm_runs = (1, 2) if quick else (runs, runs)
     cold_times, warm_times = [], []
@@ -126,6 +131,23 @@ def run(quick: bool) -> Section:
         sec.lines.append(f"Analysis {what} at {notes:,} notes: median {value:.2f} s, "
                          f"{judged(met, 'within', f'{value / limit:.1f}× over')} the {limit} s target.")
     return sec
+
+
+def _meaning_rows(sec: Section, dataset: str, runs: int) -> None:
+    """End to end in new processes (an empty embedding cache for the analysis; numba's and the sentence model's
+    vectors on disk as after a first use), the sentence model's reading of word-differing pairs
+    (`workbench.analysis.meaning`) on and off, alternated: what the reading costs."""
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for r in range(runs):
+        for mode in ("on", "off") if r % 2 == 0 else ("off", "on"):
+            first = _fresh_process(dataset, 1000 if mode == "on" else 0)
+            times[mode].append(first["total"])
+    on, off = (statistics.median(times[m]) for m in ("on", "off"))
+    sec.table([f"{dataset}, new process", "runs", "load + analyze + plan (median)"],
+              [["sentence model's reading on", runs, f"{on:.2f} s"], ["off (`WORKBENCH_MEANING_NOTES=0`)", runs,
+                                                                      f"{off:.2f} s"]])
+    sec.lines.append(f"{dataset}: the sentence model's reading costs {on / off:.2f}× end to end in a new process "
+                     f"({on:.2f} s against {off:.2f} s, medians, alternated in one run).")
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--child"]:
