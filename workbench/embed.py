@@ -169,6 +169,8 @@ class TfidfEmbedder:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        from .lsa import randomized_components
+
         unique = self._texts
         if len(unique) > self.svd_sample:  # fit vocabulary and rotation on an even sample: same quality, less time
             step = len(unique) / self.svd_sample
@@ -183,10 +185,11 @@ class TfidfEmbedder:
         if components >= min(sparse.shape):  # tiny corpus: exact, every inner product kept
             _, _, vt = np.linalg.svd(sparse.toarray(), full_matrices=False)
             self._basis = vt.astype(np.float32)
+        elif sparse.shape[0] < sparse.shape[1]:  # texts < n-grams, as always but in toy corpora: the fast way
+            self._basis = randomized_components(sparse, components).astype(np.float32)
         else:
             svd = TruncatedSVD(components, algorithm="randomized", n_iter=4, random_state=0)
-            svd.fit(sparse)
-            self._basis = svd.components_.astype(np.float32)
+            self._basis = svd.fit(sparse).components_.astype(np.float32)
 
     def _sparse(self, texts: Sequence[str], fit: bool = False):
         from scipy.sparse import hstack
