@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -353,8 +355,14 @@ def _values(values: frozenset[str]) -> str:
 def _when(s) -> str:
     """How the two notes of a pair are ordered: their write times, or what their texts say."""
     if s.get("ordered_by", "time") == "time":
-        return f"the later note ({s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d})"
+        return f"the later note ({_day(s['older_at'])} → {_day(s['newer_at'])})"
     return f"the later note ({s['ordered_by']})"
+
+
+@lru_cache(maxsize=65_536)
+def _day(at: datetime) -> str:
+    """`at` as 2026-05-19 (formatted once per time: at 100,000 notes, 282,000 reasons cost 9 s of strftime)."""
+    return f"{at:%Y-%m-%d}"
 
 
 def _ordered_rule(s, rule: str) -> str:
