@@ -337,7 +337,7 @@ def _different(c: Candidate, analysis: Analysis) -> str:
 
 def _opening_name(p) -> str:
     """The name, code or identifier among a text's first three items, when it opens with one (its subject)."""
-    return next((s for s, k in list(zip(p.sequence, p.kinds))[:3] if k in ("name", "code")), "")
+    return next((s for s, k in zip(p.sequence[:3], p.kinds[:3]) if k in ("name", "code")), "")
 
 
 def same_order(a, b) -> bool:
