@@ -25,3 +25,23 @@ def test_randomized_components_of_a_rank_deficient_matrix_stay_finite():
     assert np.isfinite(components).all()
     first = components[0] / np.linalg.norm(components[0])
     assert abs(first @ (row.toarray()[0] / np.linalg.norm(row.toarray()))) > 0.999
+
+
+def _texts(n: int) -> list[str]:
+    words = "deploy billing postgres kafka review lunch coffee ticket release budget oncall laptop".split()
+    rng = np.random.default_rng(3)
+    return [" ".join(rng.choice(words, 6)) + f" item {i}" for i in range(n)]
+
+
+def test_the_tfidf_fit_takes_the_same_rotation_and_keeps_its_transpose_row_major():
+    from workbench.embed import TfidfEmbedder
+
+    texts = _texts(240)
+    embedder = TfidfEmbedder().fit(texts)
+    vectors = embedder.embed(texts[:5])
+    x = embedder._sparse(sorted(set(texts)))
+    theirs = TruncatedSVD(embedder._basis.shape[0], algorithm="randomized", n_iter=4, random_state=0).fit(x)
+    assert np.abs(embedder._basis - theirs.components_).max() < 1e-3
+    assert embedder._basis.T.flags.c_contiguous  # what each batch multiplies by: no copy per batch
+    again = TfidfEmbedder().fit(texts)  # reads the fit kept on disk
+    assert np.array_equal(again.embed(texts[:5]), vectors) and again._basis.T.flags.c_contiguous
