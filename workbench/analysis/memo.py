@@ -43,8 +43,10 @@ def memoized(owner: Any, key: Hashable, compute: Callable[[], T]) -> T:
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection inside: an analysis holds millions of long-lived objects (tokens, profiles,
     pairs) and what is derived from it allocates millions more (candidates, verdicts), so each collection walks
-    them all (at 100,000 notes 16 full ones took 24 s of the analysis; at 20,000 notes the findings took 16 s
-    with collections, 11 s without); what it leaves behind goes to the next collection after it. Nested or in
+    them all (at 100,000 notes 16 full ones took 24 s of the analysis; at 20,000 notes the findings computed
+    again in a process that had collected took 16 s with collections, 11 s without; in a fresh process the
+    first collection after the analysis walks it once whatever this does). What it leaves behind goes to the
+    next collection after it. Nested or in
     two threads, the collector is enabled again only by the block that paused it."""
     was = gc.isenabled()
     gc.disable()
