@@ -1,9 +1,11 @@
 """BERTopic, side by side on the same vectors: our analysis and first map against BERTopic's fit.
 
 Each side runs in a fresh process with an empty cache folder and an empty numba cache (a first
-start: imports are done before the clock starts, JIT compilation is timed on both sides). Ours:
-`analyze` (`tfidf`) and its `findings`, then the first drawn map (`plots.embedding_map` on the PCA
-coordinates), then `layout_umap` and the map drawn on it. BERTopic: the same TF-IDF+SVD note vectors
+start: imports are done before the clock starts, JIT compilation is timed on both sides). Ours: what the
+app shows, in its order: `analyze` (`tfidf`), then the `Workbench` built as in a kernel, which returns with
+the map's points drawn (PCA, coloured by topic: the first map); the UMAP layout (computed in a child
+process, as the app does) replaces it, while the duplicate and conflict links and the plan are worked out
+on a thread and drawn when ready (timed too, not compared). BERTopic: the same TF-IDF+SVD note vectors
 (computed as `analyze` computes them, not timed) passed as `embeddings` to `fit_transform`, with
 BERTopic's defaults otherwise (UMAP → HDBSCAN → c-TF-IDF, `embedding_model=None`: no
 sentence-transformers, no torch), then `visualize_documents` (its own 2-D UMAP map of the documents).
@@ -104,9 +106,11 @@ def run(quick: bool) -> Section:
            "a first use (both sides share it; BERTopic's UMAP keeps only the few functions umap-learn itself marks "
            "`cache=True`, ours all of them: `workbench.analysis.jit`)")
         + ". Every run is a fresh process with an empty cache folder (no embeddings, fits or layouts kept); "
-        "imports are done before the clock starts. *Ours*: `analyze` (`tfidf`) + `findings`, then the first drawn "
-        "map (`plots.embedding_map` on the PCA coordinates); *+ UMAP map*: then `layout_umap` and the map drawn on "
-        "it. *BERTopic*: the note vectors `analyze` computes (TF-IDF+SVD, 256 dims; computed in the child before the "
+        "imports are done before the clock starts. *Ours*: what the app shows, in its order: `analyze` (`tfidf`), "
+        "then `Workbench(analysis, background=True)` as in a kernel, which returns with the map's points drawn "
+        "(PCA, coloured by topic: *first map*); the duplicate and conflict links and the plan follow on a thread "
+        "(*links + plan*, not compared: BERTopic has neither) while the UMAP layout is computed in a child process "
+        "and replaces the PCA map (*+ UMAP map*). *BERTopic*: the note vectors `analyze` computes (TF-IDF+SVD, 256 dims; computed in the child before the "
         "clock, checked equal to ours) given as `fit_transform(docs, embeddings=vectors)` to "
         "`BERTopic(embedding_model=None)`, its defaults otherwise (UMAP to 5-d → HDBSCAN, min topic size 10 → "
         "c-TF-IDF names); *+ its map*: then `visualize_documents` (BERTopic's own 2-D UMAP of the documents). "
@@ -148,6 +152,7 @@ def run(quick: bool) -> Section:
                 runs[side].append(result)
         ours, theirs = runs["ours"], runs["bertopic"]
         f = {"first": _median(ours, "first_map_s"), "umap": _median(ours, "umap_map_s"),
+             "links": _median(ours, "links_and_plan_s"),
              "fit": _median(theirs, "fit_s"), "fit_map": _median(theirs, "fit_map_s"),
              "notes": next((r["notes"] for r in ours + theirs if "notes" in r), None),
              "ours_topics": _median(ours, "topics"), "their_topics": _median(theirs, "topics")}
@@ -157,11 +162,12 @@ def run(quick: bool) -> Section:
             f"NO (sums of |v| {min(sums):.1f}–{max(sums):.1f})"
         stopped = "; ".join(f"{r['side']}: {r['stopped']}" for r in ours + theirs if r.get("stopped"))
         rows.append([label, _seconds(f["first"]), _seconds(f["umap"]) if not quick else "not run (quick)",
+                     _seconds(f["links"]),
                      _seconds(f["fit"]), _seconds(f["fit_map"]) if not quick else "not run (quick)",
                      _fmt_ratio(_ratio(f["fit"], f["first"])), _fmt_ratio(_ratio(f["fit_map"], f["umap"])),
                      _topics(ours), _topics(theirs), same, stopped or "finished"])
         names_rows.append([label, _names(ours), _names(theirs)])
-    sec.table(["notes", "ours: first map s", "ours: + UMAP map s", "BERTopic: fit s", "BERTopic: + its map s",
+    sec.table(["notes", "ours: first map s", "ours: + UMAP map s", "ours: links + plan s", "BERTopic: fit s", "BERTopic: + its map s",
                "first map vs fit", "UMAP map vs fit + map", "topics, ours (unclustered)",
                "topics, BERTopic (outliers)", "same vectors", "outcome"], rows)
     sec.table(["notes", f"our {NAMES_SHOWN} largest topics", f"BERTopic's {NAMES_SHOWN} largest topics"], names_rows)
@@ -228,10 +234,11 @@ def _emit(**item) -> None:
 
 
 def _ours(corpus, umap: bool) -> None:
+    """What a person sees in the app: `analyze`, then the Workbench (as in a kernel: the map drawn first, the
+    links, the plan and the tabs on a thread, the UMAP layout in a child process), each moment timed."""
     import workbench.analysis as A
-    from workbench import plots
     from workbench.embed import EmbeddingCache
-    from workbench.findings import findings
+    from workbench.ui import Workbench
 
     if umap:  # as the app imports it (numba's code kept on disk): not what is measured, as on BERTopic's side
         from workbench.analysis.jit import import_cached
@@ -239,19 +246,22 @@ def _ours(corpus, umap: bool) -> None:
         import_cached("umap")
     start = time.perf_counter()
     analysis = A.analyze(corpus, "tfidf", cache=EmbeddingCache())
-    found = findings(analysis)
-    _ = found.duplicates, found.conflicts, found.notes, found.insights  # what the first map and its tables read
-    plots.embedding_map(analysis)
+    analyzed = time.perf_counter() - start
+    wb = Workbench(analysis, layout=A.layout_umap_aside if umap else None, background=True, autosave=False,
+                   resume=False)  # returns with the map's points drawn (PCA, coloured by topic)
     first = time.perf_counter() - start
     clusters = analysis.clusters
     kept = clusters[clusters["cluster"] >= 0]
     names = [kept.loc[kept["cluster"] == c, "label"].iloc[0] for c in sorted(kept["cluster"].unique())[:NAMES_SHOWN]]
-    _emit(first_map_s=first, notes=len(analysis.note_ids), vectors_sum=float(abs(analysis.vectors).sum()),
-          topics=int(kept["cluster"].nunique()), outliers=int((clusters["cluster"] < 0).sum()), names=names)
+    _emit(first_map_s=first, analyze_s=analyzed, notes=len(analysis.note_ids),
+          vectors_sum=float(abs(analysis.vectors).sum()), topics=int(kept["cluster"].nunique()),
+          outliers=int((clusters["cluster"] < 0).sum()), names=names)
     if umap:
-        start_umap = time.perf_counter()
-        plots.embedding_map(analysis, coords=A.layout_umap(analysis))
-        _emit(umap_map_s=first + time.perf_counter() - start_umap)
+        wb.explorer.layout_thread.join()
+        if wb.explorer.layout_name == "UMAP":
+            _emit(umap_map_s=time.perf_counter() - start)
+    wb.wait()
+    _emit(links_and_plan_s=time.perf_counter() - start, links=wb.explorer.total_links)
 
 
 def _bertopic(corpus, umap: bool) -> None:

@@ -75,21 +75,23 @@ def one_record(analysis: Analysis, a: Note, b: Note) -> bool:
     `Occupation: …` are one person's name, not two customers' plans."""
     if a.memory_id == b.memory_id:
         return False
-    mine = label_of(a.text).casefold()
-    values_a, values_b = (_labelled_values(analysis, m) for m in (a.memory_id, b.memory_id))
-    shared = (values_a.keys() & values_b.keys()) - {mine}
+    by_memory = _labelled(analysis)
+    values_a, values_b = by_memory.get(a.memory_id), by_memory.get(b.memory_id)
+    if not values_a or not values_b:
+        return False
+    shared = (values_a.keys() & values_b.keys()) - {label_of(a.text).casefold()}
     return bool(shared) and all(values_a[k] == values_b[k] for k in shared)
 
 
-def _labelled_values(analysis: Analysis, memory_id: str) -> dict[str, str]:
-    """Label (casefolded) → the whitespace-normalised text of the document's last note opening with it."""
+def _labelled(analysis: Analysis) -> dict[str, dict[str, str]]:
+    """Memory id → label (casefolded) → the whitespace-normalised text of the document's last note opening with it."""
     def compute() -> dict[str, dict[str, str]]:
         out: dict[str, dict[str, str]] = {}
         for n in analysis.corpus.notes:
             if label := label_of(n.text):
                 out.setdefault(n.memory_id, {})[label.casefold()] = " ".join(n.text.split())
         return out
-    return memoized(analysis, "labelled_values", compute).get(memory_id, {})
+    return memoized(analysis, "labelled_values", compute)
 
 
 def is_list_item(analysis: Analysis, note: Note) -> bool:

@@ -8,11 +8,9 @@ derived from it elsewhere (`workbench.candidates`, `workbench.findings`) and mem
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -29,7 +27,7 @@ from ..progress import ANALYSIS_STAGES, Progress, report, tqdm_sink
 from ..records import Corpus, Note, Session
 from ..statements import Statement, extract_statements, statement_kinds
 from .clusters import topics
-from .memo import memoized
+from .memo import gc_paused, memoized
 from .neighbours import EXACT_LIMIT, nearest
 from .pairs import changed_value_pairs, from_to_pairs, note_pairs, relate_statements, same_key_pairs
 from .projection import project
@@ -160,25 +158,11 @@ def analyze(corpus: Corpus, embedder: Embedder | str | None = None, *, k: int = 
 
     if progress is True:
         progress = Progress("analysis", ANALYSIS_STAGES, on_update=tqdm_sink())
-    with threadpool_limits(limits=1), _gc_paused():
+    with threadpool_limits(limits=1), gc_paused():
         analysis = _analyze(corpus, embedder, k=k, cache=cache, bars=bars, progress=progress or None)
     if progress:
         progress.finish()
     return analysis
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: the analysis allocates millions of long-lived objects (tokens,
-    profiles, pairs), and each full collection walks them all (at 100,000 notes, 16 of them took 24 s);
-    what it leaves behind goes to the next collection after it."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _statements(sessions: Sequence[Session], progress: Progress | None, chunk: int = 20) -> list[Statement]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -372,11 +374,17 @@ def _opening_name(p) -> str:
     """The name, code or identifier among a text's first three items, when it opens with one (its subject): after
     a leading date ("Oct 22 — PyPI owners: …" opens with PyPI), and in the key of a `Key: value` line ("Order: Amara
     → Jonas" opens with no name: its subject is the order)."""
-    dates = [m for m in find_dates(p.text, EPOCH) if m.start <= 1]
-    start = dates[0].end if dates else 0
-    end = p.text.index(":") if key_of(p.text[start:].lstrip(" —–-:,")) is not None else len(p.text)
-    items = [(s, k) for s, k, (a, b) in zip(p.sequence, p.kinds, p.spans) if a >= start and b <= end]
+    start, end = _opening_span(p.text)
+    items = [(s, k) for s, k, (a, b) in zip(p.sequence[:8], p.kinds[:8], p.spans[:8]) if a >= start and b <= end]
     return next((s for s, k in items[:3] if k in ("name", "code")), "")
+
+
+@lru_cache(maxsize=2**16)
+def _opening_span(text: str) -> tuple[int, int]:
+    """Where a text's subject may be named: after a leading date, and before the colon of a `Key: value` line."""
+    dates = [m for m in find_dates(text[:40], EPOCH) if m.start <= 1]
+    start = dates[0].end if dates else 0
+    return start, text.index(":", start) if key_of(text[start:].lstrip(" —–-:,")) is not None else len(text)
 
 
 def same_order(a, b) -> bool:
@@ -394,8 +402,14 @@ def _values(values: frozenset[str]) -> str:
 def _when(s) -> str:
     """How the two notes of a pair are ordered: their write times, or what their texts say."""
     if s.get("ordered_by", "time") == "time":
-        return f"the later note ({s['older_at']:%Y-%m-%d} → {s['newer_at']:%Y-%m-%d})"
+        return f"the later note ({_day(s['older_at'])} → {_day(s['newer_at'])})"
     return f"the later note ({s['ordered_by']})"
+
+
+@lru_cache(maxsize=65_536)
+def _day(at: datetime) -> str:
+    """`at` as 2026-05-19 (formatted once per time: at 100,000 notes, 282,000 reasons cost 9 s of strftime)."""
+    return f"{at:%Y-%m-%d}"
 
 
 def _ordered_rule(s, rule: str) -> str:

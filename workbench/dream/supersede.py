@@ -206,6 +206,8 @@ def _negated_values(p, values) -> frozenset[str]:
 def from_to(older, newer) -> tuple[str, str] | None:
     """("X", "Y") when `newer` says something changed "from X to Y", X is what `older` says and Y is not,
     and the two share another content word, the subject (not a number); else None."""
+    if "from" not in newer.text.lower():  # no token "from" (most pairs: the check costs a tenth of the scan)
+        return None
     toks = [t for t in newer.tokens if t.kind != "negation"]
     norms = [t.norm for t in toks]
     for i, norm in enumerate(norms):
