@@ -170,10 +170,12 @@ class Explorer:
         total = views.link_count(self.analysis)
         if self._incomplete and views.selection_ready(self.analysis):
             self._render_selection()
+        coords = self.coords
+        extra = self._extra_points(coords)  # seconds on a big store: never while holding the lock a lasso needs
         with self._lock:
             self.total_links = total
             self.show_links.description = f"all links ({total:,})"
-            self._draw_extras()
+            self._draw_extras(extra if coords is self.coords else None)
             every = total <= ALL_LINKS_LIMIT if self._show_all_links is None else self._show_all_links
             if every != self.show_links.value:
                 self.show_links.value = every  # its observer draws the links
@@ -315,9 +317,13 @@ class Explorer:
     _extra_position: dict[str, int] = {}
     _coloring_title = ""
 
-    def _draw_extras(self) -> None:
-        extra = views.extra_points(self.analysis, self.coords, insights=True, statements=True,
-                                   max_statements=FACTS_LIMIT)
+    def _extra_points(self, coords: pd.DataFrame) -> pd.DataFrame:
+        """Candidate insights and session facts placed on `coords`."""
+        return views.extra_points(self.analysis, coords, insights=True, statements=True, max_statements=FACTS_LIMIT)
+
+    def _draw_extras(self, extra: pd.DataFrame | None = None) -> None:
+        """Draw the extra points (`extra`, computed on the current coords; computed here when None)."""
+        extra = self._extra_points(self.coords) if extra is None else extra
         self._extra = extra
         self._extra_position = {i: len(self._ids) + k for k, i in enumerate(extra.index)}
         hover = [f"{'candidate insight' if k == 'insight' else 'session fact'} {i}\n{t}"
@@ -379,13 +385,14 @@ class Explorer:
 
     def _show_layout(self, name: str) -> None:
         coords = self.layouts[name]
+        points, extra = views.map_points(self.analysis, coords), self._extra_points(coords)  # outside the lock
         with self._lock:
             self.coords = coords
             self.layout_name = name
-            self._points = views.map_points(self.analysis, coords)
+            self._points = points
             with self.map.hold_sync():
                 self._draw_points(name)
-                self._draw_extras()
+                self._draw_extras(extra)
                 if self.color_by.value == "cluster":
                     self.map.labels = plots.cluster_labels(self._points)
                 self.map.title = self._title(self._coloring_title)
