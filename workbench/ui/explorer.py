@@ -28,6 +28,7 @@ from . import _html
 from ._map import MapWidget
 from ._payloads import Picked
 from ._progress import Ticker
+from ._rows import RowsHTML
 
 ALL = "all notes"
 FRONT_END_WAIT = 60.0  # s: start the layout anyway if no front end reports a drawn map by then
@@ -106,7 +107,7 @@ class Explorer:
                                                                                      "neighbourhood-preserving layout"])
         self.status = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 0 0 8px"))
         self.legend = w.HTML()
-        self.table = w.HTML()
+        self.table = RowsHTML()  # the rows in view first, the others after that paint
         self.details = w.HTML(layout=w.Layout(max_height=f"{height}px", overflow="auto", width="100%"))
         self._ticker = Ticker(self.status, delay=0.0)
 
@@ -350,22 +351,25 @@ class Explorer:
             self._legend()
 
     def _render_selection(self) -> None:
-        """The cards of the first selected notes and the table of the first `TABLE_ROWS` (what is shown)."""
+        """The table of the first `TABLE_ROWS` selected notes, then the cards of the first 20 (what is shown)."""
         selected = self._selected
         ready = views.selection_ready(self.analysis)  # else shown at once without them, again when ready
         frame = views.notes_table(self.analysis, selected[:TABLE_ROWS], self._plan, complete=False)
+        self._incomplete = not ready
+        self._render_table(frame, len(selected), ready)  # first: the table is what a person waits for
         fates = frame["fate"].to_dict() if "fate" in frame else None
         self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20]),
                                                                  complete=False), fates)
-        self._incomplete = not ready
+
+    def _render_table(self, frame: pd.DataFrame, selected: int, ready: bool) -> None:
         if frame.empty:
             self.table.value = ('<div class="wb-muted wb-small">No selection: drag a lasso or a box on the map, '
                                 "click a point, pick a topic or search.</div>")
             return
         shown = frame.assign(age_days=frame["age_days"].round(0))
         pending = "" if ready else ' <span class="wb-muted">· duplicates, conflicts and sessions being found…</span>'
-        self.table.value = (f'<div class="wb-small"><b>{len(selected):,}</b> selected{pending}</div>'
-                            + _html.table(shown, max_rows=TABLE_ROWS, total=len(selected)))
+        head, rows, tail = _html.table_parts(shown, max_rows=TABLE_ROWS, total=selected)
+        self.table.show(f'<div class="wb-small"><b>{selected:,}</b> selected{pending}</div>{head}', rows, tail)
 
     # -- the background layout --------------------------------------------------------------
     def _compute_layout(self, layout: Callable[[Analysis], pd.DataFrame]) -> None:
