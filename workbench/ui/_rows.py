@@ -3,7 +3,7 @@
 A selection's table holds up to 200 rows; laying them all out costs the browser a few hundred
 milliseconds (an automatic table layout measures every cell), while the scroll box shows about
 fifteen. `RowsHTML` sends the rows apart from what surrounds them; `rows.js` draws the first
-`FIRST` rows with the header, and appends the others once that has been painted. Its `value` is the
+`FIRST` rows with the header, and appends the others once that has been painted and the browser is idle. Its `value` is the
 whole HTML, as an `ipywidgets.HTML`'s would be (it is also not typeset as math: a "$" stays a "$").
 
     table = RowsHTML()

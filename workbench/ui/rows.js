@@ -1,5 +1,6 @@
 // The selection table of workbench/ui/_rows.py: the header and the first rows at once (what the scroll box
-// shows), the other rows appended after that paint, so a long table never delays the rows in view.
+// shows), the other rows appended after that paint when the browser is idle, so a long table never delays
+// the rows in view.
 const FIRST = 25;
 
 function render({ model, el }) {
@@ -9,10 +10,11 @@ function render({ model, el }) {
     const rows = model.get("rows");
     el.innerHTML = model.get("head") + rows.slice(0, FIRST).join("") + model.get("tail");
     if (rows.length <= FIRST) return;
-    requestAnimationFrame(() => setTimeout(() => {
+    // after the paint, once the browser has nothing else to do (laying out 200 rows takes it ~100 ms)
+    requestAnimationFrame(() => requestIdleCallback(() => {
       const body = el.querySelector("table tbody") || el.querySelector("table");
       if (mine === drawn && body) body.insertAdjacentHTML("beforeend", rows.slice(FIRST).join(""));
-    }, 0));
+    }, { timeout: 1000 }));
   }
   model.on("change", draw);
   draw();
