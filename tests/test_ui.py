@@ -224,6 +224,19 @@ def test_long_texts_in_the_table_are_cut_at_a_word_with_the_whole_text_a_click_a
     assert '<span class="count" title="x#0, y#1">2</span>' in page  # lists: a count, the items on hover
 
 
+def test_the_selection_table_sends_its_rows_apart_so_the_browser_draws_the_first_at_once(analysis):
+    explorer = Explorer(analysis, layout=None)
+    ids = analysis.note_ids
+    explorer.selection = ids
+    table = explorer.table
+    assert len(table.rows) == len(ids) and all(row.startswith("<tr>") and row.endswith("</tr>") for row in table.rows)
+    frame = views.notes_table(analysis, ids, complete=False)
+    assert table.value.endswith(_html.table(frame.assign(age_days=frame["age_days"].round(0)), total=len(ids)))
+    assert table.head.startswith(f'<div class="wb-small"><b>{len(ids)}</b> selected')
+    explorer.selection = []
+    assert table.rows == [] and "No selection" in table.value
+
+
 def test_the_umap_status_sits_in_the_toolbar_on_one_line(analysis):
     explorer = Explorer(analysis, layout=None)
     toolbar = explorer.widget.children[1]

@@ -56,7 +56,7 @@ from .statements import (
     waiting_since,
     without_placeholder,
 )
-from .text import CHANGE_MARKERS, find_dates
+from .text import CHANGE_MARKERS, DateMention, find_dates
 
 if TYPE_CHECKING:
     from .focus import Focus
@@ -287,18 +287,42 @@ def _support(analysis: Analysis, bar: float) -> pd.DataFrame:
 def note_candidates(analysis: Analysis, horizon_days: int) -> list[Candidate]:
     """Notes with a passed expiry or deadline, and old one-offs that no recent session supports."""
     as_of = analysis.corpus.as_of
-    status = support(analysis, analysis.bars["support"])
     out = []
-    for note in analysis.corpus.notes:
-        signals = note_signals(analysis, note, as_of, horizon_days, status)
+    for note, reading in memoized(analysis, "candidates:note_readings", lambda: _note_readings(analysis)):
+        signals = reading if isinstance(reading, dict) else _aged(reading, as_of, horizon_days)
         if signals:
             out.append(Candidate(f"note:{note.id}", "note", (note.id,), (), 0.0, signals))
     return out
 
 
-def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: int,
-                 status: pd.DataFrame) -> dict[str, Any]:
-    """Why a note may be stale (empty when nothing suggests it)."""
+@dataclass(frozen=True)
+class _Dated:
+    """What a note says of time, read once per analysis; the horizon decides the rest (`_aged`)."""
+
+    last: Any  # when a session last supported it (NaT: never)
+    updated_at: datetime
+    wait: DateMention | None  # a wait or request with its date
+    relative: str  # "today", "this week", …
+    transient: str  # the relative time of a passing condition
+    anchor: DateMention | None  # the latest date it names outright
+    event: DateMention | None  # the date of the event it tells
+    named: bool
+    temporary: bool  # words that say it holds for now ("temporarily", "for now")
+
+    def supported_since(self, when: datetime) -> bool:
+        return not pd.isna(self.last) and self.last > when
+
+
+def _note_readings(analysis: Analysis) -> list[tuple[Note, dict[str, Any] | _Dated]]:
+    """Per note: its signals when the horizon plays no part in them, else what `_aged` reads under a horizon."""
+    as_of = analysis.corpus.as_of
+    status = support(analysis, analysis.bars["support"])
+    return [(note, _note_reading(analysis, note, as_of, status)) for note in analysis.corpus.notes]
+
+
+def _note_reading(analysis: Analysis, note: Note, as_of: datetime, status: pd.DataFrame) -> dict[str, Any] | _Dated:
+    """A note's signals that hold under any horizon (a placeholder, a closed item, a passed expiry or
+    deadline; {} for a note never stale), or its dates for `_aged`."""
     if note.id in analysis.parent_ids or note.kind == "title":
         return {}
     empty = placeholder(note.text)
@@ -325,22 +349,27 @@ def note_signals(analysis: Analysis, note: Note, as_of: datetime, horizon_days: 
     due = deadline(note.text, note.updated_at) or wait_deadline(note.text, note.updated_at)
     if due is not None and due.when < as_of and not supported_since(due.when):
         return {"why": "deadline", "date": due.text, "when": due.when}
-    wait = waiting_since(note.text, note.updated_at)
-    overdue = as_of - timedelta(days=min(horizon_days, LIFETIME_DAYS["wait"]))
-    if wait is not None and wait.when < overdue and not supported_since(wait.when):
-        return {"why": "waiting", "date": wait.text, "when": wait.when, "age_days": (as_of - wait.when).days}
     relative, transient = relative_time(note.text), transient_time(note.text)
     anchor = anchor_date(note.text, note.updated_at)  # what "today" means in a note that names its date
-    event = episodic(note.text, note.updated_at) or (anchor if transient else None)
-    if event is None:
+    return _Dated(last, note.updated_at, waiting_since(note.text, note.updated_at), relative, transient, anchor,
+                  episodic(note.text, note.updated_at) or (anchor if transient else None), bool(profile.names),
+                  bool(_TEMPORARY.search(note.text)))
+
+
+def _aged(d: _Dated, as_of: datetime, horizon_days: int) -> dict[str, Any]:
+    """A note waiting past its span, or telling an event older than the horizon that no session supports since."""
+    overdue = as_of - timedelta(days=min(horizon_days, LIFETIME_DAYS["wait"]))
+    if d.wait is not None and d.wait.when < overdue and not d.supported_since(d.wait.when):
+        return {"why": "waiting", "date": d.wait.text, "when": d.wait.when, "age_days": (as_of - d.wait.when).days}
+    if d.event is None:
         return {}
-    when = min(note.updated_at, anchor.when) if anchor is not None else note.updated_at
+    when = min(d.updated_at, d.anchor.when) if d.anchor is not None else d.updated_at
     age = (as_of - when).days
-    days = min(horizon_days, LIFETIME_DAYS[lifetime(relative)]) if transient else horizon_days
-    if age > days and not supported_since(as_of - timedelta(days=days)):
-        temporary = bool(_TEMPORARY.search(note.text) or transient) or bool(relative) and age > horizon_days
-        return {"why": "episodic", "date": (anchor or event).text, "when": when, "age_days": age,
-                "named": bool(profile.names), "temporary": temporary}
+    days = min(horizon_days, LIFETIME_DAYS[lifetime(d.relative)]) if d.transient else horizon_days
+    if age > days and not d.supported_since(as_of - timedelta(days=days)):
+        temporary = bool(d.temporary or d.transient) or bool(d.relative) and age > horizon_days
+        return {"why": "episodic", "date": (d.anchor or d.event).text, "when": when, "age_days": age,
+                "named": d.named, "temporary": temporary}
     return {}
 
 

@@ -314,9 +314,9 @@ class Corpus:
     def session_by_id(self) -> dict[str, Session]:
         return {s.id: s for s in self.sessions}
 
-    @property
+    @cached_property
     def as_of(self) -> datetime:
-        """The latest time in the corpus: the deterministic 'now' of a dream."""
+        """The latest time in the corpus: the deterministic 'now' of a dream (read once: every re-plan asks)."""
         times = [m.updated_at for m in self.memories]
         times += [t for s in self.sessions for t in (s.started_at, s.ended_at) if t is not None]
         return max(times, default=EPOCH)

@@ -354,6 +354,15 @@ def plan_digest(plan: Plan) -> str:
     Computed over the redacted operations, so a plan.json written with secrets redacted has the
     digest of the plan it was written from.
     """
+    # kept on the plan while it holds the same (frozen) operations and questions: the app asks on every selection
+    key = (tuple(map(id, plan.operations)), tuple(map(id, plan.questions)))
+    kept = plan.__dict__.get("_digest")
+    if kept is None or kept[0] != key:
+        kept = plan.__dict__["_digest"] = (key, _digest(plan))
+    return kept[1]
+
+
+def _digest(plan: Plan) -> str:
     from .secrets import redact_data
 
     body = [op.to_dict() for op in plan.operations]

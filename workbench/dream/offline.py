@@ -123,6 +123,9 @@ def plan_from_analysis(analysis: Analysis, focus: Focus) -> Plan:
                                            relaxed=planner.relaxed_ops, floor=PRIORITY_FLOOR, suggest=SUGGESTION_FLOOR)
         plan.notes += _scope_remarks(plan, planner)
     enforce(plan, focus)  # the engine's own plans must pass its own check
+    plain = _plain(resolved)
+    if plain.to_dict() == resolved.to_dict():  # no scopes: this plan is the plan without them (`plain_outline`)
+        memoized(analysis, ("plan:plain", _key(plain)), lambda: outline(plan))
     plan.timings = {"plan": time.perf_counter() - start}
     return plan
 
@@ -149,10 +152,18 @@ def scope_effects(analysis: Analysis, focus: Focus, plan: Plan, plain: Outline, 
 
 def plain_outline(analysis: Analysis, resolved: Focus) -> Outline:
     """The same analysis planned with no focus scopes and the same knobs (memoized per analysis and knobs)."""
-    plain = replace(resolved, instructions="", protect=[], include=[], exclude=[], forget=[], weights={},
-                    removed_scopes=[])
-    key = json.dumps(plain.to_dict(), sort_keys=True)
-    return memoized(analysis, ("plan:plain", key), lambda: outline(plan_from_analysis(analysis, plain)))
+    plain = _plain(resolved)
+    return memoized(analysis, ("plan:plain", _key(plain)), lambda: outline(plan_from_analysis(analysis, plain)))
+
+
+def _plain(resolved: Focus) -> Focus:
+    """`resolved` without its scopes: the same knobs."""
+    return replace(resolved, instructions="", protect=[], include=[], exclude=[], forget=[], weights={},
+                   removed_scopes=[])
+
+
+def _key(focus: Focus) -> str:
+    return json.dumps(focus.to_dict(), sort_keys=True)
 
 
 def warm(analysis: Analysis, focus: Focus | None = None) -> None:

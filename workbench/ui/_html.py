@@ -137,8 +137,17 @@ def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[st
     a word boundary, with a "(more)" toggle that shows the whole text. `total`: the rows there are
     when `frame` holds only the first of them.
     """
+    head, rows, tail = table_parts(frame, max_rows=max_rows, text_columns=text_columns, index_label=index_label,
+                                   text_limit=text_limit, total=total)
+    return head + "".join(rows) + tail
+
+
+def table_parts(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[str] = ("text",),
+                index_label: str = "id", text_limit: int = 280,
+                total: int | None = None) -> tuple[str, list[str], str]:
+    """`table` as (what comes before the rows, one `<tr>` per row, what follows them)."""
     if frame.empty:
-        return '<div class="wb-muted wb-small">Nothing to show.</div>'
+        return '<div class="wb-muted wb-small">Nothing to show.</div>', [], ""
     # headers may break after an underscore (support_<wbr>sessions) instead of widening the column
     head = "".join(f"<th>{esc(c).replace('_', '_<wbr>')}</th>" for c in [index_label, *frame.columns])
     css = {c: "c-" + "".join(ch if ch.isalnum() else "-" for ch in str(c)) for c in frame.columns}
@@ -156,7 +165,7 @@ def table(frame: pd.DataFrame, *, max_rows: int = 200, text_columns: Sequence[st
     total = max(total or 0, len(frame))
     more = (f'<div class="wb-muted wb-small">… and {total - min(max_rows, len(frame)):,} more rows</div>'
             if total > max_rows else "")
-    return f'<div class="wb-scroll"><table class="wb-table"><tr>{head}</tr>{"".join(rows)}</table></div>{more}'
+    return f'<div class="wb-scroll"><table class="wb-table"><tr>{head}</tr>', rows, f"</table></div>{more}"
 
 
 def _text_cell(text: str, limit: int) -> str:

@@ -28,6 +28,7 @@ from . import _html
 from ._map import MapWidget
 from ._payloads import Picked
 from ._progress import Ticker
+from ._rows import RowsHTML
 
 ALL = "all notes"
 FRONT_END_WAIT = 60.0  # s: start the layout anyway if no front end reports a drawn map by then
@@ -106,7 +107,7 @@ class Explorer:
                                                                                      "neighbourhood-preserving layout"])
         self.status = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 0 0 8px"))
         self.legend = w.HTML()
-        self.table = w.HTML()
+        self.table = RowsHTML()  # the rows in view first, the others after that paint
         self.details = w.HTML(layout=w.Layout(max_height=f"{height}px", overflow="auto", width="100%"))
         self._ticker = Ticker(self.status, delay=0.0)
 
@@ -170,10 +171,12 @@ class Explorer:
         total = views.link_count(self.analysis)
         if self._incomplete and views.selection_ready(self.analysis):
             self._render_selection()
+        coords = self.coords
+        extra = self._extra_points(coords)  # seconds on a big store: never while holding the lock a lasso needs
         with self._lock:
             self.total_links = total
             self.show_links.description = f"all links ({total:,})"
-            self._draw_extras()
+            self._draw_extras(extra if coords is self.coords else None)
             every = total <= ALL_LINKS_LIMIT if self._show_all_links is None else self._show_all_links
             if every != self.show_links.value:
                 self.show_links.value = every  # its observer draws the links
@@ -315,9 +318,13 @@ class Explorer:
     _extra_position: dict[str, int] = {}
     _coloring_title = ""
 
-    def _draw_extras(self) -> None:
-        extra = views.extra_points(self.analysis, self.coords, insights=True, statements=True,
-                                   max_statements=FACTS_LIMIT)
+    def _extra_points(self, coords: pd.DataFrame) -> pd.DataFrame:
+        """Candidate insights and session facts placed on `coords`."""
+        return views.extra_points(self.analysis, coords, insights=True, statements=True, max_statements=FACTS_LIMIT)
+
+    def _draw_extras(self, extra: pd.DataFrame | None = None) -> None:
+        """Draw the extra points (`extra`, computed on the current coords; computed here when None)."""
+        extra = self._extra_points(self.coords) if extra is None else extra
         self._extra = extra
         self._extra_position = {i: len(self._ids) + k for k, i in enumerate(extra.index)}
         hover = [f"{'candidate insight' if k == 'insight' else 'session fact'} {i}\n{t}"
@@ -344,22 +351,25 @@ class Explorer:
             self._legend()
 
     def _render_selection(self) -> None:
-        """The cards of the first selected notes and the table of the first `TABLE_ROWS` (what is shown)."""
+        """The table of the first `TABLE_ROWS` selected notes, then the cards of the first 20 (what is shown)."""
         selected = self._selected
         ready = views.selection_ready(self.analysis)  # else shown at once without them, again when ready
         frame = views.notes_table(self.analysis, selected[:TABLE_ROWS], self._plan, complete=False)
+        self._incomplete = not ready
+        self._render_table(frame, len(selected), ready)  # first: the table is what a person waits for
         fates = frame["fate"].to_dict() if "fate" in frame else None
         self.details.value = _html.note_cards(views.note_context(self.analysis, list(frame.index[:20]),
                                                                  complete=False), fates)
-        self._incomplete = not ready
+
+    def _render_table(self, frame: pd.DataFrame, selected: int, ready: bool) -> None:
         if frame.empty:
             self.table.value = ('<div class="wb-muted wb-small">No selection: drag a lasso or a box on the map, '
                                 "click a point, pick a topic or search.</div>")
             return
         shown = frame.assign(age_days=frame["age_days"].round(0))
         pending = "" if ready else ' <span class="wb-muted">· duplicates, conflicts and sessions being found…</span>'
-        self.table.value = (f'<div class="wb-small"><b>{len(selected):,}</b> selected{pending}</div>'
-                            + _html.table(shown, max_rows=TABLE_ROWS, total=len(selected)))
+        head, rows, tail = _html.table_parts(shown, max_rows=TABLE_ROWS, total=selected)
+        self.table.show(f'<div class="wb-small"><b>{selected:,}</b> selected{pending}</div>{head}', rows, tail)
 
     # -- the background layout --------------------------------------------------------------
     def _compute_layout(self, layout: Callable[[Analysis], pd.DataFrame]) -> None:
@@ -379,13 +389,14 @@ class Explorer:
 
     def _show_layout(self, name: str) -> None:
         coords = self.layouts[name]
+        points, extra = views.map_points(self.analysis, coords), self._extra_points(coords)  # outside the lock
         with self._lock:
             self.coords = coords
             self.layout_name = name
-            self._points = views.map_points(self.analysis, coords)
+            self._points = points
             with self.map.hold_sync():
                 self._draw_points(name)
-                self._draw_extras()
+                self._draw_extras(extra)
                 if self.color_by.value == "cluster":
                     self.map.labels = plots.cluster_labels(self._points)
                 self.map.title = self._title(self._coloring_title)

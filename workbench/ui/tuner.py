@@ -86,6 +86,7 @@ class FocusTuner:
         self.instructions = w.Textarea(value=form.instructions, placeholder=EXAMPLE, rows=7,
                                        layout=w.Layout(width="100%"), continuous_update=True)
         self.scope_list = w.VBox(layout=w.Layout(width="100%"))
+        self._no_scopes = w.HTML('<span class="wb-muted wb-small">no scopes from the text</span>')  # one, kept
         self.unclear = w.HTML()
         self.restore_button = w.Button(description="Restore removed scopes", icon="undo", layout=w.Layout(
             width="auto", display="none"))
@@ -373,7 +374,7 @@ class FocusTuner:
             return
         pending = self._report is None or self._report.plan.focus != focus  # re-planning: counts follow
         rows = [self._scope_row(scope, pending) for scope in focus.active_scopes]
-        self.scope_list.children = rows or [w.HTML('<span class="wb-muted wb-small">no scopes from the text</span>')]
+        self.scope_list.children = rows or [self._no_scopes]
         self.unclear.value = _unclear_html(focus)
         self.restore_button.layout.display = "" if focus.removed_scopes else "none"
 

@@ -107,11 +107,17 @@ def _sessions_by_note(analysis: Analysis) -> dict[str, list[str]]:
     return memoized(analysis, "note_sessions", compute)
 
 
+MENTION_FIELDS = ("statement", "session", "relation", "similarity")  # what a note's card shows of a mention
+
+
 def _mentions_by_note(analysis: Analysis, note_id: str, most: int) -> list[dict]:
-    """A note's closest session sentences (at most `most`), most similar first, as plain records."""
+    """A note's closest session sentences (at most `most`), most similar first, as plain records of
+    `MENTION_FIELDS` (read column by column: a frame's `to_dict` costs milliseconds per note)."""
     near, rows = memoized(analysis, "note_mentions", lambda: _mention_rows(analysis.mentions))
     start, stop = rows.get(note_id, (0, 0))
-    return near.iloc[start:min(stop, start + most)].to_dict("records")
+    part = near.iloc[start:min(stop, start + most)]
+    columns = [part[name].tolist() for name in MENTION_FIELDS]
+    return [dict(zip(MENTION_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _mention_rows(mentions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[int, int]]]:
