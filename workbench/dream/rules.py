@@ -271,10 +271,10 @@ def _paraphrase(c: Candidate, analysis: Analysis) -> Verdict:
 def _sentence_inside(c: Candidate, analysis: Analysis) -> str | None:
     """The longer note's id when the shorter one (six words or more) is one of its sentences, word for word (up to
     case, spacing and the final stop): "Hana wants to handle a rental contract by March." inside a session note."""
-    texts = sorted((analysis.corpus.note_by_id[i].text, i) for i in c.notes)
-    (short, _), (long, keep) = sorted(texts, key=lambda t: len(t[0]))
+    (short, _), (long, keep) = sorted(((analysis.corpus.note_by_id[i].text, i) for i in c.notes),
+                                      key=lambda t: (len(t[0]), t))
     said = _squash(short)
-    if len(said.split()) < 6 or len(long) <= len(short):
+    if len(said.split()) < 6 or len(long) <= len(short) or said not in _squash(long):  # split only where it can be
         return None
     return keep if any(_squash(s) == said for s in sentences(long)) else None
 

@@ -86,9 +86,7 @@ def key_changed(older, newer, key: tuple[str, ...] | None) -> frozenset[str] | N
     if all(w in older.names or w in older.values and not value_shape(w) for w in key):
         # "Mateo: Saturday 10:00": the key is a subject's name, so a value of the same kind must have changed
         # ("→ Sunday 18:00"), a bare number only with the same word after it; a note about it is no change of it
-        units = {_unit(newer, w) for w in added} - {""}
-        gone = {v for v in gone if value_shape(v) != "number" or _unit(older, v) in units}
-        return frozenset(gone - set(key)) or None
+        return frozenset(_counting_alike(older, newer, gone, added) - set(key)) or None
     return frozenset(gone - set(key))
 
 
@@ -105,8 +103,7 @@ def name_changed(older, newer) -> frozenset[str] | None:
         return None
     added = added_values(older, newer) - date_values(newer)
     shapes = {value_shape(v) for v in added} - {""}
-    gone = {v for v in older.values - newer.atoms if value_shape(v) in shapes
-            and (value_shape(v) != "number" or _unit(older, v) in {_unit(newer, w) for w in added} - {""})}
+    gone = _counting_alike(older, newer, {v for v in older.values - newer.atoms if value_shape(v) in shapes}, added)
     old = names_old(older, newer)  # "(…; Greg retired)": the contact's name went with the number
     return frozenset(gone | ({old[0].casefold()} & older.atoms if gone and old else set())) or None
 
@@ -130,6 +127,13 @@ def _changed_subject(p) -> str:
     last = before[-1] if before else None  # a capitalised word: a name here when the older note reads it so
     named = last is not None and (last.text[:1].isupper() or last.norm in p.names | p.values)
     return last.norm if named and len(last.norm) > 2 and not value_shape(last.norm) else ""
+
+
+def _counting_alike(older, newer, gone: set[str], added: frozenset[str]) -> set[str]:
+    """`gone` without the bare numbers that count something other than the newer's numbers do ("180 seats" is no
+    old value of "215 technicians")."""
+    units = {_unit(newer, w) for w in added} - {""}
+    return {v for v in gone if value_shape(v) != "number" or _unit(older, v) in units}
 
 
 def _unit(p, value: str) -> str:
