@@ -48,3 +48,14 @@ def test_paraphrases_are_read_as_close_in_meaning_and_unrelated_notes_are_not():
 def test_notes_the_model_never_read_have_no_meaning_reading():
     analysis = _analysis()
     assert meaning_cosine(analysis, "m0#0", "no-such-note") is None
+
+
+def test_a_limit_that_is_no_number_is_a_clear_error(monkeypatch):
+    from workbench.analysis.meaning import meaning_limit
+    from workbench.errors import LimitError
+
+    monkeypatch.setenv("WORKBENCH_MEANING_NOTES", "lots")
+    with pytest.raises(LimitError, match="WORKBENCH_MEANING_NOTES must be a whole number"):
+        meaning_limit()
+    monkeypatch.setenv("WORKBENCH_MEANING_NOTES", "0")
+    assert meaning_limit() == 0 and meaning_cosine(_analysis(), "house#0", "house#1") is None

@@ -19,12 +19,24 @@ from functools import lru_cache
 import numpy as np
 
 from ..embed import EmbeddingCache
+from ..errors import LimitError
 from ..minilm import MiniLMEmbedder, minilm_available
 from .core import Analysis
 from .memo import memoized
 
 # beyond this many notes to read, none is read: 4–12 s per 1,000 on 2 cores, once per text; 0 turns the reading off
-MEANING_NOTES = int(os.environ.get("WORKBENCH_MEANING_NOTES", "1000"))
+MEANING_NOTES = 1_000
+
+
+def meaning_limit() -> int:
+    """The most notes the model may read: `$WORKBENCH_MEANING_NOTES` (a whole number ≥ 0), else `MEANING_NOTES`."""
+    raw = os.environ.get("WORKBENCH_MEANING_NOTES", "").strip()
+    if not raw:
+        return MEANING_NOTES
+    if not raw.isdigit():
+        raise LimitError(f"WORKBENCH_MEANING_NOTES must be a whole number of notes (0 turns the reading off), "
+                         f"not {raw!r}")
+    return int(raw)
 
 
 def meaning_cosine(analysis: Analysis, a: str, b: str) -> float | None:
@@ -41,7 +53,7 @@ def _vectors(analysis: Analysis) -> dict[str, np.ndarray] | None:
         return None
     differ = pairs[(pairs["kind"] == "different") & ~pairs["subjects_differ"] & ~pairs["parents_differ"]]
     ids = sorted(set(differ["older"]) | set(differ["newer"]))
-    if not ids or len(ids) > MEANING_NOTES:
+    if not ids or len(ids) > meaning_limit():
         return None
     if analysis.embedder_id.startswith("minilm"):
         row = {note_id: i for i, note_id in enumerate(analysis.note_ids)}
